@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { InitialSchema1700000000001 } from '../../../migrations/1700000000001-initial-schema.js';
+import { scoped } from '../log.js';
+import { ENTITIES } from './entities.js';
+
+const log = scoped('metadata-db');
+
+/** Listed explicitly (no globs) so a bundled app finds them. */
+export const MIGRATIONS = [InitialSchema1700000000001];
+
+/** Connects and brings the schema up to date; migrations are the only way it changes. */
+export async function openDataSource(url: string): Promise<DataSource> {
+  const ds = new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    applicationName: 'dataguardian',
+  });
+  await ds.initialize();
+  const ran = await ds.runMigrations({ transaction: 'each' });
+  for (const m of ran) log.info(`applied migration ${m.name}`);
+  return ds;
+}

@@ -1,0 +1,275 @@
+import { EntitySchema } from 'typeorm';
+import type {
+  DatasourceStatus,
+  DatasourceType,
+  ExecutionStatus,
+  HealthCheckStatus,
+  StorageStatus,
+  StorageStrategy,
+  StorageType,
+} from '../../../shared/schemas/enums.js';
+
+// Rows as stored: column names are the seed's, so a row maps to an API answer field by field.
+// Configs hold secrets encrypted (see core/secrets.ts). No decorators: explicit schemas bundle cleanly.
+
+export interface DatasourceRow {
+  id: string;
+  name: string;
+  type: DatasourceType;
+  connection_config: Record<string, unknown>;
+  status: DatasourceStatus;
+  last_health_check_at: Date | null;
+  enabled: boolean;
+  tags: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface StorageRow {
+  id: string;
+  name: string;
+  type: StorageType;
+  config: Record<string, unknown>;
+  is_default: boolean;
+  available_space_gb: string | null;
+  status: StorageStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface JobRow {
+  id: string;
+  name: string;
+  datasource_id: string;
+  storage_location_id: string;
+  storage_strategy: StorageStrategy;
+  schedule_cron: string;
+  schedule_timezone: string;
+  enabled: boolean;
+  retention_policy: Record<string, unknown>;
+  backup_options: Record<string, unknown>;
+  last_execution_at: Date | null;
+  next_execution_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface JobStorageRow {
+  job_id: string;
+  storage_location_id: string;
+  position: number;
+}
+
+export interface ExecutionRow {
+  id: string;
+  job_id: string;
+  datasource_id: string;
+  storage_location_id: string;
+  status: ExecutionStatus;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_seconds: number | null;
+  size_bytes: string | null;
+  compressed_size_bytes: string | null;
+  backup_path: string | null;
+  backup_type: 'full' | 'incremental' | 'differential';
+  files_count: number | null;
+  error_message: string | null;
+  error_stack: string | null;
+  metadata: Record<string, unknown> | null;
+  created_at: Date;
+}
+
+export interface ChunkRow {
+  id: string;
+  execution_id: string;
+  chunk_number: number;
+  file_path: string;
+  size_bytes: string;
+  checksum: string;
+  created_at: Date;
+}
+
+export interface HealthCheckRow {
+  id: string;
+  datasource_id: string;
+  checked_at: Date;
+  status: HealthCheckStatus;
+  latency_ms: number | null;
+  error_message: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface NotificationRow {
+  id: string;
+  type: string;
+  severity: 'info' | 'warning' | 'critical';
+  entity_type: 'datasource' | 'backup_job' | 'storage_location' | 'system';
+  entity_id: string;
+  title: string;
+  message: string;
+  metadata: Record<string, unknown> | null;
+  read_at: Date | null;
+  created_at: Date;
+}
+
+export interface SettingRow {
+  key: string;
+  value: unknown;
+  description: string | null;
+  updated_at: Date;
+}
+
+const id = { type: 'uuid', primary: true, generated: 'uuid' } as const;
+const createdAt = { type: 'timestamptz', createDate: true } as const;
+const updatedAt = { type: 'timestamptz', updateDate: true } as const;
+const json = (nullable = false) => ({ type: 'jsonb', nullable }) as const;
+const enumOf = (enumName: string) => ({ type: 'enum', enumName }) as const;
+const ts = { type: 'timestamptz', nullable: true } as const;
+
+export const Datasources = new EntitySchema<DatasourceRow>({
+  name: 'datasources',
+  columns: {
+    id,
+    name: { type: 'varchar', length: 255 },
+    type: enumOf('datasource_type'),
+    connection_config: json(),
+    status: enumOf('datasource_status'),
+    last_health_check_at: ts,
+    enabled: { type: 'boolean' },
+    tags: { type: 'text', array: true },
+    created_at: createdAt,
+    updated_at: updatedAt,
+  },
+});
+
+export const StorageLocations = new EntitySchema<StorageRow>({
+  name: 'storage_locations',
+  columns: {
+    id,
+    name: { type: 'varchar', length: 255 },
+    type: enumOf('storage_location_type'),
+    config: json(),
+    is_default: { type: 'boolean' },
+    available_space_gb: { type: 'decimal', precision: 10, scale: 2, nullable: true },
+    status: enumOf('storage_location_status'),
+    created_at: createdAt,
+    updated_at: updatedAt,
+  },
+});
+
+export const BackupJobs = new EntitySchema<JobRow>({
+  name: 'backup_jobs',
+  columns: {
+    id,
+    name: { type: 'varchar', length: 255 },
+    datasource_id: { type: 'uuid' },
+    storage_location_id: { type: 'uuid' },
+    storage_strategy: enumOf('storage_strategy'),
+    schedule_cron: { type: 'varchar', length: 100 },
+    schedule_timezone: { type: 'varchar', length: 50 },
+    enabled: { type: 'boolean' },
+    retention_policy: json(),
+    backup_options: json(),
+    last_execution_at: ts,
+    next_execution_at: ts,
+    created_at: createdAt,
+    updated_at: updatedAt,
+  },
+});
+
+export const BackupJobStorages = new EntitySchema<JobStorageRow>({
+  name: 'backup_job_storages',
+  columns: {
+    job_id: { type: 'uuid', primary: true },
+    storage_location_id: { type: 'uuid', primary: true },
+    position: { type: 'int' },
+  },
+});
+
+export const BackupExecutions = new EntitySchema<ExecutionRow>({
+  name: 'backup_executions',
+  columns: {
+    id,
+    job_id: { type: 'uuid' },
+    datasource_id: { type: 'uuid' },
+    storage_location_id: { type: 'uuid' },
+    status: enumOf('execution_status'),
+    started_at: ts,
+    finished_at: ts,
+    duration_seconds: { type: 'int', nullable: true },
+    size_bytes: { type: 'bigint', nullable: true },
+    compressed_size_bytes: { type: 'bigint', nullable: true },
+    backup_path: { type: 'text', nullable: true },
+    backup_type: enumOf('backup_type'),
+    files_count: { type: 'int', nullable: true },
+    error_message: { type: 'text', nullable: true },
+    error_stack: { type: 'text', nullable: true },
+    metadata: json(true),
+    created_at: createdAt,
+  },
+});
+
+export const BackupChunks = new EntitySchema<ChunkRow>({
+  name: 'backup_chunks',
+  columns: {
+    id,
+    execution_id: { type: 'uuid' },
+    chunk_number: { type: 'int' },
+    file_path: { type: 'text' },
+    size_bytes: { type: 'bigint' },
+    checksum: { type: 'varchar', length: 64 },
+    created_at: createdAt,
+  },
+});
+
+export const HealthChecks = new EntitySchema<HealthCheckRow>({
+  name: 'health_checks',
+  columns: {
+    id,
+    datasource_id: { type: 'uuid' },
+    checked_at: { type: 'timestamptz', createDate: true },
+    status: enumOf('health_check_status'),
+    latency_ms: { type: 'int', nullable: true },
+    error_message: { type: 'text', nullable: true },
+    metadata: json(true),
+  },
+});
+
+export const Notifications = new EntitySchema<NotificationRow>({
+  name: 'notifications',
+  columns: {
+    id,
+    type: enumOf('notification_type'),
+    severity: enumOf('notification_severity'),
+    entity_type: enumOf('notification_entity_type'),
+    entity_id: { type: 'uuid' },
+    title: { type: 'varchar', length: 255 },
+    message: { type: 'text' },
+    metadata: json(true),
+    read_at: ts,
+    created_at: createdAt,
+  },
+});
+
+export const SystemSettings = new EntitySchema<SettingRow>({
+  name: 'system_settings',
+  columns: {
+    key: { type: 'varchar', length: 100, primary: true },
+    value: json(),
+    description: { type: 'text', nullable: true },
+    updated_at: updatedAt,
+  },
+});
+
+export const ENTITIES = [
+  Datasources,
+  StorageLocations,
+  BackupJobs,
+  BackupJobStorages,
+  BackupExecutions,
+  BackupChunks,
+  HealthChecks,
+  Notifications,
+  SystemSettings,
+];

@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import { channelOf, type Contract, type Group } from '../../shared/contract.js';
+import { AppError, validationError, type Result } from '../../shared/errors.js';
+import { scoped } from './log.js';
+
+const log = scoped('dispatch');
+
+type HandlerOf<C> = C extends { input: infer I extends z.ZodType; output: infer O extends z.ZodType }
+  ? (input: z.output<I>) => Promise<z.input<O>>
+  : never;
+
+/** The services' handler map, derived from the contract: a channel without a handler does not compile. */
+export type Handlers = { [G in Group]: { [M in keyof Contract[G]]: HandlerOf<Contract[G][M]> } };
+
+export type Dispatch = (name: string, input: unknown) => Promise<Result<unknown>>;
+
+/**
+ * The one way into core, for every transport: look up, parse input, call, and answer
+ * `{ok, data}` or `{ok:false, error}`. Errors never cross a boundary as thrown objects.
+ * `checkOutput` (on in tests) also parses each answer with the channel's output schema.
+ */
+export function createDispatch(handlers: Handlers, options: { checkOutput?: boolean } = {}): Dispatch {
+  return async (name, input) => {
+    const channel = channelOf(name);
+    const [group, method] = name.split('.') as [Group, string];
+    const handler = (handlers[group] as Record<string, ((i: unknown) => Promise<unknown>) | undefined> | undefined)?.[method];
+    if (!channel || !handler) return { ok: false, error: { code: 'not_found', message: `Unknown channel: ${name}` } };
+    const parsed = channel.input.safeParse(input ?? {});
+    if (!parsed.success) return { ok: false, error: validationError(parsed.error).toJSON() };
+    try {
+      const data = await handler(parsed.data);
+      if (options.checkOutput) {
+        const checked = channel.output.safeParse(data);
+        if (!checked.success) throw new Error(`${name} answered outside its contract: ${checked.error.message}`);
+        return { ok: true, data: checked.data };
+      }
+      return { ok: true, data };
+    } catch (e) {
+      if (e instanceof AppError) return { ok: false, error: e.toJSON() };
+      log.error(`${name} failed`, e);
+      return { ok: false, error: { code: 'internal', message: (e as Error)?.message || 'Unexpected error' } };
+    }
+  };
+}

@@ -1,0 +1,29 @@
+import log from 'electron-log/node';
+import { isSecretField } from '../../shared/secrets.js';
+
+/**
+ * The app's one logger (electron-log, node flavour: core never imports electron).
+ * Every message passes through `redact`, so a config object logged by mistake carries no secret.
+ */
+const REDACTED = '[redacted]';
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = isSecretField(k) && v ? REDACTED : redact(v, depth + 1);
+  return out;
+}
+
+log.hooks.push((message) => ({ ...message, data: message.data.map((d) => redact(d)) }));
+log.transports.file.level = 'info';
+log.transports.console.level = process.env.DG_LOG_LEVEL === 'debug' ? 'debug' : process.env.NODE_ENV === 'test' ? 'warn' : 'info';
+
+/** Point the log file into the app's data directory. */
+export function setLogDirectory(dir: string): void {
+  log.transports.file.resolvePathFn = () => `${dir}/logs/dataguardian.log`;
+}
+
+export const logger = log.scope('core');
+export const scoped = (name: string) => log.scope(name);

@@ -1,0 +1,144 @@
+import { AppError } from '../../../shared/errors.js';
+import type { StorageType } from '../../../shared/schemas/enums.js';
+import { STORAGE_CONFIG, type StorageConfig, type StorageLocation, type StorageTestResult } from '../../../shared/schemas/storage.js';
+import { maskSecrets, mergeSecrets } from '../../../shared/secrets.js';
+import { BackupJobStorages, StorageLocations, type StorageRow } from '../db/entities.js';
+import type { Handlers } from '../dispatch.js';
+import { openStorage } from '../storage/index.js';
+import { iso, type ServiceContext } from './context.js';
+import { notFound, parseAt } from './validate.js';
+
+export function toStorage(row: StorageRow): StorageLocation {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    config: maskSecrets(row.config),
+    is_default: row.is_default,
+    available_space_gb: row.available_space_gb === null ? null : Number(row.available_space_gb),
+    status: row.status,
+    created_at: row.created_at.toISOString(),
+    updated_at: iso(row.updated_at)!,
+  };
+}
+
+/**
+ * Writes, reads back and deletes a probe. An SSH server's host key seen for the first time is
+ * remembered in the config (trust on first use); a changed one makes the test fail.
+ */
+export async function probeStorage(type: StorageType, config: StorageConfig): Promise<{ result: StorageTestResult; config: StorageConfig }> {
+  let seen: string | undefined;
+  const storage = openStorage(type, config, { onHostKey: (fp) => void (seen = fp) });
+  try {
+    const result = await storage.test();
+    return { result, config: seen && type === 'ssh' ? { ...config, host_key_fingerprint: seen } : config };
+  } finally {
+    await storage.close().catch(() => undefined);
+  }
+}
+
+function refuseFailedTest(result: StorageTestResult): never {
+  throw new AppError('connection_failed', result.message, undefined, { test: result });
+}
+
+export function storageService(ctx: ServiceContext): Handlers['storages'] {
+  const repo = ctx.db.getRepository(StorageLocations);
+
+  async function load(id: string): Promise<StorageRow> {
+    const row = await repo.findOneBy({ id });
+    if (!row) throw notFound('Storage location', id);
+    return row;
+  }
+
+  function resolveConfig(type: StorageType, incoming: Record<string, unknown>, stored?: StorageRow): StorageConfig {
+    const storedPlain = stored ? ctx.secrets.openConfig(stored.config) : undefined;
+    return parseAt(STORAGE_CONFIG[type], mergeSecrets(incoming, storedPlain), 'config') as StorageConfig;
+  }
+
+  const statusOf = (r: StorageTestResult) => (r.ok ? 'healthy' : 'unreachable') as StorageRow['status'];
+  const space = (r: StorageTestResult) => (r.available_space_gb === null ? null : r.available_space_gb.toFixed(2));
+
+  /** Only one default: the database refuses two, so clear the old one in the same transaction. */
+  async function saveWithDefault(row: StorageRow, makeDefault: boolean): Promise<StorageRow> {
+    return ctx.db.transaction(async (m) => {
+      if (makeDefault) {
+        await m.createQueryBuilder().update(StorageLocations).set({ is_default: false }).where('is_default AND id <> :id', { id: row.id ?? '00000000-0000-0000-0000-000000000000' }).execute();
+        row.is_default = true;
+      }
+      return m.getRepository(StorageLocations).save(row);
+    });
+  }
+
+  const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') =>
+    ctx.events.emit('entity.changed', { entity: 'storage', id, action });
+
+  return {
+    async list() {
+      return (await repo.find({ order: { is_default: 'DESC', name: 'ASC' } })).map(toStorage);
+    },
+
+    async get({ id }) {
+      return toStorage(await load(id));
+    },
+
+    async create(input) {
+      const { result, config } = await probeStorage(input.type, input.config);
+      if (!result.ok && !input.save_anyway) refuseFailedTest(result);
+      // The first storage is the default: a job form then has something preselected.
+      const makeDefault = input.is_default || (await repo.countBy({ is_default: true })) === 0;
+      const row = repo.create({
+        name: input.name,
+        type: input.type,
+        config: ctx.secrets.sealConfig(config as Record<string, unknown>),
+        is_default: false,
+        status: statusOf(result),
+        available_space_gb: space(result),
+      });
+      const saved = await saveWithDefault(row, makeDefault);
+      changed(saved.id, 'created');
+      return toStorage(saved);
+    },
+
+    async update(input) {
+      const row = await load(input.id);
+      if (input.config) {
+        const { result, config } = await probeStorage(row.type, resolveConfig(row.type, input.config, row));
+        if (!result.ok && !input.save_anyway) refuseFailedTest(result);
+        row.config = ctx.secrets.sealConfig(config as Record<string, unknown>);
+        row.status = statusOf(result);
+        row.available_space_gb = space(result);
+      }
+      if (input.name !== undefined) row.name = input.name;
+      if (input.is_default === false) row.is_default = false;
+      const saved = await saveWithDefault(row, input.is_default === true);
+      changed(row.id, 'updated');
+      return toStorage(saved);
+    },
+
+    async delete({ id }) {
+      await load(id);
+      const used = await ctx.db.getRepository(BackupJobStorages).countBy({ storage_location_id: id });
+      if (used > 0) {
+        throw new AppError('conflict', `This storage is used by ${used} backup job(s). Remove it from those jobs first.`);
+      }
+      await repo.delete(id);
+      changed(id, 'deleted');
+      return { id, deleted: true as const };
+    },
+
+    async test(input) {
+      const stored = input.id ? await load(input.id) : undefined;
+      const type = stored?.type ?? input.type!;
+      const config = input.config ? resolveConfig(type, input.config, stored) : (ctx.secrets.openConfig(stored!.config) as StorageConfig);
+      const { result, config: seenConfig } = await probeStorage(type, config);
+      if (stored) {
+        stored.status = statusOf(result);
+        stored.available_space_gb = space(result);
+        if (result.ok && !input.config) stored.config = ctx.secrets.sealConfig(seenConfig as Record<string, unknown>);
+        await repo.save(stored);
+        changed(stored.id, 'updated');
+      }
+      return result;
+    },
+  };
+}

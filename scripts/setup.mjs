@@ -1,0 +1,19 @@
+// `npm run setup`: installs the app's packages; `--test` also installs the servers and browser the tests use.
+// Electron's binary comes from outside the npm registry: its download is skipped here (package.json's
+// allowScripts denies it too) and `npm start` falls back to the headless server when it is missing.
+import { spawnSync } from 'node:child_process';
+
+const testing = process.argv.includes('--test');
+const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
+
+function step(title, command, args) {
+  console.log(`\n== ${title}`);
+  const r = spawnSync(command, args, { stdio: 'inherit', env, shell: process.platform === 'win32' });
+  if (r.status !== 0) {
+    console.error(`setup failed at: ${title}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+if (testing && process.platform === 'linux') step('system packages for the tests', 'bash', ['scripts/install-test-deps.sh']);
+step('npm packages', 'npm', ['install', '--no-audit', '--no-fund']);

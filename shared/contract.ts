@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { idInput } from './schemas/common.js';
+import {
+  connectionTestResult,
+  datasource,
+  datasourceCreate,
+  datasourceTestInput,
+  datasourceUpdate,
+  healthCheck,
+} from './schemas/datasource.js';
+import { job, jobCreate, jobUpdate, schedulePreview, schedulePreviewInput } from './schemas/job.js';
+import { settings, settingsUpdate } from './schemas/settings.js';
+import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
+import { uuid } from './schemas/common.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Channel<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  input: I;
+  output: O;
+  /** The seed's REST route; every channel is also `POST /api/rpc/<group>.<name>`. */
+  route?: { method: HttpMethod; path: string; status?: number };
+}
+
+const channel = <I extends z.ZodType, O extends z.ZodType>(
+  input: I,
+  output: O,
+  route?: Channel['route'],
+): Channel<I, O> => ({ input, output, ...(route ? { route } : {}) });
+
+const none = z.object({}).strict().default({});
+const deleted = z.object({ id: uuid, deleted: z.literal(true) });
+
+/**
+ * Every call the UI (or a script) can make, declared once. Names come from the object path:
+ * `datasources.create`. The services' handler map is typed from this object.
+ */
+export const contract = {
+  system: {
+    health: channel(
+      none,
+      z.object({ status: z.literal('ok'), version: z.string(), uptime_seconds: z.number(), metadata_database: z.enum(['embedded', 'external']) }),
+      { method: 'GET', path: '/health' },
+    ),
+    info: channel(
+      none,
+      z.object({
+        version: z.string(),
+        mode: z.enum(['desktop', 'headless']),
+        data_dir: z.string(),
+        metadata_database: z.enum(['embedded', 'external']),
+      }),
+      { method: 'GET', path: '/api/system/info' },
+    ),
+  },
+  datasources: {
+    list: channel(none, z.array(datasource), { method: 'GET', path: '/api/datasources' }),
+    get: channel(idInput, datasource, { method: 'GET', path: '/api/datasources/:id' }),
+    create: channel(datasourceCreate, datasource, { method: 'POST', path: '/api/datasources', status: 201 }),
+    update: channel(datasourceUpdate, datasource, { method: 'PUT', path: '/api/datasources/:id' }),
+    delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/datasources/:id' }),
+    test: channel(datasourceTestInput, connectionTestResult, { method: 'POST', path: '/api/datasources/test' }),
+    healthCheck: channel(idInput, healthCheck, { method: 'POST', path: '/api/datasources/:id/health-check' }),
+    healthChecks: channel(
+      idInput.extend({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
+      z.array(healthCheck),
+      { method: 'GET', path: '/api/datasources/:id/health-checks' },
+    ),
+  },
+  storages: {
+    list: channel(none, z.array(storageLocation), { method: 'GET', path: '/api/storage-locations' }),
+    get: channel(idInput, storageLocation, { method: 'GET', path: '/api/storage-locations/:id' }),
+    create: channel(storageCreate, storageLocation, { method: 'POST', path: '/api/storage-locations', status: 201 }),
+    update: channel(storageUpdate, storageLocation, { method: 'PUT', path: '/api/storage-locations/:id' }),
+    delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/storage-locations/:id' }),
+    test: channel(storageTestInput, storageTestResult, { method: 'POST', path: '/api/storage-locations/test' }),
+  },
+  jobs: {
+    list: channel(none, z.array(job), { method: 'GET', path: '/api/backup-jobs' }),
+    get: channel(idInput, job, { method: 'GET', path: '/api/backup-jobs/:id' }),
+    create: channel(jobCreate, job, { method: 'POST', path: '/api/backup-jobs', status: 201 }),
+    update: channel(jobUpdate, job, { method: 'PUT', path: '/api/backup-jobs/:id' }),
+    delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/backup-jobs/:id' }),
+    previewSchedule: channel(schedulePreviewInput, schedulePreview, { method: 'POST', path: '/api/backup-jobs/preview-schedule' }),
+  },
+  settings: {
+    get: channel(none, settings, { method: 'GET', path: '/api/system/settings' }),
+    update: channel(settingsUpdate, settings, { method: 'PUT', path: '/api/system/settings' }),
+  },
+} as const satisfies Record<string, Record<string, Channel>>;
+
+export type Contract = typeof contract;
+export type Group = keyof Contract;
+export type ChannelName = { [G in Group]: `${G}.${keyof Contract[G] & string}` }[Group];
+
+type ChannelAt<N extends ChannelName> = N extends `${infer G extends Group}.${infer M}`
+  ? M extends keyof Contract[G]
+    ? Contract[G][M]
+    : never
+  : never;
+
+/** What a caller sends (before defaults) and what it gets back. */
+export type InputOf<N extends ChannelName> = ChannelAt<N> extends Channel<infer I, z.ZodType> ? z.input<I> : never;
+export type OutputOf<N extends ChannelName> = ChannelAt<N> extends Channel<z.ZodType, infer O> ? z.output<O> : never;
+
+export function channelNames(): ChannelName[] {
+  return Object.entries(contract).flatMap(([group, channels]) =>
+    Object.keys(channels).map((m) => `${group}.${m}` as ChannelName),
+  );
+}
+
+export function channelOf(name: string): Channel | undefined {
+  const [group, method] = name.split('.');
+  const channels = (contract as Record<string, Record<string, Channel>>)[group ?? ''];
+  return channels && method !== undefined && Object.hasOwn(channels, method) ? channels[method] : undefined;
+}
+
+/** Events flow from core to both transports. They are hints: the UI re-queries for the truth. */
+export const events = {
+  'entity.changed': z.object({
+    entity: z.enum(['datasource', 'storage', 'job', 'settings']),
+    id: z.string().nullable(),
+    action: z.enum(['created', 'updated', 'deleted']),
+  }),
+} as const;
+export type EventName = keyof typeof events;
+export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
+export const EVENT_NAMES = Object.keys(events) as EventName[];

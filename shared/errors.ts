@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+
+/** Codes the UI can act on. One error shape crosses every boundary. */
+export const ERROR_CODES = [
+  'validation_error',
+  'not_found',
+  'conflict',
+  'connection_failed',
+  'unsupported',
+  'unauthorized',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `connection_config.host`. */
+  path: string;
+  message: string;
+}
+
+export interface AppErrorShape {
+  code: ErrorCode;
+  message: string;
+  issues?: FieldIssue[];
+  /** Extra machine-readable facts, e.g. the health status of a failed connection test. */
+  details?: Record<string, unknown>;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues?: FieldIssue[],
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  toJSON(): AppErrorShape {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.issues ? { issues: this.issues } : {}),
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+export function issuesFromZod(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+export function validationError(error: z.ZodError): AppError {
+  const issues = issuesFromZod(error);
+  const first = issues[0];
+  const message = first ? (first.path ? `${first.path}: ${first.message}` : first.message) : 'Invalid input';
+  return new AppError('validation_error', message, issues);
+}
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  validation_error: 400,
+  connection_failed: 400,
+  unsupported: 400,
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 401,
+  internal: 500,
+};
+
+export type Result<T> = { ok: true; data: T } | { ok: false; error: AppErrorShape };

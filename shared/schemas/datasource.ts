@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { SECRET_FIELDS } from '../secrets.js';
+import { isoDate, name, nonEmpty, port, secretInput, uuid } from './common.js';
+import { datasourceStatus, datasourceType, healthCheckStatus, type DatasourceType } from './enums.js';
+
+const serverConfig = (defaultPort: number) =>
+  z.object({
+    host: nonEmpty('Host'),
+    port: port(defaultPort),
+    database: nonEmpty('Database'),
+    username: nonEmpty('Username'),
+    password: secretInput,
+    ssl_enabled: z.boolean().default(false),
+  });
+
+const patterns = z.array(z.string().trim().min(1, { message: 'A pattern cannot be empty' })).default([]);
+
+/** The seed's `connection_config` per datasource type (database-schema.md). */
+export const CONNECTION_CONFIG = {
+  postgres: serverConfig(5432),
+  mysql: serverConfig(3306),
+  mariadb: serverConfig(3306),
+  mongodb: serverConfig(27017).extend({
+    auth_database: z.string().trim().min(1).optional(),
+  }),
+  sqlserver: serverConfig(1433).extend({
+    trust_server_certificate: z.boolean().default(false),
+  }),
+  sqlite: z.object({
+    file_path: nonEmpty('File path'),
+  }),
+  files: z.object({
+    source_path: nonEmpty('Source folder'),
+    include_patterns: patterns,
+    exclude_patterns: patterns,
+  }),
+} satisfies Record<DatasourceType, z.ZodObject>;
+
+export type ConnectionConfig<T extends DatasourceType = DatasourceType> = z.output<(typeof CONNECTION_CONFIG)[T]>;
+export type ServerConnectionConfig = z.output<ReturnType<typeof serverConfig>>;
+
+const tags = z.array(z.string().trim().min(1).max(50)).max(30).default([]);
+
+const datasourceBase = z.object({
+  name,
+  tags,
+  enabled: z.boolean().default(true),
+  /** Save even when the connection test fails (the form's "Save anyway"). */
+  save_anyway: z.boolean().default(false),
+});
+
+const variant = <T extends DatasourceType>(type: T) =>
+  datasourceBase.extend({ type: z.literal(type), connection_config: CONNECTION_CONFIG[type] });
+
+/** `POST /api/datasources`, as the seed writes it: `{ name, type, connection_config, tags }`. */
+export const datasourceCreate = z.discriminatedUnion('type', [
+  variant('postgres'),
+  variant('mysql'),
+  variant('mariadb'),
+  variant('mongodb'),
+  variant('sqlserver'),
+  variant('sqlite'),
+  variant('files'),
+]);
+export type DatasourceCreate = z.output<typeof datasourceCreate>;
+
+/** The type never changes; a new `connection_config` is checked against the stored type's schema. */
+export const datasourceUpdate = z.object({
+  id: uuid,
+  name: name.optional(),
+  tags: z.array(z.string().trim().min(1).max(50)).max(30).optional(),
+  enabled: z.boolean().optional(),
+  connection_config: z.record(z.string(), z.unknown()).optional(),
+  save_anyway: z.boolean().default(false),
+});
+export type DatasourceUpdate = z.output<typeof datasourceUpdate>;
+
+/** Test a saved datasource (`id`), an unsaved form (`type` + `connection_config`), or an edited one (both). */
+export const datasourceTestInput = z
+  .object({
+    id: uuid.optional(),
+    type: datasourceType.optional(),
+    connection_config: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((v) => v.id || (v.type && v.connection_config), {
+    message: 'Give a datasource id, or a type and its connection_config',
+  });
+
+/** A config as it leaves the app: every secret replaced by `<field>_set`. */
+export const maskedConfig = z
+  .record(z.string(), z.unknown())
+  .refine((c) => SECRET_FIELDS.every((k) => !(k in c)), { message: 'A secret must never leave the app' });
+
+export const datasource = z.object({
+  id: uuid,
+  name: z.string(),
+  type: datasourceType,
+  connection_config: maskedConfig,
+  status: datasourceStatus,
+  last_health_check_at: isoDate.nullable(),
+  enabled: z.boolean(),
+  tags: z.array(z.string()),
+  created_at: isoDate,
+  updated_at: isoDate,
+});
+export type Datasource = z.output<typeof datasource>;
+
+export const connectionTestResult = z.object({
+  status: healthCheckStatus,
+  ok: z.boolean(),
+  latency_ms: z.number().int().nullable(),
+  message: z.string(),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+export type ConnectionTestResult = z.output<typeof connectionTestResult>;
+
+export const healthCheck = z.object({
+  id: uuid,
+  datasource_id: uuid,
+  checked_at: isoDate,
+  status: healthCheckStatus,
+  latency_ms: z.number().int().nullable(),
+  error_message: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+});
+export type HealthCheck = z.output<typeof healthCheck>;

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+// The seed's enums (database-schema.md, database-summary.md), in one place.
+export const DATASOURCE_TYPES = ['postgres', 'mysql', 'mariadb', 'mongodb', 'sqlserver', 'sqlite', 'files'] as const;
+export const DATASOURCE_STATUSES = ['healthy', 'warning', 'critical', 'unknown'] as const;
+export const STORAGE_TYPES = ['local', 's3', 'ssh', 'minio', 'backblaze'] as const;
+export const STORAGE_STATUSES = ['healthy', 'full', 'unreachable'] as const;
+export const EXECUTION_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const BACKUP_TYPES = ['full', 'incremental', 'differential'] as const;
+export const HEALTH_CHECK_STATUSES = ['ok', 'timeout', 'auth_failed', 'unreachable', 'error'] as const;
+export const NOTIFICATION_TYPES = [
+  'backup_success',
+  'backup_failed',
+  'connection_lost',
+  'connection_restored',
+  'storage_full',
+  'storage_unreachable',
+  'health_degraded',
+  'cleanup_completed',
+  'restore_completed',
+] as const;
+export const NOTIFICATION_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const NOTIFICATION_ENTITY_TYPES = ['datasource', 'backup_job', 'storage_location', 'system'] as const;
+export const COMPRESSIONS = ['gzip', 'zstd', 'lz4', 'none'] as const;
+export const STORAGE_STRATEGIES = ['fallback', 'replicate'] as const;
+
+export const datasourceType = z.enum(DATASOURCE_TYPES);
+export const datasourceStatus = z.enum(DATASOURCE_STATUSES);
+export const storageType = z.enum(STORAGE_TYPES);
+export const storageStatus = z.enum(STORAGE_STATUSES);
+export const executionStatus = z.enum(EXECUTION_STATUSES);
+export const healthCheckStatus = z.enum(HEALTH_CHECK_STATUSES);
+export const compression = z.enum(COMPRESSIONS, { message: `Compression must be one of ${COMPRESSIONS.join(', ')}` });
+export const storageStrategy = z.enum(STORAGE_STRATEGIES);
+
+export type DatasourceType = z.infer<typeof datasourceType>;
+export type DatasourceStatus = z.infer<typeof datasourceStatus>;
+export type StorageType = z.infer<typeof storageType>;
+export type StorageStatus = z.infer<typeof storageStatus>;
+export type ExecutionStatus = z.infer<typeof executionStatus>;
+export type HealthCheckStatus = z.infer<typeof healthCheckStatus>;
+export type Compression = z.infer<typeof compression>;
+export type StorageStrategy = z.infer<typeof storageStrategy>;

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { cronError, isValidTimezone } from '../cron.js';
+import { isoDate, name, uuid } from './common.js';
+import { compression, storageStrategy } from './enums.js';
+
+export const scheduleCron = z
+  .string()
+  .trim()
+  .superRefine((expr, ctx) => {
+    const error = cronError(expr);
+    if (error) ctx.addIssue({ code: 'custom', message: error });
+  });
+
+export const scheduleTimezone = z
+  .string()
+  .trim()
+  .refine(isValidTimezone, { message: 'Unknown timezone: use an IANA name such as America/Sao_Paulo or UTC' });
+
+const count = (what: string) => z.coerce.number().int({ message: `${what} must be a whole number` }).min(0, { message: `${what} cannot be negative` });
+
+/** `{ max_backups }` (current) or the legacy `{ keep_daily, keep_weekly, keep_monthly }` (database-summary.md). */
+export const retentionPolicy = z
+  .object({
+    max_backups: count('max_backups').min(1, { message: 'Keep at least one backup' }).optional(),
+    keep_daily: count('keep_daily').optional(),
+    keep_weekly: count('keep_weekly').optional(),
+    keep_monthly: count('keep_monthly').optional(),
+    auto_delete: z.boolean().default(true),
+  })
+  .refine(
+    (r) => r.max_backups !== undefined || r.keep_daily !== undefined || r.keep_weekly !== undefined || r.keep_monthly !== undefined,
+    { message: 'Set max_backups, or keep_daily/keep_weekly/keep_monthly' },
+  );
+export type RetentionPolicy = z.output<typeof retentionPolicy>;
+
+const LEVELS = { gzip: [1, 9], zstd: [1, 19], lz4: [1, 12], none: [0, 0] } as const;
+
+export const VERIFY_MODES = ['none', 'checksum', 'restore-test'] as const;
+
+export const backupOptions = z
+  .object({
+    compression: compression.default('gzip'),
+    compression_level: z.coerce.number().int().optional(),
+    parallel_jobs: z.coerce.number().int().min(1, { message: 'At least 1 parallel job' }).max(32).default(1),
+    include_tables: z.array(z.string().trim().min(1)).default([]),
+    exclude_tables: z.array(z.string().trim().min(1)).default([]),
+    /** Split the artifact into `.part-NNN` files of at most this size. */
+    max_file_size_mb: z.coerce.number().int().min(1, { message: 'Chunks are at least 1 MB' }).optional(),
+    verify_after_backup: z.enum(VERIFY_MODES).default('none'),
+  })
+  .superRefine((o, ctx) => {
+    if (o.compression_level === undefined || o.compression === 'none') return;
+    const [min, max] = LEVELS[o.compression];
+    if (o.compression_level < min || o.compression_level > max) {
+      ctx.addIssue({ code: 'custom', path: ['compression_level'], message: `${o.compression} level must be ${min}–${max}` });
+    }
+  })
+  .transform((o) => ({
+    ...o,
+    compression_level: o.compression === 'none' ? undefined : (o.compression_level ?? (o.compression === 'zstd' ? 3 : 6)),
+  }));
+export type BackupOptions = z.output<typeof backupOptions>;
+
+const jobFields = {
+  name,
+  datasource_id: uuid,
+  /** The seed's single storage; `storage_location_ids` lists several, in fallback order. */
+  storage_location_id: uuid.optional(),
+  storage_location_ids: z.array(uuid).optional(),
+  storage_strategy: storageStrategy.default('fallback'),
+  schedule_cron: scheduleCron,
+  schedule_timezone: scheduleTimezone.default('UTC'),
+  enabled: z.boolean().default(true),
+  retention_policy: retentionPolicy.default({ max_backups: 3, auto_delete: true }),
+  backup_options: backupOptions.default({ compression: 'gzip' } as never),
+};
+
+function storagesOf(v: { storage_location_id?: string; storage_location_ids?: string[] }): string[] | undefined {
+  const ids = v.storage_location_ids ?? (v.storage_location_id ? [v.storage_location_id] : undefined);
+  return ids ? [...new Set(ids)] : undefined;
+}
+
+export const jobCreate = z
+  .object(jobFields)
+  .refine((v) => (storagesOf(v)?.length ?? 0) > 0, {
+    path: ['storage_location_ids'],
+    message: 'Choose at least one storage',
+  })
+  .transform(({ storage_location_id: _single, ...v }) => ({ ...v, storage_location_ids: storagesOf({ ..._single && { storage_location_id: _single }, ...v })! }));
+export type JobCreate = z.output<typeof jobCreate>;
+
+export const jobUpdate = z
+  .object({
+    id: uuid,
+    name: name.optional(),
+    datasource_id: uuid.optional(),
+    storage_location_id: uuid.optional(),
+    storage_location_ids: z.array(uuid).min(1, { message: 'Choose at least one storage' }).optional(),
+    storage_strategy: storageStrategy.optional(),
+    schedule_cron: scheduleCron.optional(),
+    schedule_timezone: scheduleTimezone.optional(),
+    enabled: z.boolean().optional(),
+    retention_policy: retentionPolicy.optional(),
+    backup_options: backupOptions.optional(),
+  })
+  .transform(({ storage_location_id: _single, ...v }) => ({ ...v, storage_location_ids: storagesOf({ ..._single && { storage_location_id: _single }, ...v }) }));
+export type JobUpdate = z.output<typeof jobUpdate>;
+
+export const job = z.object({
+  id: uuid,
+  name: z.string(),
+  datasource_id: uuid,
+  storage_location_id: uuid,
+  storage_location_ids: z.array(uuid),
+  storage_strategy: storageStrategy,
+  schedule_cron: z.string(),
+  schedule_timezone: z.string(),
+  schedule_description: z.string(),
+  enabled: z.boolean(),
+  retention_policy: z.record(z.string(), z.unknown()),
+  backup_options: z.record(z.string(), z.unknown()),
+  last_execution_at: isoDate.nullable(),
+  next_execution_at: isoDate.nullable(),
+  created_at: isoDate,
+  updated_at: isoDate,
+});
+export type Job = z.output<typeof job>;
+
+export const schedulePreviewInput = z.object({ schedule_cron: scheduleCron, schedule_timezone: scheduleTimezone.default('UTC') });
+export const schedulePreview = z.object({ description: z.string(), next_runs: z.array(isoDate) });

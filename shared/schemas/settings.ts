@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+const optionalPath = { schema: z.string().trim().nullable(), default: null };
+
+/** The seed's `system_settings` keys, plus where to find client tools: a schema and a default per key. */
+export const SETTINGS = {
+  'notifications.email_enabled': { schema: z.boolean(), default: false, description: 'Send alerts by e-mail' },
+  'notifications.email_smtp_config': {
+    schema: z.object({
+      host: z.string().trim().optional(),
+      port: z.coerce.number().int().min(1).max(65535).optional(),
+      secure: z.boolean().optional(),
+      username: z.string().optional(),
+      from: z.string().optional(),
+      to: z.string().optional(),
+    }),
+    default: {},
+    description: 'SMTP server for e-mail alerts',
+  },
+  'notifications.webhook_url': {
+    schema: z.url({ protocol: /^https?$/, message: 'Webhook must be an http(s) URL' }).nullable(),
+    default: null,
+    description: 'Webhook (Slack, Discord, ...) for alerts',
+  },
+  'system.max_concurrent_backups': {
+    schema: z.coerce.number().int().min(1, { message: 'At least 1' }).max(16, { message: 'At most 16' }),
+    default: 3,
+    description: 'How many backups may run at once',
+  },
+  'system.temp_directory': {
+    schema: z.string().trim().min(1, { message: 'A folder is required' }),
+    default: '/tmp/dataguardian',
+    description: 'Folder for temporary files',
+  },
+  'system.health_check_interval_ms': {
+    schema: z.coerce.number().int().min(10_000, { message: 'At least 10 seconds' }),
+    default: 300_000,
+    description: 'How often datasources are checked (ms)',
+  },
+  'system.scheduler_interval_ms': {
+    schema: z.coerce.number().int().min(1_000, { message: 'At least 1 second' }),
+    default: 60_000,
+    description: 'How often the scheduler looks for due jobs (ms)',
+  },
+  'tools.postgres_bin_dir': { ...optionalPath, description: 'Folder with pg_dump/pg_restore (found automatically when empty)' },
+  'tools.mysql_bin_dir': { ...optionalPath, description: 'Folder with mysqldump/mysql (found automatically when empty)' },
+  'tools.mongodb_bin_dir': { ...optionalPath, description: 'Folder with mongodump/mongorestore (found automatically when empty)' },
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+type Shape<Wrap extends 'default' | 'optional'> = {
+  [K in SettingKey]: Wrap extends 'default'
+    ? z.ZodDefault<(typeof SETTINGS)[K]['schema']>
+    : z.ZodOptional<(typeof SETTINGS)[K]['schema']>;
+};
+
+/** Every setting, each falling back to its default. */
+export const settings = z.object(
+  Object.fromEntries(SETTING_KEYS.map((k) => [k, (SETTINGS[k].schema as z.ZodType).default(SETTINGS[k].default)])) as Shape<'default'>,
+);
+export type Settings = z.output<typeof settings>;
+
+/** `PUT /api/system/settings`: any subset of the keys; unknown keys are refused. */
+export const settingsUpdate = z
+  .object(Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].schema.optional()])) as Shape<'optional'>)
+  .strict();
+export type SettingsUpdate = z.output<typeof settingsUpdate>;
