@@ -1,0 +1,50 @@
+import type { Readable } from 'node:stream';
+import type { StorageType } from '../../../shared/schemas/enums.js';
+import type { StorageTestResult } from '../../../shared/schemas/storage.js';
+
+export interface PutOptions {
+  signal?: AbortSignal;
+  /** Expected size in bytes, when known; S3 picks its part size from it. */
+  sizeHint?: number;
+  /** Called with the running total of bytes taken from the body. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface StoredObject {
+  /** '/'-separated, relative to the storage root. */
+  key: string;
+  size: number;
+  /** ISO 8601. */
+  modified: string;
+}
+
+/**
+ * One place backups are kept. Keys are '/'-separated relative paths such as
+ * `{job_id}/{YYYY-MM-DD_HHmmss}/backup.dump.gz.part-001`; a key with `..`, an
+ * empty segment or a leading '/' is refused.
+ */
+export interface Storage {
+  readonly type: StorageType;
+  /**
+   * Atomic: the object appears under `key` only when complete; on failure or abort nothing is
+   * left (temp files removed, multipart uploads aborted). Never overwrites an existing key
+   * (`conflict`). Returns the bytes written.
+   */
+  put(key: string, body: Readable, options?: PutOptions): Promise<{ size: number }>;
+  /** `not_found` AppError when missing. */
+  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  stat(key: string): Promise<StoredObject | null>;
+  /**
+   * Recursive, sorted by key; a plain string prefix, as S3 has it ('job/' or 'job/2024-'). On a
+   * folder storage, a put cut short by a crash leaves a hidden `.<name>.tmp-<hex>` file: it is
+   * listed, so that deleting what a folder lists cleans it up too.
+   */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** A missing key is fine. */
+  delete(key: string): Promise<void>;
+  /** null when the storage cannot tell (S3, SFTP servers without statvfs). */
+  freeSpaceBytes(): Promise<number | null>;
+  /** Writes, reads back, compares and deletes a probe under `_system/`; expected failures come back as `ok: false`. */
+  test(): Promise<StorageTestResult>;
+  close(): Promise<void>;
+}
