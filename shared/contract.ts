@@ -9,6 +9,17 @@ import {
   healthCheck,
 } from './schemas/datasource.js';
 import { job, jobCreate, jobUpdate, schedulePreview, schedulePreviewInput } from './schemas/job.js';
+import {
+  execution,
+  executionDetails,
+  executionProgress,
+  executionsListInput,
+  executionStatusEvent,
+  exportInput,
+  jobExecutionsInput,
+  runStarted,
+} from './schemas/execution.js';
+import { notification, notificationsListInput } from './schemas/notification.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
 import { uuid } from './schemas/common.js';
@@ -82,6 +93,23 @@ export const contract = {
     update: channel(jobUpdate, job, { method: 'PUT', path: '/api/backup-jobs/:id' }),
     delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/backup-jobs/:id' }),
     previewSchedule: channel(schedulePreviewInput, schedulePreview, { method: 'POST', path: '/api/backup-jobs/preview-schedule' }),
+    /** Answers at once with the queued execution; progress arrives as events. */
+    run: channel(idInput, runStarted, { method: 'POST', path: '/api/backup-jobs/:id/run', status: 202 }),
+    executions: channel(jobExecutionsInput, z.array(execution), { method: 'GET', path: '/api/backup-jobs/:id/executions' }),
+  },
+  executions: {
+    list: channel(executionsListInput, z.array(execution), { method: 'GET', path: '/api/executions' }),
+    get: channel(idInput, executionDetails, { method: 'GET', path: '/api/executions/:id' }),
+    cancel: channel(idInput, execution, { method: 'POST', path: '/api/executions/:id/cancel' }),
+    /** Desktop: write the joined artifact to a chosen file (headless: GET /api/executions/:id/download). */
+    export: channel(exportInput, z.object({ path: z.string(), size_bytes: z.number() })),
+  },
+  notifications: {
+    list: channel(notificationsListInput, z.array(notification), { method: 'GET', path: '/api/notifications' }),
+    markRead: channel(z.object({ ids: z.array(uuid).optional() }), z.object({ updated: z.number() }), {
+      method: 'POST',
+      path: '/api/notifications/read',
+    }),
   },
   settings: {
     get: channel(none, settings, { method: 'GET', path: '/api/system/settings' }),
@@ -117,8 +145,11 @@ export function channelOf(name: string): Channel | undefined {
 
 /** Events flow from core to both transports. They are hints: the UI re-queries for the truth. */
 export const events = {
+  'execution.progress': executionProgress,
+  'execution.status': executionStatusEvent,
+  'notification.created': notification,
   'entity.changed': z.object({
-    entity: z.enum(['datasource', 'storage', 'job', 'settings']),
+    entity: z.enum(['datasource', 'storage', 'job', 'settings', 'execution']),
     id: z.string().nullable(),
     action: z.enum(['created', 'updated', 'deleted']),
   }),

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
+import { appVersion } from './app-version.js';
+import { BackupQueue } from './backup/queue.js';
+import { createBackupRunner } from './backup/run.js';
 import { openDataSource } from './db/data-source.js';
 import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
@@ -7,7 +9,7 @@ import { createDispatch, type Dispatch } from './dispatch.js';
 import { EventBus } from './events.js';
 import { logger, setLogDirectory } from './log.js';
 import { SecretBox } from './secrets.js';
-import type { AppInfo } from './services/context.js';
+import type { AppInfo, ServiceContext } from './services/context.js';
 import { createHandlers } from './services/index.js';
 import { seedSettings } from './services/settings.js';
 
@@ -23,19 +25,12 @@ export interface CoreOptions {
 
 export interface Core {
   dispatch: Dispatch;
+  /** Services' own context, for what is not a JSON call (the download stream). */
+  context: ServiceContext;
   events: EventBus;
   info: AppInfo;
   db: DataSource;
   close(): Promise<void>;
-}
-
-export function appVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return process.env.npm_package_version ?? '0.0.0';
-  }
 }
 
 /** Starts everything the app is, without any transport: metadata store, migrations, services. */
@@ -60,19 +55,23 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     metadataDatabase: externalUrl ? 'external' : 'embedded',
     startedAt: new Date(),
   };
-  const ctx = { db, secrets: SecretBox.open(dataDir), events, info };
+  const ctx = { db, secrets: SecretBox.open(dataDir), events, info } as ServiceContext;
+  ctx.backups = new BackupQueue(ctx, createBackupRunner(ctx));
   await seedSettings(ctx);
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
+  await ctx.backups.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
   let closed = false;
   return {
     dispatch,
+    context: ctx,
     events,
     info,
     db,
     async close() {
       if (closed) return;
       closed = true;
+      await ctx.backups.stop();
       await db.destroy();
       await embedded?.stop();
     },

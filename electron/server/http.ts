@@ -1,6 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HTTP_STATUS, type AppErrorShape, type Result } from '../../shared/errors.js';
+import { pipeline } from 'node:stream/promises';
+import { AppError, HTTP_STATUS, type AppErrorShape, type Result } from '../../shared/errors.js';
+import { openArtifact } from '../core/backup/artifact.js';
 import type { Core } from '../core/app.js';
 import { scoped } from '../core/log.js';
 import { LOGIN_PAGE, Login } from './auth.js';
@@ -87,6 +89,26 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
     send(res, okStatus, envelope ? result : result.data);
   }
 
+  /** The joined backup file, streamed; each part's SHA-256 is checked on the way. */
+  async function sendArtifact(res: ServerResponse, executionId: string) {
+    let artifact;
+    try {
+      artifact = await openArtifact(core.context, executionId);
+    } catch (e) {
+      if (e instanceof AppError) return fail(res, e.toJSON());
+      throw e;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(artifact.size),
+      'Content-Disposition': `attachment; filename="${artifact.fileName}"`,
+    });
+    await pipeline(artifact.stream, res).catch((e: Error) => {
+      log.warn(`download of ${executionId} stopped: ${e.message}`);
+      res.destroy(e);
+    });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { pathname } = url;
@@ -124,6 +146,9 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
     if (pathname.startsWith('/api/rpc/') && method === 'POST') {
       return answer(res, pathname.slice('/api/rpc/'.length), await readJson(req), 200, true);
     }
+
+    const download = /^\/api\/executions\/([0-9a-f-]{36})\/download$/.exec(pathname);
+    if (download && method === 'GET') return sendArtifact(res, download[1]!);
 
     const match = matchRoute(routes, method, pathname);
     if (match) {

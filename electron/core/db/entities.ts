@@ -113,6 +113,16 @@ export interface NotificationRow {
   created_at: Date;
 }
 
+export interface CopyRow {
+  execution_id: string;
+  storage_location_id: string;
+  status: 'pending' | 'completed' | 'failed' | 'skipped';
+  backup_path: string | null;
+  error_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
 export interface SettingRow {
   key: string;
   value: unknown;
@@ -223,6 +233,19 @@ export const BackupChunks = new EntitySchema<ChunkRow>({
   },
 });
 
+export const BackupCopies = new EntitySchema<CopyRow>({
+  name: 'backup_copies',
+  columns: {
+    execution_id: { type: 'uuid', primary: true },
+    storage_location_id: { type: 'uuid', primary: true },
+    status: enumOf('backup_copy_status'),
+    backup_path: { type: 'text', nullable: true },
+    error_message: { type: 'text', nullable: true },
+    created_at: createdAt,
+    updated_at: updatedAt,
+  },
+});
+
 export const HealthChecks = new EntitySchema<HealthCheckRow>({
   name: 'health_checks',
   columns: {
@@ -269,6 +292,7 @@ export const ENTITIES = [
   BackupJobStorages,
   BackupExecutions,
   BackupChunks,
+  BackupCopies,
   HealthChecks,
   Notifications,
   SystemSettings,

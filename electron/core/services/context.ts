@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { BackupQueue } from '../backup/queue.js';
 import type { EventBus } from '../events.js';
 import type { SecretBox } from '../secrets.js';
 
@@ -16,6 +17,7 @@ export interface ServiceContext {
   secrets: SecretBox;
   events: EventBus;
   info: AppInfo;
+  backups: BackupQueue;
 }
 
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

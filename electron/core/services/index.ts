@@ -1,18 +1,23 @@
 import type { Handlers } from '../dispatch.js';
 import type { ServiceContext } from './context.js';
 import { datasourceService } from './datasources.js';
+import { executionService } from './executions.js';
 import { jobService } from './jobs.js';
+import { notificationService } from './notifications.js';
 import { settingsService } from './settings.js';
 import { storageService } from './storages.js';
 import { systemService } from './system.js';
 
 /** Together the services implement the contract. */
 export function createHandlers(ctx: ServiceContext): Handlers {
+  const { run, executions, ...executionHandlers } = executionService(ctx);
   return {
     system: systemService(ctx),
     datasources: datasourceService(ctx),
     storages: storageService(ctx),
-    jobs: jobService(ctx),
+    jobs: { ...jobService(ctx), run, executions },
+    executions: executionHandlers,
+    notifications: notificationService(ctx),
     settings: settingsService(ctx),
   };
 }

@@ -35,7 +35,8 @@ export function nextExecution(row: Pick<JobRow, 'enabled' | 'schedule_cron' | 's
   return next ? new Date(next) : null;
 }
 
-export function jobService(ctx: ServiceContext): Handlers['jobs'] {
+/** `run` and `executions` live with the executions service. */
+export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 'executions'> {
   const repo = ctx.db.getRepository(BackupJobs);
   const links = ctx.db.getRepository(BackupJobStorages);
 

@@ -5,6 +5,7 @@ import { maskSecrets, mergeSecrets } from '../../../shared/secrets.js';
 import { BackupJobStorages, StorageLocations, type StorageRow } from '../db/entities.js';
 import type { Handlers } from '../dispatch.js';
 import { openStorage } from '../storage/index.js';
+import type { Storage } from '../storage/types.js';
 import { iso, type ServiceContext } from './context.js';
 import { notFound, parseAt } from './validate.js';
 
@@ -35,6 +36,18 @@ export async function probeStorage(type: StorageType, config: StorageConfig): Pr
   } finally {
     await storage.close().catch(() => undefined);
   }
+}
+
+/** A saved storage, ready to use; an SSH host key seen for the first time is remembered. */
+export function openSavedStorage(ctx: Pick<ServiceContext, 'db' | 'secrets'>, row: StorageRow): Storage {
+  const config = ctx.secrets.openConfig(row.config) as StorageConfig;
+  return openStorage(row.type, config, {
+    onHostKey: async (fingerprint) => {
+      if (row.type !== 'ssh') return;
+      row.config = { ...row.config, host_key_fingerprint: fingerprint };
+      await ctx.db.getRepository(StorageLocations).update(row.id, { config: row.config as never });
+    },
+  });
 }
 
 function refuseFailedTest(result: StorageTestResult): never {

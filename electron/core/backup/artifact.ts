@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { In } from 'typeorm';
+import { AppError } from '../../../shared/errors.js';
+import { BackupChunks, BackupCopies, BackupExecutions, StorageLocations, type ChunkRow } from '../db/entities.js';
+import type { ServiceContext } from '../services/context.js';
+import { openSavedStorage } from '../services/storages.js';
+import type { Storage } from '../storage/types.js';
+
+export interface Artifact {
+  /** The file name a user would expect, e.g. backup.dump.gz. */
+  fileName: string;
+  size: number;
+  stream: Readable;
+}
+
+/** Checks a part's SHA-256 as it streams by; a mismatch fails the stream and names the part. */
+function verifying(chunk: ChunkRow): Transform {
+  const hash = createHash('sha256');
+  return new Transform({
+    transform(data: Buffer, _enc, done) {
+      hash.update(data);
+      done(null, data);
+    },
+    flush(done) {
+      const actual = hash.digest('hex');
+      done(actual === chunk.checksum ? null : new AppError('conflict', `${path.basename(chunk.file_path)} is damaged: its SHA-256 does not match the manifest`));
+    },
+  });
+}
+
+/** Streams the parts of one copy, in order, as one artifact (what `cat part-*` gives). */
+function joinParts(storage: Storage, chunks: ChunkRow[]): Readable {
+  const out = new PassThrough();
+  (async () => {
+    for (const chunk of chunks) {
+      await pipeline(await storage.get(chunk.file_path), verifying(chunk), out, { end: false });
+    }
+    out.end();
+  })()
+    .catch((e) => out.destroy(e))
+    .finally(() => void storage.close().catch(() => undefined));
+  return out;
+}
+
+/** A completed backup as one stream, from the first storage copy that answers. */
+export async function openArtifact(ctx: Pick<ServiceContext, 'db' | 'secrets'>, executionId: string): Promise<Artifact> {
+  const execution = await ctx.db.getRepository(BackupExecutions).findOneBy({ id: executionId });
+  if (!execution) throw new AppError('not_found', `Execution ${executionId} does not exist`);
+  if (execution.status !== 'completed') throw new AppError('conflict', `This execution is ${execution.status}: only a completed backup can be downloaded`);
+  const chunks = await ctx.db.getRepository(BackupChunks).find({ where: { execution_id: executionId }, order: { chunk_number: 'ASC' } });
+  const copies = await ctx.db.getRepository(BackupCopies).findBy({ execution_id: executionId, status: 'completed' });
+  const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In(copies.map((c) => c.storage_location_id)) });
+  const artifactName = (execution.metadata?.artifact as string | undefined) ?? path.basename(chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
+  const size = chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
+  const failures: string[] = [];
+  for (const copy of copies) {
+    const row = storages.find((s) => s.id === copy.storage_location_id);
+    if (!row || !copy.backup_path) continue;
+    const storage = openSavedStorage(ctx, row);
+    try {
+      // Chunk paths are stored relative to the execution folder's storage; check the first one answers.
+      const located = chunks.map((c) => ({ ...c, file_path: path.posix.join(copy.backup_path!, path.posix.basename(c.file_path)) }));
+      if (!(await storage.stat(located[0]!.file_path))) throw new Error('the files are missing');
+      return { fileName: artifactName, size, stream: joinParts(storage, located) };
+    } catch (e) {
+      failures.push(`${row.name}: ${(e as Error).message}`);
+      await storage.close().catch(() => undefined);
+    }
+  }
+  throw new AppError('not_found', `No copy of this backup could be read${failures.length ? ` (${failures.join('; ')})` : ''}`);
+}
+
+/** Desktop export: the joined artifact written to a chosen file, atomically. */
+export async function exportArtifact(ctx: Pick<ServiceContext, 'db' | 'secrets'>, executionId: string, destination: string) {
+  const artifact = await openArtifact(ctx, executionId);
+  const target = path.resolve(destination);
+  const temp = `${target}.part-${process.pid}`;
+  try {
+    await pipeline(artifact.stream, createWriteStream(temp, { flags: 'wx' }));
+    await rename(temp, target);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
+  return { path: target, size_bytes: (await stat(target)).size };
+}

@@ -1,0 +1,30 @@
+import type { Compression, DatasourceType } from '../../../shared/schemas/enums.js';
+
+/** Files on storage (seed: monitoring-layout-rollback.md §2–3). */
+const FORMATS: Record<DatasourceType, string> = {
+  postgres: 'dump',
+  mysql: 'sql',
+  mariadb: 'sql',
+  mongodb: 'archive',
+  sqlserver: 'bacpac',
+  sqlite: 'db',
+  files: 'tar',
+};
+
+const EXTENSIONS: Record<Compression, string> = { gzip: '.gz', zstd: '.zst', lz4: '.lz4', none: '' };
+
+/** `YYYY-MM-DD_HHmmss` in UTC. */
+export function executionFolder(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${date.getUTCFullYear()}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}_${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
+}
+
+/** `backup.<format>.<compression>`, e.g. backup.dump.gz, backup.tar. */
+export function artifactBaseName(type: DatasourceType, compression: Compression): string {
+  return `backup.${FORMATS[type]}${EXTENSIONS[compression]}`;
+}
+
+/** `.part-001`, `.part-002`, ...: three digits from 001, as the seed names them. */
+export function partName(baseName: string, n: number): string {
+  return `${baseName}.part-${String(n).padStart(3, '0')}`;
+}

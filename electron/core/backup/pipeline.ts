@@ -1,0 +1,71 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Compression } from '../../../shared/schemas/enums.js';
+import { splitIntoParts, type PartInfo } from './chunks.js';
+import { createCompressor } from './compress.js';
+import { createHashCounter } from './hash.js';
+
+/** A storage refused or broke a write: the runner may try the next storage. Anything else is the source's fault. */
+export class StorageWriteError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+    this.name = 'StorageWriteError';
+  }
+}
+
+export interface WrittenArtifact {
+  /** What the database or folder produced, before compression. */
+  raw: { bytes: number; sha256: string };
+  /** The artifact as stored (all parts joined). */
+  stored: { bytes: number; sha256: string };
+  parts: PartInfo[];
+}
+
+export interface WriteArtifactOptions {
+  source: Readable;
+  /** The engine's own end: when the stream breaks, its error (with the tool's message) explains why. */
+  finished?: Promise<unknown>;
+  compression: Compression;
+  level?: number;
+  maxPartBytes?: number;
+  baseName: string;
+  put: (name: string, body: Readable) => Promise<{ size: number }>;
+  signal: AbortSignal;
+  onBytes?: (raw: number, stored: number) => void;
+}
+
+/**
+ * The backup pipeline, one streaming pass with backpressure end to end:
+ * source → count+hash raw → compress → count+hash artifact → split into parts → storage.
+ */
+export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArtifact> {
+  const raw = createHashCounter();
+  const stored = createHashCounter();
+  const report = () => o.onBytes?.(raw.bytes, stored.bytes);
+  raw.on('data', report);
+  const split = splitIntoParts({
+    maxPartBytes: o.maxPartBytes,
+    baseName: o.baseName,
+    putPart: (name, body) =>
+      o.put(name, body).catch((e: Error) => {
+        throw e instanceof StorageWriteError ? e : new StorageWriteError(e);
+      }),
+  });
+  try {
+    await pipeline(o.source, raw, createCompressor(o.compression, o.level), stored, split.writable, { signal: o.signal });
+    const parts = await split.done;
+    return { raw: { bytes: raw.bytes, sha256: raw.sha256() }, stored: { bytes: stored.bytes, sha256: stored.sha256() }, parts };
+  } catch (e) {
+    const storageError = await split.done.then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    if (storageError instanceof StorageWriteError && !o.signal.aborted) throw storageError;
+    // A broken source stream says little; the engine's own error names the cause.
+    const engineError = await Promise.race([
+      o.finished?.then(() => undefined, (err: Error) => err),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref()),
+    ]);
+    throw engineError ?? e;
+  }
+}

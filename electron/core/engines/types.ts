@@ -1,0 +1,43 @@
+import type { Readable } from 'node:stream';
+import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
+
+export interface EngineOptions {
+  /** Table names or globs (`logs_*`); empty = all tables. */
+  includeTables: string[];
+  excludeTables: string[];
+  parallelJobs: number;
+  /** DataGuardian compresses the stream, so the tool must not (data is compressed once). */
+  compressedByPipeline: boolean;
+  /** Settings' overrides of where the client tools live. */
+  toolDirs: { postgres?: string | null; mysql?: string | null; mongodb?: string | null };
+  /** For 0600 credential files, removed after the run. */
+  tempDir: string;
+  signal: AbortSignal;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export interface SourceInfo {
+  database_version?: string;
+  tables_backed_up?: number;
+  rows_approximate?: number;
+  /** For a progress bar; approximate for databases. */
+  size_estimate_bytes?: number | null;
+}
+
+export interface DumpResult {
+  engine_output: string;
+  files_count?: number;
+  skipped_files?: number;
+}
+
+export interface Dump {
+  /** The artifact's raw bytes (a pg_dump custom file, SQL, an SQLite file, a tar). */
+  stream: Readable;
+  /** Resolves after the tool exited cleanly; rejects with its message otherwise. */
+  finished: Promise<DumpResult>;
+}
+
+export interface Engine {
+  inspect(config: ConnectionConfig, options: EngineOptions): Promise<SourceInfo>;
+  dump(config: ConnectionConfig, options: EngineOptions): Promise<Dump>;
+}

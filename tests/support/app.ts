@@ -1,0 +1,72 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { startCore, type Core } from '../../electron/core/app.js';
+import { startHttpServer, type RunningServer } from '../../electron/server/http.js';
+
+export interface HttpAnswer<T = any> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+/** The real app (embedded PostgreSQL included) behind its real HTTP transport, in a fresh data dir. */
+export interface AppUnderTest {
+  url: string;
+  dataDir: string;
+  core: Core;
+  /** Every answer's raw text, to check that no secret ever left the app. */
+  transcript: string[];
+  http<T = any>(method: string, route: string, body?: unknown): Promise<HttpAnswer<T>>;
+  rpc<T = any>(channel: string, input?: unknown): Promise<HttpAnswer<T>>;
+  /** Stop and start again on the same data directory. */
+  restart(): Promise<void>;
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export async function startApp(options: { dataDir?: string; databaseUrl?: string } = {}): Promise<AppUnderTest> {
+  // Under /tmp with 0755: the embedded server runs as `postgres` when the tests run as root.
+  const dataDir = options.dataDir ?? mkdtempSync(path.join('/tmp', 'dg-app-'));
+  chmodSync(dataDir, 0o755);
+  const transcript: string[] = [];
+  let core: Core;
+  let server: RunningServer;
+
+  async function boot() {
+    core = await startCore({ mode: 'headless', dataDir, databaseUrl: options.databaseUrl, checkOutput: true });
+    server = await startHttpServer(core, { host: '127.0.0.1', port: 0 });
+    app.url = server.url;
+    app.core = core;
+  }
+
+  async function http(method: string, route: string, body?: unknown): Promise<HttpAnswer> {
+    const res = await fetch(app.url + route, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    transcript.push(text);
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
+  }
+
+  const app: AppUnderTest = {
+    url: '',
+    dataDir,
+    core: undefined as unknown as Core,
+    transcript,
+    http,
+    rpc: (channel, input = {}) => http('POST', `/api/rpc/${channel}`, input),
+    async restart() {
+      await server.close();
+      await core.close();
+      await boot();
+    },
+    async stop({ keepData = false } = {}) {
+      await server?.close();
+      await core?.close();
+      if (!keepData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  await boot();
+  return app;
+}
