@@ -44,8 +44,23 @@ async function versionOf(binary: string): Promise<[number, number] | null> {
   }
 }
 
+// Installed tools rarely change while the app runs; asking each one its version costs a process start
+// (Debian's /usr/bin/pg_dump is a Perl wrapper), so answers are kept for a minute.
+const cache = new Map<string, { at: number; tools: Promise<Tool[]> }>();
+const CACHE_MS = 60_000;
+
 /** Every copy of a tool this machine has, newest first. */
-export async function findTools(names: string[], family: 'postgres' | 'mysql', override?: string | null): Promise<Tool[]> {
+export function findTools(names: string[], family: 'postgres' | 'mysql', override?: string | null): Promise<Tool[]> {
+  const key = `${family}|${override ?? ''}|${names.join(',')}`;
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < CACHE_MS) return hit.tools;
+  const tools = discover(names, family, override);
+  cache.set(key, { at: Date.now(), tools });
+  tools.catch(() => cache.delete(key));
+  return tools;
+}
+
+async function discover(names: string[], family: 'postgres' | 'mysql', override?: string | null): Promise<Tool[]> {
   const found: Tool[] = [];
   const seen = new Set<string>();
   for (const dir of candidateDirs(family, override)) {
