@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { after, describe, it } from 'node:test';
+import { splitIntoParts } from '../../electron/core/backup/chunks.js';
+import { createCompressor, createDecompressor } from '../../electron/core/backup/compress.js';
+import { createHashCounter } from '../../electron/core/backup/hash.js';
+import { artifactBaseName, executionFolder } from '../../electron/core/backup/layout.js';
+
+const dir = mkdtempSync('/tmp/dg-compress-');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** ~12 MB: text that compresses, with random stretches that do not. */
+const input = Buffer.concat(
+  Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? randomBytes(256 * 1024) : Buffer.from(`row ${i} ${'abcdefgh'.repeat(32_000)}\n`))),
+);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const CLI = { gzip: ['gzip', '-dc'], zstd: ['zstd', '-dcq'], lz4: ['lz4', '-dcq'] } as const;
+
+async function writeParts(kind: 'gzip' | 'zstd' | 'lz4' | 'none', maxPartBytes?: number) {
+  const folder = mkdtempSync(path.join(dir, `${kind}-`));
+  const split = splitIntoParts({
+    maxPartBytes,
+    baseName: artifactBaseName('postgres', kind),
+    putPart: async (name, body) => {
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c as Buffer);
+      writeFileSync(path.join(folder, name), Buffer.concat(chunks));
+      return { size: Buffer.concat(chunks).length };
+    },
+  });
+  const stored = createHashCounter();
+  await pipeline(Readable.from([input]), createCompressor(kind), stored, split.writable);
+  return { folder, parts: await split.done, stored };
+}
+
+describe('compression writes the standard formats, in parts that cat joins', () => {
+  for (const kind of ['gzip', 'zstd', 'lz4'] as const) {
+    it(`${kind}: parts checked with sha256sum, joined with cat, decompressed by the ${CLI[kind][0]} CLI`, async () => {
+      const { folder, parts, stored } = await writeParts(kind, 1024 * 1024);
+      assert.ok(parts.length >= 2, 'split into several parts');
+      assert.deepEqual(parts.map((p) => p.file), parts.map((p, i) => `backup.dump.${{ gzip: 'gz', zstd: 'zst', lz4: 'lz4' }[kind]}.part-${String(i + 1).padStart(3, '0')}`));
+      for (const p of parts) assert.equal(execFileSync('sha256sum', [path.join(folder, p.file)], { encoding: 'utf8' }).split(' ')[0], p.sha256);
+      const joined = execFileSync('bash', ['-c', `cat ${folder}/*.part-*`], { maxBuffer: 1 << 26 });
+      assert.equal(sha(joined), stored.sha256());
+      const plain = execFileSync(CLI[kind][0], CLI[kind].slice(1), { input: joined, maxBuffer: 1 << 26 });
+      assert.equal(sha(plain), sha(input));
+    });
+
+    it(`${kind}: our decompressor reads what the ${CLI[kind][0]} CLI writes`, async () => {
+      const file = path.join(dir, `cli.${kind}`);
+      writeFileSync(file, execFileSync(CLI[kind][0], kind === 'gzip' ? ['-c'] : ['-c', '-q'], { input, maxBuffer: 1 << 26 }));
+      const out: Buffer[] = [];
+      await pipeline(Readable.from([readFileSync(file)]), createDecompressor(kind), new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }));
+      assert.equal(sha(Buffer.concat(out)), sha(input));
+    });
+  }
+
+  it('without a part size, one file named as the seed says', async () => {
+    const { parts } = await writeParts('none');
+    assert.deepEqual(parts.map((p) => p.file), ['backup.dump']);
+    assert.equal(parts[0]!.size, input.length);
+  });
+
+  it('a storage failing on part 2 fails the whole pipeline', async () => {
+    let calls = 0;
+    const split = splitIntoParts({
+      maxPartBytes: 1024 * 1024,
+      baseName: 'backup.tar',
+      putPart: async (_name, body) => {
+        calls++;
+        if (calls === 2) {
+          body.resume();
+          throw new Error('disk full');
+        }
+        for await (const _ of body);
+        return { size: 0 };
+      },
+    });
+    await assert.rejects(pipeline(Readable.from([input]), createCompressor('none'), split.writable), /disk full|stopped/);
+    await assert.rejects(split.done);
+  });
+
+  it('names the execution folder in UTC', () => {
+    assert.equal(executionFolder(new Date('2025-02-13T06:00:01Z')), '2025-02-13_060001');
+    assert.equal(artifactBaseName('files', 'lz4'), 'backup.tar.lz4');
+    assert.equal(artifactBaseName('mariadb', 'none'), 'backup.sql');
+  });
+});
