@@ -10,8 +10,8 @@ export interface Bridge {
   subscribe<E extends EventName>(name: E, listener: (payload: EventPayload<E>) => void): () => void;
   /** Desktop-only abilities; headless falls back to text fields. */
   capabilities: { nativeDialogs: boolean };
-  /** Desktop only: a folder or file chosen in the native dialog, or null when cancelled. */
-  pickPath?(options: { kind: 'folder' | 'file'; title?: string }): Promise<string | null>;
+  /** Desktop only: a folder or file chosen in the native dialog (`save`: where to write a new file), or null when cancelled. */
+  pickPath?(options: { kind: 'folder' | 'file' | 'save'; title?: string; defaultName?: string }): Promise<string | null>;
 }
 
 declare global {

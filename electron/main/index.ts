@@ -76,7 +76,11 @@ app.whenReady().then(async () => {
     return;
   }
   ipcMain.handle('dg:call', (_e, name: string, input: unknown) => core!.dispatch(name, input));
-  ipcMain.handle('dg:pick-path', async (_e, options: { kind: 'folder' | 'file'; title?: string }) => {
+  ipcMain.handle('dg:pick-path', async (_e, options: { kind: 'folder' | 'file' | 'save'; title?: string; defaultName?: string }) => {
+    if (options.kind === 'save') {
+      const saved = await dialog.showSaveDialog({ title: options.title, defaultPath: options.defaultName });
+      return saved.canceled ? null : (saved.filePath ?? null);
+    }
     const result = await dialog.showOpenDialog({
       title: options.title,
       properties: [options.kind === 'folder' ? 'openDirectory' : 'openFile', 'createDirectory'],
