@@ -1,0 +1,64 @@
+import type { ReactNode } from 'react';
+import type { DatasourceType, StorageType } from '../../shared/schemas/enums.js';
+import { CloudIcon, DatabaseIcon, FileIcon, FolderIcon, TerminalIcon } from './components/icons.js';
+
+export const DATASOURCE_TYPE_LABELS: Record<DatasourceType, string> = {
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL',
+  mariadb: 'MariaDB',
+  mongodb: 'MongoDB',
+  sqlserver: 'SQL Server',
+  sqlite: 'SQLite',
+  files: 'Files & folders',
+};
+
+export const DATASOURCE_TYPE_ICONS: Record<DatasourceType, ReactNode> = {
+  postgres: <DatabaseIcon />,
+  mysql: <DatabaseIcon />,
+  mariadb: <DatabaseIcon />,
+  mongodb: <DatabaseIcon />,
+  sqlserver: <DatabaseIcon />,
+  sqlite: <FileIcon />,
+  files: <FolderIcon />,
+};
+
+export const STORAGE_TYPE_LABELS: Record<StorageType, string> = {
+  local: 'Local folder',
+  ssh: 'SFTP (SSH)',
+  s3: 'Amazon S3',
+  minio: 'MinIO',
+  backblaze: 'Backblaze B2',
+};
+
+export const STORAGE_TYPE_ICONS: Record<StorageType, ReactNode> = {
+  local: <FolderIcon />,
+  ssh: <TerminalIcon />,
+  s3: <CloudIcon />,
+  minio: <CloudIcon />,
+  backblaze: <CloudIcon />,
+};
+
+/** Where each storage type keeps its copies, in one line for a list. */
+export function storageWhere(type: StorageType, config: Record<string, unknown>): string {
+  const s = (k: string) => (typeof config[k] === 'string' ? (config[k] as string) : '');
+  switch (type) {
+    case 'local':
+      return s('path');
+    case 'ssh':
+      return `${s('username')}@${s('host')}:${s('remote_path')}`;
+    case 's3':
+      return `s3://${s('bucket')}/${s('prefix')}`;
+    case 'minio':
+      return `${s('endpoint')}/${s('bucket')}/${s('prefix')}`;
+    case 'backblaze':
+      return `b2://${s('bucket_name')}/${s('prefix')}`;
+  }
+}
+
+/** Where a datasource lives, in one line for a list. */
+export function datasourceWhere(type: DatasourceType, config: Record<string, unknown>): string {
+  const s = (k: string) => (config[k] === undefined || config[k] === null ? '' : String(config[k]));
+  if (type === 'sqlite') return s('file_path');
+  if (type === 'files') return s('source_path');
+  return `${s('host')}:${s('port')}/${s('database')}`;
+}

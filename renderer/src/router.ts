@@ -1,0 +1,18 @@
+import { useSyncExternalStore } from 'react';
+
+// Routes live in the hash: the built page is opened from file:// in Electron and from any path in a browser.
+const subscribe = (cb: () => void) => {
+  window.addEventListener('hashchange', cb);
+  return () => window.removeEventListener('hashchange', cb);
+};
+const read = () => window.location.hash.replace(/^#/, '') || '/datasources';
+
+/** The current route split on '/': ['datasources', 'new']. */
+export function useRoute(): string[] {
+  const path = useSyncExternalStore(subscribe, read);
+  return path.split('/').filter(Boolean);
+}
+
+export function navigate(path: string): void {
+  window.location.hash = path;
+}

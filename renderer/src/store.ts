@@ -1,0 +1,109 @@
+import { create } from 'zustand';
+import type { OutputOf } from '../../shared/contract.js';
+import type { Datasource } from '../../shared/schemas/datasource.js';
+import type { Job } from '../../shared/schemas/job.js';
+import type { Settings } from '../../shared/schemas/settings.js';
+import type { StorageLocation } from '../../shared/schemas/storage.js';
+import { api, errorMessage } from './api.js';
+
+export interface Collection<T> {
+  data: T | undefined;
+  loading: boolean;
+  error: string | null;
+}
+
+export interface Toast {
+  id: number;
+  kind: 'success' | 'error' | 'info';
+  text: string;
+}
+
+type SystemInfo = OutputOf<'system.info'>;
+
+/** What each list is queried with; an `entity.changed` event names one of these. */
+const queries = {
+  datasources: () => api.run('datasources.list', {}),
+  storages: () => api.run('storages.list', {}),
+  jobs: () => api.run('jobs.list', {}),
+  settings: () => api.run('settings.get', {}),
+  info: () => api.run('system.info', {}),
+};
+export type Resource = keyof typeof queries;
+
+interface State {
+  datasources: Collection<Datasource[]>;
+  storages: Collection<StorageLocation[]>;
+  jobs: Collection<Job[]>;
+  settings: Collection<Settings>;
+  info: Collection<SystemInfo>;
+  toasts: Toast[];
+  load(resource: Resource): Promise<void>;
+  loadAll(): Promise<void>;
+  toast(kind: Toast['kind'], text: string): void;
+  dismiss(id: number): void;
+}
+
+const empty = { data: undefined, loading: false, error: null };
+let toastId = 0;
+
+export const useStore = create<State>()((set, get) => ({
+  datasources: empty,
+  storages: empty,
+  jobs: empty,
+  settings: empty,
+  info: empty,
+  toasts: [],
+
+  async load(resource) {
+    set((s) => ({ [resource]: { ...s[resource], loading: true } }) as Partial<State>);
+    try {
+      const data = await queries[resource]();
+      set({ [resource]: { data, loading: false, error: null } } as Partial<State>);
+    } catch (e) {
+      set((s) => ({ [resource]: { ...s[resource], loading: false, error: errorMessage(e) } }) as Partial<State>);
+    }
+  },
+
+  async loadAll() {
+    await Promise.all((Object.keys(queries) as Resource[]).map((r) => get().load(r)));
+  },
+
+  toast(kind, text) {
+    const id = ++toastId;
+    set((s) => ({ toasts: [...s.toasts, { id, kind, text }] }));
+    setTimeout(() => get().dismiss(id), kind === 'error' ? 8000 : 4000);
+  },
+
+  dismiss(id) {
+    set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) }));
+  },
+}));
+
+export const toast = (kind: Toast['kind'], text: string) => useStore.getState().toast(kind, text);
+
+type EntityName = 'datasource' | 'storage' | 'job' | 'settings' | 'execution';
+const refreshFor: Record<EntityName, Resource[]> = {
+  datasource: ['datasources', 'jobs'],
+  storage: ['storages'],
+  job: ['jobs'],
+  settings: ['settings'],
+  execution: ['jobs'],
+};
+
+/** Queries are the truth, events are hints: a change re-queries the lists it touches. */
+export function startLiveUpdates(): () => void {
+  const { load, loadAll } = useStore.getState();
+  const offs = [
+    api.on('entity.changed', ({ entity }) => {
+      for (const r of refreshFor[entity]) void load(r);
+    }),
+    api.on('execution.status', ({ status, error_message, job_id }) => {
+      const job = useStore.getState().jobs.data?.find((j) => j.id === job_id);
+      const name = job ? `“${job.name}”` : 'A backup';
+      if (status === 'completed') toast('success', `${name} finished`);
+      if (status === 'failed') toast('error', `${name} failed${error_message ? `: ${error_message}` : ''}`);
+    }),
+    api.onReconnect(() => void loadAll()),
+  ];
+  return () => offs.forEach((off) => off());
+}

@@ -1,0 +1,245 @@
+// The UI in Debian's Chromium against the real headless server (dist/server/cli.js, built by `npm run build`)
+// and a real PostgreSQL: add a datasource, a storage and a job through the forms, then reload and find them.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort, removeTempDir, startPostgres, tempDir, type PgServer } from '../harness/index.js';
+import { Daemon, withPortRetry } from '../harness/process.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const cli = path.join(root, 'dist/server/cli.js');
+const shots = path.join(root, 'test-results');
+const CHROMIUM = '/usr/bin/chromium';
+
+let pg: PgServer;
+let app: Daemon;
+let appUrl: string;
+let dataDir: string;
+let storageDir: string;
+let browser: Browser;
+let page: Page;
+
+async function startServer(): Promise<{ daemon: Daemon; url: string }> {
+  return withPortRetry(async () => {
+    const port = await freePort();
+    const daemon = new Daemon('DataGuardian server', process.execPath, [cli, '--port', String(port), '--host', '127.0.0.1'], {
+      logFile: path.join(dataDir, 'server.log'),
+      // SIGTERM lets it stop its embedded PostgreSQL too.
+      stopSignal: 'SIGTERM',
+      exitSignal: 'SIGTERM',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await daemon.waitUntilReady(async () => {
+        const res = await fetch(`${url}/health`);
+        if (res.status !== 200) throw new Error(`/health answered ${res.status}`);
+      }, 90_000);
+    } catch (e) {
+      await daemon.stop();
+      throw e;
+    }
+    return { daemon, url };
+  });
+}
+
+/** The whole page as a window that tall would show it (sticky sidebar and form buttons in place). */
+async function screenshot(name: string) {
+  const viewport = page.viewportSize()!;
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
+  await page.screenshot({ path: path.join(shots, `${name}.png`) });
+  await page.setViewportSize(viewport);
+}
+
+/** The text of the row of a list table that names `name`. */
+async function rowText(table: string, name: string): Promise<string> {
+  const row = page.getByRole('table', { name: table }).getByRole('row').filter({ hasText: name });
+  await row.waitFor();
+  return (await row.textContent()) ?? '';
+}
+
+async function openSection(link: string, heading: string) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
+
+before(async () => {
+  assert.ok(existsSync(cli), `${cli} is missing: run \`npm run build\` first`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+  mkdirSync(shots, { recursive: true });
+  // Under /tmp and world-readable: the embedded metadata PostgreSQL runs as `postgres` and must reach it.
+  dataDir = await tempDir('dg-e2e-app-', { owner: 'root', mode: 0o755 });
+  // The server child inherits this process's environment (the harness's Daemon has no env option).
+  process.env.DG_DATA_DIR = dataDir;
+  storageDir = await tempDir('dg-e2e-storage-');
+  pg = await startPostgres();
+  await pg.createDatabase('shop');
+  await pg.query('CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL); INSERT INTO orders (total) VALUES (9.5), (12)', 'shop');
+  ({ daemon: app, url: appUrl } = await startServer());
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 }, timezoneId: 'UTC' });
+  page.setDefaultTimeout(20_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+  await pg?.stop();
+  if (dataDir) await removeTempDir(dataDir);
+  if (storageDir) await removeTempDir(storageDir);
+});
+
+test('a datasource, a storage and a job added through the forms are listed after a reload', async () => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(appUrl);
+
+  // Datasources: empty state, then the form.
+  await page.getByRole('heading', { level: 1, name: 'Datasources' }).waitFor();
+  await page.getByText('No datasources yet').waitFor();
+  await screenshot('1-datasources-empty');
+  await page.getByRole('button', { name: 'Add datasource' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Add datasource' }).waitFor();
+  await page.getByLabel('PostgreSQL').check();
+  assert.equal(await page.getByLabel('Port', { exact: true }).inputValue(), '5432', 'the port starts at the type default');
+
+  // Inline validation with the shared schema: leaving Host empty says so.
+  await page.getByLabel('Host', { exact: true }).focus();
+  await page.getByLabel('Host', { exact: true }).blur();
+  await page.getByText('Host is required').waitFor();
+
+  await page.getByLabel('Name', { exact: true }).fill('Shop database');
+  await page.getByLabel('Tags').fill('production');
+  await page.getByLabel('Tags').press('Enter');
+  await page.getByLabel('Host', { exact: true }).fill(pg.host);
+  await page.getByLabel('Port', { exact: true }).fill(String(pg.port));
+  await page.getByLabel('Database', { exact: true }).fill('shop');
+  await page.getByLabel('Username', { exact: true }).fill(pg.user);
+
+  // A wrong password: the save is refused with the reason, and "Save anyway" is offered.
+  await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+  await page.getByRole('button', { name: 'Save datasource' }).click();
+  const refusal = page.getByRole('alert').filter({ hasText: 'The connection test failed' });
+  await refusal.waitFor();
+  assert.match((await refusal.textContent()) ?? '', /auth failed/i);
+  await page.getByRole('button', { name: 'Save anyway' }).waitFor();
+  await screenshot('2a-datasource-save-refused');
+
+  await page.getByLabel('Password', { exact: true }).fill(pg.password);
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  const result = page.getByRole('status', { name: 'Connection test result' });
+  await result.waitFor();
+  await result.getByText('OK', { exact: true }).waitFor();
+  assert.match((await result.textContent()) ?? '', /\d+ ms/);
+  await screenshot('2-datasource-form');
+  await page.getByRole('button', { name: 'Save datasource' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Datasources' }).waitFor();
+  const dsRow = await rowText('Datasources', 'Shop database');
+  assert.match(dsRow, /PostgreSQL/);
+  assert.match(dsRow, /healthy/i);
+  assert.match(dsRow, /production/);
+
+  // Editing never shows the stored password.
+  await page.getByRole('button', { name: 'Edit Shop database' }).click();
+  const password = page.getByLabel('Password', { exact: true });
+  await password.waitFor();
+  assert.equal(await password.inputValue(), '');
+  assert.match((await password.getAttribute('placeholder')) ?? '', /saved — leave empty to keep/);
+  await page.getByRole('link', { name: 'Datasources' }).first().click();
+
+  // Storage: a local folder.
+  await openSection('Storage', 'Storage');
+  await page.getByText('No storage yet').waitFor();
+  await page.getByRole('button', { name: 'Add storage' }).click();
+  await page.getByLabel('Local folder').check();
+  await page.getByLabel('Name', { exact: true }).fill('Local backups');
+  await page.getByLabel('Folder', { exact: true }).fill('backups');
+  await page.getByLabel('Folder', { exact: true }).blur();
+  await page.getByText('Folder must be an absolute path').waitFor();
+  await page.getByLabel('Folder', { exact: true }).fill(storageDir);
+  await page.getByRole('button', { name: 'Test storage' }).click();
+  const storageTest = page.getByRole('status', { name: 'Connection test result' });
+  await storageTest.getByText('OK', { exact: true }).waitFor();
+  assert.match((await storageTest.textContent()) ?? '', /free/);
+  await screenshot('2b-storage-form');
+  await page.getByRole('button', { name: 'Save storage' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Storage' }).waitFor();
+  const storageRow = await rowText('Storage locations', 'Local backups');
+  assert.match(storageRow, /Default/, 'the first storage becomes the default');
+  assert.match(storageRow, /healthy/i);
+
+  // Backup job: a bad schedule is refused inline, a good one is described with its next runs.
+  await openSection('Backup jobs', 'Backup jobs');
+  await page.getByText('No backup jobs yet').waitFor();
+  await page.getByRole('button', { name: 'Add backup job' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Nightly shop');
+  await page.getByLabel('Datasource').selectOption({ label: 'Shop database (PostgreSQL)' });
+  await page.getByRole('list', { name: 'Storages' }).getByText('Local backups').waitFor();
+  await page.getByLabel('Timezone').fill('America/Sao_Paulo');
+  await page.getByLabel('Schedule (cron)').fill('61 2 * * *');
+  const cronError = page.locator('#job-cron-error');
+  await cronError.waitFor();
+  assert.match((await cronError.textContent()) ?? '', /Invalid schedule/);
+  await page.getByText('Fix the schedule to see when it runs.').waitFor();
+  await screenshot('3-job-form-bad-cron');
+  await page.getByRole('button', { name: 'Save job' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Add backup job' }).waitFor();
+  assert.equal(await page.getByRole('table', { name: 'Backup jobs' }).count(), 0, 'a bad schedule is not saved');
+
+  await page.getByLabel('Schedule (cron)').fill('30 2 * * *');
+  await cronError.waitFor({ state: 'detached' });
+  const preview = page.getByLabel('Schedule preview');
+  await preview.getByText('Every day at 02:30, America/Sao_Paulo').waitFor();
+  assert.equal(await preview.getByRole('listitem').count(), 5, 'the next five runs are shown');
+  await page.getByLabel('Compression', { exact: true }).selectOption('zstd');
+  await page.getByLabel('Compression level').fill('25');
+  await page.getByLabel('Compression level').blur();
+  await page.getByText('zstd level must be 1–19').waitFor();
+  await page.getByLabel('Compression level').fill('5');
+  await screenshot('4-job-form');
+  await page.getByRole('button', { name: 'Save job' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Backup jobs' }).waitFor();
+  const jobRow = await rowText('Backup jobs', 'Nightly shop');
+  assert.match(jobRow, /Shop database/);
+  assert.match(jobRow, /Local backups/);
+  assert.match(jobRow, /02:30, America\/Sao_Paulo/);
+
+  // A datasource a job uses cannot be deleted: the dialog says why.
+  await openSection('Datasources', 'Datasources');
+  await page.getByRole('button', { name: 'Delete Shop database' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete datasource “Shop database”?' });
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await dialog.getByText(/used by 1 backup job\(s\): Nightly shop/).waitFor();
+  await screenshot('4a-delete-refused');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'detached' });
+
+  // Settings: a change is saved through settings.update.
+  await openSection('Settings', 'Settings');
+  await page.getByText('Headless server').waitFor();
+  await page.getByLabel('How many backups may run at once').fill('2');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
+
+  // A reload queries everything again: what was created is still there.
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  assert.equal(await page.getByLabel('How many backups may run at once').inputValue(), '2');
+  await screenshot('8-settings');
+  await openSection('Datasources', 'Datasources');
+  assert.match(await rowText('Datasources', 'Shop database'), /healthy/i);
+  await screenshot('5-datasources');
+  await openSection('Storage', 'Storage');
+  assert.match(await rowText('Storage locations', 'Local backups'), /Default/);
+  await screenshot('6-storages');
+  await openSection('Backup jobs', 'Backup jobs');
+  assert.match(await rowText('Backup jobs', 'Nightly shop'), /Shop database/);
+  await screenshot('7-jobs');
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
