@@ -1,8 +1,10 @@
 import { useEffect, type ReactNode } from 'react';
-import { ClockIcon, DatabaseIcon, GearIcon, ShieldIcon, StorageIcon } from './components/icons.js';
+import { ActivityIcon, ClockIcon, DatabaseIcon, GearIcon, ShieldIcon, StorageIcon } from './components/icons.js';
 import { StatusBadge, Toasts } from './components/ui.js';
 import { DatasourceFormPage } from './pages/DatasourceForm.js';
 import { DatasourcesPage } from './pages/DatasourcesPage.js';
+import { ExecutionPage } from './pages/ExecutionPage.js';
+import { ExecutionsPage } from './pages/ExecutionsPage.js';
 import { JobFormPage } from './pages/JobForm.js';
 import { JobsPage } from './pages/JobsPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
@@ -15,11 +17,13 @@ const NAV: { path: string; label: string; icon: ReactNode }[] = [
   { path: 'datasources', label: 'Datasources', icon: <DatabaseIcon /> },
   { path: 'storages', label: 'Storage', icon: <StorageIcon /> },
   { path: 'jobs', label: 'Backup jobs', icon: <ClockIcon /> },
+  { path: 'activity', label: 'Activity', icon: <ActivityIcon /> },
   { path: 'settings', label: 'Settings', icon: <GearIcon /> },
 ];
 
 function Page({ route }: { route: string[] }) {
   const [section, id, action] = route;
+  if (section === 'activity') return id === 'job' ? <ExecutionsPage jobId={action} /> : id ? <ExecutionPage id={id} /> : <ExecutionsPage />;
   const editId = id && id !== 'new' && action === 'edit' ? id : undefined;
   const form = id === 'new' || editId !== undefined;
   switch (section) {
@@ -35,7 +39,7 @@ function Page({ route }: { route: string[] }) {
 }
 
 export function App() {
-  const route = useRoute();
+  const { path: route } = useRoute();
   const section = NAV.some((n) => n.path === route[0]) ? route[0] : 'datasources';
 
   useEffect(() => {
@@ -84,7 +88,14 @@ export function App() {
 }
 
 function Count({ path }: { path: string }) {
-  const count = useStore((s) => (path === 'datasources' ? s.datasources.data?.length : path === 'storages' ? s.storages.data?.length : path === 'jobs' ? s.jobs.data?.length : undefined));
+  const count = useStore((s) => {
+    if (path === 'datasources') return s.datasources.data?.length;
+    if (path === 'storages') return s.storages.data?.length;
+    if (path === 'jobs') return s.jobs.data?.length;
+    // Activity: how many are running or waiting right now.
+    if (path === 'activity') return s.executions.data?.filter((e) => e.status === 'queued' || e.status === 'running').length;
+    return undefined;
+  });
   if (!count) return null;
   return <span className="nav__count" aria-hidden="true">
       {count}

@@ -40,6 +40,29 @@ export function gigabytes(gb: number | null | undefined): string {
   return `${gb.toFixed(1)} GB`;
 }
 
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** 1.4 MB; binary multiples, as file managers on every desktop OS show sizes. */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 || value >= 100 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** 2 h 05 min, 3 min 20 s, 12 s. */
+export function duration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return '—';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
 export function browserTimezone(): string {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';

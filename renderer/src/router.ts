@@ -7,10 +7,10 @@ const subscribe = (cb: () => void) => {
 };
 const read = () => window.location.hash.replace(/^#/, '') || '/datasources';
 
-/** The current route split on '/': ['datasources', 'new']. */
-export function useRoute(): string[] {
-  const path = useSyncExternalStore(subscribe, read);
-  return path.split('/').filter(Boolean);
+/** The current route split on '/': ['datasources', 'new'], and its `?key=value` query. */
+export function useRoute(): { path: string[]; query: URLSearchParams } {
+  const [path = '', query = ''] = useSyncExternalStore(subscribe, read).split('?');
+  return { path: path.split('/').filter(Boolean), query: new URLSearchParams(query) };
 }
 
 export function navigate(path: string): void {

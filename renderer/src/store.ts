@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { OutputOf } from '../../shared/contract.js';
+import type { ExecutionProgress } from '../../shared/schemas/execution.js';
 import type { Datasource } from '../../shared/schemas/datasource.js';
 import type { Job } from '../../shared/schemas/job.js';
 import type { Settings } from '../../shared/schemas/settings.js';
@@ -25,6 +26,7 @@ const queries = {
   datasources: () => api.run('datasources.list', {}),
   storages: () => api.run('storages.list', {}),
   jobs: () => api.run('jobs.list', {}),
+  executions: () => api.run('executions.list', { limit: 200 }),
   settings: () => api.run('settings.get', {}),
   info: () => api.run('system.info', {}),
 };
@@ -34,6 +36,9 @@ interface State {
   datasources: Collection<Datasource[]>;
   storages: Collection<StorageLocation[]>;
   jobs: Collection<Job[]>;
+  executions: Collection<OutputOf<'executions.list'>>;
+  /** The latest progress of each running execution, from `execution.progress` events. */
+  progress: Record<string, ExecutionProgress>;
   settings: Collection<Settings>;
   info: Collection<SystemInfo>;
   toasts: Toast[];
@@ -50,6 +55,8 @@ export const useStore = create<State>()((set, get) => ({
   datasources: empty,
   storages: empty,
   jobs: empty,
+  executions: empty,
+  progress: {},
   settings: empty,
   info: empty,
   toasts: [],
@@ -87,7 +94,7 @@ const refreshFor: Record<EntityName, Resource[]> = {
   storage: ['storages'],
   job: ['jobs'],
   settings: ['settings'],
-  execution: ['jobs'],
+  execution: ['executions', 'jobs'],
 };
 
 /** Queries are the truth, events are hints: a change re-queries the lists it touches. */
@@ -97,7 +104,16 @@ export function startLiveUpdates(): () => void {
     api.on('entity.changed', ({ entity }) => {
       for (const r of refreshFor[entity]) void load(r);
     }),
-    api.on('execution.status', ({ status, error_message, job_id }) => {
+    api.on('execution.progress', (p) => useStore.setState((s) => ({ progress: { ...s.progress, [p.execution_id]: p } }))),
+    api.on('execution.status', ({ execution_id, status, error_message, job_id }) => {
+      void load('executions');
+      if (status !== 'running' && status !== 'queued') {
+        void load('jobs');
+        useStore.setState((s) => {
+          const { [execution_id]: _, ...rest } = s.progress;
+          return { progress: rest };
+        });
+      }
       const job = useStore.getState().jobs.data?.find((j) => j.id === job_id);
       const name = job ? `“${job.name}”` : 'A backup';
       if (status === 'completed') toast('success', `${name} finished`);

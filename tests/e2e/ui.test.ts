@@ -1,9 +1,11 @@
 // The UI in Debian's Chromium against the real headless server (dist/server/cli.js, built by `npm run build`)
 // and a real PostgreSQL: add a datasource, a storage and a job through the forms, then reload and find them.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort, removeTempDir, startPostgres, tempDir, type PgServer } from '../harness/index.js';
 import { Daemon, withPortRetry } from '../harness/process.js';
@@ -13,7 +15,7 @@ const cli = path.join(root, 'dist/server/cli.js');
 const shots = path.join(root, 'test-results');
 const CHROMIUM = '/usr/bin/chromium';
 
-let pg: PgServer;
+let server: PgServer;
 let app: Daemon;
 let appUrl: string;
 let dataDir: string;
@@ -53,6 +55,13 @@ async function screenshot(name: string) {
   await page.setViewportSize(viewport);
 }
 
+/** Every file under a folder, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => statSync(path.join(dir, f)).isFile());
+}
+
 /** The text of the row of a list table that names `name`. */
 async function rowText(table: string, name: string): Promise<string> {
   const row = page.getByRole('table', { name: table }).getByRole('row').filter({ hasText: name });
@@ -74,9 +83,9 @@ before(async () => {
   // The server child inherits this process's environment (the harness's Daemon has no env option).
   process.env.DG_DATA_DIR = dataDir;
   storageDir = await tempDir('dg-e2e-storage-');
-  pg = await startPostgres();
-  await pg.createDatabase('shop');
-  await pg.query('CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL); INSERT INTO orders (total) VALUES (9.5), (12)', 'shop');
+  server = await startPostgres();
+  await server.createDatabase('shop');
+  await server.query('CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL); INSERT INTO orders (total) VALUES (9.5), (12)', 'shop');
   ({ daemon: app, url: appUrl } = await startServer());
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -89,7 +98,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await app?.stop();
-  await pg?.stop();
+  await server?.stop();
   if (dataDir) await removeTempDir(dataDir);
   if (storageDir) await removeTempDir(storageDir);
 });
@@ -116,10 +125,10 @@ test('a datasource, a storage and a job added through the forms are listed after
   await page.getByLabel('Name', { exact: true }).fill('Shop database');
   await page.getByLabel('Tags').fill('production');
   await page.getByLabel('Tags').press('Enter');
-  await page.getByLabel('Host', { exact: true }).fill(pg.host);
-  await page.getByLabel('Port', { exact: true }).fill(String(pg.port));
+  await page.getByLabel('Host', { exact: true }).fill(server.host);
+  await page.getByLabel('Port', { exact: true }).fill(String(server.port));
   await page.getByLabel('Database', { exact: true }).fill('shop');
-  await page.getByLabel('Username', { exact: true }).fill(pg.user);
+  await page.getByLabel('Username', { exact: true }).fill(server.user);
 
   // A wrong password: the save is refused with the reason, and "Save anyway" is offered.
   await page.getByLabel('Password', { exact: true }).fill('not-the-password');
@@ -130,7 +139,7 @@ test('a datasource, a storage and a job added through the forms are listed after
   await page.getByRole('button', { name: 'Save anyway' }).waitFor();
   await screenshot('2a-datasource-save-refused');
 
-  await page.getByLabel('Password', { exact: true }).fill(pg.password);
+  await page.getByLabel('Password', { exact: true }).fill(server.password);
   await page.getByRole('button', { name: 'Test connection' }).click();
   const result = page.getByRole('status', { name: 'Connection test result' });
   await result.waitFor();
@@ -240,6 +249,69 @@ test('a datasource, a storage and a job added through the forms are listed after
   await openSection('Backup jobs', 'Backup jobs');
   assert.match(await rowText('Backup jobs', 'Nightly shop'), /Shop database/);
   await screenshot('7-jobs');
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+test('Run now shows the backup live, Cancel stops it and leaves nothing, a finished backup shows its details and downloads', async () => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openSection('Backup jobs', 'Backup jobs');
+
+  // Another session holds the table: pg_dump waits for its lock, so the backup stays running until cancelled.
+  const locker = new pg.Client({ connectionString: server.url('shop') });
+  await locker.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+    await page.getByRole('button', { name: 'Run Nightly shop now' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Nightly shop' }).waitFor();
+    await page.getByText('Running', { exact: true }).first().waitFor();
+    const bar = page.getByRole('progressbar', { name: 'Progress of Nightly shop' });
+    await bar.waitFor();
+    await screenshot('9-backup-running');
+    await page.getByRole('button', { name: 'Cancel Nightly shop' }).click();
+    await page.getByText('Cancelled', { exact: true }).first().waitFor();
+    await bar.waitFor({ state: 'detached' });
+  } finally {
+    await locker.query('ROLLBACK').catch(() => undefined);
+    await locker.end();
+  }
+  assert.deepEqual(filesUnder(storageDir), [], 'a cancelled backup leaves no file on the storage');
+
+  await openSection('Backup jobs', 'Backup jobs');
+  await page.getByRole('button', { name: 'Run Nightly shop now' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Nightly shop' }).waitFor();
+  await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 60_000 });
+  await page.getByRole('table', { name: 'Files' }).waitFor();
+  await screenshot('10-backup-details');
+  const details = (await page.locator('main').textContent()) ?? '';
+  const checksum = /sha256:([0-9a-f]{64})/.exec(details)?.[1];
+  assert.ok(checksum, 'the details show the checksum');
+  assert.match(details, /Database version\s*PostgreSQL 1\d/);
+  assert.match(details, /Tables\s*1(?!\d)/);
+  assert.match(details, /zstd, level 5/);
+  assert.match(await rowText('Copies', 'Local backups'), /Completed/);
+  assert.equal(await page.getByRole('table', { name: 'Files' }).locator('tbody tr').count(), 1);
+  await page.getByRole('list', { name: 'Log' }).getByText(/Stored on Local backups/).waitFor();
+
+  // The browser's download is the joined backup: its SHA-256 is the one shown.
+  const href = await page.getByRole('link', { name: 'Download Nightly shop' }).getAttribute('href');
+  const download = await page.request.get(new URL(href!, page.url()).toString());
+  assert.equal(download.status(), 200);
+  assert.equal(createHash('sha256').update(await download.body()).digest('hex'), checksum);
+
+  // The list: both runs, filtered by status through the URL.
+  await openSection('Activity', 'Activity');
+  const rows = page.getByRole('table', { name: 'Activity' }).locator('tbody tr');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.match((await rows.nth(0).textContent()) ?? '', /Completed/);
+  assert.match((await rows.nth(1).textContent()) ?? '', /Cancelled/);
+  await screenshot('11-activity');
+  await page.getByLabel('Status').selectOption('cancelled');
+  await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Activity"] tbody tr').length === 1);
+  assert.match((await rows.nth(0).textContent()) ?? '', /Cancelled/);
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });

@@ -50,6 +50,12 @@ export const ClockIcon = ({ size }: { size?: number }) => (
   </Icon>
 );
 
+export const ActivityIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M3 12h4l3-8 4 16 3-8h4" />
+  </Icon>
+);
+
 export const GearIcon = ({ size }: { size?: number }) => (
   <Icon size={size}>
     <circle cx="12" cy="12" r="3" />

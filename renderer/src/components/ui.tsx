@@ -19,6 +19,7 @@ const TONES: Record<string, Tone> = {
   unknown: 'neutral',
   running: 'info',
   queued: 'info',
+  pending: 'info',
 };
 
 const WORDS: Record<string, string> = { auth_failed: 'auth failed' };

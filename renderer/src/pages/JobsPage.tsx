@@ -102,8 +102,9 @@ function JobRow({ job: j, onDelete }: { job: Job; onDelete(): void }) {
     setRunning(true);
     const result = await api.call('jobs.run', { id: j.id });
     setRunning(false);
-    if (result.ok) toast('info', `${j.name}: backup ${result.data.status}`);
-    else toast('error', result.error.message);
+    if (!result.ok) return toast('error', result.error.message);
+    // Straight to the execution, where its progress shows live.
+    navigate(`/activity/${result.data.execution_id}`);
   }
 
   return (
@@ -112,7 +113,9 @@ function JobRow({ job: j, onDelete }: { job: Job; onDelete(): void }) {
         <a className="table__name" href={`#/jobs/${j.id}/edit`}>
           {j.name}
         </a>
-        <div className="table__sub">Last run {fromNow(j.last_execution_at).toLowerCase()}</div>
+        <div className="table__sub">
+          {j.last_execution_at ? <a href={`#/activity/job/${j.id}`}>Last run {fromNow(j.last_execution_at).toLowerCase()}</a> : 'Never run'}
+        </div>
       </td>
       <td>{datasource?.name ?? <span className="muted">Unknown</span>}</td>
       <td>

@@ -1,0 +1,199 @@
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import type { ExecutionDetails, ExecutionLog } from '../../../shared/schemas/execution.js';
+import { api, errorMessage } from '../api.js';
+import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
+import { ArrowLeftIcon } from '../components/icons.js';
+import { Button, Card, ErrorBanner, KeyValue, Loading, PageHeader, StatusBadge } from '../components/ui.js';
+import { bytes, dateTime, duration } from '../format.js';
+import { DATASOURCE_TYPE_LABELS, STORAGE_TYPE_LABELS } from '../labels.js';
+import { useStore } from '../store.js';
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+const count = (v: unknown): string | null => (typeof v === 'number' ? v.toLocaleString() : null);
+
+/** One execution: what was backed up, where each copy is, its files and checksums, and the engine's own words. */
+export function ExecutionPage({ id }: { id: string }) {
+  const [execution, setExecution] = useState<ExecutionDetails | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // The list in the store changes on every status event: re-query the details then.
+  const listed = useStore((s) => s.executions.data?.find((e) => e.id === id));
+
+  const load = useCallback(async () => {
+    try {
+      setExecution(await api.run('executions.get', { id }));
+      setError(null);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, [id]);
+  useEffect(() => void load(), [load, listed?.status]);
+
+  const back = (
+    <a className="back-link" href="#/activity">
+      <ArrowLeftIcon size={14} /> Activity
+    </a>
+  );
+  if (!execution) {
+    return (
+      <>
+        <PageHeader title="Backup" back={back} />
+        {error ? (
+          <ErrorBanner title="Could not load this backup" action={<Button onClick={load}>Try again</Button>}>
+            {error}
+          </ErrorBanner>
+        ) : (
+          <Loading what="the backup" />
+        )}
+      </>
+    );
+  }
+
+  const m = execution.metadata ?? {};
+  const logs = (Array.isArray(m.execution_logs) ? m.execution_logs : []) as ExecutionLog[];
+  const engineOutput = text(m.engine_output);
+  const type = execution.datasource_type as keyof typeof DATASOURCE_TYPE_LABELS | null;
+  const title = execution.job_name ?? 'Deleted job';
+  // While it runs most facts are not known yet: show the ones that are.
+  const summary = (items: [string, ReactNode][]) => (isActive(execution) ? items.filter(([, v]) => v !== '—') : items);
+
+  return (
+    <>
+      <PageHeader
+        title={title}
+        back={back}
+        subtitle={
+          <span className="subtitle-facts">
+            <StatusBadge status={execution.status} />
+            <span>Backup started {dateTime(execution.started_at ?? execution.created_at)}</span>
+          </span>
+        }
+        actions={
+          <>
+            {isActive(execution) && <CancelButton execution={execution} />}
+            {execution.status === 'completed' && <DownloadButton execution={execution} />}
+          </>
+        }
+      />
+
+      <div className="stack">
+        {isActive(execution) && (
+          <Card title={execution.status === 'queued' ? 'Waiting to start' : 'In progress'}>
+            <ProgressBar execution={execution} />
+          </Card>
+        )}
+
+        {execution.status === 'failed' && (
+          <ErrorBanner title="The backup failed">
+            {execution.error_message}
+            {execution.error_stack && (
+              <details className="details">
+                <summary>Technical details</summary>
+                <pre className="output">{execution.error_stack}</pre>
+              </details>
+            )}
+          </ErrorBanner>
+        )}
+        {execution.status === 'completed' && execution.error_message && <div className="banner banner--warn">{execution.error_message}</div>}
+
+        <Card title="Summary">
+          <KeyValue
+            items={summary([
+              ['Datasource', `${execution.datasource_name ?? 'Deleted datasource'}${type && DATASOURCE_TYPE_LABELS[type] ? ` (${DATASOURCE_TYPE_LABELS[type]})` : ''}`],
+              ['Started', dateTime(execution.started_at)],
+              ['Finished', dateTime(execution.finished_at)],
+              ['Duration', duration(execution.duration_seconds)],
+              ['Size before compression', bytes(execution.size_bytes)],
+              ['Size stored', bytes(execution.compressed_size_bytes)],
+              ['Compression', `${text(m.compression) ?? '—'}${typeof m.compression_level === 'number' ? `, level ${m.compression_level}` : ''}${ratio(execution) ? ` · ${ratio(execution)}` : ''}`],
+              ['Checksum', text(m.checksum) ? <span className="mono break">{text(m.checksum)}</span> : '—'],
+              ['Database version', text(m.database_version) ?? '—'],
+              ...(execution.files_count !== null
+                ? ([['Files', execution.files_count.toLocaleString()]] as [string, string][])
+                : ([
+                    ['Tables', count(m.tables_backed_up) ?? '—'],
+                    ['Rows (approximate)', count(m.rows_approximate) ?? '—'],
+                  ] as [string, string][])),
+            ])}
+          />
+        </Card>
+
+        {execution.copies.length > 0 && (
+          <Card title="Copies" description="Where this backup is kept. Each folder holds the backup's files and a manifest.json.">
+            <div className="table-wrap table-wrap--flat">
+              <table className="table" aria-label="Copies">
+                <thead>
+                  <tr>
+                    <th>Storage</th>
+                    <th>Status</th>
+                    <th>Folder</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {execution.copies.map((c) => (
+                    <tr key={c.storage_location_id}>
+                      <td>
+                        {c.storage_name}
+                        <div className="table__sub">{STORAGE_TYPE_LABELS[c.storage_type as keyof typeof STORAGE_TYPE_LABELS] ?? c.storage_type}</div>
+                      </td>
+                      <td>
+                        <StatusBadge status={c.status} />
+                        {c.error_message && <div className="table__sub table__sub--wrap">{c.error_message}</div>}
+                      </td>
+                      <td className="mono break">{c.backup_path ?? '—'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Card>
+        )}
+
+        {execution.chunks.length > 0 && (
+          <Card title="Files" description="Join them in order with cat to get the backup file; sha256sum checks each one.">
+            <div className="table-wrap table-wrap--flat">
+              <table className="table" aria-label="Files">
+                <thead>
+                  <tr>
+                    <th>#</th>
+                    <th>File</th>
+                    <th>Size</th>
+                    <th>SHA-256</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {execution.chunks.map((c) => (
+                    <tr key={c.chunk_number}>
+                      <td>{c.chunk_number}</td>
+                      <td className="mono break">{c.file_path.split('/').pop()}</td>
+                      <td>{bytes(c.size_bytes)}</td>
+                      <td className="mono break">{c.checksum}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Card>
+        )}
+
+        {logs.length > 0 && (
+          <Card title="Log">
+            <ol className="log" aria-label="Log">
+              {logs.map((l, i) => (
+                <li key={i} className={`log__line log__line--${l.level}`}>
+                  <time dateTime={l.at}>{new Date(l.at).toLocaleTimeString()}</time>
+                  <span>{l.message}</span>
+                </li>
+              ))}
+            </ol>
+          </Card>
+        )}
+
+        {engineOutput && (
+          <Card title="Engine output" description="What the dump tool printed.">
+            <pre className="output">{engineOutput}</pre>
+          </Card>
+        )}
+      </div>
+    </>
+  );
+}

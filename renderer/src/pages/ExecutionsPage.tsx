@@ -1,0 +1,116 @@
+import { useMemo } from 'react';
+import { EXECUTION_STATUSES } from '../../../shared/schemas/enums.js';
+import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
+import { ActivityIcon } from '../components/icons.js';
+import { Button, EmptyState, ErrorBanner, Loading, PageHeader, StatusBadge } from '../components/ui.js';
+import { bytes, dateTime, duration, fromNow } from '../format.js';
+import { navigate, useRoute } from '../router.js';
+import { useStore } from '../store.js';
+
+/** Every backup run, newest first; `jobId` narrows it to one job (`#/activity/job/<id>`). */
+export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
+  const { data, loading, error } = useStore((s) => s.executions);
+  const jobs = useStore((s) => s.jobs.data);
+  const load = useStore((s) => s.load);
+  const status = useRoute().query.get('status') ?? '';
+
+  const shown = useMemo(
+    () => (data ?? []).filter((e) => (!jobId || e.job_id === jobId) && (!status || e.status === status)),
+    [data, jobId, status],
+  );
+  const filter = (job: string, st: string) => navigate(`/activity${job ? `/job/${job}` : ''}${st ? `?status=${st}` : ''}`);
+
+  return (
+    <>
+      <PageHeader title="Activity" subtitle="Every backup run, newest first. Press Run now on a job to start one." />
+      <div className="filters" role="group" aria-label="Filter activity">
+        <label className="filters__item">
+          <span>Job</span>
+          <select className="input select" aria-label="Job" value={jobId ?? ''} onChange={(e) => filter(e.target.value, status)}>
+            <option value="">All jobs</option>
+            {jobs?.map((j) => (
+              <option key={j.id} value={j.id}>
+                {j.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="filters__item">
+          <span>Status</span>
+          <select className="input select" aria-label="Status" value={status} onChange={(e) => filter(jobId ?? '', e.target.value)}>
+            <option value="">Any status</option>
+            {EXECUTION_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.charAt(0).toUpperCase() + s.slice(1)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {error && (
+        <ErrorBanner title="Could not load the activity" action={<Button onClick={() => load('executions')}>Try again</Button>}>
+          {error}
+        </ErrorBanner>
+      )}
+      {!data && loading && <Loading what="the activity" />}
+      {data && shown.length === 0 && (
+        <EmptyState icon={<ActivityIcon size={28} />} title={data.length ? 'No backup matches' : 'No backups yet'}>
+          {data.length
+            ? 'Choose another job or status above.'
+            : 'Backups appear here as soon as a job runs: on its schedule, or when you press Run now on the Backup jobs page.'}
+        </EmptyState>
+      )}
+      {shown.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" aria-label="Activity">
+            <thead>
+              <tr>
+                <th>Job</th>
+                <th>Status</th>
+                <th>Started</th>
+                <th>Duration</th>
+                <th>Size</th>
+                <th className="table__actions-head">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((e) => (
+                <tr key={e.id}>
+                  <td>
+                    <a className="table__name" href={`#/activity/${e.id}`}>
+                      {e.job_name ?? 'Deleted job'}
+                    </a>
+                    <div className="table__sub">{e.datasource_name ?? 'Deleted datasource'}</div>
+                  </td>
+                  <td className="table__status">
+                    <StatusBadge status={e.status} />
+                    {isActive(e) ? (
+                      <ProgressBar execution={e} compact />
+                    ) : (
+                      e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>
+                    )}
+                  </td>
+                  <td title={dateTime(e.started_at ?? e.created_at)}>{fromNow(e.started_at ?? e.created_at)}</td>
+                  <td>{duration(e.duration_seconds)}</td>
+                  <td>
+                    {bytes(e.compressed_size_bytes)}
+                    {ratio(e) && <div className="table__sub">{ratio(e)}</div>}
+                  </td>
+                  <td className="table__actions">
+                    {isActive(e) && <CancelButton execution={e} size="sm" />}
+                    {e.status === 'completed' && <DownloadButton execution={e} size="sm" />}
+                    <Button size="sm" variant="ghost" onClick={() => navigate(`/activity/${e.id}`)} ariaLabel={`Details of ${e.job_name ?? 'backup'} ${e.id}`}>
+                      Details
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
