@@ -20,6 +20,7 @@ import {
   runStarted,
 } from './schemas/execution.js';
 import { notification, notificationsListInput } from './schemas/notification.js';
+import { backupDatasource, backupDatasourceDetails, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
 import { uuid } from './schemas/common.js';
@@ -85,6 +86,8 @@ export const contract = {
     update: channel(storageUpdate, storageLocation, { method: 'PUT', path: '/api/storage-locations/:id' }),
     delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/storage-locations/:id' }),
     test: channel(storageTestInput, storageTestResult, { method: 'POST', path: '/api/storage-locations/test' }),
+    /** Rebuilds catalog entries from the manifest.json files found on the storage (after a reinstall, on a second machine). */
+    import: channel(idInput, importResult, { method: 'POST', path: '/api/storage-locations/:id/import' }),
   },
   jobs: {
     list: channel(none, z.array(job), { method: 'GET', path: '/api/backup-jobs' }),
@@ -103,6 +106,17 @@ export const contract = {
     cancel: channel(idInput, execution, { method: 'POST', path: '/api/executions/:id/cancel' }),
     /** Desktop: write the joined artifact to a chosen file (headless: GET /api/executions/:id/download). */
     export: channel(exportInput, z.object({ path: z.string(), size_bytes: z.number() })),
+    /** A restore done by hand (seed, rollback step 7): recorded as a `restore_completed` notification. */
+    markRestored: channel(markRestoredInput, notification, { method: 'POST', path: '/api/executions/:id/mark-restored' }),
+  },
+  /** The Backups tab (seed, monitoring-layout-rollback.md §5): what can be restored, per datasource. */
+  backups: {
+    datasources: channel(none, z.array(backupDatasource), { method: 'GET', path: '/api/backups/datasources' }),
+    /** Each copy's availability is checked live against its storage. */
+    datasource: channel(idInput, backupDatasourceDetails, { method: 'GET', path: '/api/backups/datasources/:id' }),
+    /** Answers at once with the queued restore; progress arrives as events. */
+    restore: channel(restoreInput, runStarted, { method: 'POST', path: '/api/backups/:id/restore', status: 202 }),
+    verify: channel(verifyInput, runStarted, { method: 'POST', path: '/api/backups/:id/verify', status: 202 }),
   },
   notifications: {
     list: channel(notificationsListInput, z.array(notification), { method: 'GET', path: '/api/notifications' }),

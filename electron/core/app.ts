@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import { appVersion } from './app-version.js';
 import { BackupQueue } from './backup/queue.js';
 import { createBackupRunner } from './backup/run.js';
+import { createRestoreRunner } from './restore/run.js';
+import { createVerifyRunner } from './restore/verify.js';
 import { openDataSource } from './db/data-source.js';
 import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
@@ -56,7 +58,9 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     startedAt: new Date(),
   };
   const ctx = { db, secrets: SecretBox.open(dataDir), events, info } as ServiceContext;
-  ctx.backups = new BackupQueue(ctx, createBackupRunner(ctx));
+  const runBackup = createBackupRunner(ctx);
+  const runners = { backup: runBackup, restore: createRestoreRunner(ctx, runBackup), verify: createVerifyRunner(ctx) };
+  ctx.backups = new BackupQueue(ctx, (row, signal) => runners[(row.metadata?.operation as keyof typeof runners) ?? 'backup'](row, signal));
   await seedSettings(ctx);
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
   await ctx.backups.start();

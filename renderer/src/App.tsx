@@ -1,8 +1,9 @@
 import { useEffect, type ReactNode } from 'react';
-import { ActivityIcon, ClockIcon, DatabaseIcon, GearIcon, ShieldIcon, StorageIcon } from './components/icons.js';
+import { ActivityIcon, ArchiveIcon, ClockIcon, DatabaseIcon, GearIcon, ShieldIcon, StorageIcon } from './components/icons.js';
 import { StatusBadge, Toasts } from './components/ui.js';
 import { DatasourceFormPage } from './pages/DatasourceForm.js';
 import { DatasourcesPage } from './pages/DatasourcesPage.js';
+import { BackupsPage } from './pages/BackupsPage.js';
 import { ExecutionPage } from './pages/ExecutionPage.js';
 import { ExecutionsPage } from './pages/ExecutionsPage.js';
 import { JobFormPage } from './pages/JobForm.js';
@@ -17,12 +18,14 @@ const NAV: { path: string; label: string; icon: ReactNode }[] = [
   { path: 'datasources', label: 'Datasources', icon: <DatabaseIcon /> },
   { path: 'storages', label: 'Storage', icon: <StorageIcon /> },
   { path: 'jobs', label: 'Backup jobs', icon: <ClockIcon /> },
+  { path: 'backups', label: 'Backups', icon: <ArchiveIcon /> },
   { path: 'activity', label: 'Activity', icon: <ActivityIcon /> },
   { path: 'settings', label: 'Settings', icon: <GearIcon /> },
 ];
 
 function Page({ route }: { route: string[] }) {
   const [section, id, action] = route;
+  if (section === 'backups') return <BackupsPage datasourceId={id} />;
   if (section === 'activity') return id === 'job' ? <ExecutionsPage jobId={action} /> : id ? <ExecutionPage id={id} /> : <ExecutionsPage />;
   const editId = id && id !== 'new' && action === 'edit' ? id : undefined;
   const form = id === 'new' || editId !== undefined;

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { DatasourceType, StorageType } from '../../shared/schemas/enums.js';
+import type { Execution } from '../../shared/schemas/execution.js';
 import { CloudIcon, DatabaseIcon, FileIcon, FolderIcon, TerminalIcon } from './components/icons.js';
 
 export const DATASOURCE_TYPE_LABELS: Record<DatasourceType, string> = {
@@ -61,4 +62,12 @@ export function datasourceWhere(type: DatasourceType, config: Record<string, unk
   if (type === 'sqlite') return s('file_path');
   if (type === 'files') return s('source_path');
   return `${s('host')}:${s('port')}/${s('database')}`;
+}
+
+/** What a user calls an execution: "Nightly shop", "Restore · Nightly shop", "Verify (checksum) · Nightly shop". */
+export function executionTitle(e: Pick<Execution, 'operation' | 'job_name' | 'metadata'>): string {
+  const job = e.job_name ?? 'Imported backup';
+  if (e.operation === 'restore') return `Restore · ${job}`;
+  if (e.operation === 'verify') return `Verify (${String(e.metadata?.method ?? 'checksum')}) · ${job}`;
+  return e.metadata?.safety_for ? `Safety backup · ${job}` : job;
 }

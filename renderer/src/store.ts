@@ -6,6 +6,7 @@ import type { Job } from '../../shared/schemas/job.js';
 import type { Settings } from '../../shared/schemas/settings.js';
 import type { StorageLocation } from '../../shared/schemas/storage.js';
 import { api, errorMessage } from './api.js';
+import { executionTitle } from './labels.js';
 
 export interface Collection<T> {
   data: T | undefined;
@@ -114,8 +115,11 @@ export function startLiveUpdates(): () => void {
           return { progress: rest };
         });
       }
+      const execution = useStore.getState().executions.data?.find((e) => e.id === execution_id);
+      // A safety backup is part of its restore: the restore's own outcome is the news.
+      if (execution?.metadata?.safety_for) return;
       const job = useStore.getState().jobs.data?.find((j) => j.id === job_id);
-      const name = job ? `“${job.name}”` : 'A backup';
+      const name = execution ? `“${executionTitle(execution)}”` : job ? `“${job.name}”` : 'A backup';
       if (status === 'completed') toast('success', `${name} finished`);
       if (status === 'failed') toast('error', `${name} failed${error_message ? `: ${error_message}` : ''}`);
     }),

@@ -4,7 +4,7 @@ import { executionStatus } from './enums.js';
 
 export const OPERATIONS = ['backup', 'restore', 'verify'] as const;
 export const COPY_STATUSES = ['pending', 'completed', 'failed', 'skipped'] as const;
-export const STAGES = ['queued', 'connecting', 'dump', 'upload', 'replicate', 'finishing'] as const;
+export const STAGES = ['queued', 'connecting', 'dump', 'upload', 'replicate', 'finishing', 'download', 'safety_backup', 'restore', 'check'] as const;
 
 /** One copy of a backup on one storage (a job may write to several). */
 export const backupCopy = z.object({
@@ -29,9 +29,10 @@ export type ExecutionLog = z.output<typeof executionLog>;
 
 export const execution = z.object({
   id: uuid,
-  job_id: uuid,
+  /** Null when the job or datasource was deleted since, or for a backup imported from storage. */
+  job_id: uuid.nullable(),
   job_name: z.string().nullable(),
-  datasource_id: uuid,
+  datasource_id: uuid.nullable(),
   datasource_name: z.string().nullable(),
   datasource_type: z.string().nullable(),
   storage_location_id: uuid,
@@ -68,7 +69,7 @@ export const runStarted = z.object({ execution_id: uuid, status: executionStatus
 
 export const executionProgress = z.object({
   execution_id: uuid,
-  job_id: uuid,
+  job_id: uuid.nullable(),
   stage: z.enum(STAGES),
   /** Bytes read from the database or folder. */
   bytes_raw: z.number(),
@@ -82,6 +83,6 @@ export const executionProgress = z.object({
 });
 export type ExecutionProgress = z.output<typeof executionProgress>;
 
-export const executionStatusEvent = z.object({ execution_id: uuid, job_id: uuid, status: executionStatus, error_message: z.string().nullable() });
+export const executionStatusEvent = z.object({ execution_id: uuid, job_id: uuid.nullable(), status: executionStatus, error_message: z.string().nullable() });
 
 export const exportInput = z.object({ id: uuid, destination_path: z.string().trim().min(1, { message: 'Choose where to save the file' }) });

@@ -301,17 +301,50 @@ test('Run now shows the backup live, Cancel stops it and leaves nothing, a finis
   assert.equal(download.status(), 200);
   assert.equal(createHash('sha256').update(await download.body()).digest('hex'), checksum);
 
-  // The list: both runs, filtered by status through the URL.
+  // The list: both runs, and the checksum verification the job asks for after each backup.
   await openSection('Activity', 'Activity');
   const rows = page.getByRole('table', { name: 'Activity' }).locator('tbody tr');
-  await rows.nth(1).waitFor();
-  assert.equal(await rows.count(), 2);
-  assert.match((await rows.nth(0).textContent()) ?? '', /Completed/);
-  assert.match((await rows.nth(1).textContent()) ?? '', /Cancelled/);
+  await rows.nth(2).waitFor();
+  assert.equal(await rows.count(), 3);
+  await rows.nth(0).filter({ hasText: /Verify \(checksum\) · Nightly shop.*Completed/ }).waitFor();
+  assert.match((await rows.nth(1).textContent()) ?? '', /Completed/);
+  assert.match((await rows.nth(2).textContent()) ?? '', /Cancelled/);
   await screenshot('11-activity');
   await page.getByLabel('Status').selectOption('cancelled');
   await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Activity"] tbody tr').length === 1);
   assert.match((await rows.nth(0).textContent()) ?? '', /Cancelled/);
+
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+test('Backups: pick the datasource, press Restore, confirm by name, and the data is back', async () => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await server.query('DELETE FROM orders', 'shop');
+
+  await openSection('Backups', 'Backups');
+  await page.getByRole('table', { name: 'Datasources with backups' }).getByRole('link', { name: 'Shop database' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Shop database' }).waitFor();
+  const row = page.getByRole('table', { name: 'Backups' }).locator('tbody tr').first();
+  await row.getByText('Local backups: available').waitFor();
+  await screenshot('12-backups');
+  await row.getByRole('button', { name: /^Restore the backup of/ }).click();
+
+  const dialog = page.getByRole('dialog', { name: 'Restore a backup' });
+  await dialog.waitFor();
+  const restore = dialog.getByRole('button', { name: 'Restore', exact: true });
+  assert.equal(await restore.isDisabled(), true, 'nothing happens until the target is named');
+  await dialog.getByLabel('Type Shop database to confirm').fill('Shop database');
+  await screenshot('13-restore-dialog');
+  await restore.click();
+
+  await page.getByRole('heading', { level: 1, name: 'Restore · Nightly shop' }).waitFor();
+  await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 60_000 });
+  const details = (await page.locator('main').textContent()) ?? '';
+  assert.match(details, /Rows restored\s*2/);
+  assert.match(details, /taken before the restore/, 'a safety backup was taken first');
+  await screenshot('14-restore-done');
+  assert.deepEqual(await server.query('SELECT total::text FROM orders ORDER BY id', 'shop'), [{ total: '9.5' }, { total: '12' }]);
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });

@@ -6,7 +6,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
-import { BackupChunks, BackupCopies, BackupExecutions, StorageLocations, type ChunkRow } from '../db/entities.js';
+import { BackupChunks, BackupCopies, BackupExecutions, StorageLocations, type ChunkRow, type ExecutionRow, type StorageRow } from '../db/entities.js';
 import type { ServiceContext } from '../services/context.js';
 import { openSavedStorage } from '../services/storages.js';
 import type { Storage } from '../storage/types.js';
@@ -19,7 +19,7 @@ export interface Artifact {
 }
 
 /** Checks a part's SHA-256 as it streams by; a mismatch fails the stream and names the part. */
-function verifying(chunk: ChunkRow): Transform {
+export function verifying(chunk: ChunkRow): Transform {
   const hash = createHash('sha256');
   return new Transform({
     transform(data: Buffer, _enc, done) {
@@ -47,28 +47,45 @@ function joinParts(storage: Storage, chunks: ChunkRow[]): Readable {
   return out;
 }
 
+/** One storage's copy of a backup, with its parts' paths on that storage, in order. */
+export interface LocatedCopy {
+  storage: StorageRow;
+  chunks: ChunkRow[];
+}
+
+/** A completed backup and where its copies are, in the order they were written. */
+export async function locateBackup(ctx: Pick<ServiceContext, 'db'>, executionId: string): Promise<{ execution: ExecutionRow; copies: LocatedCopy[] }> {
+  const execution = await ctx.db.getRepository(BackupExecutions).findOneBy({ id: executionId });
+  if (!execution) throw new AppError('not_found', `Backup ${executionId} does not exist`);
+  if (execution.status !== 'completed' || (execution.metadata?.operation ?? 'backup') !== 'backup') {
+    throw new AppError('conflict', `This is not a completed backup (it is a ${String(execution.metadata?.operation ?? 'backup')} that is ${execution.status})`);
+  }
+  const chunks = await ctx.db.getRepository(BackupChunks).find({ where: { execution_id: executionId }, order: { chunk_number: 'ASC' } });
+  if (chunks.length === 0) throw new AppError('not_found', 'This backup has no recorded files');
+  const copies = await ctx.db.getRepository(BackupCopies).find({ where: { execution_id: executionId, status: 'completed' }, order: { created_at: 'ASC' } });
+  const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In(copies.map((c) => c.storage_location_id)) });
+  const located = copies.flatMap((copy) => {
+    const storage = storages.find((s) => s.id === copy.storage_location_id);
+    if (!storage || !copy.backup_path) return [];
+    // The same folder name on every storage: a part's path is the copy's folder plus the part's name.
+    return [{ storage, chunks: chunks.map((c) => ({ ...c, file_path: path.posix.join(copy.backup_path!, path.posix.basename(c.file_path)) })) }];
+  });
+  return { execution, copies: located };
+}
+
 /** A completed backup as one stream, from the first storage copy that answers. */
 export async function openArtifact(ctx: Pick<ServiceContext, 'db' | 'secrets'>, executionId: string): Promise<Artifact> {
-  const execution = await ctx.db.getRepository(BackupExecutions).findOneBy({ id: executionId });
-  if (!execution) throw new AppError('not_found', `Execution ${executionId} does not exist`);
-  if (execution.status !== 'completed') throw new AppError('conflict', `This execution is ${execution.status}: only a completed backup can be downloaded`);
-  const chunks = await ctx.db.getRepository(BackupChunks).find({ where: { execution_id: executionId }, order: { chunk_number: 'ASC' } });
-  const copies = await ctx.db.getRepository(BackupCopies).findBy({ execution_id: executionId, status: 'completed' });
-  const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In(copies.map((c) => c.storage_location_id)) });
-  const artifactName = (execution.metadata?.artifact as string | undefined) ?? path.basename(chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
-  const size = chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
+  const { execution, copies } = await locateBackup(ctx, executionId);
+  const artifactName = (execution.metadata?.artifact as string | undefined) ?? path.basename(copies[0]?.chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
   const failures: string[] = [];
   for (const copy of copies) {
-    const row = storages.find((s) => s.id === copy.storage_location_id);
-    if (!row || !copy.backup_path) continue;
-    const storage = openSavedStorage(ctx, row);
+    const storage = openSavedStorage(ctx, copy.storage);
     try {
-      // Chunk paths are stored relative to the execution folder's storage; check the first one answers.
-      const located = chunks.map((c) => ({ ...c, file_path: path.posix.join(copy.backup_path!, path.posix.basename(c.file_path)) }));
-      if (!(await storage.stat(located[0]!.file_path))) throw new Error('the files are missing');
-      return { fileName: artifactName, size, stream: joinParts(storage, located) };
+      if (!(await storage.stat(copy.chunks[0]!.file_path))) throw new Error('the files are missing');
+      const size = copy.chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
+      return { fileName: artifactName, size, stream: joinParts(storage, copy.chunks) };
     } catch (e) {
-      failures.push(`${row.name}: ${(e as Error).message}`);
+      failures.push(`${copy.storage.name}: ${(e as Error).message}`);
       await storage.close().catch(() => undefined);
     }
   }

@@ -10,9 +10,9 @@ const POLL_MS = 1000;
 export type RunExecution = (row: ExecutionRow, signal: AbortSignal) => Promise<void>;
 
 /**
- * The queue is the `backup_executions` table itself: Run now (and later the scheduler) inserts a
- * `queued` row; this runner claims rows with FOR UPDATE SKIP LOCKED, at most
- * `system.max_concurrent_backups` at once, never two of the same job.
+ * The queue is the `backup_executions` table itself: Run now (and later the scheduler), Restore and
+ * Verify insert a `queued` row; this runner claims rows with FOR UPDATE SKIP LOCKED, at most
+ * `system.max_concurrent_backups` at once, never two of the same job or datasource.
  */
 export class BackupQueue {
   private readonly running = new Map<string, AbortController>();
@@ -31,7 +31,7 @@ export class BackupQueue {
     // A row left `running` belongs to a process that died mid-backup: it can never finish.
     const interrupted: ExecutionRow[] = await this.ctx.db.query(
       `UPDATE backup_executions SET status = 'failed', finished_at = NOW(),
-         error_message = 'Interrupted: DataGuardian stopped while this backup was running. Run it again.'
+         error_message = 'Interrupted: DataGuardian stopped while this was running. Start it again.'
        WHERE status = 'running' RETURNING id, job_id`,
     ).then((r: [ExecutionRow[], number] | ExecutionRow[]) => (Array.isArray(r[0]) ? (r[0] as ExecutionRow[]) : (r as ExecutionRow[])));
     for (const row of interrupted) log.warn(`execution ${row.id} was interrupted by a stop`);
@@ -69,6 +69,29 @@ export class BackupQueue {
       );
     });
     this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: jobId, status: 'queued', error_message: null });
+    this.schedule(0);
+    return row;
+  }
+
+  /**
+   * Inserts a queued restore or verify. `clashes` picks, among the executions queued or running on
+   * the same datasource, one that makes this one unsafe or pointless; then it is refused and named.
+   */
+  async enqueueTask(
+    values: Pick<ExecutionRow, 'job_id' | 'datasource_id' | 'storage_location_id' | 'metadata'>,
+    clashes: (active: ExecutionRow) => boolean,
+    what: string,
+  ): Promise<ExecutionRow> {
+    const repo = this.ctx.db.getRepository(BackupExecutions);
+    const active = values.datasource_id
+      ? await repo.find({ where: [{ datasource_id: values.datasource_id, status: 'queued' }, { datasource_id: values.datasource_id, status: 'running' }] })
+      : [];
+    const clash = active.find(clashes);
+    if (clash) {
+      throw new AppError('conflict', `${what} is already ${clash.status} (execution ${clash.id}); wait for it or cancel it.`, undefined, { execution_id: clash.id, status: clash.status });
+    }
+    const row = await repo.save(repo.create({ ...values, status: 'queued', backup_type: 'full' }));
+    this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'queued', error_message: null });
     this.schedule(0);
     return row;
   }
@@ -134,7 +157,8 @@ export class BackupQueue {
        WHERE id = (
          SELECT e.id FROM backup_executions e
          WHERE e.status = 'queued'
-           AND NOT EXISTS (SELECT 1 FROM backup_executions r WHERE r.job_id = e.job_id AND r.status = 'running')
+           -- One execution at a time per job and per datasource: a restore never overlaps a backup of its target.
+           AND NOT EXISTS (SELECT 1 FROM backup_executions r WHERE r.status = 'running' AND (r.job_id = e.job_id OR r.datasource_id = e.datasource_id))
          ORDER BY e.created_at
          FOR UPDATE SKIP LOCKED
          LIMIT 1)

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
-import type { ExecutionLog, ExecutionProgress } from '../../../shared/schemas/execution.js';
 import { backupOptions as backupOptionsSchema, type BackupOptions } from '../../../shared/schemas/job.js';
 import {
   BackupChunks,
@@ -19,15 +18,14 @@ import { engineFor, type SourceInfo } from '../engines/index.js';
 import { scoped } from '../log.js';
 import { notify } from '../notify/inbox.js';
 import type { ServiceContext } from '../services/context.js';
-import { readSettings } from '../services/settings.js';
+import { readSettings, toolDirs } from '../services/settings.js';
 import { openSavedStorage } from '../services/storages.js';
 import type { Storage } from '../storage/types.js';
 import { artifactBaseName, executionFolder } from './layout.js';
 import { buildManifest } from './manifest.js';
+import { createReporter } from './report.js';
+import { requestVerify } from '../restore/requests.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from './pipeline.js';
-
-const log = scoped('backup');
-const PROGRESS_EVERY_MS = 400;
 
 /** What a finished copy on the first storage looked like; the other copies replicate it. */
 interface PrimaryCopy {
@@ -36,37 +34,23 @@ interface PrimaryCopy {
   manifest: string;
 }
 
+const log = scoped('backup');
+
 /** Runs one claimed execution to its end: completed, failed or cancelled. Never throws. */
 export function createBackupRunner(ctx: ServiceContext) {
   return async function runBackup(row: ExecutionRow, signal: AbortSignal): Promise<void> {
     const startedAt = row.started_at ?? new Date();
-    const logs: ExecutionLog[] = [];
-    const say = (level: ExecutionLog['level'], message: string) => {
-      logs.push({ at: new Date().toISOString(), level, message });
-      log[level](`[${row.id}] ${message}`);
-    };
+    const { logs, say, progress } = createReporter(ctx, row, startedAt);
     const executions = ctx.db.getRepository(BackupExecutions);
     const copies = ctx.db.getRepository(BackupCopies);
-    let lastProgress = 0;
-    const progress = (p: Omit<ExecutionProgress, 'execution_id' | 'job_id' | 'elapsed_ms' | 'throughput_bps'>, force = false) => {
-      const now = Date.now();
-      if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
-      lastProgress = now;
-      const elapsed = now - startedAt.getTime();
-      ctx.events.emit('execution.progress', {
-        execution_id: row.id,
-        job_id: row.job_id,
-        elapsed_ms: elapsed,
-        throughput_bps: elapsed > 0 ? Math.round((p.bytes_raw * 1000) / elapsed) : 0,
-        ...p,
-      });
-    };
     const setCopy = (storageId: string, patch: Partial<CopyRow>) =>
       copies.update({ execution_id: row.id, storage_location_id: storageId }, patch);
 
     try {
+      if (!row.job_id) throw new AppError('not_found', 'The job of this backup was deleted');
       const job = await ctx.db.getRepository(BackupJobs).findOneByOrFail({ id: row.job_id });
-      const datasource = await ctx.db.getRepository(Datasources).findOneByOrFail({ id: job.datasource_id });
+      // Usually the job's own datasource; a safety backup before a restore runs the job's settings against the restore's target.
+      const datasource = await ctx.db.getRepository(Datasources).findOneByOrFail({ id: row.datasource_id ?? job.datasource_id });
       const links = await ctx.db.getRepository(BackupJobStorages).find({ where: { job_id: job.id }, order: { position: 'ASC' } });
       const storageRows = await ctx.db.getRepository(StorageLocations).findBy({ id: In(links.map((l) => l.storage_location_id)) });
       const storages = links.map((l) => storageRows.find((s) => s.id === l.storage_location_id)).filter((s): s is StorageRow => Boolean(s));
@@ -81,11 +65,7 @@ export function createBackupRunner(ctx: ServiceContext) {
         parallelJobs: options.parallel_jobs,
         // The pipeline compresses, so the engine must not compress again.
         compressedByPipeline: options.compression !== 'none',
-        toolDirs: {
-          postgres: settings['tools.postgres_bin_dir'],
-          mysql: settings['tools.mysql_bin_dir'],
-          mongodb: settings['tools.mongodb_bin_dir'],
-        },
+        toolDirs: toolDirs(settings),
         tempDir: settings['system.temp_directory'],
         signal,
         log: say,
@@ -96,7 +76,7 @@ export function createBackupRunner(ctx: ServiceContext) {
       const source: SourceInfo = await engine.inspect(config as never, engineOptions);
       if (source.database_version) say('info', `Server: ${source.database_version}`);
 
-      const folder = `${job.id}/${executionFolder(startedAt)}`;
+      let folder = `${job.id}/${executionFolder(startedAt)}`;
       const artifact = artifactBaseName(datasource.type, options.compression);
       await copies.insert(storages.map((s) => ({ execution_id: row.id, storage_location_id: s.id, status: 'pending' as const })));
 
@@ -109,6 +89,7 @@ export function createBackupRunner(ctx: ServiceContext) {
         signal.throwIfAborted();
         const storage = openSavedStorage(ctx, target);
         try {
+          folder = await unusedFolder(storage, folder);
           const dump = await engine.dump(config as never, engineOptions);
           const written = await writeArtifact({
             source: dump.stream,
@@ -195,7 +176,12 @@ export function createBackupRunner(ctx: ServiceContext) {
           error_message: failed.length ? `Completed with failed copies: ${failed.join('; ')}` : null,
           // TypeORM's typing of a JSONB partial refuses nulls inside it.
           metadata: {
+            ...(row.metadata ?? {}),
             operation: 'backup',
+            // Names as they were, so the history still reads after a job or datasource is deleted.
+            job_name: job.name,
+            datasource_name: datasource.name,
+            datasource_type: datasource.type,
             artifact,
             compression: options.compression,
             compression_level: options.compression_level ?? null,
@@ -223,6 +209,9 @@ export function createBackupRunner(ctx: ServiceContext) {
           : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${storages.filter((s) => s === primary!.storage || job.storage_strategy === 'replicate').length} storage(s).`,
         metadata: { execution_id: row.id },
       });
+      if (options.verify_after_backup !== 'none') {
+        await requestVerify(ctx, row.id, options.verify_after_backup).catch((e: Error) => log.warn(`[${row.id}] verification not queued: ${e.message}`));
+      }
     } catch (e) {
       const cancelled = signal.aborted;
       const error = e as Error;
@@ -240,12 +229,12 @@ export function createBackupRunner(ctx: ServiceContext) {
       });
       ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: cancelled ? 'cancelled' : 'failed', error_message: message });
       if (!cancelled) {
-        const job = await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id });
+        const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
         await notify(ctx, {
           type: 'backup_failed',
           severity: 'critical',
           entity_type: 'backup_job',
-          entity_id: row.job_id,
+          entity_id: row.job_id ?? row.id,
           title: `Backup ${job ? `"${job.name}" ` : ''}failed`,
           message,
           metadata: { execution_id: row.id },
@@ -253,6 +242,17 @@ export function createBackupRunner(ctx: ServiceContext) {
       }
     }
   };
+}
+
+/**
+ * Two backups of one job can start within the same second (a safety backup just after a backup):
+ * the later one gets `-2`, `-3`… rather than colliding, since a backup is never overwritten.
+ */
+async function unusedFolder(storage: Storage, folder: string): Promise<string> {
+  const base = folder.replace(/-\d+$/, '');
+  let candidate = folder;
+  for (let n = 2; (await storage.list(`${candidate}/`)).length > 0; n++) candidate = `${base}-${n}`;
+  return candidate;
 }
 
 /** Nothing of a failed or cancelled attempt may stay on a storage. */

@@ -2,13 +2,14 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { InitialSchema1700000000001 } from '../../../migrations/1700000000001-initial-schema.js';
 import { BackupCopies1700000000002 } from '../../../migrations/1700000000002-backup-copies.js';
+import { KeepBackupHistory1700000000003 } from '../../../migrations/1700000000003-keep-backup-history.js';
 import { scoped } from '../log.js';
 import { ENTITIES } from './entities.js';
 
 const log = scoped('metadata-db');
 
 /** Listed explicitly (no globs) so a bundled app finds them. */
-export const MIGRATIONS = [InitialSchema1700000000001, BackupCopies1700000000002];
+export const MIGRATIONS = [InitialSchema1700000000001, BackupCopies1700000000002, KeepBackupHistory1700000000003];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */
 export async function openDataSource(url: string): Promise<DataSource> {

@@ -62,8 +62,9 @@ export interface JobStorageRow {
 
 export interface ExecutionRow {
   id: string;
-  job_id: string;
-  datasource_id: string;
+  /** Null once the job or datasource is deleted, or for a backup imported from storage. */
+  job_id: string | null;
+  datasource_id: string | null;
   storage_location_id: string;
   status: ExecutionStatus;
   started_at: Date | null;
@@ -201,8 +202,8 @@ export const BackupExecutions = new EntitySchema<ExecutionRow>({
   name: 'backup_executions',
   columns: {
     id,
-    job_id: { type: 'uuid' },
-    datasource_id: { type: 'uuid' },
+    job_id: { type: 'uuid', nullable: true },
+    datasource_id: { type: 'uuid', nullable: true },
     storage_location_id: { type: 'uuid' },
     status: enumOf('execution_status'),
     started_at: ts,

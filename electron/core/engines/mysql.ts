@@ -5,11 +5,12 @@ import { secretFile, spawnDump } from './process.js';
 import { mysqlTool } from './tools.js';
 import type { Engine, EngineOptions, SourceInfo } from './types.js';
 
-export async function mysqlConnection(c: ServerConnectionConfig, database: string | undefined = c.database) {
+/** `database` null: connected to the server only (to create or drop a database). */
+export async function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.database) {
   return mysql.createConnection({
     host: c.host,
     port: c.port,
-    database,
+    database: database ?? undefined,
     user: c.username,
     password: c.password ?? '',
     connectTimeout: 15_000,

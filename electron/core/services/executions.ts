@@ -12,63 +12,66 @@ import {
 } from '../db/entities.js';
 import type { Handlers } from '../dispatch.js';
 import { exportArtifact } from '../backup/artifact.js';
+import { notify } from '../notify/inbox.js';
 import { iso, type ServiceContext } from './context.js';
 import { notFound } from './validate.js';
 
 const num = (v: string | number | null) => (v === null ? null : Number(v));
+const distinctIds = (ids: (string | null)[]) => [...new Set(ids.filter((id): id is string => id !== null))];
+
+/** Executions with their job's and datasource's names and each storage copy. */
+export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: ExecutionRow[]): Promise<Execution[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const [jobs, datasources, copies] = await Promise.all([
+    ctx.db.getRepository(BackupJobs).findBy({ id: In(distinctIds(rows.map((r) => r.job_id))) }),
+    ctx.db.getRepository(Datasources).findBy({ id: In(distinctIds(rows.map((r) => r.datasource_id))) }),
+    ctx.db.getRepository(BackupCopies).find({ where: { execution_id: In(ids) }, order: { created_at: 'ASC' } }),
+  ]);
+  const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In([...new Set(copies.map((c) => c.storage_location_id))]) });
+  return rows.map((r) => {
+    const ds = datasources.find((d) => d.id === r.datasource_id);
+    const snapshot = (key: string) => (typeof r.metadata?.[key] === 'string' ? (r.metadata[key] as string) : null);
+    return {
+      id: r.id,
+      job_id: r.job_id,
+      job_name: jobs.find((j) => j.id === r.job_id)?.name ?? snapshot('job_name'),
+      datasource_id: r.datasource_id,
+      datasource_name: ds?.name ?? snapshot('datasource_name'),
+      datasource_type: ds?.type ?? snapshot('datasource_type'),
+      storage_location_id: r.storage_location_id,
+      operation: ((r.metadata?.operation as string) ?? 'backup') as Execution['operation'],
+      status: r.status,
+      started_at: iso(r.started_at),
+      finished_at: iso(r.finished_at),
+      duration_seconds: r.duration_seconds,
+      size_bytes: num(r.size_bytes),
+      compressed_size_bytes: num(r.compressed_size_bytes),
+      backup_path: r.backup_path,
+      backup_type: r.backup_type,
+      files_count: r.files_count,
+      error_message: r.error_message,
+      metadata: r.metadata,
+      created_at: r.created_at.toISOString(),
+      copies: copies
+        .filter((c) => c.execution_id === r.id)
+        .map((c) => {
+          const s = storages.find((x) => x.id === c.storage_location_id);
+          return {
+            storage_location_id: c.storage_location_id,
+            storage_name: s?.name ?? 'deleted storage',
+            storage_type: s?.type ?? 'unknown',
+            status: c.status,
+            backup_path: c.backup_path,
+            error_message: c.error_message,
+          };
+        }),
+    };
+  });
+}
 
 export function executionService(ctx: ServiceContext): Handlers['executions'] & Pick<Handlers['jobs'], 'run' | 'executions'> {
   const repo = ctx.db.getRepository(BackupExecutions);
-
-  /** Executions with their job's and datasource's names and each storage copy. */
-  async function present(rows: ExecutionRow[]): Promise<Execution[]> {
-    if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.id);
-    const [jobs, datasources, copies] = await Promise.all([
-      ctx.db.getRepository(BackupJobs).findBy({ id: In([...new Set(rows.map((r) => r.job_id))]) }),
-      ctx.db.getRepository(Datasources).findBy({ id: In([...new Set(rows.map((r) => r.datasource_id))]) }),
-      ctx.db.getRepository(BackupCopies).find({ where: { execution_id: In(ids) }, order: { created_at: 'ASC' } }),
-    ]);
-    const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In([...new Set(copies.map((c) => c.storage_location_id))]) });
-    return rows.map((r) => {
-      const ds = datasources.find((d) => d.id === r.datasource_id);
-      return {
-        id: r.id,
-        job_id: r.job_id,
-        job_name: jobs.find((j) => j.id === r.job_id)?.name ?? null,
-        datasource_id: r.datasource_id,
-        datasource_name: ds?.name ?? null,
-        datasource_type: ds?.type ?? null,
-        storage_location_id: r.storage_location_id,
-        operation: ((r.metadata?.operation as string) ?? 'backup') as Execution['operation'],
-        status: r.status,
-        started_at: iso(r.started_at),
-        finished_at: iso(r.finished_at),
-        duration_seconds: r.duration_seconds,
-        size_bytes: num(r.size_bytes),
-        compressed_size_bytes: num(r.compressed_size_bytes),
-        backup_path: r.backup_path,
-        backup_type: r.backup_type,
-        files_count: r.files_count,
-        error_message: r.error_message,
-        metadata: r.metadata,
-        created_at: r.created_at.toISOString(),
-        copies: copies
-          .filter((c) => c.execution_id === r.id)
-          .map((c) => {
-            const s = storages.find((x) => x.id === c.storage_location_id);
-            return {
-              storage_location_id: c.storage_location_id,
-              storage_name: s?.name ?? 'deleted storage',
-              storage_type: s?.type ?? 'unknown',
-              status: c.status,
-              backup_path: c.backup_path,
-              error_message: c.error_message,
-            };
-          }),
-      };
-    });
-  }
 
   async function load(id: string): Promise<ExecutionRow> {
     const row = await repo.findOneBy({ id });
@@ -85,18 +88,18 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
 
     async executions({ id, status, limit }) {
       if (!(await ctx.db.getRepository(BackupJobs).existsBy({ id }))) throw notFound('Backup job', id);
-      return present(await repo.find({ where: { job_id: id, ...(status ? { status } : {}) }, order: { created_at: 'DESC' }, take: limit }));
+      return presentExecutions(ctx, await repo.find({ where: { job_id: id, ...(status ? { status } : {}) }, order: { created_at: 'DESC' }, take: limit }));
     },
 
     async list({ job_id, status, limit }) {
-      return present(
+      return presentExecutions(ctx, 
         await repo.find({ where: { ...(job_id ? { job_id } : {}), ...(status ? { status } : {}) }, order: { created_at: 'DESC' }, take: limit }),
       );
     },
 
     async get({ id }): Promise<ExecutionDetails> {
       const row = await load(id);
-      const [base] = await present([row]);
+      const [base] = await presentExecutions(ctx, [row]);
       const chunks = await ctx.db.getRepository(BackupChunks).find({ where: { execution_id: id }, order: { chunk_number: 'ASC' } });
       return {
         ...base!,
@@ -111,12 +114,27 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
         throw new AppError('conflict', `This execution already ${row.status === 'completed' ? 'completed' : `ended (${row.status})`}: nothing to cancel`);
       }
       await ctx.backups.cancel(id);
-      const [out] = await present([await load(id)]);
+      const [out] = await presentExecutions(ctx, [await load(id)]);
       return out!;
     },
 
     async export({ id, destination_path }) {
       return exportArtifact(ctx, id, destination_path);
+    },
+
+    async markRestored({ id, restored_at, restored_by, reason }) {
+      const row = await load(id);
+      const [backup] = await presentExecutions(ctx, [row]);
+      const when = restored_at ?? new Date().toISOString();
+      return notify(ctx, {
+        type: 'restore_completed',
+        severity: 'info',
+        entity_type: row.datasource_id ? 'datasource' : 'system',
+        entity_id: row.datasource_id ?? row.id,
+        title: `${backup!.datasource_name ?? 'A datasource'} was restored by hand`,
+        message: `From the backup of ${row.created_at.toISOString()}${restored_by ? `, by ${restored_by}` : ''}${reason ? `: ${reason}` : ''}`,
+        metadata: { execution_id: id, restored_at: when, restored_by: restored_by ?? null, reason: reason ?? null, manual: true },
+      });
     },
   };
 }

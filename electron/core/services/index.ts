@@ -1,4 +1,5 @@
 import type { Handlers } from '../dispatch.js';
+import { backupService } from './backups.js';
 import type { ServiceContext } from './context.js';
 import { datasourceService } from './datasources.js';
 import { executionService } from './executions.js';
@@ -17,6 +18,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     storages: storageService(ctx),
     jobs: { ...jobService(ctx), run, executions },
     executions: executionHandlers,
+    backups: backupService(ctx),
     notifications: notificationService(ctx),
     settings: settingsService(ctx),
   };

@@ -19,6 +19,11 @@ export async function readSettings(ctx: Pick<ServiceContext, 'db'>): Promise<Set
 }
 
 /** The seed's default rows, so the table shows every key from the first start. */
+/** Where Settings say the client tools live (null: search PATH and the usual folders). */
+export function toolDirs(s: Settings): { postgres: string | null; mysql: string | null; mongodb: string | null } {
+  return { postgres: s['tools.postgres_bin_dir'], mysql: s['tools.mysql_bin_dir'], mongodb: s['tools.mongodb_bin_dir'] };
+}
+
 export async function seedSettings(ctx: Pick<ServiceContext, 'db'>): Promise<void> {
   for (const key of SETTING_KEYS) await writeSetting(ctx.db, key, SETTINGS[key].default, { keepExisting: true });
 }

@@ -8,6 +8,7 @@ import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import { iso, type ServiceContext } from './context.js';
 import { notFound, parseAt } from './validate.js';
+import { importFromStorage } from '../restore/import.js';
 
 export function toStorage(row: StorageRow): StorageLocation {
   return {
@@ -92,6 +93,12 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
 
     async get({ id }) {
       return toStorage(await load(id));
+    },
+
+    async import({ id }) {
+      const result = await importFromStorage(ctx, await load(id));
+      if (result.added) ctx.events.emit('entity.changed', { entity: 'execution', id: null, action: 'created' });
+      return result;
     },
 
     async create(input) {

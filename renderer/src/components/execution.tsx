@@ -13,6 +13,10 @@ const STAGE_WORDS: Record<ExecutionProgress['stage'], string> = {
   upload: 'Uploading',
   replicate: 'Copying to the other storages',
   finishing: 'Writing the manifest',
+  download: 'Downloading and checking the backup',
+  safety_backup: 'Backing up the target first',
+  restore: 'Restoring',
+  check: 'Checking the result',
 };
 
 export const isActive = (e: Pick<Execution, 'status'>) => e.status === 'queued' || e.status === 'running';

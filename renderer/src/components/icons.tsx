@@ -50,6 +50,13 @@ export const ClockIcon = ({ size }: { size?: number }) => (
   </Icon>
 );
 
+export const ArchiveIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <rect x="3" y="4" width="18" height="5" rx="1.5" />
+    <path d="M5 9v9a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V9M10 13h4" />
+  </Icon>
+);
+
 export const ActivityIcon = ({ size }: { size?: number }) => (
   <Icon size={size}>
     <path d="M3 12h4l3-8 4 16 3-8h4" />

@@ -5,7 +5,7 @@ import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../c
 import { ArrowLeftIcon } from '../components/icons.js';
 import { Button, Card, ErrorBanner, KeyValue, Loading, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, duration } from '../format.js';
-import { DATASOURCE_TYPE_LABELS, STORAGE_TYPE_LABELS } from '../labels.js';
+import { DATASOURCE_TYPE_LABELS, executionTitle, STORAGE_TYPE_LABELS } from '../labels.js';
 import { useStore } from '../store.js';
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
@@ -52,7 +52,7 @@ export function ExecutionPage({ id }: { id: string }) {
   const logs = (Array.isArray(m.execution_logs) ? m.execution_logs : []) as ExecutionLog[];
   const engineOutput = text(m.engine_output);
   const type = execution.datasource_type as keyof typeof DATASOURCE_TYPE_LABELS | null;
-  const title = execution.job_name ?? 'Deleted job';
+  const title = executionTitle(execution);
   // While it runs most facts are not known yet: show the ones that are.
   const summary = (items: [string, ReactNode][]) => (isActive(execution) ? items.filter(([, v]) => v !== '—') : items);
 
@@ -64,13 +64,13 @@ export function ExecutionPage({ id }: { id: string }) {
         subtitle={
           <span className="subtitle-facts">
             <StatusBadge status={execution.status} />
-            <span>Backup started {dateTime(execution.started_at ?? execution.created_at)}</span>
+            <span>Started {dateTime(execution.started_at ?? execution.created_at)}</span>
           </span>
         }
         actions={
           <>
             {isActive(execution) && <CancelButton execution={execution} />}
-            {execution.status === 'completed' && <DownloadButton execution={execution} />}
+            {execution.status === 'completed' && execution.operation === 'backup' && <DownloadButton execution={execution} />}
           </>
         }
       />
@@ -83,7 +83,7 @@ export function ExecutionPage({ id }: { id: string }) {
         )}
 
         {execution.status === 'failed' && (
-          <ErrorBanner title="The backup failed">
+          <ErrorBanner title={`The ${execution.operation} failed`}>
             {execution.error_message}
             {execution.error_stack && (
               <details className="details">
@@ -98,21 +98,12 @@ export function ExecutionPage({ id }: { id: string }) {
         <Card title="Summary">
           <KeyValue
             items={summary([
+              ...operationFacts(execution),
               ['Datasource', `${execution.datasource_name ?? 'Deleted datasource'}${type && DATASOURCE_TYPE_LABELS[type] ? ` (${DATASOURCE_TYPE_LABELS[type]})` : ''}`],
               ['Started', dateTime(execution.started_at)],
               ['Finished', dateTime(execution.finished_at)],
               ['Duration', duration(execution.duration_seconds)],
-              ['Size before compression', bytes(execution.size_bytes)],
-              ['Size stored', bytes(execution.compressed_size_bytes)],
-              ['Compression', `${text(m.compression) ?? '—'}${typeof m.compression_level === 'number' ? `, level ${m.compression_level}` : ''}${ratio(execution) ? ` · ${ratio(execution)}` : ''}`],
-              ['Checksum', text(m.checksum) ? <span className="mono break">{text(m.checksum)}</span> : '—'],
-              ['Database version', text(m.database_version) ?? '—'],
-              ...(execution.files_count !== null
-                ? ([['Files', execution.files_count.toLocaleString()]] as [string, string][])
-                : ([
-                    ['Tables', count(m.tables_backed_up) ?? '—'],
-                    ['Rows (approximate)', count(m.rows_approximate) ?? '—'],
-                  ] as [string, string][])),
+              ...(execution.operation !== 'backup' ? [] : backupFacts(execution)),
             ])}
           />
         </Card>
@@ -196,4 +187,51 @@ export function ExecutionPage({ id }: { id: string }) {
       </div>
     </>
   );
+}
+
+const link = (id: unknown, label: string) => (typeof id === 'string' ? <a href={`#/activity/${id}`}>{label}</a> : '—');
+
+/** What a restore or a verification adds to the summary. */
+function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
+  const m = e.metadata ?? {};
+  if (e.operation === 'restore') {
+    const from = m.restored_from as { storage_name?: string } | undefined;
+    return [
+      ['Restored into', text(m.target) ?? '—'],
+      ['From the backup', link(m.source_execution_id, 'open the backup')],
+      ['Copy used', from?.storage_name ?? '—'],
+      ['Safety backup', m.safety_execution_id ? link(m.safety_execution_id, 'taken before the restore') : m.safety_backup ? '—' : 'Not requested'],
+      ['Tables restored', count(m.tables_restored) ?? '—'],
+      ['Rows restored', count(m.rows_restored) ?? '—'],
+      ...(text(m.previous_file) ? ([['Previous file kept as', <span className="mono break">{text(m.previous_file)}</span>]] as [string, ReactNode][]) : []),
+    ];
+  }
+  if (e.operation === 'verify') {
+    const v = m.verification as { message?: string; tables?: number | null; rows?: number | null } | undefined;
+    return [
+      ['Backup checked', link(m.source_execution_id, 'open the backup')],
+      ['Method', m.method === 'restore-test' ? 'Restore into a scratch target' : 'Read back every file and check its SHA-256'],
+      ['Result', v?.message ?? '—'],
+      ...(v?.tables !== null && v?.tables !== undefined ? ([['Tables seen', count(v.tables) ?? '—'], ['Rows seen', count(v.rows) ?? '—']] as [string, ReactNode][]) : []),
+    ];
+  }
+  return m.verification ? [['Last verification', (m.verification as { message?: string }).message ?? '—']] : [];
+}
+
+/** What a backup produced: sizes, compression, checksum, and what the server said it held. */
+function backupFacts(e: ExecutionDetails): [string, ReactNode][] {
+  const m = e.metadata ?? {};
+  return [
+    ['Size before compression', bytes(e.size_bytes)],
+    ['Size stored', bytes(e.compressed_size_bytes)],
+    ['Compression', `${text(m.compression) ?? '—'}${typeof m.compression_level === 'number' ? `, level ${m.compression_level}` : ''}${ratio(e) ? ` · ${ratio(e)}` : ''}`],
+    ['Checksum', text(m.checksum) ? <span className="mono break">{text(m.checksum)}</span> : '—'],
+    ['Database version', text(m.database_version) ?? '—'],
+    ...((e.files_count !== null
+      ? [['Files', e.files_count.toLocaleString()]]
+      : [
+          ['Tables', count(m.tables_backed_up) ?? '—'],
+          ['Rows (approximate)', count(m.rows_approximate) ?? '—'],
+        ]) as [string, ReactNode][]),
+  ];
 }

@@ -4,6 +4,7 @@ import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../c
 import { ActivityIcon } from '../components/icons.js';
 import { Button, EmptyState, ErrorBanner, Loading, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, duration, fromNow } from '../format.js';
+import { executionTitle } from '../labels.js';
 import { navigate, useRoute } from '../router.js';
 import { useStore } from '../store.js';
 
@@ -22,7 +23,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
 
   return (
     <>
-      <PageHeader title="Activity" subtitle="Every backup run, newest first. Press Run now on a job to start one." />
+      <PageHeader title="Activity" subtitle="Every backup, restore and verification, newest first." />
       <div className="filters" role="group" aria-label="Filter activity">
         <label className="filters__item">
           <span>Job</span>
@@ -80,7 +81,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
                 <tr key={e.id}>
                   <td>
                     <a className="table__name" href={`#/activity/${e.id}`}>
-                      {e.job_name ?? 'Deleted job'}
+                      {executionTitle(e)}
                     </a>
                     <div className="table__sub">{e.datasource_name ?? 'Deleted datasource'}</div>
                   </td>
@@ -100,7 +101,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
                   </td>
                   <td className="table__actions">
                     {isActive(e) && <CancelButton execution={e} size="sm" />}
-                    {e.status === 'completed' && <DownloadButton execution={e} size="sm" />}
+                    {e.status === 'completed' && e.operation === 'backup' && <DownloadButton execution={e} size="sm" />}
                     <Button size="sm" variant="ghost" onClick={() => navigate(`/activity/${e.id}`)} ariaLabel={`Details of ${e.job_name ?? 'backup'} ${e.id}`}>
                       Details
                     </Button>

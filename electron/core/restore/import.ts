@@ -1,0 +1,101 @@
+import { text } from 'node:stream/consumers';
+import type { z } from 'zod';
+import type { importResult } from '../../../shared/schemas/restore.js';
+import { parseManifest, type Manifest } from '../backup/manifest.js';
+import { BackupChunks, BackupCopies, BackupExecutions, BackupJobs, Datasources, type StorageRow } from '../db/entities.js';
+import type { ServiceContext } from '../services/context.js';
+import { openSavedStorage } from '../services/storages.js';
+
+type ImportResult = z.output<typeof importResult>;
+
+const MANIFEST = /^(.+)\/manifest\.json$/;
+const bare = (checksum: string) => checksum.replace(/^sha256:/, '');
+
+/**
+ * Rebuilds the catalog from a storage: every `manifest.json` whose parts are all there becomes a
+ * completed backup (or a second copy of one already known). The job and datasource are linked when
+ * they exist here; otherwise their names come from the manifest.
+ */
+export async function importFromStorage(ctx: ServiceContext, storageRow: StorageRow): Promise<ImportResult> {
+  const storage = openSavedStorage(ctx, storageRow);
+  const result: ImportResult = { manifests_found: 0, added: 0, already_known: 0, skipped: [] };
+  try {
+    const objects = await storage.list('');
+    const sizes = new Map(objects.map((o) => [o.key, o.size]));
+    for (const object of objects) {
+      const folder = MANIFEST.exec(object.key)?.[1];
+      if (!folder) continue;
+      result.manifests_found++;
+      let manifest: Manifest;
+      try {
+        manifest = parseManifest(await text(await storage.get(object.key)));
+      } catch (e) {
+        result.skipped.push({ path: object.key, reason: `Not a DataGuardian manifest: ${(e as Error).message.slice(0, 200)}` });
+        continue;
+      }
+      const absent = manifest.chunks.find((c) => sizes.get(`${folder}/${c.file}`) !== c.size_bytes);
+      if (absent) {
+        result.skipped.push({ path: object.key, reason: `${absent.file} is missing or has the wrong size` });
+        continue;
+      }
+      if (await adopt(ctx, storageRow, folder, manifest)) result.added++;
+      else result.already_known++;
+    }
+  } finally {
+    await storage.close().catch(() => undefined);
+  }
+  return result;
+}
+
+/** Adds the backup, or only this storage's copy when the backup is known; false when nothing was new. */
+async function adopt(ctx: ServiceContext, storageRow: StorageRow, folder: string, manifest: Manifest): Promise<boolean> {
+  return ctx.db.transaction(async (m) => {
+    const executions = m.getRepository(BackupExecutions);
+    const copies = m.getRepository(BackupCopies);
+    const copy = { execution_id: manifest.execution_id, storage_location_id: storageRow.id, status: 'completed' as const, backup_path: folder, error_message: null };
+    if (await executions.existsBy({ id: manifest.execution_id })) {
+      if (await copies.existsBy({ execution_id: manifest.execution_id, storage_location_id: storageRow.id })) return false;
+      await copies.insert(copy);
+      return true;
+    }
+    const jobKnown = await m.getRepository(BackupJobs).existsBy({ id: manifest.job_id });
+    const datasourceKnown = manifest.datasource_id ? await m.getRepository(Datasources).existsBy({ id: manifest.datasource_id }) : false;
+    const createdAt = new Date(manifest.created_at);
+    await executions.insert({
+      id: manifest.execution_id,
+      job_id: jobKnown ? manifest.job_id : null,
+      datasource_id: datasourceKnown ? manifest.datasource_id! : null,
+      storage_location_id: storageRow.id,
+      status: 'completed',
+      started_at: createdAt,
+      finished_at: createdAt,
+      size_bytes: String(manifest.total_size_bytes),
+      compressed_size_bytes: String(manifest.compressed_size_bytes),
+      backup_path: folder,
+      backup_type: manifest.backup_type,
+      files_count: typeof manifest.metadata.files_count === 'number' ? manifest.metadata.files_count : null,
+      created_at: createdAt,
+      metadata: {
+        ...manifest.metadata,
+        operation: 'backup',
+        imported_from: storageRow.name,
+        imported_at: new Date().toISOString(),
+        job_name: manifest.job_name ?? null,
+        datasource_name: manifest.datasource_name ?? null,
+        datasource_type: manifest.datasource_type,
+        // The Backups tab groups an unknown datasource's backups under the id it had where they were made.
+        original_datasource_id: manifest.datasource_id ?? null,
+        artifact: manifest.artifact,
+        compression: manifest.compression,
+        compression_ratio: manifest.compression_ratio,
+        checksum: manifest.checksum,
+        execution_logs: [],
+      } as never,
+    });
+    await m.getRepository(BackupChunks).insert(
+      manifest.chunks.map((c) => ({ execution_id: manifest.execution_id, chunk_number: c.number, file_path: `${folder}/${c.file}`, size_bytes: String(c.size_bytes), checksum: bare(c.checksum) })),
+    );
+    await copies.insert(copy);
+    return true;
+  });
+}

@@ -1,0 +1,268 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { OutputOf } from '../../../shared/contract.js';
+import type { BackupEntry, Verification } from '../../../shared/schemas/restore.js';
+import { api, errorMessage } from '../api.js';
+import { SelectField } from '../components/fields.js';
+import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
+import { Button, EmptyState, ErrorBanner, Loading, Modal, PageHeader, StatusBadge } from '../components/ui.js';
+import { bytes, dateTime, fromNow } from '../format.js';
+import { DATASOURCE_TYPE_LABELS } from '../labels.js';
+import { toast, useStore } from '../store.js';
+import { RestoreDialog } from './RestoreDialog.js';
+
+type Groups = OutputOf<'backups.datasources'>;
+type Details = OutputOf<'backups.datasource'>;
+
+const typeLabel = (t: string) => DATASOURCE_TYPE_LABELS[t as keyof typeof DATASOURCE_TYPE_LABELS] ?? t;
+
+/** Re-queries whenever an execution changes state (a backup, restore or verify finished). */
+function useQuery<T>(query: () => Promise<T>): { data: T | null; error: string | null; reload(): void } {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const executions = useStore((s) => s.executions.data);
+  const reload = useCallback(() => {
+    query().then(
+      (d) => {
+        setData(d);
+        setError(null);
+      },
+      (e) => setError(errorMessage(e)),
+    );
+  }, [query]);
+  useEffect(reload, [reload, executions]);
+  return { data, error, reload };
+}
+
+/** The Backups tab (seed §5): every datasource with completed backups, then one datasource's backups. */
+export function BackupsPage({ datasourceId }: { datasourceId?: string | undefined }) {
+  return datasourceId ? <DatasourceBackups id={datasourceId} /> : <BackupGroups />;
+}
+
+function BackupGroups() {
+  const query = useCallback(() => api.run('backups.datasources', {}), []);
+  const { data, error, reload } = useQuery<Groups>(query);
+  const [importing, setImporting] = useState(false);
+  return (
+    <>
+      <PageHeader
+        title="Backups"
+        subtitle="What you can restore, per datasource."
+        actions={<Button onClick={() => setImporting(true)}>Import from storage</Button>}
+      />
+      {error && (
+        <ErrorBanner title="Could not load backups" action={<Button onClick={reload}>Try again</Button>}>
+          {error}
+        </ErrorBanner>
+      )}
+      {!data && !error && <Loading what="backups" />}
+      {data && data.length === 0 && (
+        <EmptyState icon={<ArchiveIcon size={28} />} title="No backups yet">
+          Completed backups appear here, grouped by datasource. After a reinstall, Import from storage finds the backups already on a storage.
+        </EmptyState>
+      )}
+      {data && data.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" aria-label="Datasources with backups">
+            <thead>
+              <tr>
+                <th>Datasource</th>
+                <th>Backups</th>
+                <th>Latest</th>
+                <th>Stored</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.map((g) => (
+                <tr key={g.datasource_id}>
+                  <td>
+                    <a className="table__name" href={`#/backups/${g.datasource_id}`}>
+                      {g.datasource_name}
+                    </a>
+                    <div className="table__sub">
+                      {typeLabel(g.datasource_type)}
+                      {!g.configured && ' · not configured here (imported)'}
+                    </div>
+                  </td>
+                  <td>{g.backups_count}</td>
+                  <td title={dateTime(g.last_backup_at)}>{fromNow(g.last_backup_at)}</td>
+                  <td>{bytes(g.total_stored_bytes)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {importing && <ImportDialog onClose={() => setImporting(false)} onDone={reload} />}
+    </>
+  );
+}
+
+function VerificationBadge({ v }: { v: Verification | null }) {
+  if (!v) return <span className="muted">Not verified</span>;
+  const how = v.method === 'checksum' ? 'checksums' : 'restore test';
+  return (
+    <span title={`${v.message} (${dateTime(v.at)})`}>
+      <StatusBadge status={v.ok ? 'completed' : 'failed'} label={v.ok ? `Verified (${how})` : `Failed ${how}`} />
+      <div className="table__sub">{fromNow(v.at)}</div>
+    </span>
+  );
+}
+
+function DatasourceBackups({ id }: { id: string }) {
+  const query = useCallback(() => api.run('backups.datasource', { id }), [id]);
+  const { data, error, reload } = useQuery<Details>(query);
+  const [restoring, setRestoring] = useState<BackupEntry | null>(null);
+  const [verifying, setVerifying] = useState<string | null>(null);
+
+  async function verify(backup: BackupEntry, method: 'checksum' | 'restore-test') {
+    setVerifying(backup.id);
+    const result = await api.call('backups.verify', { id: backup.id, method });
+    setVerifying(null);
+    if (result.ok) toast('info', method === 'checksum' ? 'Checking every copy…' : 'Restore test started…');
+    else toast('error', result.error.message);
+  }
+
+  const back = (
+    <a className="back-link" href="#/backups">
+      <ArrowLeftIcon size={14} /> Backups
+    </a>
+  );
+  return (
+    <>
+      <PageHeader
+        title={data?.datasource_name ?? 'Backups'}
+        back={back}
+        subtitle={data ? `${typeLabel(data.datasource_type)} · ${data.backups_count} backup(s), newest first · copies checked on their storages just now` : undefined}
+        actions={<Button onClick={reload}>Check again</Button>}
+      />
+      {error && (
+        <ErrorBanner title="Could not load these backups" action={<Button onClick={reload}>Try again</Button>}>
+          {error}
+        </ErrorBanner>
+      )}
+      {!data && !error && <Loading what="backups (checking each storage)" />}
+      {data && data.backups.length === 0 && (
+        <EmptyState icon={<ArchiveIcon size={28} />} title="No completed backups">
+          Run a job of this datasource to make one.
+        </EmptyState>
+      )}
+      {data && data.backups.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" aria-label="Backups">
+            <thead>
+              <tr>
+                <th>Date</th>
+                <th>Size</th>
+                <th>Copies</th>
+                <th>Verified</th>
+                <th className="table__actions-head">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.backups.map((b) => (
+                <tr key={b.id}>
+                  <td>
+                    <a className="table__name" href={`#/activity/${b.id}`}>
+                      {dateTime(b.finished_at ?? b.created_at)}
+                    </a>
+                    <div className="table__sub">{b.job_name ?? 'Imported'}</div>
+                  </td>
+                  <td>{bytes(b.compressed_size_bytes)}</td>
+                  <td>
+                    <ul className="copies" aria-label="Copies">
+                      {b.availability.map((a) => (
+                        <li key={a.storage_location_id} title={a.message ?? undefined}>
+                          <StatusBadge status={a.status === 'available' ? 'completed' : a.status === 'unknown' ? 'unknown' : 'failed'} label={`${a.storage_name}: ${a.status}`} />
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                  <td>
+                    <VerificationBadge v={b.verification} />
+                  </td>
+                  <td className="table__actions">
+                    <Button size="sm" variant="ghost" busy={verifying === b.id} onClick={() => verify(b, 'checksum')} ariaLabel={`Verify checksums of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                      Verify
+                    </Button>
+                    <Button size="sm" variant="ghost" onClick={() => verify(b, 'restore-test')} ariaLabel={`Test restore of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                      Test restore
+                    </Button>
+                    <Button size="sm" variant="primary" onClick={() => setRestoring(b)} ariaLabel={`Restore the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                      Restore
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {restoring && data && <RestoreDialog backups={data.backups} initial={restoring} onClose={() => setRestoring(null)} />}
+    </>
+  );
+}
+
+function ImportDialog({ onClose, onDone }: { onClose(): void; onDone(): void }) {
+  const storages = useStore((s) => s.storages.data ?? []);
+  const [storageId, setStorageId] = useState(storages[0]?.id ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<OutputOf<'storages.import'> | null>(null);
+  async function run() {
+    setBusy(true);
+    setError(null);
+    const r = await api.call('storages.import', { id: storageId });
+    setBusy(false);
+    if (!r.ok) return setError(r.error.message);
+    setResult(r.data);
+    onDone();
+  }
+  return (
+    <Modal
+      title="Import backups from a storage"
+      onClose={onClose}
+      footer={
+        result ? (
+          <Button variant="primary" onClick={onClose}>
+            Done
+          </Button>
+        ) : (
+          <>
+            <Button onClick={onClose}>Cancel</Button>
+            <Button variant="primary" busy={busy} disabled={!storageId} onClick={run}>
+              Import
+            </Button>
+          </>
+        )
+      }
+    >
+      {storages.length === 0 ? (
+        <p>
+          Add the storage first (<a href="#/storages/new" onClick={onClose}>Storage → Add storage</a>), pointing at where the backups are.
+        </p>
+      ) : (
+        <div className="form-stack">
+          <p>Every backup folder with a manifest.json on the storage is added to the catalog; backups already known are left as they are.</p>
+          <SelectField id="import-storage" label="Storage" value={storageId} onChange={setStorageId} options={storages.map((s) => ({ value: s.id, label: s.name }))} />
+          {result && (
+            <div className="banner banner--ok" role="status">
+              <div className="banner__body">
+                <strong>
+                  {result.added} backup(s) added, {result.already_known} already known
+                </strong>
+                <span>
+                  {result.manifests_found} manifest(s) found
+                  {result.skipped.length > 0 && `; skipped: ${result.skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}`}
+                </span>
+              </div>
+            </div>
+          )}
+          {error && <ErrorBanner title="Could not import">{error}</ErrorBanner>}
+        </div>
+      )}
+    </Modal>
+  );
+}
+

@@ -1,0 +1,178 @@
+import { useState } from 'react';
+import type { BackupEntry } from '../../../shared/schemas/restore.js';
+import { api } from '../api.js';
+import { Checkbox, SelectField, TextField } from '../components/fields.js';
+import { Button, ErrorBanner, Modal } from '../components/ui.js';
+import { bytes, dateTime } from '../format.js';
+import { DATASOURCE_TYPE_LABELS } from '../labels.js';
+import { navigate } from '../router.js';
+import { toast, useStore } from '../store.js';
+
+type TargetKind = 'original' | 'other' | 'new_database' | 'path';
+
+const family = (t: string) => (t === 'mariadb' ? 'mysql' : t);
+const DATABASE_TYPES = ['postgres', 'mysql', 'mariadb'];
+
+/**
+ * One dialog for a restore: which backup, which copy, where to, a safety backup first, and — when the
+ * restore replaces data — typing the target's name to confirm. The restore then shows in Activity.
+ */
+export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEntry[]; initial: BackupEntry; onClose(): void }) {
+  const datasources = useStore((s) => s.datasources.data ?? []);
+  const [backupId, setBackupId] = useState(initial.id);
+  const backup = backups.find((b) => b.id === backupId) ?? initial;
+  const type = backup.datasource_type ?? '';
+  const own = datasources.find((d) => d.id === backup.datasource_id);
+  const candidates = datasources.filter((d) => family(d.type) === family(type) && d.id !== own?.id);
+  const [kind, setKind] = useState<TargetKind>(own ? 'original' : 'other');
+  const [storageId, setStorageId] = useState('');
+  const [otherId, setOtherId] = useState(candidates[0]?.id ?? '');
+  const [database, setDatabase] = useState('');
+  const [targetPath, setTargetPath] = useState('');
+  const [safety, setSafety] = useState(true);
+  const [overwrite, setOverwrite] = useState(false);
+  const [typed, setTyped] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+
+  const isDatabase = DATABASE_TYPES.includes(type);
+  const target = kind === 'other' ? datasources.find((d) => d.id === otherId) : own;
+  // Replacing a datasource's data: the original or another datasource as configured.
+  const destructive = kind === 'original' || kind === 'other';
+  const confirmName = target?.name ?? '';
+  const confirmed = !destructive || typed.trim() === confirmName;
+
+  const kinds: { value: TargetKind; label: string }[] = [
+    ...(own ? [{ value: 'original' as const, label: `${own.name} (where it came from)` }] : []),
+    ...(candidates.length ? [{ value: 'other' as const, label: 'Another datasource' }] : []),
+    ...(isDatabase && own ? [{ value: 'new_database' as const, label: 'A new database on the same server' }] : []),
+    ...(!isDatabase && own ? [{ value: 'path' as const, label: type === 'files' ? 'Another folder' : 'Another file' }] : []),
+  ];
+
+  async function submit() {
+    setBusy(true);
+    setError(null);
+    setFieldErrors({});
+    const result = await api.call('backups.restore', {
+      id: backup.id,
+      storage_location_id: storageId || null,
+      target_datasource_id: kind === 'other' ? otherId : null,
+      target_database: kind === 'new_database' ? database : null,
+      target_path: kind === 'path' ? targetPath : null,
+      safety_backup: destructive && safety,
+      overwrite,
+    });
+    setBusy(false);
+    if (!result.ok) {
+      setError(result.error.message);
+      setFieldErrors(Object.fromEntries((result.error.issues ?? []).map((i) => [i.path, i.message])));
+      return;
+    }
+    toast('info', 'Restore started');
+    onClose();
+    navigate(`/activity/${result.data.execution_id}`);
+  }
+
+  if (kinds.length === 0) {
+    return (
+      <Modal title="Restore" onClose={onClose} footer={<Button onClick={onClose}>Close</Button>}>
+        <p>
+          There is no {DATASOURCE_TYPE_LABELS[type as keyof typeof DATASOURCE_TYPE_LABELS] ?? type} datasource to restore into. Add one on the Datasources page
+          (its connection is where the backup goes), then come back.
+        </p>
+      </Modal>
+    );
+  }
+
+  return (
+    <Modal
+      title="Restore a backup"
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button variant={destructive ? 'danger' : 'primary'} busy={busy} disabled={!confirmed || (kind === 'other' && !otherId)} onClick={submit}>
+            Restore
+          </Button>
+        </>
+      }
+    >
+      <div className="form-stack">
+        <SelectField
+          id="restore-backup"
+          label="Backup"
+          value={backupId}
+          onChange={setBackupId}
+          options={backups.map((b) => ({ value: b.id, label: `${dateTime(b.finished_at ?? b.created_at)} · ${bytes(b.compressed_size_bytes)} · ${b.job_name ?? 'imported'}` }))}
+        />
+        <SelectField
+          id="restore-copy"
+          label="Copy"
+          value={storageId}
+          onChange={setStorageId}
+          error={fieldErrors.storage_location_id}
+          hint="Automatic tries each storage in turn until a copy passes its checksums."
+          options={[
+            { value: '', label: 'Automatic' },
+            ...backup.availability.map((a) => ({ value: a.storage_location_id, label: `${a.storage_name} (${a.status})` })),
+          ]}
+        />
+        <SelectField id="restore-target" label="Restore into" value={kind} onChange={(v) => setKind(v as TargetKind)} options={kinds} />
+        {kind === 'other' && (
+          <SelectField
+            id="restore-other"
+            label="Datasource"
+            value={otherId}
+            onChange={setOtherId}
+            error={fieldErrors.target_datasource_id}
+            options={candidates.map((d) => ({ value: d.id, label: d.name }))}
+          />
+        )}
+        {kind === 'new_database' && (
+          <TextField
+            id="restore-database"
+            label="New database name"
+            value={database}
+            onChange={setDatabase}
+            error={fieldErrors.target_database}
+            hint="Created by the restore; the original database is not touched."
+            monospace
+          />
+        )}
+        {kind === 'path' && (
+          <TextField
+            id="restore-path"
+            label={type === 'files' ? 'Folder' : 'File'}
+            value={targetPath}
+            onChange={setTargetPath}
+            error={fieldErrors.target_path}
+            placeholder={type === 'files' ? '/srv/restored' : '/srv/restored.db'}
+            monospace
+          />
+        )}
+        {type === 'files' && (
+          <Checkbox id="restore-overwrite" label="Replace files that already exist" checked={overwrite} onChange={setOverwrite} hint="Off: the restore stops at the first file that exists." />
+        )}
+        {destructive && (
+          <>
+            <Checkbox
+              id="restore-safety"
+              label="Back up the target first"
+              checked={safety}
+              onChange={setSafety}
+              hint="A safety backup of the current data, so this restore can itself be undone."
+            />
+            <div className="banner banner--warn">
+              <div className="banner__body">
+                <strong>This replaces the data of {confirmName}.</strong>
+                <TextField id="restore-confirm" label={`Type ${confirmName} to confirm`} value={typed} onChange={setTyped} />
+              </div>
+            </div>
+          </>
+        )}
+        {error && <ErrorBanner title="The restore did not start">{error}</ErrorBanner>}
+      </div>
+    </Modal>
+  );
+}

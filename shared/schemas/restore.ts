@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { isoDate, uuid } from './common.js';
+import { execution } from './execution.js';
+import { VERIFY_MODES } from './job.js';
+
+/** A database name DataGuardian may create: letters, digits and underscores, as every engine accepts unquoted. */
+const databaseName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { message: 'Use letters, digits and underscores (at most 63), not starting with a digit' });
+
+/**
+ * `POST /api/backups/:id/restore` (seed). An empty body restores the backup onto its own datasource from
+ * the first copy that verifies, after a safety backup of the target.
+ */
+export const restoreInput = z.object({
+  id: uuid,
+  /** Restore from this storage's copy only; default: each copy in turn until one verifies. */
+  storage_location_id: uuid.nullish(),
+  /** Another datasource of the same type; default: the backup's own. */
+  target_datasource_id: uuid.nullish(),
+  /** postgres, mysql, mariadb: a new database on the target's server, created by the restore. */
+  target_database: databaseName.nullish(),
+  /** sqlite: the database file to write; files: the folder to extract into. Absolute. */
+  target_path: z
+    .string()
+    .trim()
+    .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), { message: 'Must be an absolute path' })
+    .nullish(),
+  /** Back up the target before overwriting it (the seed's rollback guide, step 2). */
+  safety_backup: z.boolean().default(true),
+  /** files: replace files that already exist in the target folder. */
+  overwrite: z.boolean().default(false),
+});
+export type RestoreInput = z.output<typeof restoreInput>;
+
+/** What a restore execution keeps in `metadata` about its request. */
+export const restoreRequest = z.object({
+  operation: z.literal('restore'),
+  source_execution_id: uuid,
+  storage_location_id: uuid.nullable(),
+  target_database: z.string().nullable(),
+  target_path: z.string().nullable(),
+  safety_backup: z.boolean(),
+  overwrite: z.boolean(),
+});
+export type RestoreRequest = z.output<typeof restoreRequest>;
+
+export const verifyInput = z.object({ id: uuid, method: z.enum(VERIFY_MODES).exclude(['none']).default('checksum') });
+export type VerifyMethod = z.output<typeof verifyInput>['method'];
+
+/** The outcome of the last verification, kept on the backup (`metadata.verification`). */
+export const verification = z.object({
+  execution_id: uuid,
+  method: z.enum(['checksum', 'restore-test']),
+  at: isoDate,
+  ok: z.boolean(),
+  message: z.string(),
+  tables: z.number().nullable(),
+  rows: z.number().nullable(),
+  copies: z.array(z.object({ storage_name: z.string(), ok: z.boolean(), error: z.string().nullable() })),
+});
+export type Verification = z.output<typeof verification>;
+
+export const COPY_AVAILABILITY = ['available', 'missing', 'unreachable', 'unknown'] as const;
+
+/** `GET /api/backups/datasources` (seed): every datasource with completed backups. */
+export const backupDatasource = z.object({
+  datasource_id: uuid,
+  datasource_name: z.string(),
+  datasource_type: z.string(),
+  /** False for backups imported from storage whose datasource is not configured here. */
+  configured: z.boolean(),
+  backups_count: z.number().int(),
+  last_backup_at: isoDate.nullable(),
+  total_stored_bytes: z.number(),
+});
+
+/** One backup with each copy checked live against its storage. */
+export const backupEntry = execution.extend({
+  availability: z.array(
+    z.object({ storage_location_id: uuid, storage_name: z.string(), status: z.enum(COPY_AVAILABILITY), message: z.string().nullable() }),
+  ),
+  verification: verification.nullable(),
+});
+export type BackupEntry = z.output<typeof backupEntry>;
+
+export const backupDatasourceDetails = backupDatasource.extend({ backups: z.array(backupEntry) });
+
+export const markRestoredInput = z.object({
+  id: uuid,
+  restored_at: isoDate.optional(),
+  restored_by: z.string().trim().max(255).optional(),
+  reason: z.string().trim().max(2000).optional(),
+});
+
+export const importResult = z.object({
+  manifests_found: z.number().int(),
+  added: z.number().int(),
+  already_known: z.number().int(),
+  skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
