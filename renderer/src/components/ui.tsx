@@ -1,5 +1,6 @@
-import { useEffect, useRef, type ReactNode } from 'react';
-import { useStore } from '../store.js';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { Result } from '../../../shared/errors.js';
+import { toast, useStore } from '../store.js';
 import { AlertIcon, CheckIcon, CloseIcon } from './icons.js';
 
 type Tone = 'good' | 'warn' | 'bad' | 'neutral' | 'info';
@@ -174,24 +175,33 @@ export function Modal({ title, children, footer, onClose }: { title: string; chi
   );
 }
 
-/** "Delete X?" with the server's refusal (e.g. a `conflict`) shown in place. */
+/** "Delete X?": deletes on confirm, or shows the server's refusal (e.g. a `conflict`) in place. */
 export function ConfirmDelete({
   what,
   name,
   consequence,
-  busy,
-  error,
-  onConfirm,
+  remove,
+  onDeleted,
   onClose,
 }: {
   what: string;
   name: string;
   consequence: string;
-  busy: boolean;
-  error: string | null;
-  onConfirm(): void;
+  remove(): Promise<Result<unknown>>;
+  onDeleted(): void;
   onClose(): void;
 }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function confirm() {
+    setBusy(true);
+    const result = await remove();
+    setBusy(false);
+    if (!result.ok) return setError(result.error.message);
+    toast('success', `Deleted “${name}”`);
+    onDeleted();
+    onClose();
+  }
   return (
     <Modal
       title={`Delete ${what} “${name}”?`}
@@ -199,7 +209,7 @@ export function ConfirmDelete({
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button variant="danger" busy={busy} onClick={onConfirm}>
+          <Button variant="danger" busy={busy} onClick={confirm}>
             Delete
           </Button>
         </>

@@ -59,7 +59,16 @@ export function DatasourcesPage() {
           </table>
         </div>
       )}
-      {deleting && <DeleteDatasource datasource={deleting} onClose={() => setDeleting(null)} />}
+      {deleting && (
+        <ConfirmDelete
+          what="datasource"
+          name={deleting.name}
+          consequence="Its health history goes with it. Backups already on your storages are kept."
+          remove={() => api.call('datasources.delete', { id: deleting.id })}
+          onDeleted={() => void load('datasources')}
+          onClose={() => setDeleting(null)}
+        />
+      )}
     </>
   );
 }
@@ -124,29 +133,5 @@ function DatasourceRow({ datasource: d, onDelete }: { datasource: Datasource; on
         </Button>
       </td>
     </tr>
-  );
-}
-
-function DeleteDatasource({ datasource, onClose }: { datasource: Datasource; onClose(): void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  return (
-    <ConfirmDelete
-      what="datasource"
-      name={datasource.name}
-      consequence="Its health history goes with it. Backups already on your storages are kept."
-      busy={busy}
-      error={error}
-      onClose={onClose}
-      onConfirm={async () => {
-        setBusy(true);
-        const result = await api.call('datasources.delete', { id: datasource.id });
-        setBusy(false);
-        if (!result.ok) return setError(result.error.message);
-        toast('success', `Deleted “${datasource.name}”`);
-        void useStore.getState().load('datasources');
-        onClose();
-      }}
-    />
   );
 }

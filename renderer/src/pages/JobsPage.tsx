@@ -75,7 +75,16 @@ export function JobsPage() {
           </table>
         </div>
       )}
-      {deleting && <DeleteJob job={deleting} onClose={() => setDeleting(null)} />}
+      {deleting && (
+        <ConfirmDelete
+          what="backup job"
+          name={deleting.name}
+          consequence="It stops running. Backups it already made stay on your storages."
+          remove={() => api.call('jobs.delete', { id: deleting.id })}
+          onDeleted={() => void load('jobs')}
+          onClose={() => setDeleting(null)}
+        />
+      )}
     </>
   );
 }
@@ -142,29 +151,5 @@ function JobRow({ job: j, onDelete }: { job: Job; onDelete(): void }) {
         </Button>
       </td>
     </tr>
-  );
-}
-
-function DeleteJob({ job, onClose }: { job: Job; onClose(): void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  return (
-    <ConfirmDelete
-      what="backup job"
-      name={job.name}
-      consequence="It stops running. Backups it already made stay on your storages."
-      busy={busy}
-      error={error}
-      onClose={onClose}
-      onConfirm={async () => {
-        setBusy(true);
-        const result = await api.call('jobs.delete', { id: job.id });
-        setBusy(false);
-        if (!result.ok) return setError(result.error.message);
-        toast('success', `Deleted “${job.name}”`);
-        void useStore.getState().load('jobs');
-        onClose();
-      }}
-    />
   );
 }

@@ -56,7 +56,16 @@ export function StoragesPage() {
           </table>
         </div>
       )}
-      {deleting && <DeleteStorage storage={deleting} onClose={() => setDeleting(null)} />}
+      {deleting && (
+        <ConfirmDelete
+          what="storage"
+          name={deleting.name}
+          consequence="DataGuardian forgets this location. The backup files already there are not deleted."
+          remove={() => api.call('storages.delete', { id: deleting.id })}
+          onDeleted={() => void load('storages')}
+          onClose={() => setDeleting(null)}
+        />
+      )}
     </>
   );
 }
@@ -134,29 +143,5 @@ function StorageRow({ storage: s, onDelete }: { storage: StorageLocation; onDele
         </Button>
       </td>
     </tr>
-  );
-}
-
-function DeleteStorage({ storage, onClose }: { storage: StorageLocation; onClose(): void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  return (
-    <ConfirmDelete
-      what="storage"
-      name={storage.name}
-      consequence="DataGuardian forgets this location. The backup files already there are not deleted."
-      busy={busy}
-      error={error}
-      onClose={onClose}
-      onConfirm={async () => {
-        setBusy(true);
-        const result = await api.call('storages.delete', { id: storage.id });
-        setBusy(false);
-        if (!result.ok) return setError(result.error.message);
-        toast('success', `Deleted “${storage.name}”`);
-        void useStore.getState().load('storages');
-        onClose();
-      }}
-    />
   );
 }
