@@ -20,11 +20,13 @@ export interface SplitOptions {
 }
 
 /**
- * The end of the pipeline: streams each part to storage as it is produced (never a whole part in
+ * The end of the pipeline: hashes each part and the whole artifact, and streams each part to storage as it is produced (never a whole part in
  * memory), one part at a time, so a slow storage slows the dump instead of filling memory.
  */
-export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Promise<PartInfo[]> } {
+export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Promise<PartInfo[]>; sha256(): string } {
   const parts: PartInfo[] = [];
+  // Unsplit, the one part is the whole artifact: its hash serves for both, and the data is hashed once.
+  const whole = o.maxPartBytes ? createHash('sha256') : null;
   let current: { pass: PassThrough; hash: ReturnType<typeof createHash>; size: number; put: Promise<unknown>; number: number } | undefined;
   let resolveDone!: (p: PartInfo[]) => void;
   let rejectDone!: (e: Error) => void;
@@ -61,6 +63,7 @@ export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Pro
       const piece = rest.subarray(0, room);
       rest = rest.subarray(piece.length);
       part.hash.update(piece);
+      whole?.update(piece);
       part.size += piece.length;
       if (!part.pass.write(piece)) {
         // Wait for the storage to take more — or for it to fail, which ends the wait too.
@@ -95,5 +98,7 @@ export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Pro
     },
   });
   writable.on('error', (e) => rejectDone(e));
-  return { writable, done };
+  /** The whole artifact's SHA-256, once `done` has resolved. */
+  const sha256 = () => (whole ? whole.digest('hex') : parts[0]!.sha256);
+  return { writable, done, sha256 };
 }

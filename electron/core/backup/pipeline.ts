@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../../../shared/schemas/enums.js';
 import { splitIntoParts, type PartInfo } from './chunks.js';
 import { createCompressor } from './compress.js';
-import { createCounter, createHashCounter } from './hash.js';
+import { createCounter } from './hash.js';
 
 /** A storage refused or broke a write: the runner may try the next storage. Anything else is the source's fault. */
 export class StorageWriteError extends Error {
@@ -36,11 +36,11 @@ export interface WriteArtifactOptions {
 
 /**
  * The backup pipeline, one streaming pass with backpressure end to end:
- * source → count raw → compress → count+hash artifact → split into parts → storage.
+ * source → count raw → compress → count → hash and split into parts → storage.
  */
 export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArtifact> {
   const raw = createCounter();
-  const stored = createHashCounter();
+  const stored = createCounter();
   const report = () => o.onBytes?.(raw.bytes, stored.bytes);
   raw.on('data', report);
   const split = splitIntoParts({
@@ -54,7 +54,7 @@ export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArt
   try {
     await pipeline(o.source, raw, createCompressor(o.compression, o.level), stored, split.writable, { signal: o.signal });
     const parts = await split.done;
-    return { raw: { bytes: raw.bytes }, stored: { bytes: stored.bytes, sha256: stored.sha256() }, parts };
+    return { raw: { bytes: raw.bytes }, stored: { bytes: stored.bytes, sha256: split.sha256() }, parts };
   } catch (e) {
     const storageError = await split.done.then(
       () => undefined,
