@@ -2,7 +2,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { z } from 'zod';
 import type { BackupEntry, backupDatasource } from '../../../shared/schemas/restore.js';
 import { verification as verificationSchema } from '../../../shared/schemas/restore.js';
-import { locateBackup } from '../backup/artifact.js';
+import { locateBackup, type LocatedCopy } from '../backup/artifact.js';
 import { BackupExecutions, Datasources, type ExecutionRow } from '../db/entities.js';
 import type { Handlers } from '../dispatch.js';
 import { requestRestore, requestVerify } from '../restore/requests.js';
@@ -55,7 +55,7 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
   /** Each completed copy checked against its storage: are all parts there, at their recorded size? */
   async function availability(rows: ExecutionRow[]): Promise<Map<string, BackupEntry['availability']>> {
     const located = await Promise.all(rows.map((r) => locateBackup(ctx, r.id).then((l) => l.copies)));
-    const byStorage = new Map<string, { storage: (typeof located)[number][number]['storage']; items: { executionId: string; chunks: (typeof located)[number][number]['chunks'] }[] }>();
+    const byStorage = new Map<string, { storage: LocatedCopy['storage']; items: { executionId: string; chunks: LocatedCopy['chunks'] }[] }>();
     located.forEach((copies, i) => {
       for (const c of copies) {
         const entry = byStorage.get(c.storage.id) ?? { storage: c.storage, items: [] };
@@ -108,8 +108,8 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
       const rows = (await completedBackups()).filter((r) => groupOf(r) === id);
       const [summary] = await summarize(rows);
       if (!summary) {
-        if (!(await ctx.db.getRepository(Datasources).existsBy({ id }))) throw new AppError('not_found', `No backups of datasource ${id}`);
-        const ds = (await ctx.db.getRepository(Datasources).findOneByOrFail({ id }));
+        const ds = await ctx.db.getRepository(Datasources).findOneBy({ id });
+        if (!ds) throw new AppError('not_found', `No backups of datasource ${id}`);
         return { datasource_id: id, datasource_name: ds.name, datasource_type: ds.type, configured: true, backups_count: 0, last_backup_at: null, total_stored_bytes: 0, backups: [] };
       }
       const shown = rows.slice(0, SHOWN_BACKUPS);
