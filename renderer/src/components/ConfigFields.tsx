@@ -94,7 +94,8 @@ export function ConfigFields({
   );
 }
 
-function BrowseButton({ kind, label, onPick }: { kind: 'folder' | 'file'; label: string; onPick(path: string): void }) {
+/** Desktop only: the native dialog fills a path field. */
+export function BrowseButton({ kind, label, onPick }: { kind: 'folder' | 'file' | 'save'; label: string; onPick(path: string): void }) {
   return (
     <Button
       onClick={async () => {

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api } from '../api.js';
+import { BrowseButton } from '../components/ConfigFields.js';
 import { Checkbox, SelectField, TextField } from '../components/fields.js';
 import { Button, ErrorBanner, Modal } from '../components/ui.js';
 import { bytes, dateTime } from '../format.js';
@@ -149,6 +150,7 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
             error={fieldErrors.target_path}
             placeholder={type === 'files' ? '/srv/restored' : '/srv/restored.db'}
             monospace
+            addon={api.capabilities.nativeDialogs && api.pickPath ? <BrowseButton kind={type === 'files' ? 'folder' : 'save'} label={type === 'files' ? 'Restore into this folder' : 'Restore as this file'} onPick={setTargetPath} /> : undefined}
           />
         )}
         {type === 'files' && (
