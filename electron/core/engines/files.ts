@@ -5,8 +5,10 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import tar from 'tar-stream';
+import { AppError } from '../../../shared/errors.js';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
 import type { Engine, EngineOptions } from './types.js';
+import { extractInto } from './untar.js';
 
 interface Filter {
   include: (rel: string) => boolean;
@@ -130,5 +132,17 @@ export const filesEngine: Engine = {
   },
   async dump(config, options) {
     return pack(config as ConnectionConfig<'files'>, options);
+  },
+
+  async restore(config, artifactPath, options) {
+    return extractInto((config as ConnectionConfig<'files'>).source_path, artifactPath, options);
+  },
+  async summarize(config, { signal }) {
+    const { source_path } = config as ConnectionConfig<'files'>;
+    const all = await readdir(source_path, { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT' ? new AppError('not_found', `Folder not found: ${source_path}`) : e;
+    });
+    signal.throwIfAborted();
+    return { tables: 0, rows: all.filter((d) => d.isFile()).length };
   },
 };

@@ -6,7 +6,7 @@ import { postgresEngine } from './postgres.js';
 import { sqliteEngine } from './sqlite.js';
 import type { Engine } from './types.js';
 
-export type { Dump, DumpResult, Engine, EngineOptions, SourceInfo } from './types.js';
+export type { Dump, DumpResult, Engine, EngineOptions, RestoreOptions, RestoreResult, SourceInfo, Summary } from './types.js';
 export { testConnection } from './connection.js';
 
 const ENGINES: Partial<Record<DatasourceType, Engine>> = {

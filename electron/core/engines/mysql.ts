@@ -1,9 +1,12 @@
 import mysql from 'mysql2/promise';
 import picomatch from 'picomatch';
 import type { ConnectionConfig, ServerConnectionConfig } from '../../../shared/schemas/datasource.js';
-import { secretFile, spawnDump } from './process.js';
+import { AppError } from '../../../shared/errors.js';
+import { runTool, secretFile, spawnDump } from './process.js';
 import { mysqlTool } from './tools.js';
-import type { Engine, EngineOptions, SourceInfo } from './types.js';
+import type { Engine, EngineOptions, RestoreOptions, SourceInfo } from './types.js';
+
+const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** `database` null: connected to the server only (to create or drop a database). */
 export async function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.database) {
@@ -68,6 +71,41 @@ export function mysqlDefaults(c: ServerConnectionConfig, options: Pick<EngineOpt
   );
 }
 
+/** Runs `work` on a connection; abort destroys the connection, which stops a running query. */
+async function withConnection<T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: mysql.Connection) => Promise<T>): Promise<T> {
+  signal.throwIfAborted();
+  const conn = await mysqlConnection(c, database);
+  const destroy = () => conn.destroy();
+  signal.addEventListener('abort', destroy, { once: true });
+  try {
+    return await work(conn);
+  } catch (e) {
+    signal.throwIfAborted();
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', destroy);
+    await conn.end().catch(() => undefined);
+  }
+}
+
+/** Creates the target database when asked (an existing one is refused) and says whether the server is MariaDB. */
+async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions): Promise<boolean> {
+  return withConnection(c, null, o.signal, async (conn) => {
+    const [[v]] = (await conn.query('SELECT VERSION() AS version')) as unknown as [[{ version: string }]];
+    if (o.createDatabase) {
+      try {
+        await conn.query(`CREATE DATABASE ${quoteIdent(c.database)}`);
+      } catch (e) {
+        // Not IF NOT EXISTS: a "new" database that exists holds someone's data, and no safety backup was taken of it.
+        if ((e as { errno?: number }).errno === 1007) throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
+        throw e;
+      }
+      o.log('info', `Created database ${c.database}`);
+    }
+    return /mariadb/i.test(v.version);
+  });
+}
+
 export const mysqlEngine: Engine = {
   async inspect(config, options) {
     const { tables: _t, mariadb: _m, ...info } = await inspect(config, options);
@@ -91,5 +129,37 @@ export const mysqlEngine: Engine = {
     }
     options.log('info', `Running ${tool}${filtered ? ` on ${info.tables.chosen.length} of ${info.tables.all.length} tables` : ''}`);
     return spawnDump(tool, args, { signal: options.signal, cleanup: defaults.remove });
+  },
+
+  async restore(config, artifactPath, options) {
+    const c = config as ServerConnectionConfig;
+    const mariadb = await prepareTarget(c, options);
+    const tool = await mysqlTool('client', mariadb, options.toolDirs.mysql);
+    const defaults = mysqlDefaults(c, options);
+    // The dump names no database (made without --databases): it lands in the one named here.
+    options.log('info', `Running ${tool} into ${c.database}`);
+    try {
+      const args = [`--defaults-extra-file=${defaults.path}`, '--batch', c.database];
+      return { engine_output: await runTool(tool, args, { stdinFile: artifactPath, signal: options.signal }) };
+    } finally {
+      defaults.remove();
+    }
+  },
+
+  async summarize(config, { signal }) {
+    const c = config as ServerConnectionConfig;
+    return withConnection(c, c.database, signal, async (conn) => {
+      const [tables] = (await conn.query(
+        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
+        [c.database],
+      )) as unknown as [{ name: string }[]];
+      let rows = 0;
+      // information_schema's TABLE_ROWS is an estimate for InnoDB: each table is counted.
+      for (const t of tables) {
+        const [[r]] = (await conn.query(`SELECT COUNT(*) AS n FROM ${quoteIdent(t.name)}`)) as unknown as [[{ n: number | string }]];
+        rows += Number(r.n);
+      }
+      return { tables: tables.length, rows };
+    });
   },
 };

@@ -1,12 +1,54 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
+import { constants, createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { chmod, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { AppError } from '../../../shared/errors.js';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
-import type { Engine } from './types.js';
+import type { Engine, RestoreOptions } from './types.js';
 
 function open(file: string) {
   return new Database(file, { readonly: true, fileMustExist: true });
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+/** Local time, as the user reads it beside the file: 20250131-142501. */
+const stamp = (d: Date) => `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
+
+// The files SQLite keeps beside a database: a journal left there would be replayed into the new file.
+const JOURNALS = ['-wal', '-journal'];
+
+/** The copy must be a sound database before it replaces anything. */
+function check(file: string): void {
+  let verdict: unknown;
+  try {
+    // Read-write, so that a WAL-mode copy's -wal and -shm are removed when it closes.
+    const db = new Database(file, { fileMustExist: true });
+    try {
+      verdict = db.pragma('integrity_check', { simple: true });
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    throw new AppError('validation_error', `The backup is not a readable SQLite database: ${(e as Error).message}`);
+  }
+  if (verdict !== 'ok') throw new AppError('validation_error', `The backup's SQLite file fails PRAGMA integrity_check: ${String(verdict)}`);
+}
+
+/**
+ * Keeps the current database under a dated name, with its journal, so the restore can be undone.
+ * A hard link keeps it without copying and leaves the target in place until the final rename.
+ */
+async function keepPrevious(target: string, o: RestoreOptions): Promise<string> {
+  let previous = `${target}.before-restore-${stamp(new Date())}`;
+  for (let n = 2; existsSync(previous); n++) previous = `${target}.before-restore-${stamp(new Date())}-${n}`;
+  // File systems without hard links (FAT, some network shares) get a copy.
+  await link(target, previous).catch(() => copyFile(target, previous, constants.COPYFILE_EXCL));
+  for (const suffix of JOURNALS) if (existsSync(target + suffix)) await rename(target + suffix, previous + suffix);
+  // The shared-memory index describes the old WAL; SQLite rebuilds it.
+  await rm(`${target}-shm`, { force: true });
+  o.log('info', `Keeping the current file as ${previous}`);
+  return previous;
 }
 
 export const sqliteEngine: Engine = {
@@ -59,5 +101,42 @@ export const sqliteEngine: Engine = {
     });
     finished.catch(() => undefined);
     return { stream, finished };
+  },
+
+  /** Checked copy beside the target, the current file kept under a dated name, then one atomic rename. */
+  async restore(config, artifactPath, options) {
+    const target = path.resolve((config as ConnectionConfig<'sqlite'>).file_path);
+    await mkdir(path.dirname(target), { recursive: true });
+    // Beside the target so that the final rename stays on one file system (atomic).
+    const fresh = path.join(path.dirname(target), `.${path.basename(target)}.restore-${randomBytes(4).toString('hex')}`);
+    try {
+      await copyFile(artifactPath, fresh);
+      check(fresh);
+      options.signal.throwIfAborted();
+      let previous: string | undefined;
+      if (existsSync(target)) {
+        await chmod(fresh, (await stat(target)).mode & 0o7777);
+        previous = await keepPrevious(target, options);
+      }
+      await rename(fresh, target);
+      return { engine_output: 'integrity_check: ok', ...(previous ? { previous_file: previous } : {}) };
+    } finally {
+      for (const suffix of ['', '-wal', '-shm']) await rm(fresh + suffix, { force: true });
+    }
+  },
+
+  async summarize(config, { signal }) {
+    const db = open((config as ConnectionConfig<'sqlite'>).file_path);
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[];
+      let rows = 0;
+      for (const t of tables) {
+        signal.throwIfAborted();
+        rows += (db.prepare(`SELECT count(*) AS n FROM "${t.name.replace(/"/g, '""')}"`).get() as { n: number }).n;
+      }
+      return { tables: tables.length, rows };
+    } finally {
+      db.close();
+    }
   },
 };

@@ -4,7 +4,7 @@ import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/jo
 import type { RunExecution } from '../backup/queue.js';
 import { createReporter } from '../backup/report.js';
 import { BackupExecutions, BackupJobs, Datasources, type ExecutionRow } from '../db/entities.js';
-import { restorerFor } from './engines/index.js';
+import { engineFor } from '../engines/index.js';
 import { notify } from '../notify/inbox.js';
 import type { ServiceContext } from '../services/context.js';
 import { readSettings, toolDirs } from '../services/settings.js';
@@ -31,7 +31,7 @@ export function createRestoreRunner(ctx: ServiceContext, runBackup: RunExecution
       const datasource = await ctx.db.getRepository(Datasources).findOneByOrFail({ id: row.datasource_id });
       const target = resolveTarget(ctx.secrets, datasource, request);
       targetName = target.description;
-      const engine = restorerFor(datasource.type);
+      const engine = engineFor(datasource.type);
       const settings = await readSettings(ctx);
       const tempDir = settings['system.temp_directory'];
 
@@ -65,7 +65,7 @@ export function createRestoreRunner(ctx: ServiceContext, runBackup: RunExecution
       if (result.previous_file) say('info', `The previous file is kept as ${result.previous_file}`);
 
       progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      const summary = await engine.summarize(target.config);
+      const summary = await engine.summarize(target.config, { signal });
       say('info', `The target now holds ${summary.tables} table(s) and ${summary.rows} row(s)`);
 
       const finishedAt = new Date();

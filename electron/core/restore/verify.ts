@@ -13,7 +13,7 @@ import { locateBackup, verifying } from '../backup/artifact.js';
 import type { RunExecution } from '../backup/queue.js';
 import { createReporter, type Say } from '../backup/report.js';
 import { BackupExecutions, Datasources } from '../db/entities.js';
-import { restorerFor } from './engines/index.js';
+import { engineFor } from '../engines/index.js';
 import { mysqlConnection } from '../engines/mysql.js';
 import { pgClient } from '../engines/postgres.js';
 import { notify } from '../notify/inbox.js';
@@ -130,14 +130,14 @@ async function restoreTest(ctx: ServiceContext, backupId: string, signal: AbortS
   const scratchDir = await mkdtemp(path.join(tempDir, 'dataguardian-verify-'));
   try {
     const type = String(fetched.backup.metadata?.datasource_type ?? (await sourceType(ctx, fetched.backup.datasource_id))) as DatasourceType;
-    const engine = restorerFor(type);
+    const engine = engineFor(type);
     const scratch = await scratchTarget(ctx, type, fetched.backup.datasource_id, scratchDir);
     say('info', `Restoring into a scratch target: ${scratch.description}`);
     progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
     try {
       await engine.restore(scratch.config, fetched.rawPath, { parallelJobs: 1, toolDirs: toolDirs(settings), tempDir, signal, log: say, createDatabase: scratch.createDatabase, overwrite: false });
       progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      const summary = await engine.summarize(scratch.config);
+      const summary = await engine.summarize(scratch.config, { signal });
       const expected = typeof fetched.backup.metadata?.tables_backed_up === 'number' ? fetched.backup.metadata.tables_backed_up : null;
       const ok = expected === null || summary.tables === expected;
       return {
