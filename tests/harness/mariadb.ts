@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { removeTempDir, tempDir } from './cleanup.js';
+import { removeTempDir, stopOnce, tempDir } from './cleanup.js';
 import { freePort } from './ports.js';
 import { Daemon, run, withPortRetry } from './process.js';
 
@@ -139,7 +139,6 @@ async function startOnce(): Promise<MariaServer> {
     const [row] = await query<{ version: string }>('SELECT VERSION() AS version');
     const version = /^\d+\.\d+\.\d+/.exec(row?.version ?? '')?.[0] ?? row?.version ?? 'unknown';
 
-    let stopped: Promise<void> | undefined;
     return {
       host: '127.0.0.1',
       port,
@@ -151,13 +150,10 @@ async function startOnce(): Promise<MariaServer> {
         await query(`CREATE DATABASE ${quoteMariaIdentifier(name)}`);
       },
       query,
-      stop: () => {
-        stopped ??= (async () => {
-          await running.stop(30_000);
-          await removeTempDir(dir);
-        })();
-        return stopped;
-      },
+      stop: stopOnce(async () => {
+        await running.stop(30_000);
+        await removeTempDir(dir);
+      }),
     };
   } catch (error) {
     await daemon?.stop();

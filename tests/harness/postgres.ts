@@ -5,7 +5,7 @@ import { chownSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { removeTempDir, tempDir } from './cleanup.js';
+import { removeTempDir, stopOnce, tempDir } from './cleanup.js';
 import { osUser } from './os-user.js';
 import { freePort } from './ports.js';
 import { Daemon, run, withPortRetry } from './process.js';
@@ -128,7 +128,6 @@ async function startOnce(): Promise<PgServer> {
     const [row] = await query<{ server_version: string }>('SHOW server_version');
     const version = row?.server_version.split(' ')[0] ?? 'unknown';
 
-    let stopped: Promise<void> | undefined;
     return {
       host: '127.0.0.1',
       port,
@@ -143,13 +142,10 @@ async function startOnce(): Promise<PgServer> {
         await query(`CREATE DATABASE ${quotePgIdentifier(name)}`);
       },
       query,
-      stop: () => {
-        stopped ??= (async () => {
-          await running.stop();
-          await removeTempDir(dir);
-        })();
-        return stopped;
-      },
+      stop: stopOnce(async () => {
+        await running.stop();
+        await removeTempDir(dir);
+      }),
     };
   } catch (error) {
     await daemon?.stop();

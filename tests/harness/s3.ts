@@ -2,7 +2,7 @@
 // objects in a temp folder.
 import { CreateBucketCommand, ListBucketsCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { removeTempDir, tempDir } from './cleanup.js';
+import { removeTempDir, stopOnce, tempDir } from './cleanup.js';
 
 export interface S3Server {
   endpoint: string;
@@ -45,7 +45,6 @@ export async function startS3(): Promise<S3Server> {
     client = s3;
     await s3.send(new ListBucketsCommand({}));
 
-    let stopped: Promise<void> | undefined;
     return {
       endpoint,
       dir,
@@ -56,14 +55,11 @@ export async function startS3(): Promise<S3Server> {
       createBucket: async (name) => {
         await s3.send(new CreateBucketCommand({ Bucket: name }));
       },
-      stop: () => {
-        stopped ??= (async () => {
-          s3.destroy();
-          await closeServer(server);
-          await removeTempDir(dir);
-        })();
-        return stopped;
-      },
+      stop: stopOnce(async () => {
+        s3.destroy();
+        await closeServer(server);
+        await removeTempDir(dir);
+      }),
     };
   } catch (error) {
     client?.destroy();

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ssh2';
-import { removeTempDir, tempDir } from './cleanup.js';
+import { removeTempDir, stopOnce, tempDir } from './cleanup.js';
 import { findOsUser, osUser } from './os-user.js';
 import { freePort } from './ports.js';
 import { Daemon, run, withPortRetry } from './process.js';
@@ -127,7 +127,6 @@ async function startOnce(password: string): Promise<SshServer> {
     await running.waitUntilReady(() => login(port, password));
     const privateKey = readFileSync(clientKey, 'utf8');
 
-    let stopped: Promise<void> | undefined;
     return {
       host: '127.0.0.1',
       port,
@@ -137,13 +136,10 @@ async function startOnce(password: string): Promise<SshServer> {
       privateKey,
       remoteDir,
       hostKeyFingerprint,
-      stop: () => {
-        stopped ??= (async () => {
-          await running.stop();
-          await removeTempDir(dir);
-        })();
-        return stopped;
-      },
+      stop: stopOnce(async () => {
+        await running.stop();
+        await removeTempDir(dir);
+      }),
     };
   } catch (error) {
     await daemon?.stop();

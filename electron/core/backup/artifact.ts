@@ -19,7 +19,7 @@ export interface Artifact {
 }
 
 /** Checks a part's SHA-256 as it streams by; a mismatch fails the stream and names the part. */
-export function verifying(chunk: ChunkRow): Transform {
+function verifying(chunk: ChunkRow): Transform {
   const hash = createHash('sha256');
   return new Transform({
     transform(data: Buffer, _enc, done) {
@@ -33,8 +33,11 @@ export function verifying(chunk: ChunkRow): Transform {
   });
 }
 
-/** Streams the parts of one copy, in order, as one artifact (what `cat part-*` gives). */
-function joinParts(storage: Storage, chunks: ChunkRow[]): Readable {
+/**
+ * Streams the parts of one copy, in order, as one artifact (what `cat part-*` gives), each part's
+ * SHA-256 checked on the way; closes the storage at the end.
+ */
+export function joinParts(storage: Storage, chunks: ChunkRow[]): Readable {
   const out = new PassThrough();
   (async () => {
     for (const chunk of chunks) {

@@ -1,3 +1,5 @@
+import { AppError } from '../../../shared/errors.js';
+import type { ExecutionStatus } from '../../../shared/schemas/enums.js';
 import type { ExecutionLog, ExecutionProgress } from '../../../shared/schemas/execution.js';
 import type { ExecutionRow } from '../db/entities.js';
 import { scoped } from '../log.js';
@@ -8,12 +10,30 @@ const PROGRESS_EVERY_MS = 400;
 
 export type Say = (level: ExecutionLog['level'], message: string) => void;
 export type Progress = (p: Omit<ExecutionProgress, 'execution_id' | 'job_id' | 'elapsed_ms' | 'throughput_bps'>, force?: boolean) => void;
+type Ended = { status: ExecutionStatus; finished_at: Date; duration_seconds: number };
+
+export interface Reporter {
+  logs: ExecutionLog[];
+  say: Say;
+  progress: Progress;
+  /** The row's closing fields: its final status, when it finished, how long it took. */
+  ended(status: ExecutionStatus): Ended;
+  /** Tells the UI and the tray, once the row says so. */
+  announce(status: ExecutionStatus, errorMessage?: string | null): void;
+}
+
+/** Why an execution stopped: cancelled (the abort's reason) or failed (the error; its stack only when it is a bug, not an AppError). */
+export function failureOf(e: unknown, signal: AbortSignal): { status: 'cancelled' | 'failed'; message: string; stack: string | null; engineOutput?: string } {
+  const error = e as Error & { engineOutput?: string };
+  if (signal.aborted) return { status: 'cancelled', message: String((signal.reason as Error)?.message ?? 'Cancelled'), stack: null, engineOutput: error.engineOutput };
+  return { status: 'failed', message: error.message || String(e), stack: error instanceof AppError ? null : (error.stack ?? null), engineOutput: error.engineOutput };
+}
 
 /**
  * How an execution (backup, restore or verify) tells what it does: log lines kept for
- * `metadata.execution_logs`, and progress events at most every 400 ms unless forced.
+ * `metadata.execution_logs`, progress events at most every 400 ms unless forced, and its end.
  */
-export function createReporter(ctx: Pick<ServiceContext, 'events'>, row: ExecutionRow, startedAt: Date): { logs: ExecutionLog[]; say: Say; progress: Progress } {
+export function createReporter(ctx: Pick<ServiceContext, 'events'>, row: ExecutionRow, startedAt: Date): Reporter {
   const logs: ExecutionLog[] = [];
   const say: Say = (level, message) => {
     logs.push({ at: new Date().toISOString(), level, message });
@@ -33,5 +53,11 @@ export function createReporter(ctx: Pick<ServiceContext, 'events'>, row: Executi
       ...p,
     });
   };
-  return { logs, say, progress };
+  const ended = (status: ExecutionStatus): Ended => {
+    const finished_at = new Date();
+    return { status, finished_at, duration_seconds: Math.round((finished_at.getTime() - startedAt.getTime()) / 1000) };
+  };
+  const announce = (status: ExecutionStatus, errorMessage: string | null = null) =>
+    ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status, error_message: errorMessage });
+  return { logs, say, progress, ended, announce };
 }

@@ -23,7 +23,7 @@ import { openSavedStorage } from '../services/storages.js';
 import type { Storage } from '../storage/types.js';
 import { artifactBaseName, executionFolder } from './layout.js';
 import { buildManifest } from './manifest.js';
-import { createReporter } from './report.js';
+import { createReporter, failureOf } from './report.js';
 import { requestVerify } from '../restore/requests.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from './pipeline.js';
 
@@ -40,7 +40,7 @@ const log = scoped('backup');
 export function createBackupRunner(ctx: ServiceContext) {
   return async function runBackup(row: ExecutionRow, signal: AbortSignal): Promise<void> {
     const startedAt = row.started_at ?? new Date();
-    const { logs, say, progress } = createReporter(ctx, row, startedAt);
+    const { logs, say, progress, ended, announce } = createReporter(ctx, row, startedAt);
     const executions = ctx.db.getRepository(BackupExecutions);
     const copies = ctx.db.getRepository(BackupCopies);
     const setCopy = (storageId: string, patch: Partial<CopyRow>) =>
@@ -160,15 +160,13 @@ export function createBackupRunner(ctx: ServiceContext) {
       }
 
       const { written } = primary;
-      const finishedAt = new Date();
+      const end = ended('completed');
       await ctx.db.transaction(async (m) => {
         await m.getRepository(BackupChunks).insert(
           written.parts.map((p) => ({ execution_id: row.id, chunk_number: p.number, file_path: `${folder}/${p.file}`, size_bytes: String(p.size), checksum: p.sha256 })),
         );
         await m.getRepository(BackupExecutions).update(row.id, {
-          status: 'completed',
-          finished_at: finishedAt,
-          duration_seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+          ...end,
           size_bytes: String(written.raw.bytes),
           compressed_size_bytes: String(written.stored.bytes),
           backup_path: folder,
@@ -195,9 +193,9 @@ export function createBackupRunner(ctx: ServiceContext) {
             execution_logs: logs,
           } as never,
         });
-        await m.getRepository(BackupJobs).update(job.id, { last_execution_at: finishedAt });
+        await m.getRepository(BackupJobs).update(job.id, { last_execution_at: end.finished_at });
       });
-      ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'completed', error_message: null });
+      announce('completed');
       await notify(ctx, {
         type: 'backup_success',
         severity: failed.length ? 'warning' : 'info',
@@ -213,21 +211,17 @@ export function createBackupRunner(ctx: ServiceContext) {
         await requestVerify(ctx, row.id, options.verify_after_backup).catch((e: Error) => log.warn(`[${row.id}] verification not queued: ${e.message}`));
       }
     } catch (e) {
-      const cancelled = signal.aborted;
-      const error = e as Error;
-      const message = cancelled ? String((signal.reason as Error)?.message ?? 'Cancelled') : error.message || String(e);
+      const { status, message, stack, engineOutput } = failureOf(e, signal);
+      const cancelled = status === 'cancelled';
       say(cancelled ? 'warn' : 'error', cancelled ? `Cancelled: ${message}. Partial files were removed.` : `Failed: ${message}`);
-      const finishedAt = new Date();
       await copies.update({ execution_id: row.id, status: 'pending' }, { status: 'skipped', error_message: cancelled ? 'Cancelled' : 'The backup failed before this copy' });
       await executions.update(row.id, {
-        status: cancelled ? 'cancelled' : 'failed',
-        finished_at: finishedAt,
-        duration_seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+        ...ended(status),
         error_message: message,
-        error_stack: cancelled || error instanceof AppError ? null : (error.stack ?? null),
-        metadata: { ...(row.metadata ?? {}), operation: 'backup', execution_logs: logs, engine_output: (e as { engineOutput?: string }).engineOutput },
+        error_stack: stack,
+        metadata: { ...(row.metadata ?? {}), operation: 'backup', execution_logs: logs, engine_output: engineOutput },
       });
-      ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: cancelled ? 'cancelled' : 'failed', error_message: message });
+      announce(status, message);
       if (!cancelled) {
         const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
         await notify(ctx, {

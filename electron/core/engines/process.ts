@@ -18,52 +18,45 @@ export function secretFile(tempDir: string, name: string, content: string): { pa
 }
 
 /**
- * Runs a dump tool: its stdout is the artifact, its stderr the engine output. Abort kills it
- * (SIGTERM, then SIGKILL); `finished` rejects with the tool's own last words when it fails.
+ * Starts a tool and watches it: abort kills it (SIGTERM, then SIGKILL); `exited` resolves with its
+ * stderr (the engine output) or rejects with the tool's own last words.
  */
-export function spawnDump(tool: string, args: string[], options: { env?: NodeJS.ProcessEnv; signal: AbortSignal; cleanup?: () => void }): Dump {
+function supervise(tool: string, args: string[], stdin: 'pipe' | 'ignore', stdout: 'pipe' | 'ignore', options: { env?: NodeJS.ProcessEnv; signal: AbortSignal }) {
   const name = path.basename(tool);
-  const child = spawn(tool, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-200_000)));
-  const kill = () => {
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  };
-  if (options.signal.aborted) kill();
-  options.signal.addEventListener('abort', kill, { once: true });
-  const finished = new Promise<DumpResult>((resolve, reject) => {
-    child.on('error', (e) => reject(toolError(`${name} could not start: ${e.message}`, stderr)));
-    child.on('close', (code, signal) => {
-      options.signal.removeEventListener('abort', kill);
-      options.cleanup?.();
-      if (code === 0) resolve({ engine_output: stderr });
-      else {
-        const why = options.signal.aborted ? 'stopped' : signal ? `killed by ${signal}` : lastLines(stderr) || `exit code ${code}`;
-        reject(toolError(`${name} failed: ${why}`, stderr));
-      }
-    });
-  });
-  // The pipeline may fail first and never await this; its error is read there through `finished` anyway.
-  finished.catch(() => undefined);
-  return { stream: child.stdout, finished };
-}
-
-/**
- * Runs a restore tool to its end, optionally with a file on its stdin; resolves with its stderr (the
- * engine output). Abort kills it; a failure rejects with the tool's own last words.
- */
-export function runTool(tool: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdinFile?: string; signal: AbortSignal }): Promise<string> {
-  options.signal.throwIfAborted();
-  const name = path.basename(tool);
-  const child = spawn(tool, args, { env: { ...process.env, ...options.env }, stdio: [options.stdinFile ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+  const child = spawn(tool, args, { env: { ...process.env, ...options.env }, stdio: [stdin, stdout, 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-200_000)));
   const kill = () => {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 5000).unref();
   };
+  if (options.signal.aborted) kill();
   options.signal.addEventListener('abort', kill, { once: true });
+  const exited = new Promise<string>((resolve, reject) => {
+    child.on('error', (e) => reject(toolError(`${name} could not start: ${e.message}`, stderr)));
+    child.on('close', (code, signal) => {
+      options.signal.removeEventListener('abort', kill);
+      if (code === 0) return resolve(stderr);
+      const why = options.signal.aborted ? 'stopped' : signal ? `killed by ${signal}` : lastLines(stderr) || `exit code ${code}`;
+      reject(toolError(`${name} failed: ${why}`, stderr));
+    });
+  });
+  return { child, kill, exited };
+}
+
+/** Runs a dump tool: its stdout is the artifact, its stderr the engine output. */
+export function spawnDump(tool: string, args: string[], options: { env?: NodeJS.ProcessEnv; signal: AbortSignal; cleanup?: () => void }): Dump {
+  const { child, exited } = supervise(tool, args, 'ignore', 'pipe', options);
+  const finished: Promise<DumpResult> = exited.finally(() => options.cleanup?.()).then((stderr) => ({ engine_output: stderr }));
+  // The pipeline may fail first and never await this; its error is read there through `finished` anyway.
+  finished.catch(() => undefined);
+  return { stream: child.stdout!, finished };
+}
+
+/** Runs a restore tool to its end, optionally with a file on its stdin; resolves with its engine output. */
+export async function runTool(tool: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdinFile?: string; signal: AbortSignal }): Promise<string> {
+  options.signal.throwIfAborted();
+  const { child, kill, exited } = supervise(tool, args, options.stdinFile ? 'pipe' : 'ignore', 'ignore', options);
   // A file that cannot be read must not look like an empty restore that succeeded.
   let readError: Error | undefined;
   const source = options.stdinFile ? createReadStream(options.stdinFile) : undefined;
@@ -76,15 +69,12 @@ export function runTool(tool: string, args: string[], options: { env?: NodeJS.Pr
     child.stdin!.on('error', () => undefined);
     source.pipe(child.stdin!);
   }
-  return new Promise<string>((resolve, reject) => {
-    child.on('error', (e) => reject(toolError(`${name} could not start: ${e.message}`, stderr)));
-    child.on('close', (code, signal) => {
-      options.signal.removeEventListener('abort', kill);
-      source?.destroy();
-      if (readError) return reject(toolError(`Could not read ${options.stdinFile}: ${readError.message}`, stderr));
-      if (code === 0) return resolve(stderr);
-      const why = options.signal.aborted ? 'stopped' : signal ? `killed by ${signal}` : lastLines(stderr) || `exit code ${code}`;
-      reject(toolError(`${name} failed: ${why}`, stderr));
-    });
-  });
+  const outcome = await exited.then(
+    (stderr) => ({ stderr, error: undefined }),
+    (error: Error & { engineOutput: string }) => ({ stderr: error.engineOutput, error }),
+  );
+  source?.destroy();
+  if (readError) throw toolError(`Could not read ${options.stdinFile}: ${readError.message}`, outcome.stderr);
+  if (outcome.error) throw outcome.error;
+  return outcome.stderr;
 }

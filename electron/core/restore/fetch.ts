@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
 import { COMPRESSIONS, type Compression } from '../../../shared/schemas/enums.js';
-import { locateBackup, verifying, type LocatedCopy } from '../backup/artifact.js';
+import { joinParts, locateBackup, type LocatedCopy } from '../backup/artifact.js';
 import { createDecompressor } from '../backup/compress.js';
 import type { Progress, Say } from '../backup/report.js';
 import type { ExecutionRow } from '../db/entities.js';
@@ -78,26 +78,16 @@ export async function fetchVerified(ctx: Pick<ServiceContext, 'db' | 'secrets'>,
 
 /** Every part of one copy, in order, into one local file; each part's hash and the whole file's are checked. */
 async function download(ctx: Pick<ServiceContext, 'db' | 'secrets'>, copy: LocatedCopy, file: string, expected: string | null, total: number, o: FetchOptions) {
-  const storage = openSavedStorage(ctx, copy.storage);
   const whole = createHash('sha256');
   let done = 0;
-  const out = createWriteStream(file);
-  try {
-    for (const chunk of copy.chunks) {
-      const counting = new Transform({
-        transform(data: Buffer, _enc, next) {
-          whole.update(data);
-          done += data.length;
-          o.progress({ stage: 'download', bytes_raw: done, bytes_stored: done, total_raw_estimate: total });
-          next(null, data);
-        },
-      });
-      await pipeline(await storage.get(chunk.file_path), verifying(chunk), counting, out, { end: false, signal: o.signal });
-    }
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  } finally {
-    out.destroy();
-    await storage.close().catch(() => undefined);
-  }
+  const counting = new Transform({
+    transform(data: Buffer, _enc, next) {
+      whole.update(data);
+      done += data.length;
+      o.progress({ stage: 'download', bytes_raw: done, bytes_stored: done, total_raw_estimate: total });
+      next(null, data);
+    },
+  });
+  await pipeline(joinParts(openSavedStorage(ctx, copy.storage), copy.chunks), counting, createWriteStream(file), { signal: o.signal });
   if (expected && whole.digest('hex') !== expected) throw new AppError('conflict', 'The joined backup does not match the SHA-256 in its manifest');
 }

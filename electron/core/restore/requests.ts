@@ -3,7 +3,7 @@ import type { RestoreInput, VerifyMethod } from '../../../shared/schemas/restore
 import { locateBackup } from '../backup/artifact.js';
 import { Datasources, type ExecutionRow } from '../db/entities.js';
 import type { ServiceContext } from '../services/context.js';
-import { resolveTarget, sameFamily } from './target.js';
+import { backupTypeOf, resolveTarget, sameFamily } from './target.js';
 
 const invalid = (field: string, message: string) => new AppError('validation_error', message, [{ path: field, message }]);
 
@@ -16,11 +16,10 @@ export async function requestRestore(ctx: ServiceContext, input: RestoreInput): 
   }
   const targetId = input.target_datasource_id ?? backup.datasource_id;
   if (!targetId) throw invalid('target_datasource_id', 'The datasource of this backup is not configured here: choose the datasource to restore into');
-  const datasources = ctx.db.getRepository(Datasources);
-  const target = await datasources.findOneBy({ id: targetId });
+  const target = await ctx.db.getRepository(Datasources).findOneBy({ id: targetId });
   if (!target) throw invalid('target_datasource_id', 'That datasource does not exist');
-  const sourceType = (backup.metadata?.datasource_type as string | undefined) ?? (backup.datasource_id ? (await datasources.findOneBy({ id: backup.datasource_id }))?.type : undefined);
-  if (sourceType && !sameFamily(sourceType, target.type)) throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
+  const sourceType = await backupTypeOf(ctx, backup);
+  if (!sameFamily(sourceType, target.type)) throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
   const request = { target_database: input.target_database ?? null, target_path: input.target_path ?? null };
   // Refuses impossible combinations (a path for a database…) before anything is queued.
   resolveTarget(ctx.secrets, target, request);

@@ -2,14 +2,14 @@ import { AppError } from '../../../shared/errors.js';
 import { restoreRequest } from '../../../shared/schemas/restore.js';
 import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
 import type { RunExecution } from '../backup/queue.js';
-import { createReporter } from '../backup/report.js';
+import { createReporter, failureOf } from '../backup/report.js';
 import { BackupExecutions, BackupJobs, Datasources, type ExecutionRow } from '../db/entities.js';
 import { engineFor } from '../engines/index.js';
 import { notify } from '../notify/inbox.js';
 import type { ServiceContext } from '../services/context.js';
 import { readSettings, toolDirs } from '../services/settings.js';
 import { fetchVerified, type FetchedBackup } from './fetch.js';
-import { resolveTarget, sameFamily } from './target.js';
+import { resolveTarget } from './target.js';
 
 /**
  * Runs one restore execution: fetch and verify the backup (nothing is touched until every checksum
@@ -19,7 +19,7 @@ import { resolveTarget, sameFamily } from './target.js';
 export function createRestoreRunner(ctx: ServiceContext, runBackup: RunExecution): RunExecution {
   return async function runRestore(row, signal) {
     const startedAt = row.started_at ?? new Date();
-    const { logs, say, progress } = createReporter(ctx, row, startedAt);
+    const { logs, say, progress, ended, announce } = createReporter(ctx, row, startedAt);
     const executions = ctx.db.getRepository(BackupExecutions);
     const request = restoreRequest.parse(row.metadata);
     let fetched: FetchedBackup | undefined;
@@ -37,8 +37,6 @@ export function createRestoreRunner(ctx: ServiceContext, runBackup: RunExecution
 
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       fetched = await fetchVerified(ctx, request.source_execution_id, { storageId: request.storage_location_id, tempDir, signal, say, progress });
-      const sourceType = String(fetched.backup.metadata?.datasource_type ?? datasource.type);
-      if (!sameFamily(sourceType, datasource.type)) throw new AppError('validation_error', `A ${sourceType} backup cannot be restored into a ${datasource.type} datasource`);
       await executions.update(row.id, { storage_location_id: fetched.copy.storage_location_id });
 
       if (request.safety_backup && target.replacesDatasource) {
@@ -68,11 +66,8 @@ export function createRestoreRunner(ctx: ServiceContext, runBackup: RunExecution
       const summary = await engine.summarize(target.config, { signal });
       say('info', `The target now holds ${summary.tables} table(s) and ${summary.rows} row(s)`);
 
-      const finishedAt = new Date();
       await executions.update(row.id, {
-        status: 'completed',
-        finished_at: finishedAt,
-        duration_seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+        ...ended('completed'),
         size_bytes: fetched.backup.size_bytes,
         compressed_size_bytes: fetched.backup.compressed_size_bytes,
         files_count: result.files_count ?? null,
@@ -91,7 +86,7 @@ export function createRestoreRunner(ctx: ServiceContext, runBackup: RunExecution
           execution_logs: logs,
         } as never,
       });
-      ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'completed', error_message: null });
+      announce('completed');
       await notify(ctx, {
         type: 'restore_completed',
         severity: 'info',
@@ -102,22 +97,18 @@ export function createRestoreRunner(ctx: ServiceContext, runBackup: RunExecution
         metadata: { execution_id: row.id, source_execution_id: request.source_execution_id },
       });
     } catch (e) {
-      const cancelled = signal.aborted;
-      const error = e as Error;
-      const cause = cancelled ? String((signal.reason as Error)?.message ?? 'Cancelled') : error.message || String(e);
+      const { status, message: cause, stack, engineOutput } = failureOf(e, signal);
+      const cancelled = status === 'cancelled';
       const state = touched ? `${targetName} may be partly restored${safetyId ? `; the safety backup ${safetyId} holds its previous state` : ''}` : `${targetName} was not touched`;
       const message = `${cause.replace(/\.+$/, '')}. ${state.charAt(0).toUpperCase()}${state.slice(1)}.`;
       say(cancelled ? 'warn' : 'error', message);
-      const finishedAt = new Date();
       await executions.update(row.id, {
-        status: cancelled ? 'cancelled' : 'failed',
-        finished_at: finishedAt,
-        duration_seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+        ...ended(status),
         error_message: message,
-        error_stack: cancelled || error instanceof AppError ? null : (error.stack ?? null),
-        metadata: { ...request, target: targetName, target_touched: touched, safety_execution_id: safetyId, execution_logs: logs, engine_output: (e as { engineOutput?: string }).engineOutput } as never,
+        error_stack: stack,
+        metadata: { ...request, target: targetName, target_touched: touched, safety_execution_id: safetyId, execution_logs: logs, engine_output: engineOutput } as never,
       });
-      ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: cancelled ? 'cancelled' : 'failed', error_message: message });
+      announce(status, message);
       if (!cancelled) {
         await notify(ctx, {
           type: 'backup_failed',

@@ -1,11 +1,21 @@
 import { AppError } from '../../../shared/errors.js';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
 import type { DatasourceType } from '../../../shared/schemas/enums.js';
-import type { DatasourceRow } from '../db/entities.js';
+import { Datasources, type DatasourceRow, type ExecutionRow } from '../db/entities.js';
 import type { SecretBox } from '../secrets.js';
+import type { ServiceContext } from '../services/context.js';
 
 /** MySQL and MariaDB read each other's dumps; every other type restores only into its own kind. */
 export const sameFamily = (a: string, b: string): boolean => a === b || (['mysql', 'mariadb'].includes(a) && ['mysql', 'mariadb'].includes(b));
+
+/** What kind of datasource a backup came from: recorded with it, else (an older backup) its datasource's type. */
+export async function backupTypeOf(ctx: Pick<ServiceContext, 'db'>, backup: ExecutionRow): Promise<DatasourceType> {
+  const recorded = backup.metadata?.datasource_type;
+  if (typeof recorded === 'string') return recorded as DatasourceType;
+  const ds = backup.datasource_id ? await ctx.db.getRepository(Datasources).findOneBy({ id: backup.datasource_id }) : null;
+  if (!ds) throw new AppError('not_found', 'The type of this backup is unknown (its datasource was deleted)');
+  return ds.type;
+}
 
 export interface RestoreTarget {
   config: ConnectionConfig;

@@ -9,9 +9,9 @@ import type { ConnectionConfig, ServerConnectionConfig } from '../../../shared/s
 import type { DatasourceType } from '../../../shared/schemas/enums.js';
 import { uuid } from '../../../shared/schemas/common.js';
 import type { Verification } from '../../../shared/schemas/restore.js';
-import { locateBackup, verifying } from '../backup/artifact.js';
+import { joinParts, locateBackup } from '../backup/artifact.js';
 import type { RunExecution } from '../backup/queue.js';
-import { createReporter, type Say } from '../backup/report.js';
+import { createReporter, failureOf, type Say } from '../backup/report.js';
 import { BackupExecutions, Datasources } from '../db/entities.js';
 import { engineFor } from '../engines/index.js';
 import { mysqlConnection } from '../engines/mysql.js';
@@ -21,6 +21,7 @@ import type { ServiceContext } from '../services/context.js';
 import { readSettings, toolDirs } from '../services/settings.js';
 import { openSavedStorage } from '../services/storages.js';
 import { fetchVerified } from './fetch.js';
+import { backupTypeOf } from './target.js';
 
 const verifyRequest = z.object({ operation: z.literal('verify'), source_execution_id: uuid, method: z.enum(['checksum', 'restore-test']) });
 
@@ -40,7 +41,7 @@ interface Outcome {
 export function createVerifyRunner(ctx: ServiceContext): RunExecution {
   return async function runVerify(row, signal) {
     const startedAt = row.started_at ?? new Date();
-    const { logs, say, progress } = createReporter(ctx, row, startedAt);
+    const { logs, say, progress, ended, announce } = createReporter(ctx, row, startedAt);
     const executions = ctx.db.getRepository(BackupExecutions);
     const request = verifyRequest.parse(row.metadata);
     let outcome: Outcome;
@@ -49,22 +50,18 @@ export function createVerifyRunner(ctx: ServiceContext): RunExecution {
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       outcome = request.method === 'checksum' ? await checksums(ctx, request.source_execution_id, signal, say) : await restoreTest(ctx, request.source_execution_id, signal, say, progress);
     } catch (e) {
-      if (signal.aborted) outcome = { ok: false, message: String((signal.reason as Error)?.message ?? 'Cancelled'), tables: null, rows: null, copies: [] };
-      else {
-        outcome = { ok: false, message: (e as Error).message, tables: null, rows: null, copies: [] };
-        stack = e instanceof AppError ? null : ((e as Error).stack ?? null);
-      }
+      const failure = failureOf(e, signal);
+      outcome = { ok: false, message: failure.message, tables: null, rows: null, copies: [] };
+      stack = failure.stack;
     }
     say(outcome.ok ? 'info' : 'error', outcome.message);
-    const finishedAt = new Date();
-    const status = signal.aborted ? 'cancelled' : outcome.ok ? 'completed' : 'failed';
-    const verification: Verification = { execution_id: row.id, method: request.method, at: finishedAt.toISOString(), ...outcome };
+    const end = ended(signal.aborted ? 'cancelled' : outcome.ok ? 'completed' : 'failed');
+    const { status } = end;
+    const verification: Verification = { execution_id: row.id, method: request.method, at: end.finished_at.toISOString(), ...outcome };
     const source = await executions.findOneBy({ id: request.source_execution_id });
     await ctx.db.transaction(async (m) => {
       await m.getRepository(BackupExecutions).update(row.id, {
-        status,
-        finished_at: finishedAt,
-        duration_seconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+        ...end,
         error_message: outcome.ok ? null : outcome.message,
         error_stack: stack,
         metadata: { ...request, job_name: source?.metadata?.job_name ?? null, datasource_name: source?.metadata?.datasource_name ?? null, verification, execution_logs: logs } as never,
@@ -74,7 +71,7 @@ export function createVerifyRunner(ctx: ServiceContext): RunExecution {
         await m.getRepository(BackupExecutions).update(source.id, { metadata: { ...(source.metadata ?? {}), verification } as never });
       }
     });
-    ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status, error_message: outcome.ok ? null : outcome.message });
+    announce(status, outcome.ok ? null : outcome.message);
     if (status === 'failed') {
       await notify(ctx, {
         type: 'backup_failed',
@@ -95,21 +92,15 @@ async function checksums(ctx: ServiceContext, backupId: string, signal: AbortSig
   if (copies.length === 0) return { ok: false, message: 'This backup has no completed copy to check', tables: null, rows: null, copies: [] };
   const results: Verification['copies'] = [];
   for (const copy of copies) {
-    const storage = openSavedStorage(ctx, copy.storage);
     try {
-      for (const chunk of copy.chunks) {
-        signal.throwIfAborted();
-        const sink = new Writable({ write: (_c, _e, done) => done() });
-        await pipeline(await storage.get(chunk.file_path), verifying(chunk), sink, { signal });
-      }
+      const sink = new Writable({ write: (_c, _e, done) => done() });
+      await pipeline(joinParts(openSavedStorage(ctx, copy.storage), copy.chunks), sink, { signal });
       results.push({ storage_name: copy.storage.name, ok: true, error: null });
       say('info', `${copy.storage.name}: all ${copy.chunks.length} file(s) match their SHA-256`);
     } catch (e) {
       if (signal.aborted) throw e;
       results.push({ storage_name: copy.storage.name, ok: false, error: (e as Error).message });
       say('error', `${copy.storage.name}: ${(e as Error).message}`);
-    } finally {
-      await storage.close().catch(() => undefined);
     }
   }
   const bad = results.filter((r) => !r.ok);
@@ -129,7 +120,7 @@ async function restoreTest(ctx: ServiceContext, backupId: string, signal: AbortS
   const fetched = await fetchVerified(ctx, backupId, { tempDir, signal, say, progress });
   const scratchDir = await mkdtemp(path.join(tempDir, 'dataguardian-verify-'));
   try {
-    const type = String(fetched.backup.metadata?.datasource_type ?? (await sourceType(ctx, fetched.backup.datasource_id))) as DatasourceType;
+    const type = await backupTypeOf(ctx, fetched.backup);
     const engine = engineFor(type);
     const scratch = await scratchTarget(ctx, type, fetched.backup.datasource_id, scratchDir);
     say('info', `Restoring into a scratch target: ${scratch.description}`);
@@ -156,12 +147,6 @@ async function restoreTest(ctx: ServiceContext, backupId: string, signal: AbortS
     await rm(scratchDir, { recursive: true, force: true });
     await fetched.cleanup();
   }
-}
-
-async function sourceType(ctx: ServiceContext, datasourceId: string | null): Promise<string> {
-  const ds = datasourceId ? await ctx.db.getRepository(Datasources).findOneBy({ id: datasourceId }) : null;
-  if (!ds) throw new AppError('not_found', 'The type of this backup is unknown (its datasource was deleted)');
-  return ds.type;
 }
 
 interface Scratch {
