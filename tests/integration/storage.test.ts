@@ -3,16 +3,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Client, type SFTPWrapper } from 'ssh2';
 import { AppError } from '../../shared/errors.js';
 import type { StorageType } from '../../shared/schemas/enums.js';
 import type { StorageConfig } from '../../shared/schemas/storage.js';
 import { openStorage, type Storage } from '../../electron/core/storage/index.js';
+import { copyObject } from '../../electron/core/storage/s3/copy.js';
 import { freePort, removeTempDir, startS3, startSshd, tempDir, type S3Server, type SshServer } from '../harness/index.js';
 
 const MiB = 1024 * 1024;
@@ -165,6 +167,59 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, 't-conflict')), ['backup.sql.gz']);
   });
 
+  test('rename moves an object: same bytes and size, the old key gone', async () => {
+    const { storage, rootOnDisk } = subject();
+    const from = 't-rename/run/backup.dump.zst.part-001';
+    const to = 't-rename/run/backup.dump.zst';
+    const size = 3 * MiB + 7;
+    const { body, sha256 } = randomBody(size);
+    await storage.put(from, body);
+    await storage.rename(from, to);
+    assert.equal(await storage.stat(from), null);
+    assert.equal((await storage.stat(to))?.size, size);
+    assert.deepEqual(await digest(await storage.get(to)), { sha256, bytes: size });
+    await rejectsWith(storage.get(from), 'not_found');
+    assert.deepEqual((await storage.list('t-rename/')).map((o) => o.key), [to]);
+    if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, 't-rename')), ['run/backup.dump.zst']);
+
+    // Into a folder that does not exist yet; the emptied one goes, as after a delete.
+    const moved = 't-rename/other/deeper/backup.dump.zst';
+    await storage.rename(to, moved);
+    assert.deepEqual((await storage.list('t-rename/')).map((o) => o.key), [moved]);
+    assert.deepEqual(await digest(await storage.get(moved)), { sha256, bytes: size });
+    if (rootOnDisk) assert.equal(existsSync(join(rootOnDisk, 't-rename', 'run')), false);
+    await storage.delete(moved);
+  });
+
+  test('rename never overwrites: both objects stay as they were', async () => {
+    const { storage, rootOnDisk } = subject();
+    const a = 't-rename-conflict/backup.dump.zst.part-001';
+    const b = 't-rename-conflict/backup.dump.zst';
+    await storage.put(a, Readable.from([Buffer.from('the new part')]));
+    await storage.put(b, Readable.from([Buffer.from('already here')]));
+    await rejectsWith(storage.rename(a, b), 'conflict', /already exists/);
+    assert.equal((await digest(await storage.get(a))).sha256, createHash('sha256').update('the new part').digest('hex'));
+    assert.equal((await digest(await storage.get(b))).sha256, createHash('sha256').update('already here').digest('hex'));
+    assert.deepEqual((await storage.list('t-rename-conflict/')).map((o) => o.key), [b, a]);
+    if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, 't-rename-conflict')).sort(), ['backup.dump.zst', 'backup.dump.zst.part-001']);
+    // Onto itself is a conflict too, and harmless.
+    await rejectsWith(storage.rename(a, a), 'conflict');
+    assert.equal((await storage.stat(a))?.size, 'the new part'.length);
+    await storage.delete(a);
+    await storage.delete(b);
+  });
+
+  test('rename of a missing key (or of a folder) is not_found and creates nothing', async () => {
+    const { storage, rootOnDisk } = subject();
+    await rejectsWith(storage.rename('t-rename-missing/nope', 't-rename-missing/there'), 'not_found', /nope/);
+    assert.equal(await storage.stat('t-rename-missing/there'), null);
+    await storage.put('t-rename-missing/dir/file', Readable.from([Buffer.from('x')]));
+    await rejectsWith(storage.rename('t-rename-missing/dir', 't-rename-missing/moved'), 'not_found');
+    assert.deepEqual((await storage.list('t-rename-missing/')).map((o) => o.key), ['t-rename-missing/dir/file']);
+    if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, 't-rename-missing')), ['dir/file']);
+    await storage.delete('t-rename-missing/dir/file');
+  });
+
   test('an abort in the middle of a put leaves nothing behind', async () => {
     const { storage, rootOnDisk } = subject();
     const controller = new AbortController();
@@ -183,6 +238,8 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     for (const key of ['../escape', 'a/../../escape', '/etc/passwd', 'a//b', './a', 'a\\b', '']) {
       await rejectsWith(storage.put(key, Readable.from([Buffer.from('x')])), 'validation_error');
       await rejectsWith(storage.get(key), 'validation_error');
+      await rejectsWith(storage.rename(key, 'fine'), 'validation_error');
+      await rejectsWith(storage.rename('fine', key), 'validation_error');
     }
     await rejectsWith(storage.list('../'), 'validation_error');
   });
@@ -350,6 +407,28 @@ describe('SSH (SFTP) storage', () => {
     assert.match(result.message, /Permission denied/);
   });
 
+  test('OpenSSH itself refuses an SFTP rename onto an existing file, which rename relies on', async () => {
+    await storage.put('t-sftp-rename/a', Readable.from([Buffer.from('a')]));
+    await storage.put('t-sftp-rename/b', Readable.from([Buffer.from('b')]));
+    const client = new Client();
+    try {
+      const sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+        client.once('error', reject).once('ready', () => client.sftp((error, wrapper) => (error ? reject(error) : resolve(wrapper))));
+        client.connect({ host: ssh.host, port: ssh.port, username: ssh.username, privateKey: ssh.privateKey });
+      });
+      const folder = join(ssh.remoteDir, 't-sftp-rename');
+      const refused = await new Promise<Error | null | undefined>((resolve) => sftp.rename(join(folder, 'a'), join(folder, 'b'), resolve));
+      // SSH_FX_FAILURE: OpenSSH's link() met the existing name.
+      assert.equal((refused as (Error & { code?: number }) | null | undefined)?.code, 4, String(refused));
+      assert.equal(readFileSync(join(folder, 'a'), 'utf8'), 'a');
+      assert.equal(readFileSync(join(folder, 'b'), 'utf8'), 'b');
+    } finally {
+      client.end();
+      await storage.delete('t-sftp-rename/a');
+      await storage.delete('t-sftp-rename/b');
+    }
+  });
+
   test('a remote folder whose parent is missing is not created', async () => {
     const result = await testWith({ remote_path: join(ssh.remoteDir, 'not-mounted', 'backups') });
     assert.equal(result.ok, false);
@@ -424,6 +503,47 @@ describe('S3-compatible storage', () => {
       assert.deepEqual(await digest(await relayed.get(key)), { sha256, bytes: size });
     } finally {
       await relayed.close();
+      await relay.close();
+    }
+  });
+
+  test('rename copies on the server: no bytes come through this machine', async () => {
+    const relay = await recordingRelay(s3.endpoint);
+    const relayed = openStorage('s3', config({ endpoint: relay.endpoint }));
+    try {
+      const { body, sha256 } = randomBody(2 * MiB);
+      await storage.put('t-rename-copy/backup.sql.gz.part-001', body);
+      await relayed.rename('t-rename-copy/backup.sql.gz.part-001', 't-rename-copy/backup.sql.gz');
+      // HEAD of the source and of the target, CopyObject, HEAD of the copy, DELETE of the source.
+      assert.deepEqual(relay.requests.map(operation).sort(), ['DELETE object', 'HEAD object', 'HEAD object', 'HEAD object', 'PUT object']);
+      assert.deepEqual(await digest(await storage.get('t-rename-copy/backup.sql.gz')), { sha256, bytes: 2 * MiB });
+      assert.deepEqual((await storage.list('t-rename-copy/')).map((o) => o.key), ['t-rename-copy/backup.sql.gz']);
+    } finally {
+      await relayed.close();
+      await relay.close();
+    }
+  });
+
+  test('an object over the single-copy limit is copied in parts, or through this machine when the server cannot', async () => {
+    const relay = await recordingRelay(s3.endpoint);
+    const client = new S3Client({ ...s3.clientConfig, endpoint: relay.endpoint });
+    try {
+      const size = 12 * MiB + 5;
+      const { body, sha256 } = randomBody(size);
+      await storage.put('t-copy-large/a', body);
+      const from = 'dataguardian/office/t-copy-large/a';
+      const to = 'dataguardian/office/t-copy-large/b';
+      await copyObject(client, { Bucket: bucket, from, to, size }, { singleCopyLimit: MiB, partBytes: 5 * MiB });
+      const operations = relay.requests.map(operation);
+      // s3rver has no UploadPartCopy: the attempt is aborted, then the object is streamed.
+      assert.deepEqual(operations.slice(0, 2), ['CreateMultipartUpload', 'UploadPart 1']);
+      assert.ok(operations.includes('AbortMultipartUpload'), operations.join(', '));
+      assert.ok(operations.includes('GET object'), operations.join(', '));
+      assert.ok(operations.includes('CompleteMultipartUpload'), operations.join(', '));
+      assert.deepEqual(await digest(await storage.get('t-copy-large/b')), { sha256, bytes: size });
+      assert.deepEqual(await digest(await storage.get('t-copy-large/a')), { sha256, bytes: size });
+    } finally {
+      client.destroy();
       await relay.close();
     }
   });

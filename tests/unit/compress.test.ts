@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -24,13 +24,14 @@ async function writeParts(kind: 'gzip' | 'zstd' | 'lz4' | 'none', maxPartBytes?:
   const folder = mkdtempSync(path.join(dir, `${kind}-`));
   const split = splitIntoParts({
     maxPartBytes,
-    baseName: artifactBaseName('postgres', kind),
+    baseName: artifactBaseName('dump', kind),
     putPart: async (name, body) => {
       const chunks: Buffer[] = [];
       for await (const c of body) chunks.push(c as Buffer);
       writeFileSync(path.join(folder, name), Buffer.concat(chunks));
       return { size: Buffer.concat(chunks).length };
     },
+    renamePart: async (from, to) => renameSync(path.join(folder, from), path.join(folder, to)),
   });
   await pipeline(Readable.from([input]), createCompressor(kind), split.writable);
   return { folder, parts: await split.done, sha256: split.sha256 };
@@ -79,6 +80,7 @@ describe('compression writes the standard formats, in parts that cat joins', () 
         for await (const _ of body);
         return { size: 0 };
       },
+      renamePart: async () => undefined,
     });
     await assert.rejects(pipeline(Readable.from([input]), createCompressor('none'), split.writable), /disk full|stopped/);
     await assert.rejects(split.done);
@@ -86,7 +88,7 @@ describe('compression writes the standard formats, in parts that cat joins', () 
 
   it('names the execution folder in UTC', () => {
     assert.equal(executionFolder(new Date('2025-02-13T06:00:01Z')), '2025-02-13_060001');
-    assert.equal(artifactBaseName('files', 'lz4'), 'backup.tar.lz4');
-    assert.equal(artifactBaseName('mariadb', 'none'), 'backup.sql');
+    assert.equal(artifactBaseName('tar', 'lz4'), 'backup.tar.lz4');
+    assert.equal(artifactBaseName('sql', 'none'), 'backup.sql');
   });
 });

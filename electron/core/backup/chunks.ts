@@ -5,7 +5,7 @@ import { partName } from './layout.js';
 
 export interface PartInfo {
   number: number;
-  /** File name inside the execution folder, e.g. backup.dump.gz.part-001. */
+  /** File name inside the execution folder: backup.dump.gz.part-001, or backup.dump.gz when the artifact is one file. */
   file: string;
   size: number;
   /** Hex SHA-256 of this part. */
@@ -13,15 +13,23 @@ export interface PartInfo {
 }
 
 export interface SplitOptions {
-  /** Split into `.part-NNN` files of at most this size; absent = one file named `baseName`. */
+  /**
+   * Split into `.part-NNN` files of at most this size when the artifact is larger; an artifact
+   * that fits (or no limit) is one file named `baseName`, as the seed names it.
+   */
   maxPartBytes?: number;
   baseName: string;
   putPart: (name: string, body: Readable) => Promise<{ size: number }>;
+  /** Renames a stored part; never replaces an existing file. */
+  renamePart: (from: string, to: string) => Promise<void>;
 }
 
 /**
  * The end of the pipeline: hashes each part and the whole artifact, and streams each part to storage as it is produced (never a whole part in
  * memory), one part at a time, so a slow storage slows the dump instead of filling memory.
+ *
+ * Whether the artifact exceeds the limit is known only at its end, so with a limit the first part
+ * is always written as `.part-001`, and renamed to `baseName` when it turns out to be the only one.
  */
 export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Promise<PartInfo[]>; sha256(): string } {
   const parts: PartInfo[] = [];
@@ -81,7 +89,14 @@ export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Pro
     final(cb) {
       // An empty artifact is still one (empty) file, so the manifest always lists something.
       if (!current && parts.length === 0) open();
-      (current ? close() : Promise.resolve()).then(() => {
+      (async () => {
+        if (current) await close();
+        const only = parts.length === 1 ? parts[0] : undefined;
+        if (only && only.file !== o.baseName) {
+          await o.renamePart(only.file, o.baseName);
+          only.file = o.baseName;
+        }
+      })().then(() => {
         resolveDone(parts);
         cb();
       }, cb);

@@ -27,11 +27,18 @@ export interface WriteArtifactOptions {
   finished?: Promise<unknown>;
   compression: Compression;
   level?: number;
+  /** Split into `.part-NNN` files only when the stored artifact exceeds this. */
   maxPartBytes?: number;
   baseName: string;
   put: (name: string, body: Readable) => Promise<{ size: number }>;
+  /** Renames a file put before (a lone `.part-001` to `baseName`); never replaces one. */
+  rename: (from: string, to: string) => Promise<void>;
   signal: AbortSignal;
   onBytes?: (raw: number, stored: number) => void;
+}
+
+function asStorageError(e: Error): never {
+  throw e instanceof StorageWriteError ? e : new StorageWriteError(e);
 }
 
 /**
@@ -46,10 +53,8 @@ export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArt
   const split = splitIntoParts({
     maxPartBytes: o.maxPartBytes,
     baseName: o.baseName,
-    putPart: (name, body) =>
-      o.put(name, body).catch((e: Error) => {
-        throw e instanceof StorageWriteError ? e : new StorageWriteError(e);
-      }),
+    putPart: (name, body) => o.put(name, body).catch(asStorageError),
+    renamePart: (from, to) => o.rename(from, to).catch(asStorageError),
   });
   try {
     await pipeline(o.source, raw, createCompressor(o.compression, o.level), stored, split.writable, { signal: o.signal });

@@ -2,12 +2,12 @@ import { validationError } from '../../../shared/errors.js';
 import type { StorageType } from '../../../shared/schemas/enums.js';
 import { STORAGE_CONFIG, type StorageConfig } from '../../../shared/schemas/storage.js';
 import { LocalStorage } from './local.js';
-import { S3Storage, s3Settings } from './s3.js';
-import { SftpStorage, type HostKeyOptions } from './sftp.js';
+import { S3Storage, s3Settings } from './s3/index.js';
+import { SftpStorage, type HostKeyOptions } from './sftp/index.js';
 import type { Storage } from './types.js';
 
 export type { PutOptions, Storage, StoredObject } from './types.js';
-export { hostKeyFingerprint } from './sftp.js';
+export { hostKeyFingerprint } from './sftp/index.js';
 
 /**
  * A storage of the given type, ready to use; nothing connects until the first call. Secrets in

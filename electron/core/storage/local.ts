@@ -104,6 +104,35 @@ export class LocalStorage implements Storage {
     return listTree(readDir, prefix);
   }
 
+  async rename(from: string, to: string): Promise<void> {
+    try {
+      const source = this.pathOf(from);
+      const target = this.pathOf(to);
+      const s = await stat(source).catch((error: unknown) => {
+        if (codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR') return null;
+        throw error;
+      });
+      // A folder is not an object, and link() would refuse it anyway.
+      if (!s?.isFile()) throw missing(from);
+      const dir = dirname(target);
+      await mkdir(dir, { recursive: true });
+      try {
+        await publish(source, target, to);
+      } catch (error) {
+        // The source vanished meanwhile (a concurrent delete).
+        if (codeOf(error) === 'ENOENT' && !(await exists(source))) throw missing(from);
+        throw error;
+      }
+      await syncFolder(dir);
+      if (dirname(source) !== dir) {
+        await syncFolder(dirname(source));
+        await this.pruneFolders(from);
+      }
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await unlink(this.pathOf(key));
@@ -111,7 +140,11 @@ export class LocalStorage implements Storage {
       if (codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR') return;
       throw this.explain(error);
     }
-    // Retention deletes whole backups; their emptied folders should not pile up in the user's folder.
+    await this.pruneFolders(key);
+  }
+
+  /** Retention deletes whole backups; their emptied folders should not pile up in the user's folder. */
+  private async pruneFolders(key: string): Promise<void> {
     for (let dir = parentOf(key); dir; dir = parentOf(dir)) {
       if (!(await rmdir(join(this.root, ...dir.split('/'))).then(() => true, () => false))) break;
     }
@@ -216,20 +249,28 @@ async function createFile(dir: string, path: string): Promise<FileHandle> {
 }
 
 /**
- * Gives the temp file its final name without replacing anything: link() fails when the name is
- * taken, where rename() would silently overwrite. Without hard links, check and rename.
+ * Gives a file (a finished temp file, or an object being renamed) its new name without replacing
+ * anything: link() fails when the name is taken, where rename() would silently overwrite. Without
+ * hard links, check and rename; that leaves a window in which a concurrent writer of the same
+ * name could be replaced, which the timestamped backup folders make moot.
  */
-async function publish(temp: string, target: string, key: string): Promise<void> {
+async function publish(from: string, target: string, key: string): Promise<void> {
   try {
-    await link(temp, target);
+    await link(from, target);
   } catch (error) {
     if (codeOf(error) === 'EEXIST') throw conflict(key);
     if (!NO_HARD_LINKS.has(codeOf(error) ?? '')) throw error;
     if (await exists(target)) throw conflict(key);
-    await rename(temp, target);
+    await rename(from, target);
     return;
   }
-  await unlink(temp);
+  try {
+    await unlink(from);
+  } catch (error) {
+    // Undone, so a failed rename leaves one name, not two.
+    await unlink(target).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Makes the new name durable; Windows cannot open a folder for this, and there NTFS journals the rename. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.js';
 import type { StorageTestResult } from '../../../shared/schemas/storage.js';
-import { scoped } from '../log.js';
+import { scoped } from '../kernel/log.js';
 import type { Storage } from './types.js';
 
 const log = scoped('storage');

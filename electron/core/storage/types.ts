@@ -40,6 +40,12 @@ export interface Storage {
    * listed, so that deleting what a folder lists cleans it up too.
    */
   list(prefix: string): Promise<StoredObject[]>;
+  /**
+   * Gives an object another key, never replacing one: an existing `to` is a `conflict` (both
+   * objects left as they were), a missing `from` is `not_found`. On a folder storage it is atomic;
+   * on S3 it is a copy then a delete, so a failure in between may leave both keys.
+   */
+  rename(from: string, to: string): Promise<void>;
   /** A missing key is fine. */
   delete(key: string): Promise<void>;
   /** null when the storage cannot tell (S3, SFTP servers without statvfs). */

@@ -16,8 +16,8 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { scoped } from '../log.js';
-import { abortError } from './keys.js';
+import { scoped } from '../../kernel/log.js';
+import { abortError } from '../keys.js';
 
 const log = scoped('storage');
 const MiB = 1024 * 1024;

@@ -9,12 +9,13 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { addAbortSignal, Readable } from 'node:stream';
-import { AppError } from '../../../shared/errors.js';
-import type { StorageConfig } from '../../../shared/schemas/storage.js';
-import { abortError, checkKey, checkPrefix, conflict, isAbortError, missing } from './keys.js';
-import { probe } from './probe.js';
-import { uploadStream } from './s3-upload.js';
-import type { PutOptions, Storage, StoredObject } from './types.js';
+import { AppError } from '../../../../shared/errors.js';
+import type { StorageConfig } from '../../../../shared/schemas/storage.js';
+import { abortError, checkKey, checkPrefix, conflict, isAbortError, missing } from '../keys.js';
+import { probe } from '../probe.js';
+import { copyObject } from './copy.js';
+import { uploadStream } from './upload.js';
+import type { PutOptions, Storage, StoredObject } from '../types.js';
 
 export type S3Type = 's3' | 'minio' | 'backblaze';
 
@@ -215,6 +216,43 @@ export class S3Storage implements Storage {
       throw this.explain(error);
     }
     return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * A copy, then the source's delete. "Never overwrite" is a check before the copy, as in put. When
+   * the source cannot be deleted, the copy is deleted again, so a failed rename leaves one key.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const source = this.objectKey(from);
+    const target = this.objectKey(to);
+    const Bucket = this.settings.bucket;
+    let copied = false;
+    try {
+      const found = await this.stat(from);
+      if (!found) throw missing(from);
+      if (await this.stat(to)) throw conflict(to);
+      await copyObject(this.client, {
+        Bucket,
+        from: source,
+        to: target,
+        size: found.size,
+        ...(this.settings.storageClass ? { StorageClass: this.settings.storageClass as StorageClass } : {}),
+      }).catch((error: unknown) => {
+        throw (error as Error).name === 'NoSuchKey' ? missing(from) : error;
+      });
+      copied = true;
+      const head = await this.client.send(new HeadObjectCommand({ Bucket, Key: target }));
+      if (head.ContentLength !== found.size) {
+        throw new AppError('connection_failed', `${this.where} copied ${head.ContentLength ?? 0} of the ${found.size} bytes of '${from}' to '${to}': the copy was removed.`);
+      }
+      await this.client.send(new DeleteObjectCommand({ Bucket, Key: source }));
+    } catch (error) {
+      // Only while the source is seen to be there: a delete whose answer was lost may have removed it.
+      if (copied && (await this.stat(from).catch(() => null))) {
+        await this.client.send(new DeleteObjectCommand({ Bucket, Key: target })).catch(() => undefined);
+      }
+      throw this.explain(error);
+    }
   }
 
   async delete(key: string): Promise<void> {
