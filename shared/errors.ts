@@ -5,6 +5,9 @@ export const ERROR_CODES = [
   'validation_error',
   'not_found',
   'conflict',
+  'busy',
+  'cancelled',
+  'damaged',
   'connection_failed',
   'unsupported',
   'unauthorized',
@@ -63,7 +66,14 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   connection_failed: 400,
   unsupported: 400,
   not_found: 404,
+  /** It already exists, or something still uses it. */
   conflict: 409,
+  /** The same work is already queued or running: wait for it, or cancel it. */
+  busy: 409,
+  /** Stopped by the user (or by DataGuardian stopping). */
+  cancelled: 409,
+  /** A file on storage does not match its SHA-256: the copy cannot be trusted. */
+  damaged: 422,
   unauthorized: 401,
   internal: 500,
 };

@@ -1,19 +1,19 @@
 import type { DataSource } from 'typeorm';
-import { appVersion } from './app-version.js';
-import { BackupQueue } from './backup/queue.js';
-import { createBackupRunner } from './backup/run.js';
-import { createRestoreRunner } from './restore/run.js';
-import { createVerifyRunner } from './restore/verify.js';
+import { openArtifact, type Artifact } from './catalog/artifact.js';
 import { openDataSource } from './db/data-source.js';
 import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { createDispatch, type Dispatch } from './dispatch.js';
-import { EventBus } from './events.js';
-import { logger, setLogDirectory } from './log.js';
-import { SecretBox } from './secrets.js';
+import { Executions } from './executions/index.js';
+import { appVersion } from './kernel/app-version.js';
+import { systemClock, type Clock } from './kernel/clock.js';
+import { EventBus } from './kernel/events.js';
+import { logger, setLogDirectory } from './kernel/log.js';
+import { SecretBox } from './kernel/secrets.js';
+import { seedSettings } from './kernel/settings.js';
+import { Notifier } from './notify/notifier.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
 import { createHandlers } from './services/index.js';
-import { seedSettings } from './services/settings.js';
 
 export interface CoreOptions {
   mode: 'desktop' | 'headless';
@@ -23,19 +23,26 @@ export interface CoreOptions {
   databaseUrl?: string;
   /** Check every answer against the contract's output schema (tests). */
   checkOutput?: boolean;
+  /** Tests drive time; the app reads the system clock. */
+  clock?: Clock;
 }
 
 export interface Core {
   dispatch: Dispatch;
-  /** Services' own context, for what is not a JSON call (the download stream). */
-  context: ServiceContext;
+  /** A completed backup as one stream (the download route): a stream is no JSON answer, so it is not a channel. */
+  openArtifact(executionId: string): Promise<Artifact>;
   events: EventBus;
+  notifier: Notifier;
   info: AppInfo;
   db: DataSource;
   close(): Promise<void>;
 }
 
-/** Starts everything the app is, without any transport: metadata store, migrations, services. */
+/**
+ * The composition root: builds every part the app is, without any transport (metadata store and
+ * migrations, secrets, events, notifications, the execution queue, the services), starts the workers,
+ * and stops them in reverse order.
+ */
 export async function startCore(options: CoreOptions): Promise<Core> {
   const dataDir = resolveDataDir(options.dataDir);
   setLogDirectory(dataDir);
@@ -49,33 +56,34 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     await embedded?.stop();
     throw e;
   }
-  const events = new EventBus();
+  const clock = options.clock ?? systemClock;
   const info: AppInfo = {
     version: appVersion(),
     mode: options.mode,
     dataDir,
     metadataDatabase: externalUrl ? 'external' : 'embedded',
-    startedAt: new Date(),
+    startedAt: clock.now(),
   };
-  const ctx = { db, secrets: SecretBox.open(dataDir), events, info } as ServiceContext;
-  const runBackup = createBackupRunner(ctx);
-  const runners = { backup: runBackup, restore: createRestoreRunner(ctx, runBackup), verify: createVerifyRunner(ctx) };
-  ctx.backups = new BackupQueue(ctx, (row, signal) => runners[(row.metadata?.operation as keyof typeof runners) ?? 'backup'](row, signal));
-  await seedSettings(ctx);
+  const base = { db, secrets: SecretBox.open(dataDir), events: new EventBus(), clock };
+  const notifier = new Notifier(base);
+  const executions = new Executions(base, notifier);
+  const ctx: ServiceContext = { ...base, info, executions, notifier };
+  await seedSettings(db);
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
-  await ctx.backups.start();
+  await executions.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
   let closed = false;
   return {
     dispatch,
-    context: ctx,
-    events,
+    openArtifact: (executionId) => openArtifact(ctx, executionId),
+    events: ctx.events,
+    notifier,
     info,
     db,
     async close() {
       if (closed) return;
       closed = true;
-      await ctx.backups.stop();
+      await executions.stop();
       await db.destroy();
       await embedded?.stop();
     },

@@ -1,16 +1,9 @@
-import type { z } from 'zod';
-import { channelOf, type Contract, type Group } from '../../shared/contract.js';
+import { channelOf, type Group } from '../../shared/contract.js';
 import { AppError, validationError, type Result } from '../../shared/errors.js';
-import { scoped } from './log.js';
+import { scoped } from './kernel/log.js';
+import type { Handlers } from './services/handlers.js';
 
 const log = scoped('dispatch');
-
-type HandlerOf<C> = C extends { input: infer I extends z.ZodType; output: infer O extends z.ZodType }
-  ? (input: z.output<I>) => Promise<z.input<O>>
-  : never;
-
-/** The services' handler map, derived from the contract: a channel without a handler does not compile. */
-export type Handlers = { [G in Group]: { [M in keyof Contract[G]]: HandlerOf<Contract[G][M]> } };
 
 export type Dispatch = (name: string, input: unknown) => Promise<Result<unknown>>;
 

@@ -2,9 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { AppError, HTTP_STATUS, type AppErrorShape, type Result } from '../../shared/errors.js';
-import { openArtifact } from '../core/backup/artifact.js';
 import type { Core } from '../core/app.js';
-import { scoped } from '../core/log.js';
+import { scoped } from '../core/kernel/log.js';
 import { LOGIN_PAGE, Login } from './auth.js';
 import { matchRoute, restRoutes } from './routes.js';
 import { serveStatic } from './static-files.js';
@@ -93,7 +92,7 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
   async function sendArtifact(res: ServerResponse, executionId: string) {
     let artifact;
     try {
-      artifact = await openArtifact(core.context, executionId);
+      artifact = await core.openArtifact(executionId);
     } catch (e) {
       if (e instanceof AppError) return fail(res, e.toJSON());
       throw e;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
-import { executionStatus } from './enums.js';
+import { compression, executionStatus } from './enums.js';
 
 export const OPERATIONS = ['backup', 'restore', 'verify'] as const;
 export const COPY_STATUSES = ['pending', 'completed', 'failed', 'skipped'] as const;
@@ -26,6 +26,96 @@ export const backupChunk = z.object({
 
 export const executionLog = z.object({ at: isoDate, level: z.enum(['info', 'warn', 'error']), message: z.string() });
 export type ExecutionLog = z.output<typeof executionLog>;
+
+/** The outcome of the last verification, kept on the backup (`metadata.verification`). */
+export const verification = z.object({
+  execution_id: uuid,
+  method: z.enum(['checksum', 'restore-test']),
+  at: isoDate,
+  ok: z.boolean(),
+  message: z.string(),
+  tables: z.number().nullable(),
+  rows: z.number().nullable(),
+  copies: z.array(z.object({ storage_name: z.string(), ok: z.boolean(), error: z.string().nullable() })),
+});
+export type Verification = z.output<typeof verification>;
+
+/** What every execution keeps: its log, its tool's output, and names as they were (the history still reads after a delete). */
+const recorded = {
+  execution_logs: z.array(executionLog).default([]),
+  engine_output: z.string().optional(),
+  job_name: z.string().nullish(),
+  datasource_name: z.string().nullish(),
+  datasource_type: z.string().nullish(),
+};
+
+/** What a backup's engine tells about its source; kept in the catalog and in manifest.json. */
+export const sourceInfo = z.object({
+  database_version: z.string().optional(),
+  tables_backed_up: z.number().optional(),
+  rows_approximate: z.number().optional(),
+  /** mysql/mariadb: the database's defaults, so a restore into a new database keeps them. */
+  database_charset: z.string().optional(),
+  database_collation: z.string().optional(),
+  files_count: z.number().optional(),
+});
+
+export type SourceInfo = z.output<typeof sourceInfo>;
+
+export const backupMetadata = z.object({
+  operation: z.literal('backup'),
+  ...recorded,
+  ...sourceInfo.shape,
+  /** The restore this safety backup was taken for. */
+  safety_for: uuid.optional(),
+  artifact: z.string().optional(),
+  compression: compression.optional(),
+  compression_level: z.number().nullish(),
+  compression_ratio: z.number().nullish(),
+  checksum: z.string().optional(),
+  /** Copies that failed while the backup itself completed. */
+  warnings: z.array(z.string()).optional(),
+  verification: verification.optional(),
+  imported_from: z.string().optional(),
+  imported_at: isoDate.optional(),
+  /** An imported backup whose datasource is not configured here is grouped under the id it had where it was made. */
+  original_datasource_id: uuid.nullish(),
+});
+
+/** A restore's request (what it was asked) and, once it ran, what it did. */
+export const restoreMetadata = z.object({
+  operation: z.literal('restore'),
+  ...recorded,
+  source_execution_id: uuid,
+  storage_location_id: uuid.nullable(),
+  target_database: z.string().nullable(),
+  target_path: z.string().nullable(),
+  safety_backup: z.boolean(),
+  overwrite: z.boolean(),
+  target: z.string().optional(),
+  target_touched: z.boolean().optional(),
+  restored_from: z.object({ storage_location_id: uuid, storage_name: z.string() }).optional(),
+  safety_execution_id: uuid.nullish(),
+  tables_restored: z.number().optional(),
+  rows_restored: z.number().optional(),
+  previous_file: z.string().nullish(),
+});
+
+export const verifyMetadata = z.object({
+  operation: z.literal('verify'),
+  ...recorded,
+  source_execution_id: uuid,
+  method: verification.shape.method,
+  verification: verification.optional(),
+});
+
+/** An execution's `metadata`, by its kind (the `operation` column). */
+export const executionMetadata = z.discriminatedUnion('operation', [backupMetadata, restoreMetadata, verifyMetadata]);
+export type ExecutionMetadata = z.output<typeof executionMetadata>;
+export type BackupMetadata = z.output<typeof backupMetadata>;
+export type RestoreMetadata = z.output<typeof restoreMetadata>;
+export type VerifyMetadata = z.output<typeof verifyMetadata>;
+export type Operation = ExecutionMetadata['operation'];
 
 export const execution = z.object({
   id: uuid,

@@ -72,7 +72,8 @@ const jobFields = {
   schedule_timezone: scheduleTimezone.default('UTC'),
   enabled: z.boolean().default(true),
   retention_policy: retentionPolicy.default({ max_backups: 3, auto_delete: true }),
-  backup_options: backupOptions.default({ compression: 'gzip' } as never),
+  // prefault: the default is parsed like an input, so it gets every field's default and level.
+  backup_options: backupOptions.prefault({}),
 };
 
 function storagesOf(v: { storage_location_id?: string; storage_location_ids?: string[] }): string[] | undefined {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
-import { execution } from './execution.js';
+import { execution, verification } from './execution.js';
 import { VERIFY_MODES } from './job.js';
 
 /** A database name DataGuardian may create: letters, digits and underscores, as every engine accepts unquoted. */
@@ -34,33 +34,9 @@ export const restoreInput = z.object({
 });
 export type RestoreInput = z.output<typeof restoreInput>;
 
-/** What a restore execution keeps in `metadata` about its request. */
-export const restoreRequest = z.object({
-  operation: z.literal('restore'),
-  source_execution_id: uuid,
-  storage_location_id: uuid.nullable(),
-  target_database: z.string().nullable(),
-  target_path: z.string().nullable(),
-  safety_backup: z.boolean(),
-  overwrite: z.boolean(),
-});
-export type RestoreRequest = z.output<typeof restoreRequest>;
-
 export const verifyInput = z.object({ id: uuid, method: z.enum(VERIFY_MODES).exclude(['none']).default('checksum') });
 export type VerifyMethod = z.output<typeof verifyInput>['method'];
-
-/** The outcome of the last verification, kept on the backup (`metadata.verification`). */
-export const verification = z.object({
-  execution_id: uuid,
-  method: z.enum(['checksum', 'restore-test']),
-  at: isoDate,
-  ok: z.boolean(),
-  message: z.string(),
-  tables: z.number().nullable(),
-  rows: z.number().nullable(),
-  copies: z.array(z.object({ storage_name: z.string(), ok: z.boolean(), error: z.string().nullable() })),
-});
-export type Verification = z.output<typeof verification>;
+export { verification, type Verification } from './execution.js';
 
 export const COPY_AVAILABILITY = ['available', 'missing', 'unreachable', 'unknown'] as const;
 

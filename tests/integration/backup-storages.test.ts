@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startPostgres, startS3, startSshd } from '../harness/index.js';
-import { pgTool } from '../../electron/core/engines/tools.js';
+import { pgTool } from '../../electron/core/engines/postgres/tools.js';
 import { startApp, type AppUnderTest } from '../support/app.js';
 import { recoverByHand, runJob, sh, waitForExecution } from '../support/backups.js';
 

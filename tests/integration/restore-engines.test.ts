@@ -9,12 +9,12 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import tar from 'tar-stream';
-import { filesEngine } from '../../electron/core/engines/files.js';
-import { mysqlEngine } from '../../electron/core/engines/mysql.js';
+import { filesEngine } from '../../electron/core/engines/files/index.js';
+import { mysqlEngine } from '../../electron/core/engines/mysql/index.js';
 import { runTool } from '../../electron/core/engines/process.js';
-import { postgresEngine } from '../../electron/core/engines/postgres.js';
-import { sqliteEngine } from '../../electron/core/engines/sqlite.js';
-import type { Engine, EngineOptions, RestoreOptions } from '../../electron/core/engines/types.js';
+import { postgresEngine } from '../../electron/core/engines/postgres/index.js';
+import { sqliteEngine } from '../../electron/core/engines/sqlite/index.js';
+import type { BackupEngine, EngineOptions, RestoreOptions } from '../../electron/core/engines/types.js';
 import type { ConnectionConfig } from '../../shared/schemas/datasource.js';
 import { removeTempDir, startMariadb, startPostgres, tempDir } from '../harness/index.js';
 
@@ -45,11 +45,12 @@ const restoreOptions = (o: Partial<RestoreOptions> = {}): RestoreOptions => ({
   log,
   createDatabase: false,
   overwrite: false,
+  source: {},
   ...o,
 });
 
 /** The artifact as the pipeline would store it, in a local file. */
-async function dumpTo(engine: Engine, config: ConnectionConfig, name: string) {
+async function dumpTo(engine: BackupEngine, config: ConnectionConfig, name: string) {
   const file = path.join(work, name);
   const dump = await engine.dump(config, dumpOptions());
   await pipeline(dump.stream, createWriteStream(file));

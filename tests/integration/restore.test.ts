@@ -182,7 +182,7 @@ describe('postgres', () => {
     assert.equal(done.status, 'completed', done.error_message);
     assert.equal(done.metadata.verification.tables, 1);
     assert.equal(done.metadata.verification.rows, 60000);
-    const left = await app.core.context.db.query(`SELECT datname FROM pg_database WHERE datname LIKE 'dg_verify_%'`);
+    const left = await app.core.db.query(`SELECT datname FROM pg_database WHERE datname LIKE 'dg_verify_%'`);
     assert.deepEqual(left, []);
   });
 

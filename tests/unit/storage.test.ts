@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import { AppError } from '../../shared/errors.js';
 import { STORAGE_CONFIG } from '../../shared/schemas/storage.js';
 import { checkKey, checkPrefix } from '../../electron/core/storage/keys.js';
-import { MAX_PARTS, MIN_PART_BYTES, partSizeFor } from '../../electron/core/storage/s3-upload.js';
-import { s3Settings } from '../../electron/core/storage/s3.js';
+import { MAX_PARTS, MIN_PART_BYTES, partSizeFor } from '../../electron/core/storage/s3/upload.js';
+import { s3Settings } from '../../electron/core/storage/s3/index.js';
 
 const MiB = 1024 * 1024;
 const GB = 1000 ** 3;

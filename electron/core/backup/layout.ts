@@ -1,15 +1,4 @@
-import type { Compression, DatasourceType } from '../../../shared/schemas/enums.js';
-
-/** Files on storage (seed: monitoring-layout-rollback.md §2–3). */
-const FORMATS: Record<DatasourceType, string> = {
-  postgres: 'dump',
-  mysql: 'sql',
-  mariadb: 'sql',
-  mongodb: 'archive',
-  sqlserver: 'bacpac',
-  sqlite: 'db',
-  files: 'tar',
-};
+import type { Compression } from '../../../shared/schemas/enums.js';
 
 const EXTENSIONS: Record<Compression, string> = { gzip: '.gz', zstd: '.zst', lz4: '.lz4', none: '' };
 
@@ -19,9 +8,9 @@ export function executionFolder(date: Date): string {
   return `${date.getUTCFullYear()}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}_${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
 }
 
-/** `backup.<format>.<compression>`, e.g. backup.dump.gz, backup.tar. */
-export function artifactBaseName(type: DatasourceType, compression: Compression): string {
-  return `backup.${FORMATS[type]}${EXTENSIONS[compression]}`;
+/** `backup.<format>.<compression>` (seed: monitoring-layout-rollback.md §2–3), e.g. backup.dump.gz, backup.tar. */
+export function artifactBaseName(format: string, compression: Compression): string {
+  return `backup.${format}${EXTENSIONS[compression]}`;
 }
 
 /** `.part-001`, `.part-002`, ...: three digits from 001, as the seed names them. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { COMPRESSIONS, DATASOURCE_TYPES } from '../../../shared/schemas/enums.js';
-import { appVersion } from '../app-version.js';
+import { appVersion } from '../kernel/app-version.js';
 import type { WrittenArtifact } from './pipeline.js';
 
 const sha = z.string().regex(/^sha256:[0-9a-f]{64}$/);

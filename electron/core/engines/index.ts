@@ -1,28 +1,59 @@
 import { AppError } from '../../../shared/errors.js';
-import type { DatasourceType } from '../../../shared/schemas/enums.js';
-import { filesEngine } from './files.js';
-import { mysqlEngine } from './mysql.js';
-import { postgresEngine } from './postgres.js';
-import { sqliteEngine } from './sqlite.js';
-import type { Engine } from './types.js';
+import type { ConnectionConfig, ConnectionTestResult, ServerConnectionConfig } from '../../../shared/schemas/datasource.js';
+import type { DatasourceType, HealthCheckStatus } from '../../../shared/schemas/enums.js';
+import { filesEngine } from './files/index.js';
+import { mongodbEngine } from './mongodb/index.js';
+import { mysqlEngine } from './mysql/index.js';
+import { postgresEngine } from './postgres/index.js';
+import { classify } from './probe.js';
+import { sqliteEngine } from './sqlite/index.js';
+import { sqlserverEngine } from './sqlserver/index.js';
+import type { BackupEngine, Engine } from './types.js';
 
-export type { Dump, DumpResult, Engine, EngineOptions, RestoreOptions, RestoreResult, SourceInfo, Summary } from './types.js';
-export { testConnection } from './connection.js';
+export type * from './types.js';
 
-const ENGINES: Partial<Record<DatasourceType, Engine>> = {
+/** Every engine, by the datasource type it serves: one line each. */
+const ENGINES: Record<DatasourceType, Engine | BackupEngine> = {
   postgres: postgresEngine,
   mysql: mysqlEngine,
   mariadb: mysqlEngine,
+  mongodb: mongodbEngine,
+  sqlserver: sqlserverEngine,
   sqlite: sqliteEngine,
   files: filesEngine,
 };
 
-/** The engine that backs up a datasource type; MongoDB and SQL Server dumps come in a later release. */
-export function engineFor(type: DatasourceType): Engine {
+export const engineFor = (type: DatasourceType): Engine => ENGINES[type];
+
+const backsUp = (engine: Engine): engine is BackupEngine => 'dump' in engine;
+
+/** The engine that backs up and restores a datasource type, or a clear refusal for one this version only watches. */
+export function backupEngineFor(type: DatasourceType): BackupEngine {
   const engine = ENGINES[type];
-  if (!engine) {
-    const name = type === 'mongodb' ? 'MongoDB' : 'SQL Server';
-    throw new AppError('unsupported', `${name} backups are not supported yet: this version can test the connection and watch its health, but cannot dump it.`);
+  if (!backsUp(engine)) {
+    throw new AppError('unsupported', `${engine.label} backups are not supported yet: this version can test the connection and watch its health, but cannot dump it.`);
   }
   return engine;
+}
+
+/** A backup restores into a datasource the same engine serves (MySQL and MariaDB read each other's dumps). */
+export const sameEngine = (a: DatasourceType, b: DatasourceType): boolean => ENGINES[a] === ENGINES[b];
+
+/** `backup.<format>.<compression>` (seed: monitoring-layout-rollback.md §2–3). */
+export const formatOf = (type: DatasourceType): string => ENGINES[type].format;
+
+/** Connect, run the smallest query, read the server's version: what "Test connection" and the health checks do. */
+export async function testConnection(type: DatasourceType, config: ConnectionConfig, options: { timeoutMs?: number } = {}): Promise<ConnectionTestResult> {
+  const ms = options.timeoutMs ?? 10_000;
+  const server = config as ServerConnectionConfig;
+  const started = performance.now();
+  try {
+    const probe = await ENGINES[type].probe(config, ms);
+    const latency = Math.round(performance.now() - started);
+    return { status: 'ok', ok: true, latency_ms: latency, message: `Connected in ${latency} ms`, metadata: probe.metadata };
+  } catch (e) {
+    const preset = (e as { status?: HealthCheckStatus }).status;
+    const { status, message } = preset ? { status: preset, message: (e as Error).message } : classify(e, `${server.host}:${server.port}`, server.username);
+    return { status, ok: false, latency_ms: null, message, metadata: {} };
+  }
 }

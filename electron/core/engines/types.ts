@@ -1,5 +1,9 @@
 import type { Readable } from 'node:stream';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
+import type { SourceInfo } from '../../../shared/schemas/execution.js';
+import type { Probe } from './probe.js';
+
+export type { SourceInfo };
 
 export interface EngineOptions {
   /** Table names or globs (`logs_*`); empty = all tables. */
@@ -16,13 +20,11 @@ export interface EngineOptions {
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
-export interface SourceInfo {
-  database_version?: string;
-  tables_backed_up?: number;
-  rows_approximate?: number;
-  /** For a progress bar; approximate for databases. */
+/** What the engine learns of its source before the dump: kept with the backup, plus a size for the progress bar. */
+export type Inspection = SourceInfo & {
+  /** Approximate for databases. */
   size_estimate_bytes?: number | null;
-}
+};
 
 export interface DumpResult {
   engine_output: string;
@@ -50,6 +52,8 @@ export interface RestoreOptions {
   createDatabase: boolean;
   /** files: replace files that already exist in the target folder (otherwise refuse and name the first one). */
   overwrite: boolean;
+  /** What the backup recorded of its source (a new MariaDB database takes the source's collation). */
+  source: SourceInfo;
 }
 
 export interface RestoreResult {
@@ -66,11 +70,64 @@ export interface Summary {
   rows: number;
 }
 
+/** Where a restore writes, as the user asked: the datasource itself, a new database on its server, another path. */
+export interface TargetRequest {
+  target_database: string | null;
+  target_path: string | null;
+}
+
+export interface RestoreTarget {
+  config: ConnectionConfig;
+  /** What a user reads: "database shop_copy on Shop server", "/srv/app.db". */
+  description: string;
+  /** A new database the restore creates: nothing existing is overwritten. */
+  createDatabase: boolean;
+  /** The datasource's own data is replaced (a safety backup makes sense). */
+  replacesDatasource: boolean;
+}
+
+/** A place nobody uses, for a restore test: restored into, counted, dropped. */
+export interface Scratch {
+  config: ConnectionConfig;
+  description: string;
+  createDatabase: boolean;
+  drop(): Promise<void>;
+}
+
+export interface ScratchRequest {
+  /** A name no one else uses (`dg_verify_…`). */
+  name: string;
+  /** A private temporary folder, removed afterwards. */
+  dir: string;
+  /** DataGuardian's own PostgreSQL (a restore test of a PostgreSQL backup leaves the user's server alone). */
+  metadataUrl: string;
+  /** The backup's datasource, opened; null when it is not configured here. */
+  sourceConfig: ConnectionConfig | null;
+  sourceName: string | null;
+}
+
+/**
+ * One kind of datasource. Everything DataGuardian knows of an engine is in its folder; adding one is
+ * a new folder and a line in `engines/index.ts`.
+ */
 export interface Engine {
-  inspect(config: ConnectionConfig, options: EngineOptions): Promise<SourceInfo>;
+  /** The product's name, for messages. */
+  label: string;
+  /** The artifact's format on storage: `backup.<format>.<compression>` (seed: dump, sql, db, tar...). */
+  format: string;
+  /** Connect, run the smallest query, read what the server tells: Test connection and health checks. */
+  probe(config: ConnectionConfig, timeoutMs: number): Promise<Probe>;
+}
+
+/** An engine that backs up and restores. */
+export interface BackupEngine extends Engine {
+  inspect(config: ConnectionConfig, options: EngineOptions): Promise<Inspection>;
   dump(config: ConnectionConfig, options: EngineOptions): Promise<Dump>;
   /** Writes a decompressed, checksum-verified artifact (a local file) into the target the config names. */
   restore(config: ConnectionConfig, artifactPath: string, options: RestoreOptions): Promise<RestoreResult>;
   /** Exact table and row counts of what the config points at (files: tables = 0, rows = number of files). */
   summarize(config: ConnectionConfig, options: Pick<EngineOptions, 'signal'>): Promise<Summary>;
+  /** Where a restore writes; refuses a request that does not fit this engine (a path for a database...). */
+  target(config: ConnectionConfig, datasourceName: string, request: TargetRequest): RestoreTarget;
+  scratch(request: ScratchRequest): Promise<Scratch>;
 }

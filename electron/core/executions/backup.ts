@@ -1,31 +1,26 @@
 import { Readable } from 'node:stream';
+import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
-import { backupOptions as backupOptionsSchema, type BackupOptions } from '../../../shared/schemas/job.js';
-import {
-  BackupChunks,
-  BackupCopies,
-  BackupExecutions,
-  BackupJobs,
-  BackupJobStorages,
-  Datasources,
-  StorageLocations,
-  type CopyRow,
-  type ExecutionRow,
-  type StorageRow,
-} from '../db/entities.js';
-import { engineFor, type SourceInfo } from '../engines/index.js';
-import { scoped } from '../log.js';
-import { notify } from '../notify/inbox.js';
-import type { ServiceContext } from '../services/context.js';
-import { readSettings, toolDirs } from '../services/settings.js';
-import { openSavedStorage } from '../services/storages.js';
+import type { BackupMetadata } from '../../../shared/schemas/execution.js';
+import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
+import type { VerifyMethod } from '../../../shared/schemas/restore.js';
+import { artifactBaseName, executionFolder } from '../backup/layout.js';
+import { buildManifest } from '../backup/manifest.js';
+import { StorageWriteError, writeArtifact, type WrittenArtifact } from '../backup/pipeline.js';
+import { datasourceConfig } from '../catalog/datasources.js';
+import { openSavedStorage } from '../catalog/storages.js';
+import { BackupChunks, BackupCopies, BackupJobs, BackupJobStorages, Datasources, StorageLocations, type CopyRow, type StorageRow } from '../db/entities.js';
+import { metadataOf } from '../db/metadata.js';
+import { backupEngineFor } from '../engines/index.js';
+import type { CoreContext } from '../kernel/context.js';
+import { scoped } from '../kernel/log.js';
+import { readSettings, toolDirs } from '../kernel/settings.js';
 import type { Storage } from '../storage/types.js';
-import { artifactBaseName, executionFolder } from './layout.js';
-import { buildManifest } from './manifest.js';
-import { createReporter, failureOf } from './report.js';
-import { requestVerify } from '../restore/requests.js';
-import { StorageWriteError, writeArtifact, type WrittenArtifact } from './pipeline.js';
+import { failureOf } from './report.js';
+import type { Ending, Work } from './runner.js';
+
+const log = scoped('backup');
 
 /** What a finished copy on the first storage looked like; the other copies replicate it. */
 interface PrimaryCopy {
@@ -34,31 +29,32 @@ interface PrimaryCopy {
   manifest: string;
 }
 
-const log = scoped('backup');
-
-/** Runs one claimed execution to its end: completed, failed or cancelled. Never throws. */
-export function createBackupRunner(ctx: ServiceContext) {
-  return async function runBackup(row: ExecutionRow, signal: AbortSignal): Promise<void> {
-    const startedAt = row.started_at ?? new Date();
-    const { logs, say, progress, ended, announce } = createReporter(ctx, row, startedAt);
-    const executions = ctx.db.getRepository(BackupExecutions);
+/**
+ * A backup: dump → pipeline → the job's storages (fallback: the first that accepts; replicate: all),
+ * manifest.json last. `verify` queues the verification the job asks for once the backup is recorded.
+ */
+export function backupWork(ctx: CoreContext, verify: (backupId: string, method: VerifyMethod) => Promise<unknown>): Work {
+  return async (row, { signal, report }) => {
+    const { say, progress } = report;
+    const startedAt = row.started_at ?? ctx.clock.now();
+    const request = metadataOf(row);
+    if (request.operation !== 'backup') throw new Error(`execution ${row.id} is not a backup`);
     const copies = ctx.db.getRepository(BackupCopies);
-    const setCopy = (storageId: string, patch: Partial<CopyRow>) =>
-      copies.update({ execution_id: row.id, storage_location_id: storageId }, patch);
+    const setCopy = (storageId: string, patch: Partial<CopyRow>) => copies.update({ execution_id: row.id, storage_location_id: storageId }, patch);
+    const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
 
     try {
-      if (!row.job_id) throw new AppError('not_found', 'The job of this backup was deleted');
-      const job = await ctx.db.getRepository(BackupJobs).findOneByOrFail({ id: row.job_id });
+      if (!job) throw new AppError('not_found', 'The job of this backup was deleted');
       // Usually the job's own datasource; a safety backup before a restore runs the job's settings against the restore's target.
       const datasource = await ctx.db.getRepository(Datasources).findOneByOrFail({ id: row.datasource_id ?? job.datasource_id });
       const links = await ctx.db.getRepository(BackupJobStorages).find({ where: { job_id: job.id }, order: { position: 'ASC' } });
       const storageRows = await ctx.db.getRepository(StorageLocations).findBy({ id: In(links.map((l) => l.storage_location_id)) });
       const storages = links.map((l) => storageRows.find((s) => s.id === l.storage_location_id)).filter((s): s is StorageRow => Boolean(s));
       if (storages.length === 0) throw new AppError('validation_error', 'This job has no storage: edit the job and choose where to keep its backups');
-      const options: BackupOptions = backupOptionsSchema.parse(job.backup_options);
-      const engine = engineFor(datasource.type);
-      const settings = await readSettings(ctx);
-      const config = ctx.secrets.openConfig(datasource.connection_config);
+      const options = backupOptionsSchema.parse(job.backup_options);
+      const engine = backupEngineFor(datasource.type);
+      const settings = await readSettings(ctx.db);
+      const config = datasourceConfig(ctx, datasource);
       const engineOptions = {
         includeTables: options.include_tables,
         excludeTables: options.exclude_tables,
@@ -73,11 +69,11 @@ export function createBackupRunner(ctx: ServiceContext) {
 
       say('info', `Backing up ${datasource.name} (${datasource.type}) with ${options.compression} compression`);
       progress({ stage: 'connecting', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      const source: SourceInfo = await engine.inspect(config as never, engineOptions);
+      const { size_estimate_bytes: sizeEstimate, ...source } = await engine.inspect(config, engineOptions);
       if (source.database_version) say('info', `Server: ${source.database_version}`);
 
       let folder = `${job.id}/${executionFolder(startedAt)}`;
-      const artifact = artifactBaseName(datasource.type, options.compression);
+      const artifact = artifactBaseName(engine.format, options.compression);
       await copies.insert(storages.map((s) => ({ execution_id: row.id, storage_location_id: s.id, status: 'pending' as const })));
 
       let primary: PrimaryCopy | undefined;
@@ -90,7 +86,7 @@ export function createBackupRunner(ctx: ServiceContext) {
         const storage = openSavedStorage(ctx, target);
         try {
           folder = await unusedFolder(storage, folder);
-          const dump = await engine.dump(config as never, engineOptions);
+          const dump = await engine.dump(config, engineOptions);
           const written = await writeArtifact({
             source: dump.stream,
             finished: dump.finished,
@@ -99,8 +95,9 @@ export function createBackupRunner(ctx: ServiceContext) {
             maxPartBytes: options.max_file_size_mb ? options.max_file_size_mb * 1024 * 1024 : undefined,
             baseName: artifact,
             put: (name, body) => storage.put(`${folder}/${name}`, body, { signal }),
+            rename: (from, to) => storage.rename(`${folder}/${from}`, `${folder}/${to}`),
             signal,
-            onBytes: (raw, stored) => progress({ stage: 'dump', bytes_raw: raw, bytes_stored: stored, total_raw_estimate: source.size_estimate_bytes ?? null }),
+            onBytes: (raw, stored) => progress({ stage: 'dump', bytes_raw: raw, bytes_stored: stored, total_raw_estimate: sizeEstimate ?? null }),
           });
           const result = await dump.finished;
           engineOutput = result.engine_output;
@@ -160,81 +157,73 @@ export function createBackupRunner(ctx: ServiceContext) {
       }
 
       const { written } = primary;
-      const end = ended('completed');
-      await ctx.db.transaction(async (m) => {
-        await m.getRepository(BackupChunks).insert(
-          written.parts.map((p) => ({ execution_id: row.id, chunk_number: p.number, file_path: `${folder}/${p.file}`, size_bytes: String(p.size), checksum: p.sha256 })),
-        );
-        await m.getRepository(BackupExecutions).update(row.id, {
-          ...end,
-          size_bytes: String(written.raw.bytes),
-          compressed_size_bytes: String(written.stored.bytes),
-          backup_path: folder,
-          files_count: filesCount,
-          error_message: failed.length ? `Completed with failed copies: ${failed.join('; ')}` : null,
-          // TypeORM's typing of a JSONB partial refuses nulls inside it.
-          metadata: {
-            ...(row.metadata ?? {}),
-            operation: 'backup',
-            // Names as they were, so the history still reads after a job or datasource is deleted.
-            job_name: job.name,
-            datasource_name: datasource.name,
-            datasource_type: datasource.type,
-            artifact,
-            compression: options.compression,
-            compression_level: options.compression_level ?? null,
-            database_version: source.database_version,
-            tables_backed_up: source.tables_backed_up,
-            rows_approximate: source.rows_approximate,
-            compression_ratio: written.raw.bytes > 0 ? Number((written.stored.bytes / written.raw.bytes).toFixed(4)) : null,
-            checksum: `sha256:${written.stored.sha256}`,
-            engine_output: engineOutput.slice(-20_000),
-            warnings: failed,
-            execution_logs: logs,
-          } as never,
-        });
-        await m.getRepository(BackupJobs).update(job.id, { last_execution_at: end.finished_at });
-      });
-      announce('completed');
-      await notify(ctx, {
-        type: 'backup_success',
-        severity: failed.length ? 'warning' : 'info',
-        entity_type: 'backup_job',
-        entity_id: job.id,
-        title: failed.length ? `Backup of ${datasource.name} completed with failed copies` : `Backup of ${datasource.name} completed`,
-        message: failed.length
-          ? `Stored on ${primary.storage.name}; these copies failed: ${failed.join('; ')}`
-          : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${storages.filter((s) => s === primary!.storage || job.storage_strategy === 'replicate').length} storage(s).`,
-        metadata: { execution_id: row.id },
-      });
-      if (options.verify_after_backup !== 'none') {
-        await requestVerify(ctx, row.id, options.verify_after_backup).catch((e: Error) => log.warn(`[${row.id}] verification not queued: ${e.message}`));
-      }
+      const stored = job.storage_strategy === 'replicate' ? storages.length - failed.length : 1;
+      const metadata: BackupMetadata = {
+        ...request,
+        job_name: job.name,
+        datasource_name: datasource.name,
+        datasource_type: datasource.type,
+        ...source,
+        files_count: filesCount ?? undefined,
+        artifact,
+        compression: options.compression,
+        compression_level: options.compression_level ?? null,
+        compression_ratio: written.raw.bytes > 0 ? Number((written.stored.bytes / written.raw.bytes).toFixed(4)) : null,
+        checksum: `sha256:${written.stored.sha256}`,
+        engine_output: engineOutput.slice(-20_000),
+        warnings: failed,
+      };
+      return {
+        status: 'completed',
+        message: failed.length ? `Completed with failed copies: ${failed.join('; ')}` : null,
+        columns: { size_bytes: String(written.raw.bytes), compressed_size_bytes: String(written.stored.bytes), backup_path: folder, files_count: filesCount },
+        metadata,
+        record: async (m: EntityManager) => {
+          await m.getRepository(BackupChunks).insert(
+            written.parts.map((p) => ({ execution_id: row.id, chunk_number: p.number, file_path: `${folder}/${p.file}`, size_bytes: String(p.size), checksum: p.sha256 })),
+          );
+          await m.getRepository(BackupJobs).update(job.id, { last_execution_at: ctx.clock.now() });
+        },
+        notification: {
+          type: 'backup_success',
+          severity: failed.length ? 'warning' : 'info',
+          entity_type: 'backup_job',
+          entity_id: job.id,
+          title: failed.length ? `Backup of ${datasource.name} completed with failed copies` : `Backup of ${datasource.name} completed`,
+          message: failed.length ? `Stored on ${primary.storage.name}; these copies failed: ${failed.join('; ')}` : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${stored} storage(s).`,
+          metadata: { execution_id: row.id },
+        },
+        followUp: options.verify_after_backup !== 'none' ? () => verify(row.id, options.verify_after_backup as VerifyMethod) : undefined,
+      };
     } catch (e) {
-      const { status, message, stack, engineOutput } = failureOf(e, signal);
-      const cancelled = status === 'cancelled';
-      say(cancelled ? 'warn' : 'error', cancelled ? `Cancelled: ${message}. Partial files were removed.` : `Failed: ${message}`);
-      await copies.update({ execution_id: row.id, status: 'pending' }, { status: 'skipped', error_message: cancelled ? 'Cancelled' : 'The backup failed before this copy' });
-      await executions.update(row.id, {
-        ...ended(status),
-        error_message: message,
-        error_stack: stack,
-        metadata: { ...(row.metadata ?? {}), operation: 'backup', execution_logs: logs, engine_output: engineOutput },
-      });
-      announce(status, message);
-      if (!cancelled) {
-        const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
-        await notify(ctx, {
+      return failedBackup(e, signal, report.say, request, job?.name ?? null, row.id, row.job_id);
+    }
+  };
+}
+
+/** A failed or cancelled backup: nothing of it stays on a storage, its pending copies say why, and a failure is notified. */
+function failedBackup(e: unknown, signal: AbortSignal, say: (level: 'warn' | 'error', m: string) => void, request: BackupMetadata, jobName: string | null, executionId: string, jobId: string | null): Ending {
+  const { status, message, stack, engineOutput } = failureOf(e, signal);
+  const cancelled = status === 'cancelled';
+  say(cancelled ? 'warn' : 'error', cancelled ? `Cancelled: ${message}. Partial files were removed.` : `Failed: ${message}`);
+  return {
+    status,
+    message,
+    stack,
+    metadata: { ...request, engine_output: engineOutput },
+    record: (m) =>
+      m.getRepository(BackupCopies).update({ execution_id: executionId, status: 'pending' }, { status: 'skipped', error_message: cancelled ? 'Cancelled' : 'The backup failed before this copy' }),
+    notification: cancelled
+      ? null
+      : {
           type: 'backup_failed',
           severity: 'critical',
           entity_type: 'backup_job',
-          entity_id: row.job_id ?? row.id,
-          title: `Backup ${job ? `"${job.name}" ` : ''}failed`,
+          entity_id: jobId ?? executionId,
+          title: `Backup ${jobName ? `"${jobName}" ` : ''}failed`,
           message,
-          metadata: { execution_id: row.id },
-        }).catch(() => undefined);
-      }
-    }
+          metadata: { execution_id: executionId },
+        },
   };
 }
 
@@ -259,7 +248,7 @@ async function removeFolder(storage: Storage, folder: string): Promise<void> {
 }
 
 /** Copies the primary's files to another storage (each part checked on the way), manifest last. */
-async function replicate(ctx: ServiceContext, primary: PrimaryCopy, target: StorageRow, folder: string, signal: AbortSignal): Promise<string | null> {
+async function replicate(ctx: CoreContext, primary: PrimaryCopy, target: StorageRow, folder: string, signal: AbortSignal): Promise<string | null> {
   const from = openSavedStorage(ctx, primary.storage);
   const to = openSavedStorage(ctx, target);
   try {

@@ -1,129 +1,150 @@
+import type { Repository } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
+import type { ExecutionMetadata } from '../../../shared/schemas/execution.js';
 import { BackupExecutions, BackupJobs, type ExecutionRow } from '../db/entities.js';
-import { scoped } from '../log.js';
-import type { ServiceContext } from '../services/context.js';
-import { readSettings } from '../services/settings.js';
+import { storedMetadata } from '../db/metadata.js';
+import type { CoreContext } from '../kernel/context.js';
+import { scoped } from '../kernel/log.js';
+import { readSettings } from '../kernel/settings.js';
 
 const log = scoped('queue');
 const POLL_MS = 1000;
 
 export type RunExecution = (row: ExecutionRow, signal: AbortSignal) => Promise<void>;
 
+/** A new execution: what it is, on what, and its request (its metadata). */
+export interface NewExecution {
+  job_id: string | null;
+  datasource_id: string | null;
+  storage_location_id: string;
+  metadata: ExecutionMetadata;
+}
+
+const busy = (what: string, active: ExecutionRow) =>
+  new AppError('busy', `${what} is already ${active.status} (execution ${active.id}); wait for it or cancel it.`, undefined, { execution_id: active.id, status: active.status });
+
 /**
  * The queue is the `backup_executions` table itself: Run now (and later the scheduler), Restore and
  * Verify insert a `queued` row; this runner claims rows with FOR UPDATE SKIP LOCKED, at most
  * `system.max_concurrent_backups` at once, never two of the same job or datasource.
  */
-export class BackupQueue {
+export class ExecutionQueue {
   private readonly running = new Map<string, AbortController>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private pumping = false;
   private readonly finished = new Set<Promise<void>>();
+  private runExecution: RunExecution = async () => undefined;
 
-  constructor(
-    private readonly ctx: Pick<ServiceContext, 'db' | 'events'>,
-    private readonly runExecution: RunExecution,
-  ) {}
+  constructor(private readonly ctx: Pick<CoreContext, 'db' | 'events' | 'clock'>) {}
 
-  async start(): Promise<void> {
+  /** Starts claiming work; rows left `running` by a process that died are marked failed first. */
+  async start(run: RunExecution): Promise<void> {
+    this.runExecution = run;
     this.stopped = false;
-    // A row left `running` belongs to a process that died mid-backup: it can never finish.
-    const interrupted: ExecutionRow[] = await this.ctx.db.query(
-      `UPDATE backup_executions SET status = 'failed', finished_at = NOW(),
+    const [interrupted] = (await this.ctx.db.query(
+      `UPDATE backup_executions SET status = 'failed', finished_at = $1,
          error_message = 'Interrupted: DataGuardian stopped while this was running. Start it again.'
-       WHERE status = 'running' RETURNING id, job_id`,
-    ).then((r: [ExecutionRow[], number] | ExecutionRow[]) => (Array.isArray(r[0]) ? (r[0] as ExecutionRow[]) : (r as ExecutionRow[])));
+       WHERE status = 'running' RETURNING id`,
+      [this.ctx.clock.now()],
+    )) as [{ id: string }[], number];
     for (const row of interrupted) log.warn(`execution ${row.id} was interrupted by a stop`);
     this.schedule(0);
   }
 
-  /** Inserts a queued execution, unless the job already has one queued or running. */
-  async enqueue(jobId: string): Promise<ExecutionRow> {
+  /** Queues a backup of a job, unless the job already has one queued or running. */
+  async enqueueBackup(jobId: string, metadata: ExecutionMetadata & { operation: 'backup' }): Promise<ExecutionRow> {
     const row = await this.ctx.db.transaction(async (m) => {
       // Lock the job row so two Run now clicks cannot both pass the check below.
       const job = await m.getRepository(BackupJobs).createQueryBuilder('j').setLock('pessimistic_write').where('j.id = :jobId', { jobId }).getOne();
       if (!job) throw new AppError('not_found', `Backup job ${jobId} does not exist`);
-      const active = await m.getRepository(BackupExecutions).findOne({
-        where: [
-          { job_id: jobId, status: 'queued' },
-          { job_id: jobId, status: 'running' },
-        ],
-      });
-      if (active) {
-        throw new AppError('conflict', `This job is already ${active.status} (execution ${active.id}); wait for it or cancel it.`, undefined, {
-          execution_id: active.id,
-          status: active.status,
-        });
-      }
-      const repo = m.getRepository(BackupExecutions);
-      return repo.save(
-        repo.create({
-          job_id: jobId,
-          datasource_id: job.datasource_id,
-          storage_location_id: job.storage_location_id,
-          status: 'queued',
-          backup_type: 'full',
-          metadata: { operation: 'backup', execution_logs: [] },
-        }),
-      );
+      const active = await m.getRepository(BackupExecutions).findOne({ where: [{ job_id: jobId, status: 'queued' }, { job_id: jobId, status: 'running' }] });
+      if (active) throw busy('This job', active);
+      return this.insert(m.getRepository(BackupExecutions), { job_id: jobId, datasource_id: job.datasource_id, storage_location_id: job.storage_location_id, metadata }, 'queued');
     });
-    this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: jobId, status: 'queued', error_message: null });
-    this.schedule(0);
+    this.queued(row);
     return row;
   }
 
   /**
-   * Inserts a queued restore or verify. `clashes` picks, among the executions queued or running on
-   * the same datasource, one that makes this one unsafe or pointless; then it is refused and named.
+   * Queues a restore or verify. `clashes` picks, among the executions queued or running on the same
+   * datasource, one that makes this one unsafe or pointless; then it is refused and named.
    */
-  async enqueueTask(
-    values: Pick<ExecutionRow, 'job_id' | 'datasource_id' | 'storage_location_id' | 'metadata'>,
-    clashes: (active: ExecutionRow) => boolean,
-    what: string,
-  ): Promise<ExecutionRow> {
+  async enqueue(values: NewExecution, clashes: (active: ExecutionRow) => boolean, what: string): Promise<ExecutionRow> {
     const repo = this.ctx.db.getRepository(BackupExecutions);
     const active = values.datasource_id
       ? await repo.find({ where: [{ datasource_id: values.datasource_id, status: 'queued' }, { datasource_id: values.datasource_id, status: 'running' }] })
       : [];
     const clash = active.find(clashes);
-    if (clash) {
-      throw new AppError('conflict', `${what} is already ${clash.status} (execution ${clash.id}); wait for it or cancel it.`, undefined, { execution_id: clash.id, status: clash.status });
-    }
-    const row = await repo.save(repo.create({ ...values, status: 'queued', backup_type: 'full' }));
-    this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'queued', error_message: null });
-    this.schedule(0);
+    if (clash) throw busy(what, clash);
+    const row = await this.insert(repo, values, 'queued');
+    this.queued(row);
     return row;
+  }
+
+  /**
+   * Runs an execution inside one that is running (a restore's safety backup): its own row, shown in
+   * Activity and cancellable, but it takes no queue slot, since its parent already holds the datasource.
+   * Cancelling the parent cancels it. Answers the row as it ended.
+   */
+  async runInside(parent: AbortSignal, values: NewExecution): Promise<ExecutionRow> {
+    const repo = this.ctx.db.getRepository(BackupExecutions);
+    const row = await this.insert(repo, values, 'running');
+    const controller = new AbortController();
+    const follow = () => controller.abort(parent.reason);
+    parent.addEventListener('abort', follow, { once: true });
+    try {
+      await this.run(row, controller);
+    } finally {
+      parent.removeEventListener('abort', follow);
+    }
+    return repo.findOneByOrFail({ id: row.id });
   }
 
   /** A queued execution is cancelled at once; a running one is stopped and its partial files removed. */
   async cancel(executionId: string): Promise<boolean> {
     const controller = this.running.get(executionId);
     if (controller) {
-      controller.abort(new AppError('conflict', 'Cancelled by the user'));
+      controller.abort(new AppError('cancelled', 'Cancelled by the user'));
       return true;
     }
     const result = await this.ctx.db
       .createQueryBuilder()
       .update(BackupExecutions)
-      .set({ status: 'cancelled', finished_at: new Date(), error_message: 'Cancelled by the user before it started' })
+      .set({ status: 'cancelled', finished_at: this.ctx.clock.now(), error_message: 'Cancelled by the user before it started' })
       .where('id = :id AND status = :status', { id: executionId, status: 'queued' })
       .returning(['id', 'job_id'])
       .execute();
-    const row = (result.raw as { id: string; job_id: string }[])[0];
+    const row = (result.raw as { id: string; job_id: string | null }[])[0];
     if (row) this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'cancelled', error_message: null });
     return Boolean(row);
-  }
-
-  isRunning(executionId: string): boolean {
-    return this.running.has(executionId);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    for (const c of this.running.values()) c.abort(new AppError('conflict', 'DataGuardian is stopping'));
+    for (const c of this.running.values()) c.abort(new AppError('cancelled', 'DataGuardian is stopping'));
     await Promise.allSettled([...this.finished]);
+  }
+
+  private async insert(repo: Repository<ExecutionRow>, values: NewExecution, status: 'queued' | 'running'): Promise<ExecutionRow> {
+    return repo.save(
+      repo.create({
+        job_id: values.job_id,
+        datasource_id: values.datasource_id,
+        storage_location_id: values.storage_location_id,
+        operation: values.metadata.operation,
+        metadata: storedMetadata(values.metadata),
+        status,
+        started_at: status === 'running' ? this.ctx.clock.now() : null,
+        backup_type: 'full',
+      }),
+    );
+  }
+
+  private queued(row: ExecutionRow) {
+    this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'queued', error_message: null });
+    this.schedule(0);
   }
 
   private schedule(delay: number) {
@@ -137,14 +158,18 @@ export class BackupQueue {
     if (this.pumping || this.stopped) return;
     this.pumping = true;
     try {
-      const { 'system.max_concurrent_backups': max } = await readSettings(this.ctx);
+      const { 'system.max_concurrent_backups': max } = await readSettings(this.ctx.db);
       while (!this.stopped && this.running.size < max) {
         const row = await this.claim();
         if (!row) break;
-        this.launch(row);
+        const done = this.run(row, new AbortController()).finally(() => {
+          this.finished.delete(done);
+          this.schedule(0);
+        });
+        this.finished.add(done);
       }
     } catch (e) {
-      log.error('the backup queue could not claim work', e);
+      log.error('the execution queue could not claim work', e);
     } finally {
       this.pumping = false;
       this.schedule(POLL_MS);
@@ -153,7 +178,7 @@ export class BackupQueue {
 
   private async claim(): Promise<ExecutionRow | undefined> {
     const [rows] = (await this.ctx.db.query(
-      `UPDATE backup_executions SET status = 'running', started_at = NOW()
+      `UPDATE backup_executions SET status = 'running', started_at = $1
        WHERE id = (
          SELECT e.id FROM backup_executions e
          WHERE e.status = 'queued'
@@ -163,22 +188,21 @@ export class BackupQueue {
          FOR UPDATE SKIP LOCKED
          LIMIT 1)
        RETURNING id`,
+      [this.ctx.clock.now()],
     )) as [{ id: string }[], number];
     const id = rows?.[0]?.id;
     return id ? ((await this.ctx.db.getRepository(BackupExecutions).findOneBy({ id })) ?? undefined) : undefined;
   }
 
-  private launch(row: ExecutionRow) {
-    const controller = new AbortController();
+  private async run(row: ExecutionRow, controller: AbortController): Promise<void> {
     this.running.set(row.id, controller);
     this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'running', error_message: null });
-    const done = this.runExecution(row, controller.signal)
-      .catch((e) => log.error(`execution ${row.id} ended with an unexpected error`, e))
-      .finally(() => {
-        this.running.delete(row.id);
-        this.finished.delete(done);
-        this.schedule(0);
-      });
-    this.finished.add(done);
+    try {
+      await this.runExecution(row, controller.signal);
+    } catch (e) {
+      log.error(`execution ${row.id} ended with an unexpected error`, e);
+    } finally {
+      this.running.delete(row.id);
+    }
   }
 }

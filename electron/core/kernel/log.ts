@@ -1,5 +1,5 @@
 import log from 'electron-log/node';
-import { isSecretField } from '../../shared/secrets.js';
+import { isSecretField } from '../../../shared/secrets.js';
 
 /**
  * The app's one logger (electron-log, node flavour: core never imports electron).

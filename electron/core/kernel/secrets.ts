@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isSecretField } from '../../shared/secrets.js';
+import { isSecretField } from '../../../shared/secrets.js';
 
 const PREFIX = 'enc:v1:';
 

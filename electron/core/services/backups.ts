@@ -1,14 +1,14 @@
 import { AppError } from '../../../shared/errors.js';
 import type { z } from 'zod';
+import { verification } from '../../../shared/schemas/execution.js';
 import type { BackupEntry, backupDatasource } from '../../../shared/schemas/restore.js';
-import { verification as verificationSchema } from '../../../shared/schemas/restore.js';
-import { locateBackup, type LocatedCopy } from '../backup/artifact.js';
+import { locateBackup, type LocatedCopy } from '../catalog/locate.js';
+import { openSavedStorage } from '../catalog/storages.js';
 import { BackupExecutions, Datasources, type ExecutionRow } from '../db/entities.js';
-import type { Handlers } from '../dispatch.js';
-import { requestRestore, requestVerify } from '../restore/requests.js';
+import { metadataOf } from '../db/metadata.js';
 import type { ServiceContext } from './context.js';
 import { presentExecutions } from './executions.js';
-import { openSavedStorage } from './storages.js';
+import type { Handlers } from './handlers.js';
 
 type BackupDatasource = z.output<typeof backupDatasource>;
 
@@ -16,7 +16,10 @@ const CHECK_TIMEOUT_MS = 8000;
 const SHOWN_BACKUPS = 100;
 
 /** The key a backup is grouped under: its datasource, or for an imported one the id it had where it was made. */
-const groupOf = (r: ExecutionRow): string | null => r.datasource_id ?? ((r.metadata?.original_datasource_id as string | undefined) ?? null);
+function groupOf(r: ExecutionRow): string | null {
+  const m = metadataOf(r);
+  return r.datasource_id ?? (m.operation === 'backup' ? (m.original_datasource_id ?? null) : null);
+}
 
 export function backupService(ctx: ServiceContext): Handlers['backups'] {
   const repo = ctx.db.getRepository(BackupExecutions);
@@ -25,7 +28,7 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
     return repo
       .createQueryBuilder('e')
       .where("e.status = 'completed'")
-      .andWhere("COALESCE(e.metadata->>'operation', 'backup') = 'backup'")
+      .andWhere("e.operation = 'backup'")
       .orderBy('e.created_at', 'DESC')
       .getMany();
   }
@@ -40,10 +43,11 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
     return [...groups.entries()].map(([id, list]) => {
       const ds = datasources.find((d) => d.id === id);
       const newest = list[0]!;
+      const recorded = metadataOf(newest);
       return {
         datasource_id: id,
-        datasource_name: ds?.name ?? String(newest.metadata?.datasource_name ?? 'Unknown datasource'),
-        datasource_type: ds?.type ?? String(newest.metadata?.datasource_type ?? 'unknown'),
+        datasource_name: ds?.name ?? recorded.datasource_name ?? 'Unknown datasource',
+        datasource_type: ds?.type ?? recorded.datasource_type ?? 'unknown',
         configured: Boolean(ds),
         backups_count: list.length,
         last_backup_at: (newest.finished_at ?? newest.created_at).toISOString(),
@@ -117,19 +121,19 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
       return {
         ...summary,
         backups: presented.map((e) => {
-          const v = verificationSchema.safeParse(e.metadata?.verification);
+          const v = verification.safeParse(e.metadata?.verification);
           return { ...e, availability: live.get(e.id) ?? [], verification: v.success ? v.data : null };
         }),
       };
     },
 
     async restore(input) {
-      const row = await requestRestore(ctx, input);
+      const row = await ctx.executions.restore(input);
       return { execution_id: row.id, status: row.status };
     },
 
     async verify({ id, method }) {
-      const row = await requestVerify(ctx, id, method);
+      const row = await ctx.executions.verify(id, method);
       return { execution_id: row.id, status: row.status };
     },
   };

@@ -1,7 +1,6 @@
-import type { DataSource } from 'typeorm';
-import type { BackupQueue } from '../backup/queue.js';
-import type { EventBus } from '../events.js';
-import type { SecretBox } from '../secrets.js';
+import type { Executions } from '../executions/index.js';
+import type { CoreContext } from '../kernel/context.js';
+import type { Notifier } from '../notify/notifier.js';
 
 export interface AppInfo {
   version: string;
@@ -11,13 +10,11 @@ export interface AppInfo {
   startedAt: Date;
 }
 
-/** What every service gets: the metadata store, the secret box, the event bus, facts about this run. */
-export interface ServiceContext {
-  db: DataSource;
-  secrets: SecretBox;
-  events: EventBus;
+/** What every service gets: the core's parts and facts about this run. */
+export interface ServiceContext extends CoreContext {
   info: AppInfo;
-  backups: BackupQueue;
+  executions: Executions;
+  notifier: Notifier;
 }
 
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

@@ -1,21 +1,15 @@
 import { In } from 'typeorm';
-import { CONNECTION_CONFIG, type Datasource, type ConnectionTestResult } from '../../../shared/schemas/datasource.js';
-import type { DatasourceStatus, DatasourceType } from '../../../shared/schemas/enums.js';
-import { maskSecrets, mergeSecrets } from '../../../shared/secrets.js';
+import { CONNECTION_CONFIG, type ConnectionConfig, type ConnectionTestResult, type Datasource } from '../../../shared/schemas/datasource.js';
+import type { DatasourceType } from '../../../shared/schemas/enums.js';
+import { maskSecrets } from '../../../shared/secrets.js';
 import { AppError } from '../../../shared/errors.js';
+import { datasourceConfig } from '../catalog/datasources.js';
 import { BackupJobs, Datasources, HealthChecks, type DatasourceRow, type HealthCheckRow } from '../db/entities.js';
-import { testConnection } from '../engines/connection.js';
-import type { Handlers } from '../dispatch.js';
+import { testConnection } from '../engines/index.js';
+import { checkDatasource, recordCheck } from '../health/datasource.js';
+import type { Handlers } from './handlers.js';
 import { iso, type ServiceContext } from './context.js';
-import { notFound, parseAt } from './validate.js';
-
-/** A connection slower than this is healthy but worth a look. */
-const SLOW_MS = 2000;
-
-export function statusFromTest(result: ConnectionTestResult): DatasourceStatus {
-  if (!result.ok) return 'critical';
-  return (result.latency_ms ?? 0) > SLOW_MS ? 'warning' : 'healthy';
-}
+import { loader, refuseFailedTest, resolveConfig } from './validate.js';
 
 export function toDatasource(row: DatasourceRow): Datasource {
   return {
@@ -42,44 +36,15 @@ const toHealthCheck = (h: HealthCheckRow) => ({
   metadata: h.metadata,
 });
 
-function refuseFailedTest(result: ConnectionTestResult): never {
-  throw new AppError('connection_failed', result.message, undefined, { status: result.status, test: result });
-}
+const refuse = (result: ConnectionTestResult): never => refuseFailedTest(result, { status: result.status, test: result });
 
 export function datasourceService(ctx: ServiceContext): Handlers['datasources'] {
   const repo = ctx.db.getRepository(Datasources);
   const checks = ctx.db.getRepository(HealthChecks);
-
-  async function load(id: string): Promise<DatasourceRow> {
-    const row = await repo.findOneBy({ id });
-    if (!row) throw notFound('Datasource', id);
-    return row;
-  }
-
-  /** A config from a form, completed with the stored secrets the form did not repeat, then checked. */
-  function resolveConfig(type: DatasourceType, incoming: Record<string, unknown>, stored?: DatasourceRow) {
-    const storedPlain = stored ? ctx.secrets.openConfig(stored.connection_config) : undefined;
-    return parseAt(CONNECTION_CONFIG[type], mergeSecrets(incoming, storedPlain), 'connection_config') as Record<string, unknown>;
-  }
-
-  async function recordCheck(row: DatasourceRow, result: ConnectionTestResult) {
-    const check = await checks.save(
-      checks.create({
-        datasource_id: row.id,
-        status: result.status,
-        latency_ms: result.latency_ms,
-        error_message: result.ok ? null : result.message,
-        metadata: result.metadata,
-      }),
-    );
-    row.status = statusFromTest(result);
-    row.last_health_check_at = check.checked_at;
-    await repo.update(row.id, { status: row.status, last_health_check_at: row.last_health_check_at });
-    return check;
-  }
-
-  const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') =>
-    ctx.events.emit('entity.changed', { entity: 'datasource', id, action });
+  const load = loader(repo, 'Datasource');
+  const configOf = (type: DatasourceType, incoming: Record<string, unknown>, stored?: DatasourceRow): ConnectionConfig =>
+    resolveConfig(ctx.secrets, CONNECTION_CONFIG[type], incoming, stored?.connection_config, 'connection_config');
+  const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') => ctx.events.emit('entity.changed', { entity: 'datasource', id, action });
 
   return {
     async list() {
@@ -91,20 +56,19 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
     },
 
     async create(input) {
-      const config = input.connection_config as Record<string, unknown>;
       const result = await testConnection(input.type, input.connection_config);
-      if (!result.ok && !input.save_anyway) refuseFailedTest(result);
+      if (!result.ok && !input.save_anyway) refuse(result);
       const row = await repo.save(
         repo.create({
           name: input.name,
           type: input.type,
-          connection_config: ctx.secrets.sealConfig(config),
+          connection_config: ctx.secrets.sealConfig(input.connection_config),
           enabled: input.enabled,
           tags: input.tags,
           status: 'unknown',
         }),
       );
-      await recordCheck(row, result);
+      await recordCheck(ctx, row, result);
       changed(row.id, 'created');
       return toDatasource(row);
     },
@@ -112,12 +76,12 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
     async update(input) {
       const row = await load(input.id);
       if (input.connection_config) {
-        const config = resolveConfig(row.type, input.connection_config, row);
-        const result = await testConnection(row.type, config as never);
-        if (!result.ok && !input.save_anyway) refuseFailedTest(result);
+        const config = configOf(row.type, input.connection_config, row);
+        const result = await testConnection(row.type, config);
+        if (!result.ok && !input.save_anyway) refuse(result);
         row.connection_config = ctx.secrets.sealConfig(config);
         await repo.save(row);
-        await recordCheck(row, result);
+        await recordCheck(ctx, row, result);
       }
       if (input.name !== undefined) row.name = input.name;
       if (input.tags !== undefined) row.tags = input.tags;
@@ -147,17 +111,13 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
       if (input.type && stored && input.type !== stored.type) {
         throw new AppError('validation_error', `A ${stored.type} datasource cannot be tested as ${input.type}`);
       }
-      const config = input.connection_config
-        ? resolveConfig(type, input.connection_config, stored)
-        : ctx.secrets.openConfig(stored!.connection_config);
-      return testConnection(type, config as never);
+      const config = input.connection_config ? configOf(type, input.connection_config, stored) : datasourceConfig(ctx, stored!);
+      return testConnection(type, config);
     },
 
     async healthCheck({ id }) {
-      const row = await load(id);
-      const result = await testConnection(row.type, ctx.secrets.openConfig(row.connection_config) as never);
-      const check = await recordCheck(row, result);
-      changed(row.id, 'updated');
+      const check = await checkDatasource(ctx, await load(id));
+      changed(id, 'updated');
       return toHealthCheck(check);
     },
 

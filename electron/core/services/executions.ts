@@ -10,11 +10,11 @@ import {
   StorageLocations,
   type ExecutionRow,
 } from '../db/entities.js';
-import type { Handlers } from '../dispatch.js';
-import { exportArtifact } from '../backup/artifact.js';
-import { notify } from '../notify/inbox.js';
+import type { Handlers } from './handlers.js';
+import { exportArtifact } from '../catalog/artifact.js';
+import { metadataOf } from '../db/metadata.js';
 import { iso, type ServiceContext } from './context.js';
-import { notFound } from './validate.js';
+import { loader, notFound } from './validate.js';
 
 const num = (v: string | number | null) => (v === null ? null : Number(v));
 const distinctIds = (ids: (string | null)[]) => [...new Set(ids.filter((id): id is string => id !== null))];
@@ -31,16 +31,16 @@ export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: E
   const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In([...new Set(copies.map((c) => c.storage_location_id))]) });
   return rows.map((r) => {
     const ds = datasources.find((d) => d.id === r.datasource_id);
-    const snapshot = (key: string) => (typeof r.metadata?.[key] === 'string' ? (r.metadata[key] as string) : null);
+    const metadata = metadataOf(r);
     return {
       id: r.id,
       job_id: r.job_id,
-      job_name: jobs.find((j) => j.id === r.job_id)?.name ?? snapshot('job_name'),
+      job_name: jobs.find((j) => j.id === r.job_id)?.name ?? metadata.job_name ?? null,
       datasource_id: r.datasource_id,
-      datasource_name: ds?.name ?? snapshot('datasource_name'),
-      datasource_type: ds?.type ?? snapshot('datasource_type'),
+      datasource_name: ds?.name ?? metadata.datasource_name ?? null,
+      datasource_type: ds?.type ?? metadata.datasource_type ?? null,
       storage_location_id: r.storage_location_id,
-      operation: ((r.metadata?.operation as string) ?? 'backup') as Execution['operation'],
+      operation: r.operation,
       status: r.status,
       started_at: iso(r.started_at),
       finished_at: iso(r.finished_at),
@@ -51,7 +51,7 @@ export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: E
       backup_type: r.backup_type,
       files_count: r.files_count,
       error_message: r.error_message,
-      metadata: r.metadata,
+      metadata,
       created_at: r.created_at.toISOString(),
       copies: copies
         .filter((c) => c.execution_id === r.id)
@@ -73,16 +73,12 @@ export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: E
 export function executionService(ctx: ServiceContext): Handlers['executions'] & Pick<Handlers['jobs'], 'run' | 'executions'> {
   const repo = ctx.db.getRepository(BackupExecutions);
 
-  async function load(id: string): Promise<ExecutionRow> {
-    const row = await repo.findOneBy({ id });
-    if (!row) throw notFound('Execution', id);
-    return row;
-  }
+  const load = loader(repo, 'Execution');
 
   return {
     async run({ id }) {
       if (!(await ctx.db.getRepository(BackupJobs).existsBy({ id }))) throw notFound('Backup job', id);
-      const row = await ctx.backups.enqueue(id);
+      const row = await ctx.executions.backup(id);
       return { execution_id: row.id, status: row.status };
     },
 
@@ -111,9 +107,9 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
     async cancel({ id }) {
       const row = await load(id);
       if (row.status !== 'queued' && row.status !== 'running') {
-        throw new AppError('conflict', `This execution already ${row.status === 'completed' ? 'completed' : `ended (${row.status})`}: nothing to cancel`);
+        throw new AppError('validation_error', `This execution already ${row.status === 'completed' ? 'completed' : `ended (${row.status})`}: nothing to cancel`);
       }
-      await ctx.backups.cancel(id);
+      await ctx.executions.cancel(id);
       const [out] = await presentExecutions(ctx, [await load(id)]);
       return out!;
     },
@@ -125,8 +121,8 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
     async markRestored({ id, restored_at, restored_by, reason }) {
       const row = await load(id);
       const [backup] = await presentExecutions(ctx, [row]);
-      const when = restored_at ?? new Date().toISOString();
-      return notify(ctx, {
+      const when = restored_at ?? ctx.clock.now().toISOString();
+      return ctx.notifier.notify({
         type: 'restore_completed',
         severity: 'info',
         entity_type: row.datasource_id ? 'datasource' : 'system',

@@ -1,4 +1,4 @@
-import type { Handlers } from '../dispatch.js';
+import type { Handlers } from './handlers.js';
 import { backupService } from './backups.js';
 import type { ServiceContext } from './context.js';
 import { datasourceService } from './datasources.js';

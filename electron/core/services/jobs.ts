@@ -3,7 +3,7 @@ import { describeSchedule, nextRuns } from '../../../shared/cron.js';
 import { AppError } from '../../../shared/errors.js';
 import type { Job } from '../../../shared/schemas/job.js';
 import { BackupJobs, BackupJobStorages, Datasources, StorageLocations, type JobRow } from '../db/entities.js';
-import type { Handlers } from '../dispatch.js';
+import type { Handlers } from './handlers.js';
 import { iso, type ServiceContext } from './context.js';
 import { notFound } from './validate.js';
 

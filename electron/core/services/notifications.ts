@@ -1,7 +1,7 @@
 import { In, IsNull } from 'typeorm';
 import { Notifications } from '../db/entities.js';
-import type { Handlers } from '../dispatch.js';
-import { toNotification } from '../notify/inbox.js';
+import type { Handlers } from './handlers.js';
+import { toNotification } from '../notify/notifier.js';
 import type { ServiceContext } from './context.js';
 
 export function notificationService(ctx: ServiceContext): Handlers['notifications'] {

@@ -1,14 +1,13 @@
 import { AppError } from '../../../shared/errors.js';
 import type { StorageType } from '../../../shared/schemas/enums.js';
 import { STORAGE_CONFIG, type StorageConfig, type StorageLocation, type StorageTestResult } from '../../../shared/schemas/storage.js';
-import { maskSecrets, mergeSecrets } from '../../../shared/secrets.js';
+import { maskSecrets } from '../../../shared/secrets.js';
+import { importFromStorage } from '../catalog/import.js';
 import { BackupJobStorages, StorageLocations, type StorageRow } from '../db/entities.js';
-import type { Handlers } from '../dispatch.js';
 import { openStorage } from '../storage/index.js';
-import type { Storage } from '../storage/types.js';
 import { iso, type ServiceContext } from './context.js';
-import { notFound, parseAt } from './validate.js';
-import { importFromStorage } from '../restore/import.js';
+import type { Handlers } from './handlers.js';
+import { loader, refuseFailedTest, resolveConfig } from './validate.js';
 
 export function toStorage(row: StorageRow): StorageLocation {
   return {
@@ -39,35 +38,14 @@ export async function probeStorage(type: StorageType, config: StorageConfig): Pr
   }
 }
 
-/** A saved storage, ready to use; an SSH host key seen for the first time is remembered. */
-export function openSavedStorage(ctx: Pick<ServiceContext, 'db' | 'secrets'>, row: StorageRow): Storage {
-  const config = ctx.secrets.openConfig(row.config) as StorageConfig;
-  return openStorage(row.type, config, {
-    onHostKey: async (fingerprint) => {
-      if (row.type !== 'ssh') return;
-      row.config = { ...row.config, host_key_fingerprint: fingerprint };
-      await ctx.db.getRepository(StorageLocations).update(row.id, { config: row.config as never });
-    },
-  });
-}
-
-function refuseFailedTest(result: StorageTestResult): never {
-  throw new AppError('connection_failed', result.message, undefined, { test: result });
-}
+const refuse = (result: StorageTestResult): never => refuseFailedTest(result, { test: result });
 
 export function storageService(ctx: ServiceContext): Handlers['storages'] {
   const repo = ctx.db.getRepository(StorageLocations);
 
-  async function load(id: string): Promise<StorageRow> {
-    const row = await repo.findOneBy({ id });
-    if (!row) throw notFound('Storage location', id);
-    return row;
-  }
-
-  function resolveConfig(type: StorageType, incoming: Record<string, unknown>, stored?: StorageRow): StorageConfig {
-    const storedPlain = stored ? ctx.secrets.openConfig(stored.config) : undefined;
-    return parseAt(STORAGE_CONFIG[type], mergeSecrets(incoming, storedPlain), 'config') as StorageConfig;
-  }
+  const load = loader(repo, 'Storage location');
+  const configOf = (type: StorageType, incoming: Record<string, unknown>, stored?: StorageRow): StorageConfig =>
+    resolveConfig(ctx.secrets, STORAGE_CONFIG[type], incoming, stored?.config, 'config');
 
   const statusOf = (r: StorageTestResult) => (r.ok ? 'healthy' : 'unreachable') as StorageRow['status'];
   const space = (r: StorageTestResult) => (r.available_space_gb === null ? null : r.available_space_gb.toFixed(2));
@@ -103,7 +81,7 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
 
     async create(input) {
       const { result, config } = await probeStorage(input.type, input.config);
-      if (!result.ok && !input.save_anyway) refuseFailedTest(result);
+      if (!result.ok && !input.save_anyway) refuse(result);
       // The first storage is the default: a job form then has something preselected.
       const makeDefault = input.is_default || (await repo.countBy({ is_default: true })) === 0;
       const row = repo.create({
@@ -122,8 +100,8 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
     async update(input) {
       const row = await load(input.id);
       if (input.config) {
-        const { result, config } = await probeStorage(row.type, resolveConfig(row.type, input.config, row));
-        if (!result.ok && !input.save_anyway) refuseFailedTest(result);
+        const { result, config } = await probeStorage(row.type, configOf(row.type, input.config, row));
+        if (!result.ok && !input.save_anyway) refuse(result);
         row.config = ctx.secrets.sealConfig(config as Record<string, unknown>);
         row.status = statusOf(result);
         row.available_space_gb = space(result);
@@ -149,7 +127,7 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
     async test(input) {
       const stored = input.id ? await load(input.id) : undefined;
       const type = stored?.type ?? input.type!;
-      const config = input.config ? resolveConfig(type, input.config, stored) : (ctx.secrets.openConfig(stored!.config) as StorageConfig);
+      const config = input.config ? configOf(type, input.config, stored) : (ctx.secrets.openConfig(stored!.config) as StorageConfig);
       const { result, config: seenConfig } = await probeStorage(type, config);
       if (stored) {
         stored.status = statusOf(result);

@@ -1,4 +1,4 @@
-import type { Handlers } from '../dispatch.js';
+import type { Handlers } from './handlers.js';
 import type { ServiceContext } from './context.js';
 
 export function systemService(ctx: ServiceContext): Handlers['system'] {

@@ -1,13 +1,15 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, lstat, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import picomatch from 'picomatch';
 import tar from 'tar-stream';
-import { AppError } from '../../../shared/errors.js';
-import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
-import type { Engine, EngineOptions } from './types.js';
+import { AppError } from '../../../../shared/errors.js';
+import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js';
+import { probeFailure } from '../probe.js';
+import { pathTarget } from '../target.js';
+import type { BackupEngine, EngineOptions } from '../types.js';
 import { extractInto } from './untar.js';
 
 interface Filter {
@@ -124,7 +126,23 @@ function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
   return { stream: archive as unknown as Readable, finished };
 }
 
-export const filesEngine: Engine = {
+export const filesEngine: BackupEngine = {
+  label: 'Folder',
+  format: 'tar',
+
+  async probe(config) {
+    const { source_path } = config as ConnectionConfig<'files'>;
+    const info = await stat(source_path).catch(() => null);
+    if (!info) throw probeFailure('unreachable', `Folder not found: ${source_path}`);
+    if (!info.isDirectory()) throw probeFailure('unreachable', `${source_path} is a file, not a folder`);
+    try {
+      await access(source_path, constants.R_OK | constants.X_OK);
+      return { metadata: { entries: (await readdir(source_path)).length } };
+    } catch {
+      throw probeFailure('error', `Cannot read the folder ${source_path}: check its permissions`);
+    }
+  },
+
   async inspect(config) {
     const c = config as ConnectionConfig<'files'>;
     const { bytes } = await folderSize(c.source_path, filterOf(c));
@@ -144,5 +162,11 @@ export const filesEngine: Engine = {
     });
     signal.throwIfAborted();
     return { tables: 0, rows: all.filter((d) => d.isFile()).length };
+  },
+
+  target: (config, _name, request) => pathTarget(config, 'source_path', request),
+
+  async scratch({ dir }) {
+    return { config: { source_path: path.join(dir, 'files'), include_patterns: [], exclude_patterns: [] }, description: 'a temporary folder', createDatabase: false, drop: async () => undefined };
   },
 };

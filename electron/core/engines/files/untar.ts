@@ -3,8 +3,8 @@ import { chmod, lstat, lutimes, mkdir, realpath, rm, stat, symlink, utimes } fro
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { AppError } from '../../../shared/errors.js';
-import type { RestoreOptions, RestoreResult } from './types.js';
+import { AppError } from '../../../../shared/errors.js';
+import type { RestoreOptions, RestoreResult } from '../types.js';
 
 interface Header {
   name: string;

@@ -1,22 +1,25 @@
 import mysql from 'mysql2/promise';
 import picomatch from 'picomatch';
-import type { ConnectionConfig, ServerConnectionConfig } from '../../../shared/schemas/datasource.js';
-import { AppError } from '../../../shared/errors.js';
-import { runTool, secretFile, spawnDump } from './process.js';
+import type { ConnectionConfig, ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
+import { AppError } from '../../../../shared/errors.js';
+import { withConnection } from '../connection.js';
+import { withTimeout } from '../probe.js';
+import { runTool, secretFile, spawnDump } from '../process.js';
+import { databaseTarget } from '../target.js';
+import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
 import { mysqlTool } from './tools.js';
-import type { Engine, EngineOptions, RestoreOptions, SourceInfo } from './types.js';
 
 const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** `database` null: connected to the server only (to create or drop a database). */
-export async function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.database) {
+function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.database, timeoutMs = 15_000) {
   return mysql.createConnection({
     host: c.host,
     port: c.port,
     database: database ?? undefined,
     user: c.username,
     password: c.password ?? '',
-    connectTimeout: 15_000,
+    connectTimeout: timeoutMs,
     ssl: c.ssl_enabled ? { rejectUnauthorized: false } : undefined,
     multipleStatements: false,
   });
@@ -34,11 +37,14 @@ function choose(all: string[], options: Pick<EngineOptions, 'includeTables' | 'e
   return all.filter((t) => included(t) && !excluded(t));
 }
 
-async function inspect(config: ConnectionConfig, options: EngineOptions): Promise<SourceInfo & { tables: Tables; mariadb: boolean }> {
+async function inspect(config: ConnectionConfig, options: EngineOptions): Promise<Inspection & { tables: Tables; mariadb: boolean }> {
   const c = config as ServerConnectionConfig;
-  const conn = await mysqlConnection(c);
-  try {
+  return withConnection(options.signal, () => mysqlConnection(c), (conn) => conn.end(), async (conn) => {
     const [[v]] = (await conn.query('SELECT VERSION() AS version')) as unknown as [[{ version: string }]];
+    const [[schema]] = (await conn.query(
+      'SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+      [c.database],
+    )) as unknown as [[{ charset: string; collation: string } | undefined]];
     const [rows] = (await conn.query(
       `SELECT TABLE_NAME AS name, COALESCE(TABLE_ROWS, 0) AS rows_, COALESCE(DATA_LENGTH + INDEX_LENGTH, 0) AS bytes
        FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
@@ -55,10 +61,10 @@ async function inspect(config: ConnectionConfig, options: EngineOptions): Promis
       tables_backed_up: chosen.length,
       rows_approximate: picked.reduce((n, r) => n + Number(r.rows_), 0),
       size_estimate_bytes: picked.reduce((n, r) => n + Number(r.bytes), 0),
+      database_charset: schema?.charset,
+      database_collation: schema?.collation,
     };
-  } finally {
-    await conn.end().catch(() => undefined);
-  }
+  });
 }
 
 /** Credentials reach the client through a 0600 --defaults-extra-file, never argv. */
@@ -72,29 +78,26 @@ export function mysqlDefaults(c: ServerConnectionConfig, options: Pick<EngineOpt
 }
 
 /** Runs `work` on a connection; abort destroys the connection, which stops a running query. */
-async function withConnection<T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: mysql.Connection) => Promise<T>): Promise<T> {
-  signal.throwIfAborted();
-  const conn = await mysqlConnection(c, database);
-  const destroy = () => conn.destroy();
-  signal.addEventListener('abort', destroy, { once: true });
-  try {
-    return await work(conn);
-  } catch (e) {
-    signal.throwIfAborted();
-    throw e;
-  } finally {
-    signal.removeEventListener('abort', destroy);
-    await conn.end().catch(() => undefined);
-  }
+const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: mysql.Connection) => Promise<T>) =>
+  withConnection(signal, () => mysqlConnection(c, database), (conn) => conn.destroy(), work);
+
+// A charset or collation name comes from a manifest, which a hostile storage could write: names only.
+const SQL_NAME = /^[A-Za-z0-9_]{1,64}$/;
+
+/** `CHARACTER SET x COLLATE y` of the backed-up database, so a new database sorts and compares as the source did. */
+function databaseDefaults(source: RestoreOptions['source']): string {
+  const charset = source.database_charset && SQL_NAME.test(source.database_charset) ? ` CHARACTER SET ${source.database_charset}` : '';
+  const collation = source.database_collation && SQL_NAME.test(source.database_collation) ? ` COLLATE ${source.database_collation}` : '';
+  return charset + collation;
 }
 
 /** Creates the target database when asked (an existing one is refused) and says whether the server is MariaDB. */
 async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions): Promise<boolean> {
-  return withConnection(c, null, o.signal, async (conn) => {
+  return withMysql(c, null, o.signal, async (conn) => {
     const [[v]] = (await conn.query('SELECT VERSION() AS version')) as unknown as [[{ version: string }]];
     if (o.createDatabase) {
       try {
-        await conn.query(`CREATE DATABASE ${quoteIdent(c.database)}`);
+        await conn.query(`CREATE DATABASE ${quoteIdent(c.database)}${databaseDefaults(o.source)}`);
       } catch (e) {
         // Not IF NOT EXISTS: a "new" database that exists holds someone's data, and no safety backup was taken of it.
         if ((e as { errno?: number }).errno === 1007) throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
@@ -106,7 +109,36 @@ async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions): Prom
   });
 }
 
-export const mysqlEngine: Engine = {
+export const mysqlEngine: BackupEngine = {
+  label: 'MySQL/MariaDB',
+  format: 'sql',
+
+  async probe(config, ms) {
+    const c = config as ServerConnectionConfig;
+    let conn: mysql.Connection | undefined;
+    const work = (async () => {
+      conn = await mysqlConnection(c, c.database, ms);
+      await conn.query('SELECT 1');
+      const [rows] = (await conn.query(
+        "SELECT VERSION() AS version, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME') AS uptime, (SELECT COUNT(*) FROM information_schema.PROCESSLIST) AS connections",
+      )) as unknown as [{ version: string; uptime: string; connections: number }[]];
+      const r = rows[0]!;
+      const product = /mariadb/i.test(r.version) ? 'MariaDB' : 'MySQL';
+      return {
+        metadata: {
+          database_version: `${product} ${r.version.split('-')[0]}`,
+          server_uptime: r.uptime ? `${Math.round(Number(r.uptime) / 3600)} hours` : undefined,
+          active_connections: Number(r.connections),
+        },
+      };
+    })();
+    try {
+      return await withTimeout(work, ms, () => conn?.destroy());
+    } finally {
+      conn?.destroy();
+    }
+  },
+
   async inspect(config, options) {
     const { tables: _t, mariadb: _m, ...info } = await inspect(config, options);
     return info;
@@ -148,7 +180,7 @@ export const mysqlEngine: Engine = {
 
   async summarize(config, { signal }) {
     const c = config as ServerConnectionConfig;
-    return withConnection(c, c.database, signal, async (conn) => {
+    return withMysql(c, c.database, signal, async (conn) => {
       const [tables] = (await conn.query(
         "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
         [c.database],
@@ -161,5 +193,19 @@ export const mysqlEngine: Engine = {
       }
       return { tables: tables.length, rows };
     });
+  },
+
+  target: databaseTarget,
+
+  /** A scratch schema on the backup's own server, when the login may create one. */
+  async scratch({ name, sourceConfig, sourceName }) {
+    if (!sourceConfig) throw new AppError('not_found', 'A restore test of a MySQL/MariaDB backup needs its datasource (the server to create a scratch schema on)');
+    const config = { ...(sourceConfig as ServerConnectionConfig), database: name };
+    return {
+      config,
+      description: `scratch schema ${name} on ${sourceName}`,
+      createDatabase: true,
+      drop: () => withMysql(config, null, new AbortController().signal, (conn) => conn.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`)).then(() => undefined),
+    };
   },
 };

@@ -1,34 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import pg from 'pg';
-import { AppError } from '../../../shared/errors.js';
-import type { ConnectionConfig, ServerConnectionConfig } from '../../../shared/schemas/datasource.js';
-import { runTool, secretFile, spawnDump } from './process.js';
+import type { ConnectionConfig, ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
+import { withTimeout } from '../probe.js';
+import { spawnDump } from '../process.js';
+import { databaseTarget } from '../target.js';
+import type { BackupEngine, Inspection, Summary } from '../types.js';
+import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
+import { pgRestore, prepareTarget } from './restore.js';
 import { pgTool } from './tools.js';
-import type { Engine, EngineOptions, RestoreOptions, SourceInfo, Summary } from './types.js';
-
-const escapePass = (v: string) => v.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-export function pgClient(c: ServerConnectionConfig, database = c.database): pg.Client {
-  const client = new pg.Client({
-    host: c.host,
-    port: c.port,
-    database,
-    user: c.username,
-    password: c.password ?? '',
-    ssl: c.ssl_enabled ? { rejectUnauthorized: false } : undefined,
-    connectionTimeoutMillis: 15_000,
-  });
-  client.on('error', () => undefined);
-  return client;
-}
 
 /** The server's major version and what the backup will hold. */
-async function inspect(config: ConnectionConfig): Promise<SourceInfo & { major: number }> {
+async function inspect(config: ConnectionConfig): Promise<Inspection & { major: number }> {
   const c = config as ServerConnectionConfig;
-  const client = pgClient(c);
-  await client.connect();
-  try {
+  return withClient(c, c.database, new AbortController().signal, async (client) => {
     const { rows } = await client.query<{ num: string; version: string; tables: number; rows: string; size: string }>(
       `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version,
               (SELECT count(*)::int FROM pg_stat_user_tables) AS tables,
@@ -43,115 +25,37 @@ async function inspect(config: ConnectionConfig): Promise<SourceInfo & { major: 
       rows_approximate: Number(r.rows),
       size_estimate_bytes: Number(r.size),
     };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Credentials reach libpq through a 0600 PGPASSFILE, never argv. */
-export function pgEnv(c: ServerConnectionConfig, options: Pick<EngineOptions, 'tempDir'>) {
-  const pass = secretFile(options.tempDir, 'pgpass', `${c.host}:${c.port}:*:${c.username}:${escapePass(c.password ?? '')}\n`);
-  return {
-    env: { PGPASSFILE: pass.path, PGSSLMODE: c.ssl_enabled ? 'require' : 'prefer', PGCONNECT_TIMEOUT: '15' },
-    remove: pass.remove,
-  };
-}
-
-/** Runs `work` on a connection to `database`; abort ends the connection, which stops a running query. */
-async function withClient<T>(c: ServerConnectionConfig, database: string, signal: AbortSignal, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  signal.throwIfAborted();
-  const client = pgClient(c, database);
-  const end = () => void client.end().catch(() => undefined);
-  signal.addEventListener('abort', end, { once: true });
-  try {
-    await client.connect();
-    return await work(client);
-  } catch (e) {
-    signal.throwIfAborted();
-    throw e;
-  } finally {
-    signal.removeEventListener('abort', end);
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Creates the target database when asked (an existing one is refused) and returns the server's major version. */
-async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions): Promise<number> {
-  return withClient(c, o.createDatabase ? 'postgres' : c.database, o.signal, async (client) => {
-    if (o.createDatabase) {
-      try {
-        await client.query(`CREATE DATABASE ${quoteIdent(c.database)}`);
-      } catch (e) {
-        // A "new" database that exists holds someone's data, and no safety backup was taken of it.
-        if ((e as { code?: string }).code === '42P04') throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
-        throw e;
-      }
-      o.log('info', `Created database ${c.database}`);
-    }
-    const { rows } = await client.query<{ num: string }>("SELECT current_setting('server_version_num') AS num");
-    return Math.floor(Number(rows[0]!.num) / 10000);
   });
 }
 
-// An archive's table of contents line, e.g. `3351; 0 0 ACL public TABLE orders dg`.
-const ACL_ENTRY = /^\d+; \d+ \d+ (?:DEFAULT )?ACL /;
+export const postgresEngine: BackupEngine = {
+  label: 'PostgreSQL',
+  format: 'dump',
 
-/**
- * pg_restore in two passes: everything but the grants, then the grants. Owners are dropped
- * (--no-owner): the restoring login may not be allowed to become them. Grants are kept, because a
- * restore that silently loses "reporting may read orders" breaks an application later; but a grant to
- * a role this server lacks (a restore onto another server, a restore test) must not fail the data, so
- * grants run apart, through psql, one statement at a time, and their failures are warnings.
- */
-async function pgRestore(c: ServerConnectionConfig, major: number, artifactPath: string, o: RestoreOptions): Promise<string> {
-  const tool = await pgTool('pg_restore', major, o.toolDirs.postgres);
-  const { env, remove } = pgEnv(c, o);
-  const files: { remove: () => void }[] = [];
-  const tempFile = (content: string) => {
-    const f = secretFile(o.tempDir, 'pg-restore', content);
-    files.push(f);
-    return f.path;
-  };
-  const connect = ['-h', c.host, '-p', String(c.port), '-U', c.username, '-d', c.database, '--no-password'];
-  try {
-    const toc = tempFile('');
-    await runTool(tool, ['--list', `--file=${toc}`, artifactPath], { signal: o.signal });
-    const lines = (await readFile(toc, 'utf8')).split('\n');
-    const grants = lines.filter((l) => ACL_ENTRY.test(l));
-    const data = lines.map((l) => (ACL_ENTRY.test(l) ? `;${l}` : l));
-
-    const args = [...connect, '--no-owner', '--clean', '--if-exists', '--exit-on-error', `--use-list=${tempFile(data.join('\n'))}`];
-    // One job restores in a single transaction: a failure leaves the database as it was. Parallel jobs
-    // are faster but cannot share a transaction.
-    if (o.parallelJobs > 1) args.push(`--jobs=${o.parallelJobs}`);
-    else args.push('--single-transaction');
-    o.log('info', `Running ${tool} ${o.parallelJobs > 1 ? `with ${o.parallelJobs} jobs` : 'in one transaction'}`);
-    let output = await runTool(tool, [...args, artifactPath], { env, signal: o.signal });
-
-    if (grants.length) {
-      try {
-        // pg_restore sends an object's grants together, so one missing role would cost the others too.
-        const sql = tempFile('');
-        await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, artifactPath], { signal: o.signal });
-        const psql = await pgTool('psql', major, o.toolDirs.postgres);
-        const said = await runTool(psql, [...connect, '--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=0', `--file=${sql}`], { env, signal: o.signal });
-        const errors = said.split('\n').filter((l) => l.includes('ERROR:')).map((l) => l.replace(/^.*ERROR:\s*/, ''));
-        if (errors.length) o.log('warn', `${errors.length} grant(s) of the backup were not restored (the data was): ${errors.slice(0, 5).join('; ')}`);
-        output += said;
-      } catch (e) {
-        // The data is in; grants are restored where they can be, and a missing psql does not undo that.
-        o.signal.throwIfAborted();
-        o.log('warn', `The backup's grants were not restored (the data was): ${(e as Error).message}`);
-      }
+  async probe(config, ms) {
+    const c = config as ServerConnectionConfig;
+    const client = pgClient(c, c.database, ms);
+    try {
+      return await withTimeout(
+        (async () => {
+          await client.connect();
+          await client.query('SELECT 1');
+          const { rows } = await client.query<{ version: string; uptime: string; connections: number }>(
+            `SELECT current_setting('server_version') AS version,
+                    date_trunc('second', now() - pg_postmaster_start_time())::text AS uptime,
+                    (SELECT count(*)::int FROM pg_stat_activity) AS connections`,
+          );
+          const r = rows[0]!;
+          return { metadata: { database_version: `PostgreSQL ${r.version.split(' ')[0]}`, server_uptime: r.uptime, active_connections: r.connections } };
+        })(),
+        ms,
+        () => void client.end().catch(() => undefined),
+      );
+    } finally {
+      await client.end().catch(() => undefined);
     }
-    return output;
-  } finally {
-    remove();
-    for (const f of files) f.remove();
-  }
-}
+  },
 
-export const postgresEngine: Engine = {
   async inspect(config) {
     const { major: _major, ...info } = await inspect(config);
     return info;
@@ -191,5 +95,26 @@ export const postgresEngine: Engine = {
       }
       return { tables: tables.length, rows };
     });
+  },
+
+  target: databaseTarget,
+
+  /** A throwaway database on DataGuardian's own PostgreSQL (embedded by default): the user's server is not touched. */
+  async scratch({ name, metadataUrl }) {
+    const url = new URL(metadataUrl);
+    const config: ServerConnectionConfig = {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      database: name,
+      username: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      ssl_enabled: false,
+    };
+    return {
+      config,
+      description: `database ${name} on DataGuardian's own PostgreSQL`,
+      createDatabase: true,
+      drop: () => withClient(config, 'postgres', new AbortController().signal, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).then(() => undefined),
+    };
   },
 };

@@ -3,9 +3,11 @@ import { constants, createReadStream, existsSync, mkdirSync, rmSync, statSync } 
 import { chmod, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError } from '../../../shared/errors.js';
-import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
-import type { Engine, RestoreOptions } from './types.js';
+import { AppError } from '../../../../shared/errors.js';
+import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js';
+import { probeFailure } from '../probe.js';
+import { pathTarget } from '../target.js';
+import type { BackupEngine, RestoreOptions } from '../types.js';
 
 function open(file: string) {
   return new Database(file, { readonly: true, fileMustExist: true });
@@ -51,7 +53,32 @@ async function keepPrevious(target: string, o: RestoreOptions): Promise<string> 
   return previous;
 }
 
-export const sqliteEngine: Engine = {
+export const sqliteEngine: BackupEngine = {
+  label: 'SQLite',
+  format: 'db',
+
+  async probe(config) {
+    const { file_path } = config as ConnectionConfig<'sqlite'>;
+    let db: Database.Database;
+    try {
+      db = open(file_path);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CANTOPEN') throw probeFailure('unreachable', `File not found or not readable: ${file_path}`);
+      throw e;
+    }
+    try {
+      db.pragma('schema_version');
+      const version = db.prepare('SELECT sqlite_version() AS v').get() as { v: string };
+      const tables = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+      return { metadata: { database_version: `SQLite ${version.v}`, tables: tables.n } };
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_NOTADB') throw new Error(`${file_path} is not an SQLite database`);
+      throw e;
+    } finally {
+      db.close();
+    }
+  },
+
   async inspect(config) {
     const { file_path } = config as ConnectionConfig<'sqlite'>;
     const db = open(file_path);
@@ -138,5 +165,11 @@ export const sqliteEngine: Engine = {
     } finally {
       db.close();
     }
+  },
+
+  target: (config, _name, request) => pathTarget(config, 'file_path', request),
+
+  async scratch({ dir }) {
+    return { config: { file_path: path.join(dir, 'restore-test.db') }, description: 'a temporary file', createDatabase: false, drop: async () => undefined };
   },
 };

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { In } from 'typeorm';
+import { AppError } from '../../../shared/errors.js';
+import type { BackupMetadata } from '../../../shared/schemas/execution.js';
+import type { DatasourceType } from '../../../shared/schemas/enums.js';
+import { BackupChunks, BackupCopies, BackupExecutions, Datasources, StorageLocations, type ChunkRow, type ExecutionRow, type StorageRow } from '../db/entities.js';
+import { metadataOf } from '../db/metadata.js';
+import type { CoreContext } from '../kernel/context.js';
+
+/** One storage's copy of a backup, with its parts' paths on that storage, in order. */
+export interface LocatedCopy {
+  storage: StorageRow;
+  chunks: ChunkRow[];
+}
+
+export interface LocatedBackup {
+  execution: ExecutionRow;
+  metadata: BackupMetadata;
+  copies: LocatedCopy[];
+}
+
+/** A completed backup and where its copies are, in the order they were written. */
+export async function locateBackup(ctx: Pick<CoreContext, 'db'>, executionId: string): Promise<LocatedBackup> {
+  const execution = await ctx.db.getRepository(BackupExecutions).findOneBy({ id: executionId });
+  if (!execution) throw new AppError('not_found', `Backup ${executionId} does not exist`);
+  const metadata = metadataOf(execution);
+  if (execution.status !== 'completed' || metadata.operation !== 'backup') {
+    throw new AppError('validation_error', `This is not a completed backup (it is a ${execution.operation} that is ${execution.status})`);
+  }
+  const chunks = await ctx.db.getRepository(BackupChunks).find({ where: { execution_id: executionId }, order: { chunk_number: 'ASC' } });
+  if (chunks.length === 0) throw new AppError('not_found', 'This backup has no recorded files');
+  const copies = await ctx.db.getRepository(BackupCopies).find({ where: { execution_id: executionId, status: 'completed' }, order: { created_at: 'ASC' } });
+  const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In(copies.map((c) => c.storage_location_id)) });
+  const located = copies.flatMap((copy) => {
+    const storage = storages.find((s) => s.id === copy.storage_location_id);
+    if (!storage || !copy.backup_path) return [];
+    // The same folder name on every storage: a part's path is the copy's folder plus the part's name.
+    return [{ storage, chunks: chunks.map((c) => ({ ...c, file_path: path.posix.join(copy.backup_path!, path.posix.basename(c.file_path)) })) }];
+  });
+  return { execution, metadata, copies: located };
+}
+
+/** What kind of datasource a backup came from: recorded with it, else (an older backup) its datasource's type. */
+export async function backupTypeOf(ctx: Pick<CoreContext, 'db'>, backup: LocatedBackup): Promise<DatasourceType> {
+  const recorded = backup.metadata.datasource_type;
+  if (recorded) return recorded as DatasourceType;
+  const ds = backup.execution.datasource_id ? await ctx.db.getRepository(Datasources).findOneBy({ id: backup.execution.datasource_id }) : null;
+  if (!ds) throw new AppError('not_found', 'The type of this backup is unknown (its datasource was deleted)');
+  return ds.type;
+}

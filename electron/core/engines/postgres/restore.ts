@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { AppError } from '../../../../shared/errors.js';
+import type { ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
+import { runTool, secretFile } from '../process.js';
+import type { RestoreOptions } from '../types.js';
+import { pgEnv, quoteIdent, withClient } from './client.js';
+import { pgTool } from './tools.js';
+
+/** Creates the target database when asked (an existing one is refused) and returns the server's major version. */
+export async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions): Promise<number> {
+  return withClient(c, o.createDatabase ? 'postgres' : c.database, o.signal, async (client) => {
+    if (o.createDatabase) {
+      try {
+        await client.query(`CREATE DATABASE ${quoteIdent(c.database)}`);
+      } catch (e) {
+        // A "new" database that exists holds someone's data, and no safety backup was taken of it.
+        if ((e as { code?: string }).code === '42P04') throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
+        throw e;
+      }
+      o.log('info', `Created database ${c.database}`);
+    }
+    const { rows } = await client.query<{ num: string }>("SELECT current_setting('server_version_num') AS num");
+    return Math.floor(Number(rows[0]!.num) / 10000);
+  });
+}
+
+// An archive's table of contents line, e.g. `3351; 0 0 ACL public TABLE orders dg`.
+const ACL_ENTRY = /^\d+; \d+ \d+ (?:DEFAULT )?ACL /;
+
+/**
+ * pg_restore in two passes: everything but the grants, then the grants. Owners are dropped
+ * (--no-owner): the restoring login may not be allowed to become them. Grants are kept, because a
+ * restore that silently loses "reporting may read orders" breaks an application later; but a grant to
+ * a role this server lacks (a restore onto another server, a restore test) must not fail the data, so
+ * grants run apart, through psql, one statement at a time, and their failures are warnings.
+ */
+export async function pgRestore(c: ServerConnectionConfig, major: number, artifactPath: string, o: RestoreOptions): Promise<string> {
+  const tool = await pgTool('pg_restore', major, o.toolDirs.postgres);
+  const { env, remove } = pgEnv(c, o);
+  const files: { remove: () => void }[] = [];
+  const tempFile = (content: string) => {
+    const f = secretFile(o.tempDir, 'pg-restore', content);
+    files.push(f);
+    return f.path;
+  };
+  const connect = ['-h', c.host, '-p', String(c.port), '-U', c.username, '-d', c.database, '--no-password'];
+  try {
+    const toc = tempFile('');
+    await runTool(tool, ['--list', `--file=${toc}`, artifactPath], { signal: o.signal });
+    const lines = (await readFile(toc, 'utf8')).split('\n');
+    const grants = lines.filter((l) => ACL_ENTRY.test(l));
+    const data = lines.map((l) => (ACL_ENTRY.test(l) ? `;${l}` : l));
+
+    const args = [...connect, '--no-owner', '--clean', '--if-exists', '--exit-on-error', `--use-list=${tempFile(data.join('\n'))}`];
+    // One job restores in a single transaction: a failure leaves the database as it was. Parallel jobs
+    // are faster but cannot share a transaction.
+    if (o.parallelJobs > 1) args.push(`--jobs=${o.parallelJobs}`);
+    else args.push('--single-transaction');
+    o.log('info', `Running ${tool} ${o.parallelJobs > 1 ? `with ${o.parallelJobs} jobs` : 'in one transaction'}`);
+    let output = await runTool(tool, [...args, artifactPath], { env, signal: o.signal });
+
+    if (grants.length) {
+      try {
+        // pg_restore sends an object's grants together, so one missing role would cost the others too.
+        const sql = tempFile('');
+        await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, artifactPath], { signal: o.signal });
+        const psql = await pgTool('psql', major, o.toolDirs.postgres);
+        const said = await runTool(psql, [...connect, '--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=0', `--file=${sql}`], { env, signal: o.signal });
+        const errors = said.split('\n').filter((l) => l.includes('ERROR:')).map((l) => l.replace(/^.*ERROR:\s*/, ''));
+        if (errors.length) o.log('warn', `${errors.length} grant(s) of the backup were not restored (the data was): ${errors.slice(0, 5).join('; ')}`);
+        output += said;
+      } catch (e) {
+        // The data is in; grants are restored where they can be, and a missing psql does not undo that.
+        o.signal.throwIfAborted();
+        o.log('warn', `The backup's grants were not restored (the data was): ${(e as Error).message}`);
+      }
+    }
+    return output;
+  } finally {
+    remove();
+    for (const f of files) f.remove();
+  }
+}
+

@@ -1,0 +1,119 @@
+import { AppError } from '../../../shared/errors.js';
+import type { RestoreInput, VerifyMethod } from '../../../shared/schemas/restore.js';
+import { datasourceConfig } from '../catalog/datasources.js';
+import { backupTypeOf, locateBackup } from '../catalog/locate.js';
+import { Datasources, type ExecutionRow } from '../db/entities.js';
+import { metadataOf } from '../db/metadata.js';
+import { backupEngineFor, sameEngine } from '../engines/index.js';
+import type { CoreContext } from '../kernel/context.js';
+import type { Notifier } from '../notify/notifier.js';
+import { backupWork } from './backup.js';
+import { ExecutionQueue, type RunExecution } from './queue.js';
+import { restoreWork } from './restore.js';
+import { createRunner } from './runner.js';
+import { verifyWork } from './verify.js';
+
+const invalid = (field: string, message: string) => new AppError('validation_error', message, [{ path: field, message }]);
+
+/**
+ * Backups, restores and verifications: each request is checked against the catalog, then queued;
+ * the queue hands every one to one runner, which ends them all the same way.
+ */
+export class Executions {
+  private readonly queue: ExecutionQueue;
+  private readonly run: RunExecution;
+
+  constructor(
+    private readonly ctx: CoreContext,
+    notifier: Notifier,
+  ) {
+    this.queue = new ExecutionQueue(ctx);
+    this.run = createRunner(ctx, notifier, {
+      backup: backupWork(ctx, (backupId, method) => this.verify(backupId, method)),
+      restore: restoreWork(ctx, (signal, values) => this.queue.runInside(signal, values)),
+      verify: verifyWork(ctx),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.queue.start(this.run);
+  }
+
+  stop(): Promise<void> {
+    return this.queue.stop();
+  }
+
+  cancel(executionId: string): Promise<boolean> {
+    return this.queue.cancel(executionId);
+  }
+
+  /** Run now: a backup of the job, unless one is already queued or running. */
+  backup(jobId: string): Promise<ExecutionRow> {
+    return this.queue.enqueueBackup(jobId, { operation: 'backup', execution_logs: [] });
+  }
+
+  async restore(input: RestoreInput): Promise<ExecutionRow> {
+    const backup = await locateBackup(this.ctx, input.id);
+    const { execution, metadata, copies } = backup;
+    if (copies.length === 0) throw new AppError('not_found', 'This backup has no completed copy on any storage configured here');
+    if (input.storage_location_id && !copies.some((c) => c.storage.id === input.storage_location_id)) {
+      throw invalid('storage_location_id', 'This backup has no completed copy on that storage');
+    }
+    const targetId = input.target_datasource_id ?? execution.datasource_id;
+    if (!targetId) throw invalid('target_datasource_id', 'The datasource of this backup is not configured here: choose the datasource to restore into');
+    const target = await this.ctx.db.getRepository(Datasources).findOneBy({ id: targetId });
+    if (!target) throw invalid('target_datasource_id', 'That datasource does not exist');
+    const sourceType = await backupTypeOf(this.ctx, backup);
+    if (!sameEngine(sourceType, target.type)) throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
+    const request = { target_database: input.target_database ?? null, target_path: input.target_path ?? null };
+    // Refuses impossible combinations (a path for a database…) before anything is queued.
+    backupEngineFor(target.type).target(datasourceConfig(this.ctx, target), target.name, request);
+    return this.queue.enqueue(
+      {
+        job_id: execution.job_id,
+        datasource_id: target.id,
+        storage_location_id: input.storage_location_id ?? copies[0]!.storage.id,
+        metadata: {
+          operation: 'restore',
+          source_execution_id: execution.id,
+          storage_location_id: input.storage_location_id ?? null,
+          ...request,
+          safety_backup: input.safety_backup,
+          overwrite: input.overwrite,
+          job_name: metadata.job_name ?? null,
+          datasource_name: target.name,
+          datasource_type: target.type,
+          execution_logs: [],
+        },
+      },
+      (active) => active.operation === 'restore',
+      `A restore into ${target.name}`,
+    );
+  }
+
+  async verify(backupId: string, method: VerifyMethod): Promise<ExecutionRow> {
+    const { execution, metadata } = await locateBackup(this.ctx, backupId);
+    const sameCheck = (active: ExecutionRow) => {
+      const m = metadataOf(active);
+      return m.operation === 'verify' && m.source_execution_id === execution.id;
+    };
+    return this.queue.enqueue(
+      {
+        job_id: execution.job_id,
+        datasource_id: execution.datasource_id,
+        storage_location_id: execution.storage_location_id,
+        metadata: {
+          operation: 'verify',
+          source_execution_id: execution.id,
+          method,
+          job_name: metadata.job_name ?? null,
+          datasource_name: metadata.datasource_name ?? null,
+          datasource_type: metadata.datasource_type ?? null,
+          execution_logs: [],
+        },
+      },
+      sameCheck,
+      'A verification of this backup',
+    );
+  }
+}

@@ -1,0 +1,12 @@
+import type { DataSource } from 'typeorm';
+import type { Clock } from './clock.js';
+import type { EventBus } from './events.js';
+import type { SecretBox } from './secrets.js';
+
+/** What every part of the core is built with: the metadata store, the secret box, the event bus, the clock. */
+export interface CoreContext {
+  db: DataSource;
+  secrets: SecretBox;
+  events: EventBus;
+  clock: Clock;
+}
