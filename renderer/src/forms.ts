@@ -4,9 +4,9 @@ import type { FieldIssue } from '../../shared/errors.js';
 import { ApiError } from './api.js';
 
 /** Field path (`connection_config.host`) → the first message for it. */
-export type FieldErrors = Record<string, string>;
+type FieldErrors = Record<string, string>;
 
-export function zodErrors(error: z.ZodError | undefined): FieldErrors {
+function zodErrors(error: z.ZodError | undefined): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of error?.issues ?? []) {
     const path = issue.path.map(String).join('.');
@@ -15,7 +15,7 @@ export function zodErrors(error: z.ZodError | undefined): FieldErrors {
   return out;
 }
 
-export function issueErrors(issues: FieldIssue[] | undefined): FieldErrors {
+function issueErrors(issues: FieldIssue[] | undefined): FieldErrors {
   const out: FieldErrors = {};
   for (const issue of issues ?? []) out[issue.path] ??= issue.message;
   return out;

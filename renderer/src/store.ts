@@ -14,7 +14,7 @@ export interface Collection<T> {
   error: string | null;
 }
 
-export interface Toast {
+interface Toast {
   id: number;
   kind: 'success' | 'error' | 'info';
   text: string;

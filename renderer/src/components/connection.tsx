@@ -1,8 +1,13 @@
+import { useState, type ComponentProps } from 'react';
+import type { Result } from '../../../shared/errors.js';
+import { ApiError } from '../api.js';
 import { gigabytes } from '../format.js';
+import type { Validation } from '../forms.js';
+import { ConfigFields } from './ConfigFields.js';
 import { AlertIcon } from './icons.js';
-import { Button, StatusBadge } from './ui.js';
+import { Button, Card, StatusBadge } from './ui.js';
 
-export interface TestOutcome {
+interface TestOutcome {
   ok: boolean;
   /** A datasource test's status (ok, timeout, auth_failed, unreachable, error). */
   status?: string;
@@ -13,7 +18,7 @@ export interface TestOutcome {
 }
 
 /** The answer of a "Test connection", in place under the button. */
-export function TestResult({ result }: { result: TestOutcome }) {
+function TestResult({ result }: { result: TestOutcome }) {
   const status = result.status ?? (result.ok ? 'ok' : 'error');
   return (
     <div className={`test-result ${result.ok ? 'test-result--ok' : 'test-result--fail'}`} role="status" aria-label="Connection test result">
@@ -52,5 +57,65 @@ export function ConnectionFailed({ message, status, note, busy, onSaveAnyway }: 
         </div>
       </div>
     </div>
+  );
+}
+
+/**
+ * "Test connection" for a form: an incomplete connection is not sent (its errors show instead); a
+ * refusal shows on its fields and as the result.
+ */
+export function useConnectionTest() {
+  const [testing, setTesting] = useState(false);
+  const [result, setResult] = useState<TestOutcome | null>(null);
+
+  async function run(validation: Pick<Validation, 'submit' | 'serverError'>, complete: boolean, call: () => Promise<Result<TestOutcome>>) {
+    if (!complete) {
+      validation.submit();
+      return;
+    }
+    setTesting(true);
+    setResult(null);
+    const answer = await call();
+    setTesting(false);
+    if (answer.ok) setResult(answer.data);
+    else {
+      validation.serverError(new ApiError(answer.error));
+      setResult({ ok: false, latency_ms: null, message: answer.error.message });
+    }
+  }
+
+  return { testing, result, run, forget: () => setResult(null) };
+}
+
+type ConnectionTest = ReturnType<typeof useConnectionTest>;
+
+/** The connection settings of a datasource or storage, with the button that tries them. */
+export function ConnectionCard({
+  description,
+  config,
+  test,
+  onTest,
+  button,
+  hint,
+}: {
+  description: string;
+  config: ComponentProps<typeof ConfigFields>;
+  test: ConnectionTest;
+  onTest(): void;
+  button: string;
+  /** What the test does, until it has run. */
+  hint: string;
+}) {
+  return (
+    <Card title="Connection" description={description}>
+      <ConfigFields {...config} />
+      <div className="test-row">
+        <Button onClick={onTest} busy={test.testing}>
+          {test.testing ? 'Testing…' : button}
+        </Button>
+        {!test.result && !test.testing && <span className="muted">{hint}</span>}
+      </div>
+      {test.result && <TestResult result={test.result} />}
+    </Card>
   );
 }

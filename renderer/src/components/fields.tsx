@@ -40,7 +40,7 @@ function Shell({ id, label, error, hint, required, className, children }: FieldS
 const describedBy = (id: string, error?: string, hint?: ReactNode) =>
   error ? `${id}-error` : hint ? `${id}-hint` : undefined;
 
-export interface TextFieldProps extends FieldShell {
+interface TextFieldProps extends FieldShell {
   value: string;
   onChange(value: string): void;
   onBlur?(): void;
@@ -86,7 +86,7 @@ export function TextField(p: TextFieldProps) {
   );
 }
 
-export interface TextAreaProps extends FieldShell {
+interface TextAreaProps extends FieldShell {
   value: string;
   onChange(value: string): void;
   onBlur?(): void;
@@ -116,7 +116,7 @@ export function TextArea(p: TextAreaProps) {
   );
 }
 
-export interface SelectFieldProps extends FieldShell {
+interface SelectFieldProps extends FieldShell {
   value: string;
   onChange(value: string): void;
   onBlur?(): void;
@@ -153,7 +153,7 @@ export function SelectField(p: SelectFieldProps) {
   );
 }
 
-export interface CheckboxProps {
+interface CheckboxProps {
   id: string;
   label: string;
   checked: boolean;
@@ -207,7 +207,7 @@ export function Switch(p: { label: string; checked: boolean; onChange(checked: b
   );
 }
 
-export interface Choice<V extends string> {
+interface Choice<V extends string> {
   value: V;
   label: string;
   description?: string;

@@ -1,6 +1,5 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { Result } from '../../../shared/errors.js';
-import { toast, useStore } from '../store.js';
+import { useEffect, useRef, type ReactNode } from 'react';
+import { useStore } from '../store.js';
 import { AlertIcon, CheckIcon, CloseIcon } from './icons.js';
 
 type Tone = 'good' | 'warn' | 'bad' | 'neutral' | 'info';
@@ -91,6 +90,15 @@ export function ErrorBanner({ title, children, action }: { title: string; childr
   );
 }
 
+/** A query that failed, with the way to ask again. */
+export function LoadFailed({ what, error, retry }: { what: string; error: string; retry(): void }) {
+  return (
+    <ErrorBanner title={`Could not load ${what}`} action={<Button onClick={retry}>Try again</Button>}>
+      {error}
+    </ErrorBanner>
+  );
+}
+
 export function Card({ title, description, children, actions }: { title?: string; description?: ReactNode; children: ReactNode; actions?: ReactNode }) {
   return (
     <section className="card">
@@ -172,52 +180,6 @@ export function Modal({ title, children, footer, onClose }: { title: string; chi
       <div className="modal__body">{children}</div>
       <div className="modal__footer">{footer}</div>
     </dialog>
-  );
-}
-
-/** "Delete X?": deletes on confirm, or shows the server's refusal (e.g. a `conflict`) in place. */
-export function ConfirmDelete({
-  what,
-  name,
-  consequence,
-  remove,
-  onDeleted,
-  onClose,
-}: {
-  what: string;
-  name: string;
-  consequence: string;
-  remove(): Promise<Result<unknown>>;
-  onDeleted(): void;
-  onClose(): void;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  async function confirm() {
-    setBusy(true);
-    const result = await remove();
-    setBusy(false);
-    if (!result.ok) return setError(result.error.message);
-    toast('success', `Deleted “${name}”`);
-    onDeleted();
-    onClose();
-  }
-  return (
-    <Modal
-      title={`Delete ${what} “${name}”?`}
-      onClose={onClose}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="danger" busy={busy} onClick={confirm}>
-            Delete
-          </Button>
-        </>
-      }
-    >
-      <p>{consequence}</p>
-      {error && <ErrorBanner title="Could not delete">{error}</ErrorBanner>}
-    </Modal>
   );
 }
 

@@ -4,7 +4,8 @@ import type { BackupEntry, Verification } from '../../../shared/schemas/restore.
 import { api, errorMessage } from '../api.js';
 import { SelectField } from '../components/fields.js';
 import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
-import { Button, EmptyState, ErrorBanner, Loading, Modal, PageHeader, StatusBadge } from '../components/ui.js';
+import { DataTable } from '../components/table.js';
+import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, fromNow } from '../format.js';
 import { DATASOURCE_TYPE_LABELS } from '../labels.js';
 import { toast, useStore } from '../store.js';
@@ -49,11 +50,7 @@ function BackupGroups() {
         subtitle="What you can restore, per datasource."
         actions={<Button onClick={() => setImporting(true)}>Import from storage</Button>}
       />
-      {error && (
-        <ErrorBanner title="Could not load backups" action={<Button onClick={reload}>Try again</Button>}>
-          {error}
-        </ErrorBanner>
-      )}
+      {error && <LoadFailed what="backups" error={error} retry={reload} />}
       {!data && !error && <Loading what="backups" />}
       {data && data.length === 0 && (
         <EmptyState icon={<ArchiveIcon size={28} />} title="No backups yet">
@@ -61,36 +58,24 @@ function BackupGroups() {
         </EmptyState>
       )}
       {data && data.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Datasources with backups">
-            <thead>
-              <tr>
-                <th>Datasource</th>
-                <th>Backups</th>
-                <th>Latest</th>
-                <th>Stored</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.map((g) => (
-                <tr key={g.datasource_id}>
-                  <td>
-                    <a className="table__name" href={`#/backups/${g.datasource_id}`}>
-                      {g.datasource_name}
-                    </a>
-                    <div className="table__sub">
-                      {typeLabel(g.datasource_type)}
-                      {!g.configured && ' · not configured here (imported)'}
-                    </div>
-                  </td>
-                  <td>{g.backups_count}</td>
-                  <td title={dateTime(g.last_backup_at)}>{fromNow(g.last_backup_at)}</td>
-                  <td>{bytes(g.total_stored_bytes)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Datasources with backups" columns={['Datasource', 'Backups', 'Latest', 'Stored']}>
+          {data.map((g) => (
+            <tr key={g.datasource_id}>
+              <td>
+                <a className="table__name" href={`#/backups/${g.datasource_id}`}>
+                  {g.datasource_name}
+                </a>
+                <div className="table__sub">
+                  {typeLabel(g.datasource_type)}
+                  {!g.configured && ' · not configured here (imported)'}
+                </div>
+              </td>
+              <td>{g.backups_count}</td>
+              <td title={dateTime(g.last_backup_at)}>{fromNow(g.last_backup_at)}</td>
+              <td>{bytes(g.total_stored_bytes)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {importing && <ImportDialog onClose={() => setImporting(false)} onDone={reload} />}
     </>
@@ -135,11 +120,7 @@ function DatasourceBackups({ id }: { id: string }) {
         subtitle={data ? `${typeLabel(data.datasource_type)} · ${data.backups_count} backup(s), newest first · copies checked on their storages just now` : undefined}
         actions={<Button onClick={reload}>Check again</Button>}
       />
-      {error && (
-        <ErrorBanner title="Could not load these backups" action={<Button onClick={reload}>Try again</Button>}>
-          {error}
-        </ErrorBanner>
-      )}
+      {error && <LoadFailed what="these backups" error={error} retry={reload} />}
       {!data && !error && <Loading what="backups (checking each storage)" />}
       {data && data.backups.length === 0 && (
         <EmptyState icon={<ArchiveIcon size={28} />} title="No completed backups">
@@ -147,57 +128,42 @@ function DatasourceBackups({ id }: { id: string }) {
         </EmptyState>
       )}
       {data && data.backups.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Backups">
-            <thead>
-              <tr>
-                <th>Date</th>
-                <th>Size</th>
-                <th>Copies</th>
-                <th>Verified</th>
-                <th className="table__actions-head">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.backups.map((b) => (
-                <tr key={b.id}>
-                  <td>
-                    <a className="table__name" href={`#/activity/${b.id}`}>
-                      {dateTime(b.finished_at ?? b.created_at)}
-                    </a>
-                    <div className="table__sub">{b.job_name ?? 'Imported'}</div>
-                  </td>
-                  <td>{bytes(b.compressed_size_bytes)}</td>
-                  <td>
-                    <ul className="copies" aria-label="Copies">
-                      {b.availability.map((a) => (
-                        <li key={a.storage_location_id} title={a.message ?? undefined}>
-                          <StatusBadge status={a.status === 'available' ? 'completed' : a.status === 'unknown' ? 'unknown' : 'failed'} label={`${a.storage_name}: ${a.status}`} />
-                        </li>
-                      ))}
-                    </ul>
-                  </td>
-                  <td>
-                    <VerificationBadge v={b.verification} />
-                  </td>
-                  <td className="table__actions">
-                    <Button size="sm" variant="ghost" busy={verifying === b.id} onClick={() => verify(b, 'checksum')} ariaLabel={`Verify checksums of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
-                      Verify
-                    </Button>
-                    <Button size="sm" variant="ghost" onClick={() => verify(b, 'restore-test')} ariaLabel={`Test restore of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
-                      Test restore
-                    </Button>
-                    <Button size="sm" variant="primary" onClick={() => setRestoring(b)} ariaLabel={`Restore the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
-                      Restore
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Backups" columns={['Date', 'Size', 'Copies', 'Verified']} actions>
+          {data.backups.map((b) => (
+            <tr key={b.id}>
+              <td>
+                <a className="table__name" href={`#/activity/${b.id}`}>
+                  {dateTime(b.finished_at ?? b.created_at)}
+                </a>
+                <div className="table__sub">{b.job_name ?? 'Imported'}</div>
+              </td>
+              <td>{bytes(b.compressed_size_bytes)}</td>
+              <td>
+                <ul className="copies" aria-label="Copies">
+                  {b.availability.map((a) => (
+                    <li key={a.storage_location_id} title={a.message ?? undefined}>
+                      <StatusBadge status={a.status === 'available' ? 'completed' : a.status === 'unknown' ? 'unknown' : 'failed'} label={`${a.storage_name}: ${a.status}`} />
+                    </li>
+                  ))}
+                </ul>
+              </td>
+              <td>
+                <VerificationBadge v={b.verification} />
+              </td>
+              <td className="table__actions">
+                <Button size="sm" variant="ghost" busy={verifying === b.id} onClick={() => verify(b, 'checksum')} ariaLabel={`Verify checksums of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                  Verify
+                </Button>
+                <Button size="sm" variant="ghost" onClick={() => verify(b, 'restore-test')} ariaLabel={`Test restore of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                  Test restore
+                </Button>
+                <Button size="sm" variant="primary" onClick={() => setRestoring(b)} ariaLabel={`Restore the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                  Restore
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {restoring && data && <RestoreDialog backups={data.backups} initial={restoring} onClose={() => setRestoring(null)} />}
     </>

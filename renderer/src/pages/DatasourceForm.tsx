@@ -1,17 +1,16 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import { CONNECTION_CONFIG, datasourceCreate, type Datasource } from '../../../shared/schemas/datasource.js';
 import { DATASOURCE_TYPES, type DatasourceType } from '../../../shared/schemas/enums.js';
-import { api, ApiError, errorMessage } from '../api.js';
-import { ConfigFields } from '../components/ConfigFields.js';
-import { ConnectionFailed, TestResult, type TestOutcome } from '../components/connection.js';
-import { Checkbox, ChipsField, ChoiceCards, TextField } from '../components/fields.js';
-import { ArrowLeftIcon } from '../components/icons.js';
-import { Button, Card, ErrorBanner, Loading, PageHeader } from '../components/ui.js';
-import { configFromValues, DATASOURCE_FIELDS, initialValues, valuesFromConfig, type ConfigValues } from '../config-fields.js';
+import { api } from '../api.js';
+import { ConnectionCard, ConnectionFailed, useConnectionTest } from '../components/connection.js';
+import { useConnectionDraft } from '../components/connection-draft.js';
+import { EditPage, type FormProps } from '../components/EditPage.js';
+import { Checkbox, ChipsField, TextField } from '../components/fields.js';
+import { FormActions, FormProblems, TypeCard, useSave } from '../components/form-parts.js';
+import { Card, PageHeader } from '../components/ui.js';
+import { DATASOURCE_FIELDS, initialValues, valuesFromConfig, type ConfigValues } from '../config-fields.js';
 import { useValidation } from '../forms.js';
 import { DATASOURCE_TYPE_ICONS, DATASOURCE_TYPE_LABELS } from '../labels.js';
-import { navigate } from '../router.js';
-import { toast, useStore } from '../store.js';
 
 interface Draft {
   type: DatasourceType;
@@ -29,145 +28,87 @@ const freshDraft = (): Draft => ({
   config: initialValues(DATASOURCE_FIELDS.postgres),
 });
 
+const getDatasource = (id: string) => api.run('datasources.get', { id });
+
 export function DatasourceFormPage({ id }: { id?: string }) {
-  const [stored, setStored] = useState<Datasource | undefined>();
-  const [loadError, setLoadError] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!id) return;
-    api.run('datasources.get', { id }).then(setStored, (e) => setLoadError(errorMessage(e)));
-  }, [id]);
-
-  const back = (
-    <a className="back-link" href="#/datasources">
-      <ArrowLeftIcon size={16} /> Datasources
-    </a>
+  return (
+    <EditPage
+      id={id}
+      get={getDatasource}
+      list={{ href: '#/datasources', label: 'Datasources' }}
+      title="Edit datasource"
+      what="datasource"
+      form={DatasourceForm}
+    />
   );
-  if (id && loadError) {
-    return (
-      <>
-        <PageHeader title="Edit datasource" back={back} />
-        <ErrorBanner title="Could not open this datasource">{loadError}</ErrorBanner>
-      </>
-    );
-  }
-  if (id && !stored) {
-    return (
-      <>
-        <PageHeader title="Edit datasource" back={back} />
-        <Loading what="datasource" />
-      </>
-    );
-  }
-  return <DatasourceForm key={stored?.id ?? 'new'} stored={stored} back={back} />;
 }
 
-function DatasourceForm({ stored, back }: { stored?: Datasource; back: React.ReactNode }) {
+function DatasourceForm({ stored, back }: FormProps<Datasource>) {
   const editing = stored !== undefined;
-  const [draft, setDraft] = useState<Draft>(() =>
-    stored
-      ? {
-          type: stored.type,
-          name: stored.name,
-          tags: stored.tags,
-          enabled: stored.enabled,
-          config: valuesFromConfig(DATASOURCE_FIELDS[stored.type], stored.connection_config),
-        }
-      : freshDraft(),
+  const test = useConnectionTest();
+  const [failed, setFailed] = useState<{ message: string; status?: string } | null>(null);
+  const { draft, setDraft, fields, config: connectionConfig, configChanged, setConfig, chooseType } = useConnectionDraft<DatasourceType, Draft>(
+    DATASOURCE_FIELDS,
+    () =>
+      stored
+        ? {
+            type: stored.type,
+            name: stored.name,
+            tags: stored.tags,
+            enabled: stored.enabled,
+            config: valuesFromConfig(DATASOURCE_FIELDS[stored.type], stored.connection_config),
+          }
+        : freshDraft(),
+    () => {
+      test.forget();
+      setFailed(null);
+    },
   );
-  const fields = DATASOURCE_FIELDS[draft.type];
-  const connectionConfig = useMemo(() => configFromValues(fields, draft.config), [fields, draft.config]);
   const payload = useMemo(
     () => ({ type: draft.type, name: draft.name, tags: draft.tags, enabled: draft.enabled, connection_config: connectionConfig }),
     [draft, connectionConfig],
   );
   const validation = useValidation(datasourceCreate, payload);
-  // Editing re-tests the connection only when the connection itself changed.
-  const [initialConfig] = useState(() => JSON.stringify(connectionConfig));
-
-  const [testing, setTesting] = useState(false);
-  const [test, setTest] = useState<TestOutcome | null>(null);
-  const [saving, setSaving] = useState(false);
-  const [failed, setFailed] = useState<{ message: string; status?: string } | null>(null);
-  const [saveError, setSaveError] = useState<string | null>(null);
+  const { saving, saveError, save } = useSave(validation, { resource: 'datasources', list: '/datasources', verb: editing ? 'Saved' : 'Added' });
 
   const update = (patch: Partial<Draft>) => {
     setDraft((d) => ({ ...d, ...patch }));
     setFailed(null);
   };
-  const setConfig = (key: string, value: string | boolean) => {
-    setDraft((d) => ({ ...d, config: { ...d.config, [key]: value } }));
-    setTest(null);
-    setFailed(null);
-  };
-  const chooseType = (type: DatasourceType) => {
-    setDraft((d) => ({ ...d, type, config: initialValues(DATASOURCE_FIELDS[type], d.config, DATASOURCE_FIELDS[d.type]) }));
-    setTest(null);
-    setFailed(null);
-  };
 
-  async function testConnection() {
-    const config = CONNECTION_CONFIG[draft.type].safeParse(connectionConfig);
-    if (!config.success) {
-      validation.submit();
-      return;
-    }
-    setTesting(true);
-    setTest(null);
-    const result = await api.call('datasources.test', {
-      type: draft.type,
-      connection_config: connectionConfig,
-      ...(stored ? { id: stored.id } : {}),
-    });
-    setTesting(false);
-    if (result.ok) setTest(result.data);
-    else {
-      validation.serverError(new ApiError(result.error));
-      setTest({ ok: false, status: 'error', latency_ms: null, message: result.error.message });
-    }
-  }
+  const testConnection = () =>
+    test.run(validation, CONNECTION_CONFIG[draft.type].safeParse(connectionConfig).success, () =>
+      api.call('datasources.test', { type: draft.type, connection_config: connectionConfig, ...(stored ? { id: stored.id } : {}) }),
+    );
 
-  async function save(saveAnyway = false) {
-    validation.submit();
-    setSaveError(null);
-    const parsed = validation.parsed;
-    if (!parsed.success) return;
-    setSaving(true);
-    const configChanged = JSON.stringify(connectionConfig) !== initialConfig;
-    const result = stored
-      ? await api.call('datasources.update', {
-          id: stored.id,
-          name: draft.name,
-          tags: draft.tags,
-          enabled: draft.enabled,
-          ...(configChanged ? { connection_config: connectionConfig } : {}),
-          save_anyway: saveAnyway,
-        })
-      : await api.call('datasources.create', { ...parsed.data, save_anyway: saveAnyway });
-    setSaving(false);
-    if (result.ok) {
-      toast('success', editing ? `Saved “${result.data.name}”` : `Added “${result.data.name}”`);
-      void useStore.getState().load('datasources');
-      navigate('/datasources');
-      return;
-    }
-    const { error } = result;
-    if (error.code === 'connection_failed') {
-      const status = typeof error.details?.status === 'string' ? error.details.status : undefined;
-      setFailed({ message: error.message, ...(status ? { status } : {}) });
-      return;
-    }
-    validation.serverError(new ApiError(error));
-    setSaveError(error.message);
-  }
+  const submit = (saveAnyway: boolean) =>
+    save(
+      validation.parsed,
+      (data) =>
+        stored
+          ? api.call('datasources.update', {
+              id: stored.id,
+              name: draft.name,
+              tags: draft.tags,
+              enabled: draft.enabled,
+              ...(configChanged() ? { connection_config: connectionConfig } : {}),
+              save_anyway: saveAnyway,
+            })
+          : api.call('datasources.create', { ...data, save_anyway: saveAnyway }),
+      (error) => {
+        if (error.code !== 'connection_failed') return false;
+        const status = typeof error.details?.status === 'string' ? error.details.status : undefined;
+        setFailed({ message: error.message, ...(status ? { status } : {}) });
+        return true;
+      },
+    );
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    void save(false);
+    void submit(false);
   };
 
   const known = ['name', 'tags', 'enabled', 'type', ...fields.map((f) => `connection_config.${f.key}`)];
-  const otherErrors = validation.formErrors(known);
 
   return (
     <>
@@ -178,15 +119,15 @@ function DatasourceForm({ stored, back }: { stored?: Datasource; back: React.Rea
       />
       <form className="form" onSubmit={onSubmit} noValidate aria-label={editing ? 'Edit datasource' : 'Add datasource'}>
         {!editing && (
-          <Card title="Type">
-            <ChoiceCards
-              name="datasource-type"
-              legend="What do you want to back up?"
-              value={draft.type}
-              onChange={chooseType}
-              choices={DATASOURCE_TYPES.map((t) => ({ value: t, label: DATASOURCE_TYPE_LABELS[t], icon: DATASOURCE_TYPE_ICONS[t] }))}
-            />
-          </Card>
+          <TypeCard
+            name="datasource-type"
+            legend="What do you want to back up?"
+            value={draft.type}
+            types={DATASOURCE_TYPES}
+            labels={DATASOURCE_TYPE_LABELS}
+            icons={DATASOURCE_TYPE_ICONS}
+            onChange={chooseType}
+          />
         )}
 
         <Card title="Details">
@@ -225,51 +166,35 @@ function DatasourceForm({ stored, back }: { stored?: Datasource; back: React.Rea
           </div>
         </Card>
 
-        <Card title="Connection" description={connectionHelp(draft.type)}>
-          <ConfigFields
-            idPrefix="datasource"
-            pathPrefix="connection_config"
-            fields={fields}
-            values={draft.config}
-            stored={stored?.connection_config}
-            validation={validation}
-            onChange={setConfig}
-          />
-          <div className="test-row">
-            <Button onClick={testConnection} busy={testing}>
-              {testing ? 'Testing…' : 'Test connection'}
-            </Button>
-            {!test && !testing && <span className="muted">Checks the connection without saving anything.</span>}
-          </div>
-          {test && <TestResult result={test} />}
-        </Card>
+        <ConnectionCard
+          description={connectionHelp(draft.type)}
+          config={{
+            idPrefix: 'datasource',
+            pathPrefix: 'connection_config',
+            fields,
+            values: draft.config,
+            stored: stored?.connection_config,
+            validation,
+            onChange: setConfig,
+          }}
+          test={test}
+          onTest={testConnection}
+          button="Test connection"
+          hint="Checks the connection without saving anything."
+        />
 
-        {otherErrors.length > 0 && (
-          <ErrorBanner title="Please fix these first">
-            <ul className="plain-list">
-              {otherErrors.map((m) => (
-                <li key={m}>{m}</li>
-              ))}
-            </ul>
-          </ErrorBanner>
-        )}
-        {saveError && <ErrorBanner title="Could not save">{saveError}</ErrorBanner>}
+        <FormProblems errors={validation.formErrors(known)} saveError={saveError} />
         {failed && (
           <ConnectionFailed
             message={failed.message}
             {...(failed.status ? { status: failed.status } : {})}
             note="It will show as critical until it connects."
             busy={saving}
-            onSaveAnyway={() => void save(true)}
+            onSaveAnyway={() => void submit(true)}
           />
         )}
 
-        <div className="form-actions">
-          <Button onClick={() => navigate('/datasources')}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={saving && !failed}>
-            {editing ? 'Save changes' : 'Save datasource'}
-          </Button>
-        </div>
+        <FormActions cancelTo="/datasources" busy={saving && !failed} submit={editing ? 'Save changes' : 'Save datasource'} />
       </form>
     </>
   );

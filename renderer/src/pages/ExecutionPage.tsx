@@ -3,7 +3,8 @@ import type { ExecutionDetails, ExecutionLog } from '../../../shared/schemas/exe
 import { api, errorMessage } from '../api.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
 import { ArrowLeftIcon } from '../components/icons.js';
-import { Button, Card, ErrorBanner, KeyValue, Loading, PageHeader, StatusBadge } from '../components/ui.js';
+import { DataTable } from '../components/table.js';
+import { Card, ErrorBanner, KeyValue, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, duration } from '../format.js';
 import { DATASOURCE_TYPE_LABELS, executionTitle, STORAGE_TYPE_LABELS } from '../labels.js';
 import { useStore } from '../store.js';
@@ -38,9 +39,7 @@ export function ExecutionPage({ id }: { id: string }) {
       <>
         <PageHeader title="Backup" back={back} />
         {error ? (
-          <ErrorBanner title="Could not load this backup" action={<Button onClick={load}>Try again</Button>}>
-            {error}
-          </ErrorBanner>
+          <LoadFailed what="this backup" error={error} retry={load} />
         ) : (
           <Loading what="the backup" />
         )}
@@ -110,59 +109,36 @@ export function ExecutionPage({ id }: { id: string }) {
 
         {execution.copies.length > 0 && (
           <Card title="Copies" description="Where this backup is kept. Each folder holds the backup's files and a manifest.json.">
-            <div className="table-wrap table-wrap--flat">
-              <table className="table" aria-label="Copies">
-                <thead>
-                  <tr>
-                    <th>Storage</th>
-                    <th>Status</th>
-                    <th>Folder</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {execution.copies.map((c) => (
-                    <tr key={c.storage_location_id}>
-                      <td>
-                        {c.storage_name}
-                        <div className="table__sub">{STORAGE_TYPE_LABELS[c.storage_type as keyof typeof STORAGE_TYPE_LABELS] ?? c.storage_type}</div>
-                      </td>
-                      <td>
-                        <StatusBadge status={c.status} />
-                        {c.error_message && <div className="table__sub table__sub--wrap">{c.error_message}</div>}
-                      </td>
-                      <td className="mono break">{c.backup_path ?? '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable label="Copies" columns={['Storage', 'Status', 'Folder']} flat>
+              {execution.copies.map((c) => (
+                <tr key={c.storage_location_id}>
+                  <td>
+                    {c.storage_name}
+                    <div className="table__sub">{STORAGE_TYPE_LABELS[c.storage_type as keyof typeof STORAGE_TYPE_LABELS] ?? c.storage_type}</div>
+                  </td>
+                  <td>
+                    <StatusBadge status={c.status} />
+                    {c.error_message && <div className="table__sub table__sub--wrap">{c.error_message}</div>}
+                  </td>
+                  <td className="mono break">{c.backup_path ?? '—'}</td>
+                </tr>
+              ))}
+            </DataTable>
           </Card>
         )}
 
         {execution.chunks.length > 0 && (
           <Card title="Files" description="Join them in order with cat to get the backup file; sha256sum checks each one.">
-            <div className="table-wrap table-wrap--flat">
-              <table className="table" aria-label="Files">
-                <thead>
-                  <tr>
-                    <th>#</th>
-                    <th>File</th>
-                    <th>Size</th>
-                    <th>SHA-256</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {execution.chunks.map((c) => (
-                    <tr key={c.chunk_number}>
-                      <td>{c.chunk_number}</td>
-                      <td className="mono break">{c.file_path.split('/').pop()}</td>
-                      <td>{bytes(c.size_bytes)}</td>
-                      <td className="mono break">{c.checksum}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable label="Files" columns={['#', 'File', 'Size', 'SHA-256']} flat>
+              {execution.chunks.map((c) => (
+                <tr key={c.chunk_number}>
+                  <td>{c.chunk_number}</td>
+                  <td className="mono break">{c.file_path.split('/').pop()}</td>
+                  <td>{bytes(c.size_bytes)}</td>
+                  <td className="mono break">{c.checksum}</td>
+                </tr>
+              ))}
+            </DataTable>
           </Card>
         )}
 

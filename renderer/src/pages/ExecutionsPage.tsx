@@ -2,7 +2,8 @@ import { useMemo } from 'react';
 import { EXECUTION_STATUSES } from '../../../shared/schemas/enums.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
 import { ActivityIcon } from '../components/icons.js';
-import { Button, EmptyState, ErrorBanner, Loading, PageHeader, StatusBadge } from '../components/ui.js';
+import { DataTable } from '../components/table.js';
+import { Button, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, duration, fromNow } from '../format.js';
 import { executionTitle } from '../labels.js';
 import { navigate, useRoute } from '../router.js';
@@ -48,11 +49,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
           </select>
         </label>
       </div>
-      {error && (
-        <ErrorBanner title="Could not load the activity" action={<Button onClick={() => load('executions')}>Try again</Button>}>
-          {error}
-        </ErrorBanner>
-      )}
+      {error && <LoadFailed what="the activity" error={error} retry={() => load('executions')} />}
       {!data && loading && <Loading what="the activity" />}
       {data && shown.length === 0 && (
         <EmptyState icon={<ActivityIcon size={28} />} title={data.length ? 'No backup matches' : 'No backups yet'}>
@@ -62,55 +59,39 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
         </EmptyState>
       )}
       {shown.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Activity">
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>Status</th>
-                <th>Started</th>
-                <th>Duration</th>
-                <th>Size</th>
-                <th className="table__actions-head">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((e) => (
-                <tr key={e.id}>
-                  <td>
-                    <a className="table__name" href={`#/activity/${e.id}`}>
-                      {executionTitle(e)}
-                    </a>
-                    <div className="table__sub">{e.datasource_name ?? 'Deleted datasource'}</div>
-                  </td>
-                  <td className="table__status">
-                    <StatusBadge status={e.status} />
-                    {isActive(e) ? (
-                      <ProgressBar execution={e} compact />
-                    ) : (
-                      e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>
-                    )}
-                  </td>
-                  <td title={dateTime(e.started_at ?? e.created_at)}>{fromNow(e.started_at ?? e.created_at)}</td>
-                  <td>{duration(e.duration_seconds)}</td>
-                  <td>
-                    {bytes(e.compressed_size_bytes)}
-                    {ratio(e) && <div className="table__sub">{ratio(e)}</div>}
-                  </td>
-                  <td className="table__actions">
-                    {isActive(e) && <CancelButton execution={e} size="sm" />}
-                    {e.status === 'completed' && e.operation === 'backup' && <DownloadButton execution={e} size="sm" />}
-                    <Button size="sm" variant="ghost" onClick={() => navigate(`/activity/${e.id}`)} ariaLabel={`Details of ${e.job_name ?? 'backup'} ${e.id}`}>
-                      Details
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Activity" columns={['Job', 'Status', 'Started', 'Duration', 'Size']} actions>
+          {shown.map((e) => (
+            <tr key={e.id}>
+              <td>
+                <a className="table__name" href={`#/activity/${e.id}`}>
+                  {executionTitle(e)}
+                </a>
+                <div className="table__sub">{e.datasource_name ?? 'Deleted datasource'}</div>
+              </td>
+              <td className="table__status">
+                <StatusBadge status={e.status} />
+                {isActive(e) ? (
+                  <ProgressBar execution={e} compact />
+                ) : (
+                  e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>
+                )}
+              </td>
+              <td title={dateTime(e.started_at ?? e.created_at)}>{fromNow(e.started_at ?? e.created_at)}</td>
+              <td>{duration(e.duration_seconds)}</td>
+              <td>
+                {bytes(e.compressed_size_bytes)}
+                {ratio(e) && <div className="table__sub">{ratio(e)}</div>}
+              </td>
+              <td className="table__actions">
+                {isActive(e) && <CancelButton execution={e} size="sm" />}
+                {e.status === 'completed' && e.operation === 'backup' && <DownloadButton execution={e} size="sm" />}
+                <Button size="sm" variant="ghost" onClick={() => navigate(`/activity/${e.id}`)} ariaLabel={`Details of ${e.job_name ?? 'backup'} ${e.id}`}>
+                  Details
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </>
   );

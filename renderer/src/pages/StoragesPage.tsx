@@ -1,76 +1,40 @@
 import { useState } from 'react';
 import type { StorageLocation } from '../../../shared/schemas/storage.js';
 import { api } from '../api.js';
-import { PlusIcon, StarIcon, StorageIcon } from '../components/icons.js';
-import { Button, ConfirmDelete, EmptyState, ErrorBanner, Loading, PageHeader, StatusBadge } from '../components/ui.js';
+import { StarIcon, StorageIcon } from '../components/icons.js';
+import { ListPage } from '../components/ListPage.js';
+import { EditAndDelete } from '../components/row-actions.js';
+import { Button, StatusBadge } from '../components/ui.js';
 import { gigabytes } from '../format.js';
 import { STORAGE_TYPE_ICONS, STORAGE_TYPE_LABELS, storageWhere } from '../labels.js';
-import { navigate } from '../router.js';
 import { toast, useStore } from '../store.js';
 
 export function StoragesPage() {
-  const { data, loading, error } = useStore((s) => s.storages);
-  const load = useStore((s) => s.load);
-  const [deleting, setDeleting] = useState<StorageLocation | null>(null);
-
-  const add = (
-    <Button variant="primary" onClick={() => navigate('/storages/new')}>
-      <PlusIcon size={16} /> Add storage
-    </Button>
-  );
-
   return (
-    <>
-      <PageHeader title="Storage" subtitle="Where backups are kept. A job can write to several, in order." actions={data?.length ? add : undefined} />
-      {error && (
-        <ErrorBanner title="Could not load storage locations" action={<Button onClick={() => load('storages')}>Try again</Button>}>
-          {error}
-        </ErrorBanner>
-      )}
-      {!data && loading && <Loading what="storage locations" />}
-      {data && data.length === 0 && (
-        <EmptyState icon={<StorageIcon size={28} />} title="No storage yet" action={add}>
-          Add a local folder, an SFTP server or an S3-compatible bucket. Backups are plain files you can restore even
-          without DataGuardian.
-        </EmptyState>
-      )}
-      {data && data.length > 0 && (
-        <div className="table-wrap">
-          <table className="table" aria-label="Storage locations">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Type</th>
-                <th>Status</th>
-                <th>Free space</th>
-                <th className="table__actions-head">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.map((s) => (
-                <StorageRow key={s.id} storage={s} onDelete={() => setDeleting(s)} />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {deleting && (
-        <ConfirmDelete
-          what="storage"
-          name={deleting.name}
-          consequence="DataGuardian forgets this location. The backup files already there are not deleted."
-          remove={() => api.call('storages.delete', { id: deleting.id })}
-          onDeleted={() => void load('storages')}
-          onClose={() => setDeleting(null)}
-        />
-      )}
-    </>
+    <ListPage
+      resource="storages"
+      collection={useStore((s) => s.storages)}
+      title="Storage"
+      subtitle="Where backups are kept. A job can write to several, in order."
+      what="storage locations"
+      add={{ label: 'Add storage', path: '/storages/new' }}
+      empty={{
+        icon: <StorageIcon size={28} />,
+        title: 'No storage yet',
+        text: 'Add a local folder, an SFTP server or an S3-compatible bucket. Backups are plain files you can restore even without DataGuardian.',
+      }}
+      table={{ label: 'Storage locations', columns: ['Name', 'Type', 'Status', 'Free space'] }}
+      Row={StorageRow}
+      deletion={{
+        what: 'storage',
+        consequence: 'DataGuardian forgets this location. The backup files already there are not deleted.',
+        remove: (id) => api.call('storages.delete', { id }),
+      }}
+    />
   );
 }
 
-function StorageRow({ storage: s, onDelete }: { storage: StorageLocation; onDelete(): void }) {
+function StorageRow({ item: s, onDelete }: { item: StorageLocation; onDelete(): void }) {
   const load = useStore((st) => st.load);
   const [testing, setTesting] = useState(false);
   const [defaulting, setDefaulting] = useState(false);
@@ -135,12 +99,7 @@ function StorageRow({ storage: s, onDelete }: { storage: StorageLocation; onDele
             Set as default
           </Button>
         )}
-        <Button size="sm" variant="ghost" onClick={() => navigate(`/storages/${s.id}/edit`)} ariaLabel={`Edit ${s.name}`}>
-          Edit
-        </Button>
-        <Button size="sm" variant="ghost" onClick={onDelete} ariaLabel={`Delete ${s.name}`}>
-          Delete
-        </Button>
+        <EditAndDelete name={s.name} editPath={`/storages/${s.id}/edit`} onDelete={onDelete} />
       </td>
     </tr>
   );

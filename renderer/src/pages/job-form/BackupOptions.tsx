@@ -1,0 +1,106 @@
+import { COMPRESSIONS, type Compression } from '../../../../shared/schemas/enums.js';
+import { VERIFY_MODES } from '../../../../shared/schemas/job.js';
+import { SelectField, TextArea, TextField } from '../../components/fields.js';
+import { Card } from '../../components/ui.js';
+import { isCompression, isVerifyMode, type SectionProps, type VerifyMode } from './draft.js';
+
+/** Valid levels per algorithm and the default used when none is given (as shared/schemas/job.ts checks them). */
+const LEVELS: Record<Compression, { min: number; max: number; fallback: number } | null> = {
+  gzip: { min: 1, max: 9, fallback: 6 },
+  zstd: { min: 1, max: 19, fallback: 3 },
+  lz4: { min: 1, max: 12, fallback: 6 },
+  none: null,
+};
+
+const COMPRESSION_LABELS: Record<Compression, string> = { gzip: 'gzip', zstd: 'zstd', lz4: 'lz4', none: 'None' };
+
+const VERIFY_LABELS: Record<VerifyMode, string> = {
+  none: 'Do not verify',
+  checksum: 'Verify checksums',
+  'restore-test': 'Test restore',
+};
+
+/** How the job backs up: compression, verification afterwards, threads, parts, and which tables. */
+export function BackupOptions({ draft, set, bind }: SectionProps) {
+  const level = LEVELS[draft.compression];
+  const levelField = bind('level', 'backup_options.compression_level');
+
+  return (
+    <Card title="Backup options">
+      <div className="form-grid form-grid--3">
+        <SelectField
+          id="job-compression"
+          label="Compression"
+          value={draft.compression}
+          options={COMPRESSIONS.map((c) => ({ value: c, label: COMPRESSION_LABELS[c] }))}
+          hint="Standard formats: gzip, zstd and lz4 files open with their usual tools."
+          // Another algorithm has other levels: the level's server error no longer applies.
+          onChange={(v) => {
+            if (isCompression(v)) set('compression', 'backup_options.compression_level')(v);
+          }}
+        />
+        <TextField
+          id="job-compression-level"
+          label="Compression level"
+          type="number"
+          min={level?.min}
+          max={level?.max}
+          disabled={!level}
+          {...levelField}
+          value={level ? draft.level : ''}
+          placeholder={level ? String(level.fallback) : '—'}
+          hint={level ? `${level.min}–${level.max}; empty uses ${level.fallback}.` : 'No compression.'}
+        />
+        <SelectField
+          id="job-verify"
+          label="After each backup"
+          value={draft.verify}
+          options={VERIFY_MODES.map((m) => ({ value: m, label: VERIFY_LABELS[m] }))}
+          hint="Checksums re-read every part; a test restore also loads it."
+          onChange={(v) => {
+            if (isVerifyMode(v)) set('verify')(v);
+          }}
+        />
+        <TextField
+          id="job-parallel-jobs"
+          label="Parallel jobs"
+          type="number"
+          min={1}
+          max={32}
+          hint="Dump threads, where the engine supports them."
+          {...bind('parallel_jobs', 'backup_options.parallel_jobs')}
+        />
+        <TextField
+          id="job-max-file-size"
+          label="Split into parts of (MB)"
+          type="number"
+          min={1}
+          placeholder="No split"
+          hint="Parts join back with cat."
+          {...bind('max_file_size_mb', 'backup_options.max_file_size_mb')}
+        />
+        <div />
+        <TextArea
+          id="job-include-tables"
+          label="Only these tables"
+          rows={3}
+          monospace
+          value={draft.include_tables}
+          placeholder="public.orders"
+          hint="One per line. Empty backs up every table."
+          onChange={set('include_tables')}
+        />
+        <TextArea
+          id="job-exclude-tables"
+          label="Skip these tables"
+          rows={3}
+          monospace
+          value={draft.exclude_tables}
+          placeholder="public.sessions"
+          hint="One per line."
+          onChange={set('exclude_tables')}
+        />
+      </div>
+    </Card>
+  );
+}
