@@ -36,7 +36,6 @@ export type RestoreInput = z.output<typeof restoreInput>;
 
 export const verifyInput = z.object({ id: uuid, method: z.enum(VERIFY_MODES).exclude(['none']).default('checksum') });
 export type VerifyMethod = z.output<typeof verifyInput>['method'];
-export { verification, type Verification } from './execution.js';
 
 export const COPY_AVAILABILITY = ['available', 'missing', 'unreachable', 'unknown'] as const;
 

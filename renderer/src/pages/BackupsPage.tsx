@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { OutputOf } from '../../../shared/contract.js';
-import type { BackupEntry, Verification } from '../../../shared/schemas/restore.js';
+import type { Verification } from '../../../shared/schemas/execution.js';
+import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api, errorMessage } from '../api.js';
 import { SelectField } from '../components/fields.js';
 import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
