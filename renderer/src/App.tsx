@@ -50,11 +50,12 @@ export function App() {
     return startLiveUpdates();
   }, []);
 
+  const routeKey = route.join('/');
   useEffect(() => {
     const label = NAV.find((n) => n.path === section)?.label;
     document.title = label ? `${label} · DataGuardian` : 'DataGuardian';
     window.scrollTo(0, 0);
-  }, [section, route.join('/')]);
+  }, [section, routeKey]);
 
   return (
     <div className="app">

@@ -2,6 +2,7 @@
 // Usage: node --import tsx tests/bench/backup-once.ts <pg-json> <storage-dir> <compression> [max_file_size_mb]
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { startCore } from '../../electron/core/app.js';
+import type { Json } from '../support/app.js';
 
 const [pgJson, storageDir, compression, maxMb] = process.argv.slice(2);
 const pg = JSON.parse(pgJson!) as { host: string; port: number; user: string; password: string; database: string };
@@ -11,7 +12,7 @@ const core = await startCore({ mode: 'headless', dataDir });
 const call = async (name: string, input: unknown) => {
   const r = await core.dispatch(name, input);
   if (!r.ok) throw new Error(`${name}: ${r.error.message}`);
-  return r.data as any;
+  return r.data as Json;
 };
 try {
   const ds = await call('datasources.create', {

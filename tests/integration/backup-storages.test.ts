@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startPostgres, startS3, startSshd } from '../harness/index.js';
 import { pgTool } from '../../electron/core/engines/postgres/tools.js';
-import { startApp, type AppUnderTest } from '../support/app.js';
+import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { recoverByHand, runJob, sh, waitForExecution } from '../support/backups.js';
 
 let app: AppUnderTest;
@@ -123,9 +123,9 @@ describe('faults', () => {
       backup_options: { compression: 'zstd' },
     });
     assert.equal(fallback.status, 'completed', fallback.error_message);
-    const byName = (e: any) => Object.fromEntries(e.copies.map((c: any) => [c.storage_name, c.status]));
+    const byName = (e: Json) => Object.fromEntries(e.copies.map((c: Json) => [c.storage_name, c.status]));
     assert.deepEqual(byName(fallback), { broken: 'failed', good: 'completed', other: 'skipped' });
-    assert.ok(fallback.copies.find((c: any) => c.storage_name === 'broken').error_message);
+    assert.ok(fallback.copies.find((c: Json) => c.storage_name === 'broken').error_message);
 
     const replicate = await runJob(app, {
       name: 'replicate',
@@ -139,7 +139,7 @@ describe('faults', () => {
     assert.match(replicate.error_message, /broken/);
     recoverByHand(path.join(other.dir, replicate.backup_path), mkdtempSync(path.join(work, 'out-')));
     const notes = (await app.http('GET', '/api/notifications?type=backup_success')).body;
-    assert.ok(notes.some((n: any) => n.severity === 'warning' && /failed copies/.test(n.title)));
+    assert.ok(notes.some((n: Json) => n.severity === 'warning' && /failed copies/.test(n.title)));
   });
 
   it('a wrong password fails with the engine\'s message and a backup_failed notification', async () => {
@@ -154,7 +154,7 @@ describe('faults', () => {
     assert.equal(execution.status, 'failed');
     assert.match(execution.error_message, /password authentication failed/);
     const notes = (await app.http('GET', '/api/notifications?type=backup_failed')).body;
-    assert.ok(notes.some((n: any) => n.metadata.execution_id === execution.id));
+    assert.ok(notes.some((n: Json) => n.metadata.execution_id === execution.id));
   });
 
   it('MongoDB and SQL Server jobs fail at once with "not supported yet", never a fake success', async () => {

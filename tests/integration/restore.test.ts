@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { startMariadb, startPostgres, startS3, startSshd } from '../harness/index.js';
-import { startApp, type AppUnderTest } from '../support/app.js';
+import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { runJob, waitForExecution } from '../support/backups.js';
 
 let app: AppUnderTest;
@@ -74,7 +74,7 @@ describe('postgres', () => {
   const fingerprint = async (db: string) =>
     (await pg.query<{ n: string; sum: string }>(`SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM orders t`, db))[0];
   let ds: { id: string };
-  let backup: any;
+  let backup: Json;
   let atBackup: { n: string; sum: string } | undefined;
 
   before(async () => {
@@ -96,16 +96,16 @@ describe('postgres', () => {
     });
     assert.equal(backup.status, 'completed', backup.error_message);
     assert.ok(backup.chunks.length >= 3, `${backup.chunks.length} parts`);
-    assert.deepEqual(backup.copies.map((c: any) => c.status), ['completed', 'completed', 'completed']);
+    assert.deepEqual(backup.copies.map((c: Json) => c.status), ['completed', 'completed', 'completed']);
   });
 
   it('the Backups tab lists the datasource and each copy as available on its storage', async () => {
     const list = await app.http('GET', '/api/backups/datasources');
     assert.equal(list.status, 200);
-    assert.ok(list.body.some((d: any) => d.datasource_id === ds.id && d.backups_count === 1 && d.configured));
+    assert.ok(list.body.some((d: Json) => d.datasource_id === ds.id && d.backups_count === 1 && d.configured));
     const details = await app.http('GET', `/api/backups/datasources/${ds.id}`);
-    const entry = details.body.backups.find((b: any) => b.id === backup.id);
-    assert.deepEqual(entry.availability.map((a: any) => `${a.storage_name}:${a.status}`).sort(), ['Bucket:available', 'Local:available', 'NAS:available']);
+    const entry = details.body.backups.find((b: Json) => b.id === backup.id);
+    assert.deepEqual(entry.availability.map((a: Json) => `${a.storage_name}:${a.status}`).sort(), ['Bucket:available', 'Local:available', 'NAS:available']);
   });
 
   it('an empty body restores onto the datasource after a safety backup: the data is as it was', async () => {
@@ -121,7 +121,7 @@ describe('postgres', () => {
     assert.equal(safety.status, 'completed', 'the safety backup was taken first');
     assert.equal(safety.metadata.safety_for, done.id);
     const notes = await call('notifications.list', {});
-    assert.ok(notes.some((n: any) => n.type === 'restore_completed' && n.metadata.execution_id === done.id));
+    assert.ok(notes.some((n: Json) => n.type === 'restore_completed' && n.metadata.execution_id === done.id));
   });
 
   it('a restore into a new database name leaves the original untouched', async () => {
@@ -154,7 +154,7 @@ describe('postgres', () => {
     const done = await restore(backup.id, { safety_backup: false });
     assert.equal(done.status, 'completed', done.error_message);
     assert.equal(done.metadata.restored_from.storage_name, 'NAS');
-    assert.ok(done.metadata.execution_logs.some((l: any) => /Local cannot be used: .*part-002 is damaged/.test(l.message)));
+    assert.ok(done.metadata.execution_logs.some((l: Json) => /Local cannot be used: .*part-002 is damaged/.test(l.message)));
     assert.deepEqual(await fingerprint('shop'), atBackup);
     flipByte(part);
   });
@@ -169,11 +169,11 @@ describe('postgres', () => {
     const v = done.metadata.verification;
     assert.equal(v.ok, false);
     assert.match(v.message, /part-003 is damaged/);
-    assert.deepEqual(v.copies.map((c: any) => `${c.storage_name}:${c.ok}`), ['Local:false', 'NAS:true', 'Bucket:true']);
+    assert.deepEqual(v.copies.map((c: Json) => `${c.storage_name}:${c.ok}`), ['Local:false', 'NAS:true', 'Bucket:true']);
     const details = await app.http('GET', `/api/backups/datasources/${ds.id}`);
-    const entry = details.body.backups.find((b: any) => b.id === backup.id);
+    const entry = details.body.backups.find((b: Json) => b.id === backup.id);
     assert.equal(entry.verification.ok, false, 'the verdict is kept on the backup');
-    assert.equal(entry.availability.find((a: any) => a.storage_name === 'Local').status, 'missing', 'a part of the wrong size is reported');
+    assert.equal(entry.availability.find((a: Json) => a.storage_name === 'Local').status, 'missing', 'a part of the wrong size is reported');
   });
 
   it('a restore test counts the tables and rows and leaves no scratch database behind', async () => {
@@ -210,11 +210,11 @@ describe('mariadb, sqlite and files', () => {
     await maria.query(`UPDATE clients SET name = 'X' WHERE id = 1`, 'crm');
     const copy = await restore(backup.id, { target_database: 'crm_copy' });
     assert.equal(copy.status, 'completed', copy.error_message);
-    assert.deepEqual((await maria.query('SELECT id, name FROM clients ORDER BY id', 'crm_copy')).map((r: any) => `${r.id}:${r.name}`), ['1:Ana', '2:Bruno', '3:Carla']);
-    assert.deepEqual((await maria.query('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r: any) => `${r.id}:${r.name}`), ['1:X', '3:Carla']);
+    assert.deepEqual((await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm_copy')).map((r) => `${r.id}:${r.name}`), ['1:Ana', '2:Bruno', '3:Carla']);
+    assert.deepEqual((await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r) => `${r.id}:${r.name}`), ['1:X', '3:Carla']);
     const done = await restore(backup.id);
     assert.equal(done.status, 'completed', done.error_message);
-    assert.deepEqual((await maria.query('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r: any) => `${r.id}:${r.name}`), ['1:Ana', '2:Bruno', '3:Carla']);
+    assert.deepEqual((await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r) => `${r.id}:${r.name}`), ['1:Ana', '2:Bruno', '3:Carla']);
   });
 
   it('sqlite: the file is replaced and the previous one kept beside it', async () => {
@@ -231,7 +231,7 @@ describe('mariadb, sqlite and files', () => {
     const done = await restore(backup.id);
     assert.equal(done.status, 'completed', done.error_message);
     const r = new Database(file, { readonly: true });
-    assert.deepEqual(r.prepare('SELECT body FROM notes ORDER BY id').all().map((x: any) => x.body), ['one', 'two']);
+    assert.deepEqual((r.prepare('SELECT body FROM notes ORDER BY id').all() as { body: string }[]).map((x) => x.body), ['one', 'two']);
     r.close();
     assert.ok(done.metadata.previous_file && existsSync(done.metadata.previous_file), 'the previous file is kept');
   });
@@ -268,13 +268,13 @@ describe('import from storage', () => {
       const found = first.body.data;
       assert.ok(found.added >= 5, JSON.stringify(found));
       // The postgres backup whose part-003 was truncated above is not a backup any more: named, not added.
-      assert.ok(found.skipped.some((s: any) => /part-003 is missing or has the wrong size/.test(s.reason)), JSON.stringify(found));
+      assert.ok(found.skipped.some((s: Json) => /part-003 is missing or has the wrong size/.test(s.reason)), JSON.stringify(found));
       const again = await fresh.rpc('storages.import', { id: r.body.data.id });
       assert.equal(again.body.data.added, 0, 'nothing is added twice');
       assert.equal(again.body.data.already_known, first.body.data.added);
 
       const groups = (await fresh.http('GET', '/api/backups/datasources')).body;
-      const crm = groups.find((g: any) => g.datasource_name === 'CRM');
+      const crm = groups.find((g: Json) => g.datasource_name === 'CRM');
       assert.ok(crm, JSON.stringify(groups));
       assert.equal(crm.configured, false);
       const details = (await fresh.http('GET', `/api/backups/datasources/${crm.datasource_id}`)).body;
@@ -295,7 +295,7 @@ describe('import from storage', () => {
       assert.equal(started.status, 202, started.text);
       const done = await waitForExecution(fresh, started.body.execution_id);
       assert.equal(done.status, 'completed', done.error_message);
-      assert.deepEqual((await maria.query('SELECT id FROM clients ORDER BY id', 'crm')).map((x: any) => x.id), [1, 2, 3]);
+      assert.deepEqual((await maria.query<{ id: number }>('SELECT id FROM clients ORDER BY id', 'crm')).map((x) => x.id), [1, 2, 3]);
     } finally {
       await fresh.stop();
     }

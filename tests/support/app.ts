@@ -3,7 +3,11 @@ import path from 'node:path';
 import { startCore, type Core } from '../../electron/core/app.js';
 import { startHttpServer, type RunningServer } from '../../electron/server/http.js';
 
-export interface HttpAnswer<T = any> {
+/** A JSON answer as the API sends it: the tests read it loosely and assert on its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one deliberate escape: the tests are the API's untyped clients
+export type Json = any;
+
+export interface HttpAnswer<T = Json> {
   status: number;
   body: T;
   text: string;
@@ -16,8 +20,8 @@ export interface AppUnderTest {
   core: Core;
   /** Every answer's raw text, to check that no secret ever left the app. */
   transcript: string[];
-  http<T = any>(method: string, route: string, body?: unknown): Promise<HttpAnswer<T>>;
-  rpc<T = any>(channel: string, input?: unknown): Promise<HttpAnswer<T>>;
+  http<T = Json>(method: string, route: string, body?: unknown): Promise<HttpAnswer<T>>;
+  rpc<T = Json>(channel: string, input?: unknown): Promise<HttpAnswer<T>>;
   /** Stop and start again on the same data directory. */
   restart(): Promise<void>;
   stop(options?: { keepData?: boolean }): Promise<void>;

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AppUnderTest } from './app.js';
+import type { AppUnderTest, Json } from './app.js';
 
 /** Polls until the execution has ended; returns its details. */
-export async function waitForExecution(app: AppUnderTest, id: string, timeoutMs = 120_000): Promise<any> {
+export async function waitForExecution(app: AppUnderTest, id: string, timeoutMs = 120_000): Promise<Json> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const r = await app.rpc('executions.get', { id });
@@ -16,7 +16,7 @@ export async function waitForExecution(app: AppUnderTest, id: string, timeoutMs 
 }
 
 /** Creates (or reuses) a job and runs it to its end. */
-export async function runJob(app: AppUnderTest, job: Record<string, unknown>): Promise<any> {
+export async function runJob(app: AppUnderTest, job: Record<string, unknown>): Promise<Json> {
   const created = await app.rpc('jobs.create', { schedule_cron: '0 3 * * *', ...job });
   if (!created.body.ok) throw new Error(created.text);
   const run = await app.rpc('jobs.run', { id: created.body.data.id });
@@ -34,7 +34,7 @@ const DECOMPRESS: Record<string, string> = { gzip: 'gzip -dc', zstd: 'zstd -dcq'
  * manifest's SHA-256 of every part and of the joined file with sha256sum, cat the parts, decompress
  * with the standard CLI. Returns the path of the plain artifact.
  */
-export function recoverByHand(folder: string, outDir: string): { file: string; manifest: any } {
+export function recoverByHand(folder: string, outDir: string): { file: string; manifest: Json } {
   const manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
   const files = readdirSync(folder).filter((f) => f !== 'manifest.json').sort();
   if (files.join() !== manifest.chunks.map((c: { file: string }) => c.file).join()) throw new Error(`parts on disk ${files} differ from the manifest`);

@@ -25,7 +25,7 @@ export const isActive = (e: Pick<Execution, 'status'>) => e.status === 'queued' 
 export function ProgressBar({ execution, compact }: { execution: Execution; compact?: boolean }) {
   const p = useStore((s) => s.progress[execution.id]);
   // The clock runs on its own: a dump waiting for a lock sends no progress, yet time passes.
-  const [now, setNow] = useState(Date.now());
+  const [now, setNow] = useState(Date.now);
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
