@@ -3,7 +3,7 @@ import { openArtifact, type Artifact } from './catalog/artifact.js';
 import { openDataSource } from './db/data-source.js';
 import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
-import { createDispatch, type Dispatch } from './dispatch.js';
+import { createDispatch, type Dispatch } from './services/dispatch.js';
 import { Executions } from './executions/index.js';
 import { appVersion } from './kernel/app-version.js';
 import { systemClock, type Clock } from './kernel/clock.js';

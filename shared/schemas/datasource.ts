@@ -62,7 +62,6 @@ export const datasourceCreate = z.discriminatedUnion('type', [
   variant('sqlite'),
   variant('files'),
 ]);
-export type DatasourceCreate = z.output<typeof datasourceCreate>;
 
 /** The type never changes; a new `connection_config` is checked against the stored type's schema. */
 export const datasourceUpdate = z.object({
@@ -73,7 +72,6 @@ export const datasourceUpdate = z.object({
   connection_config: z.record(z.string(), z.unknown()).optional(),
   save_anyway: z.boolean().default(false),
 });
-export type DatasourceUpdate = z.output<typeof datasourceUpdate>;
 
 /** Test a saved datasource (`id`), an unsaved form (`type` + `connection_config`), or an edited one (both). */
 export const datasourceTestInput = z
@@ -123,4 +121,3 @@ export const healthCheck = z.object({
   error_message: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()).nullable(),
 });
-export type HealthCheck = z.output<typeof healthCheck>;

@@ -6,7 +6,6 @@ export const DATASOURCE_STATUSES = ['healthy', 'warning', 'critical', 'unknown']
 export const STORAGE_TYPES = ['local', 's3', 'ssh', 'minio', 'backblaze'] as const;
 export const STORAGE_STATUSES = ['healthy', 'full', 'unreachable'] as const;
 export const EXECUTION_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export const BACKUP_TYPES = ['full', 'incremental', 'differential'] as const;
 export const HEALTH_CHECK_STATUSES = ['ok', 'timeout', 'auth_failed', 'unreachable', 'error'] as const;
 export const NOTIFICATION_TYPES = [
   'backup_success',

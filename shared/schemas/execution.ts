@@ -15,7 +15,6 @@ export const backupCopy = z.object({
   backup_path: z.string().nullable(),
   error_message: z.string().nullable(),
 });
-export type BackupCopy = z.output<typeof backupCopy>;
 
 export const backupChunk = z.object({
   chunk_number: z.number().int(),

@@ -31,7 +31,6 @@ export const retentionPolicy = z
     (r) => r.max_backups !== undefined || r.keep_daily !== undefined || r.keep_weekly !== undefined || r.keep_monthly !== undefined,
     { message: 'Set max_backups, or keep_daily/keep_weekly/keep_monthly' },
   );
-export type RetentionPolicy = z.output<typeof retentionPolicy>;
 
 const LEVELS = { gzip: [1, 9], zstd: [1, 19], lz4: [1, 12], none: [0, 0] } as const;
 
@@ -59,7 +58,6 @@ export const backupOptions = z
     ...o,
     compression_level: o.compression === 'none' ? undefined : (o.compression_level ?? (o.compression === 'zstd' ? 3 : 6)),
   }));
-export type BackupOptions = z.output<typeof backupOptions>;
 
 const jobFields = {
   name,
@@ -88,7 +86,6 @@ export const jobCreate = z
     message: 'Choose at least one storage',
   })
   .transform(({ storage_location_id: _single, ...v }) => ({ ...v, storage_location_ids: storagesOf({ ..._single && { storage_location_id: _single }, ...v })! }));
-export type JobCreate = z.output<typeof jobCreate>;
 
 export const jobUpdate = z
   .object({
@@ -105,7 +102,6 @@ export const jobUpdate = z
     backup_options: backupOptions.optional(),
   })
   .transform(({ storage_location_id: _single, ...v }) => ({ ...v, storage_location_ids: storagesOf({ ..._single && { storage_location_id: _single }, ...v }) }));
-export type JobUpdate = z.output<typeof jobUpdate>;
 
 export const job = z.object({
   id: uuid,

@@ -65,4 +65,3 @@ export type Settings = z.output<typeof settings>;
 export const settingsUpdate = z
   .object(Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].schema.optional()])) as Shape<'optional'>)
   .strict();
-export type SettingsUpdate = z.output<typeof settingsUpdate>;

@@ -73,7 +73,6 @@ export const storageCreate = z.discriminatedUnion('type', [
   variant('minio'),
   variant('backblaze'),
 ]);
-export type StorageCreate = z.output<typeof storageCreate>;
 
 export const storageUpdate = z.object({
   id: uuid,
@@ -82,7 +81,6 @@ export const storageUpdate = z.object({
   config: z.record(z.string(), z.unknown()).optional(),
   save_anyway: z.boolean().default(false),
 });
-export type StorageUpdate = z.output<typeof storageUpdate>;
 
 export const storageTestInput = z
   .object({

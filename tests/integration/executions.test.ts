@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startMariadb, startPostgres } from '../harness/index.js';
-import { startApp, type AppUnderTest } from '../support/app.js';
+import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { runJob, waitForExecution } from '../support/backups.js';
 
 let app: AppUnderTest;
@@ -68,7 +68,7 @@ describe('an execution ends the same way whatever follows it', () => {
     }
     assert.equal(backup.status, 'completed', backup.error_message);
     const notifications = await call('notifications.list', { type: 'backup_success' });
-    assert.ok(notifications.some((n: any) => n.metadata?.execution_id === backup.id), 'the inbox still got the notification');
+    assert.ok(notifications.some((n: Json) => n.metadata?.execution_id === backup.id), 'the inbox still got the notification');
 
     const r = await app.http('POST', `/api/backups/${backup.id}/restore`, { target_database: 'sink_copy' });
     assert.equal(r.status, 202, r.text);
@@ -95,10 +95,10 @@ describe("a restore's safety backup", () => {
       assert.equal(r.status, 202, r.text);
       const restoreId = r.body.execution_id;
 
-      let safety: any;
+      let safety: Json;
       for (let i = 0; i < 200 && !safety; i++) {
         const list = await call('executions.list', { limit: 20 });
-        safety = list.find((e: any) => e.operation === 'backup' && e.metadata?.safety_for === restoreId && e.status === 'running');
+        safety = list.find((e: Json) => e.operation === 'backup' && e.metadata?.safety_for === restoreId && e.status === 'running');
         if (!safety) await new Promise((res) => setTimeout(res, 100));
       }
       assert.ok(safety, 'the safety backup shows in Activity while it runs');
@@ -134,7 +134,7 @@ describe('parts on storage (seed: split only above max_file_size_mb)', () => {
       connection_config: { host: server.host, port: server.port, database: db, username: server.user, password: server.password },
     });
   }
-  const files = (backup: any) => readdirSync(path.join(work, 'storage', backup.backup_path)).sort();
+  const files = (backup: Json) => readdirSync(path.join(work, 'storage', backup.backup_path)).sort();
 
   it('a 30 MB artifact under a 40 MB limit is one backup.dump.zst', async () => {
     const ds = await randomSource('small', 30);

@@ -13,7 +13,8 @@ import { Client, type SFTPWrapper } from 'ssh2';
 import { AppError } from '../../shared/errors.js';
 import type { StorageType } from '../../shared/schemas/enums.js';
 import type { StorageConfig } from '../../shared/schemas/storage.js';
-import { openStorage, type Storage } from '../../electron/core/storage/index.js';
+import { openStorage } from '../../electron/core/storage/index.js';
+import type { Storage } from '../../electron/core/storage/types.js';
 import { copyObject } from '../../electron/core/storage/s3/copy.js';
 import { freePort, removeTempDir, startS3, startSshd, tempDir, type S3Server, type SshServer } from '../harness/index.js';
 

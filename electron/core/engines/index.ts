@@ -23,8 +23,6 @@ const ENGINES: Record<DatasourceType, Engine | BackupEngine> = {
   files: filesEngine,
 };
 
-export const engineFor = (type: DatasourceType): Engine => ENGINES[type];
-
 const backsUp = (engine: Engine): engine is BackupEngine => 'dump' in engine;
 
 /** The engine that backs up and restores a datasource type, or a clear refusal for one this version only watches. */
@@ -38,9 +36,6 @@ export function backupEngineFor(type: DatasourceType): BackupEngine {
 
 /** A backup restores into a datasource the same engine serves (MySQL and MariaDB read each other's dumps). */
 export const sameEngine = (a: DatasourceType, b: DatasourceType): boolean => ENGINES[a] === ENGINES[b];
-
-/** `backup.<format>.<compression>` (seed: monitoring-layout-rollback.md §2–3). */
-export const formatOf = (type: DatasourceType): string => ENGINES[type].format;
 
 /** Connect, run the smallest query, read the server's version: what "Test connection" and the health checks do. */
 export async function testConnection(type: DatasourceType, config: ConnectionConfig, options: { timeoutMs?: number } = {}): Promise<ConnectionTestResult> {

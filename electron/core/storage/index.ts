@@ -6,8 +6,6 @@ import { S3Storage, s3Settings } from './s3/index.js';
 import { SftpStorage, type HostKeyOptions } from './sftp/index.js';
 import type { Storage } from './types.js';
 
-export type { PutOptions, Storage, StoredObject } from './types.js';
-export { hostKeyFingerprint } from './sftp/index.js';
 
 /**
  * A storage of the given type, ready to use; nothing connects until the first call. Secrets in

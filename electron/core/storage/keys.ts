@@ -31,7 +31,6 @@ export function checkPrefix(prefix: string): string {
 
 /** Parent folder of a key, '' at the root. */
 export const parentOf = (key: string): string => key.slice(0, Math.max(0, key.lastIndexOf('/')));
-export const baseName = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
 
 /** Hidden, unique, and beside the target, so the final rename stays on one filesystem. */
 export const tempName = (name: string): string => `.${name}.tmp-${randomBytes(6).toString('hex')}`;

@@ -12,7 +12,7 @@ import { explain, STATUS_CODE, statusOf, type SftpPlace } from './errors.js';
 import { call, SftpConnection, type HostKeyOptions } from './session.js';
 import { SftpReader, SftpWriter } from './streams.js';
 
-export { hostKeyFingerprint, type HostKeyOptions } from './session.js';
+export type { HostKeyOptions } from './session.js';
 
 export class SftpStorage implements Storage {
   readonly type = 'ssh' as const;

@@ -1,7 +1,7 @@
-import { channelOf, type Group } from '../../shared/contract.js';
-import { AppError, validationError, type Result } from '../../shared/errors.js';
-import { scoped } from './kernel/log.js';
-import type { Handlers } from './services/handlers.js';
+import { channelOf, type Group } from '../../../shared/contract.js';
+import { AppError, validationError, type Result } from '../../../shared/errors.js';
+import { scoped } from '../kernel/log.js';
+import type { Handlers } from './handlers.js';
 
 const log = scoped('dispatch');
 
