@@ -46,8 +46,8 @@ function inShield(u, v) {
   return Math.abs(u - 0.5) <= half;
 }
 function onCheck(u, v) {
-  const d1 = Math.abs((v - 0.52) - (u - 0.34)) / Math.SQRT2; // down-right stroke
-  const d2 = Math.abs((v - 0.66) + (u - 0.46)) / Math.SQRT2; // up-right stroke
+  const d1 = Math.abs(v - 0.52 - (u - 0.34)) / Math.SQRT2; // down-right stroke
+  const d2 = Math.abs(v - 0.66 + (u - 0.46)) / Math.SQRT2; // up-right stroke
   return (u >= 0.33 && u <= 0.47 && d1 < 0.045) || (u >= 0.45 && u <= 0.68 && d2 < 0.045);
 }
 const icon = (color) => (u, v) => (onCheck(u, v) && inShield(u, v) ? [255, 255, 255, 255] : inShield(u, v) ? [...color, 255] : [0, 0, 0, 0]);

@@ -1,13 +1,6 @@
 import { z } from 'zod';
 import { idInput } from './schemas/common.js';
-import {
-  connectionTestResult,
-  datasource,
-  datasourceCreate,
-  datasourceTestInput,
-  datasourceUpdate,
-  healthCheck,
-} from './schemas/datasource.js';
+import { connectionTestResult, datasource, datasourceCreate, datasourceTestInput, datasourceUpdate, healthCheck } from './schemas/datasource.js';
 import { job, jobCreate, jobUpdate, schedulePreview, schedulePreviewInput } from './schemas/job.js';
 import {
   execution,
@@ -34,11 +27,11 @@ export interface Channel<I extends z.ZodType = z.ZodType, O extends z.ZodType = 
   route?: { method: HttpMethod; path: string; status?: number };
 }
 
-const channel = <I extends z.ZodType, O extends z.ZodType>(
-  input: I,
-  output: O,
-  route?: Channel['route'],
-): Channel<I, O> => ({ input, output, ...(route ? { route } : {}) });
+const channel = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, route?: Channel['route']): Channel<I, O> => ({
+  input,
+  output,
+  ...(route ? { route } : {}),
+});
 
 const none = z.object({}).strict().default({});
 const deleted = z.object({ id: uuid, deleted: z.literal(true) });
@@ -73,11 +66,10 @@ export const contract = {
     delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/datasources/:id' }),
     test: channel(datasourceTestInput, connectionTestResult, { method: 'POST', path: '/api/datasources/test' }),
     healthCheck: channel(idInput, healthCheck, { method: 'POST', path: '/api/datasources/:id/health-check' }),
-    healthChecks: channel(
-      idInput.extend({ limit: z.coerce.number().int().min(1).max(500).default(50) }),
-      z.array(healthCheck),
-      { method: 'GET', path: '/api/datasources/:id/health-checks' },
-    ),
+    healthChecks: channel(idInput.extend({ limit: z.coerce.number().int().min(1).max(500).default(50) }), z.array(healthCheck), {
+      method: 'GET',
+      path: '/api/datasources/:id/health-checks',
+    }),
   },
   storages: {
     list: channel(none, z.array(storageLocation), { method: 'GET', path: '/api/storage-locations' }),
@@ -135,20 +127,14 @@ export type Contract = typeof contract;
 export type Group = keyof Contract;
 export type ChannelName = { [G in Group]: `${G}.${keyof Contract[G] & string}` }[Group];
 
-type ChannelAt<N extends ChannelName> = N extends `${infer G extends Group}.${infer M}`
-  ? M extends keyof Contract[G]
-    ? Contract[G][M]
-    : never
-  : never;
+type ChannelAt<N extends ChannelName> = N extends `${infer G extends Group}.${infer M}` ? (M extends keyof Contract[G] ? Contract[G][M] : never) : never;
 
 /** What a caller sends (before defaults) and what it gets back. */
 export type InputOf<N extends ChannelName> = ChannelAt<N> extends Channel<infer I, z.ZodType> ? z.input<I> : never;
 export type OutputOf<N extends ChannelName> = ChannelAt<N> extends Channel<z.ZodType, infer O> ? z.output<O> : never;
 
 export function channelNames(): ChannelName[] {
-  return Object.entries(contract).flatMap(([group, channels]) =>
-    Object.keys(channels).map((m) => `${group}.${m}` as ChannelName),
-  );
+  return Object.entries(contract).flatMap(([group, channels]) => Object.keys(channels).map((m) => `${group}.${m}` as ChannelName));
 }
 
 export function channelOf(name: string): Channel | undefined {

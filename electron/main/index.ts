@@ -55,11 +55,7 @@ function createTray() {
   tray = new Tray(nativeImage.createFromPath(path.join(resources, 'tray.png')));
   tray.setToolTip('DataGuardian');
   tray.setContextMenu(
-    Menu.buildFromTemplate([
-      { label: 'Open DataGuardian', click: showWindow },
-      { type: 'separator' },
-      { label: 'Quit', click: () => app.quit() },
-    ]),
+    Menu.buildFromTemplate([{ label: 'Open DataGuardian', click: showWindow }, { type: 'separator' }, { label: 'Quit', click: () => app.quit() }]),
   );
   tray.on('click', showWindow);
 }

@@ -65,9 +65,7 @@ function sameOrigin(req: IncomingMessage): boolean {
 /** The headless transport: the contract over HTTP (RPC + the seed's REST routes), SSE events, the UI. */
 export async function startHttpServer(core: Core, options: ServerOptions): Promise<RunningServer> {
   if (!isLoopback(options.host) && !options.password) {
-    throw new Error(
-      `Refusing to listen on ${options.host} without a login: set DG_PASSWORD (only this machine can reach 127.0.0.1 without one).`,
-    );
+    throw new Error(`Refusing to listen on ${options.host} without a login: set DG_PASSWORD (only this machine can reach 127.0.0.1 without one).`);
   }
   const login = options.password ? new Login(options.password) : undefined;
   const routes = restRoutes();

@@ -70,7 +70,11 @@ export function App() {
           <ul className="nav">
             {NAV.map((n) => (
               <li key={n.path}>
-                <a className={`nav__link ${section === n.path ? 'nav__link--active' : ''}`} href={`#/${n.path}`} aria-current={section === n.path ? 'page' : undefined}>
+                <a
+                  className={`nav__link ${section === n.path ? 'nav__link--active' : ''}`}
+                  href={`#/${n.path}`}
+                  aria-current={section === n.path ? 'page' : undefined}
+                >
                   {n.icon}
                   <span>{n.label}</span>
                   <Count path={n.path} />
@@ -101,9 +105,11 @@ function Count({ path }: { path: string }) {
     return undefined;
   });
   if (!count) return null;
-  return <span className="nav__count" aria-hidden="true">
+  return (
+    <span className="nav__count" aria-hidden="true">
       {count}
-    </span>;
+    </span>
+  );
 }
 
 /** Overall health at a glance, and which build this is. */

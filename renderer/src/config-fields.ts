@@ -34,11 +34,28 @@ const server = (type: DatasourceType): ConfigField[] => [
   { key: 'username', label: 'Username', kind: 'text', required: true },
   { key: 'password', label: 'Password', kind: 'secret' },
   ...(type === 'mongodb'
-    ? [{ key: 'auth_database', label: 'Authentication database', kind: 'text', optional: true, placeholder: 'admin', hint: 'Where the user is defined; usually admin.' } as ConfigField]
+    ? [
+        {
+          key: 'auth_database',
+          label: 'Authentication database',
+          kind: 'text',
+          optional: true,
+          placeholder: 'admin',
+          hint: 'Where the user is defined; usually admin.',
+        } as ConfigField,
+      ]
     : []),
   { key: 'ssl_enabled', label: 'Use SSL/TLS', kind: 'checkbox', initial: false, hint: 'Encrypt the connection to the server.' },
   ...(type === 'sqlserver'
-    ? [{ key: 'trust_server_certificate', label: 'Trust the server certificate', kind: 'checkbox', initial: false, hint: 'Accept a self-signed certificate.' } as ConfigField]
+    ? [
+        {
+          key: 'trust_server_certificate',
+          label: 'Trust the server certificate',
+          kind: 'checkbox',
+          initial: false,
+          hint: 'Accept a self-signed certificate.',
+        } as ConfigField,
+      ]
     : []),
 ];
 
@@ -48,7 +65,18 @@ export const DATASOURCE_FIELDS: Record<DatasourceType, ConfigField[]> = {
   mariadb: server('mariadb'),
   mongodb: server('mongodb'),
   sqlserver: server('sqlserver'),
-  sqlite: [{ key: 'file_path', label: 'Database file', kind: 'text', required: true, wide: true, browse: 'file', placeholder: '/var/lib/app/data.db', monospace: true }],
+  sqlite: [
+    {
+      key: 'file_path',
+      label: 'Database file',
+      kind: 'text',
+      required: true,
+      wide: true,
+      browse: 'file',
+      placeholder: '/var/lib/app/data.db',
+      monospace: true,
+    },
+  ],
   files: [
     { key: 'source_path', label: 'Source folder', kind: 'text', required: true, wide: true, browse: 'folder', placeholder: '/srv/uploads', monospace: true },
     { key: 'include_patterns', label: 'Include patterns', kind: 'lines', placeholder: '**/*.pdf', hint: 'One glob per line. Empty includes everything.' },
@@ -56,11 +84,29 @@ export const DATASOURCE_FIELDS: Record<DatasourceType, ConfigField[]> = {
   ],
 };
 
-const prefix: ConfigField = { key: 'prefix', label: 'Prefix', kind: 'text', optional: true, placeholder: 'dataguardian/', hint: 'Folder inside the bucket.', monospace: true };
+const prefix: ConfigField = {
+  key: 'prefix',
+  label: 'Prefix',
+  kind: 'text',
+  optional: true,
+  placeholder: 'dataguardian/',
+  hint: 'Folder inside the bucket.',
+  monospace: true,
+};
 
 export const STORAGE_FIELDS: Record<StorageType, ConfigField[]> = {
   local: [
-    { key: 'path', label: 'Folder', kind: 'text', required: true, wide: true, browse: 'folder', placeholder: '/mnt/backups', monospace: true, hint: 'An absolute path on this machine.' },
+    {
+      key: 'path',
+      label: 'Folder',
+      kind: 'text',
+      required: true,
+      wide: true,
+      browse: 'folder',
+      placeholder: '/mnt/backups',
+      monospace: true,
+      hint: 'An absolute path on this machine.',
+    },
     { key: 'max_size_gb', label: 'Size limit (GB)', kind: 'number', optional: true, hint: 'Optional. The storage counts as full past this size.' },
   ],
   ssh: [
@@ -71,14 +117,28 @@ export const STORAGE_FIELDS: Record<StorageType, ConfigField[]> = {
     { key: 'password', label: 'Password', kind: 'secret', hint: 'Or use a private key below.' },
     { key: 'passphrase', label: 'Key passphrase', kind: 'secret', hint: 'Only for an encrypted private key.' },
     { key: 'private_key', label: 'Private key', kind: 'secret-text', wide: true, placeholder: '-----BEGIN OPENSSH PRIVATE KEY-----', monospace: true },
-    { key: 'host_key_fingerprint', label: 'Host key fingerprint', kind: 'readonly', wide: true, hint: 'Remembered on the first connection; a different key is refused.' },
+    {
+      key: 'host_key_fingerprint',
+      label: 'Host key fingerprint',
+      kind: 'readonly',
+      wide: true,
+      hint: 'Remembered on the first connection; a different key is refused.',
+    },
   ],
   s3: [
     { key: 'bucket', label: 'Bucket', kind: 'text', required: true },
     { key: 'region', label: 'Region', kind: 'text', optional: true, initial: 'us-east-1' },
     { key: 'access_key_id', label: 'Access key ID', kind: 'text', required: true, monospace: true },
     { key: 'secret_access_key', label: 'Secret access key', kind: 'secret' },
-    { key: 'endpoint', label: 'Endpoint', kind: 'text', optional: true, placeholder: 'https://s3.example.com', hint: 'Leave empty for Amazon S3.', monospace: true },
+    {
+      key: 'endpoint',
+      label: 'Endpoint',
+      kind: 'text',
+      optional: true,
+      placeholder: 'https://s3.example.com',
+      hint: 'Leave empty for Amazon S3.',
+      monospace: true,
+    },
     { key: 'storage_class', label: 'Storage class', kind: 'text', optional: true, placeholder: 'STANDARD_IA' },
     prefix,
     { key: 'force_path_style', label: 'Path-style URLs', kind: 'checkbox', initial: false, hint: 'Needed by most S3-compatible servers.' },
@@ -97,7 +157,15 @@ export const STORAGE_FIELDS: Record<StorageType, ConfigField[]> = {
     { key: 'bucket_id', label: 'Bucket ID', kind: 'text', optional: true, monospace: true },
     { key: 'application_key_id', label: 'Application key ID', kind: 'text', required: true, monospace: true },
     { key: 'application_key', label: 'Application key', kind: 'secret' },
-    { key: 'endpoint', label: 'Endpoint', kind: 'text', optional: true, placeholder: 'https://s3.us-west-004.backblazeb2.com', hint: 'Found automatically when empty.', monospace: true },
+    {
+      key: 'endpoint',
+      label: 'Endpoint',
+      kind: 'text',
+      optional: true,
+      placeholder: 'https://s3.us-west-004.backblazeb2.com',
+      hint: 'Found automatically when empty.',
+      monospace: true,
+    },
     { key: 'region', label: 'Region', kind: 'text', optional: true, placeholder: 'us-west-004' },
     prefix,
   ],

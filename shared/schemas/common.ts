@@ -2,7 +2,11 @@ import { z } from 'zod';
 
 export const uuid = z.uuid({ message: 'Must be a valid id' });
 export const isoDate = z.string().describe('ISO 8601 date');
-export const nonEmpty = (what: string) => z.string().trim().min(1, { message: `${what} is required` });
+export const nonEmpty = (what: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, { message: `${what} is required` });
 export const name = nonEmpty('Name').max(255, { message: 'Name is at most 255 characters' });
 export const idInput = z.object({ id: uuid });
 

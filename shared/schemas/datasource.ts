@@ -49,8 +49,7 @@ const datasourceBase = z.object({
   save_anyway: z.boolean().default(false),
 });
 
-const variant = <T extends DatasourceType>(type: T) =>
-  datasourceBase.extend({ type: z.literal(type), connection_config: CONNECTION_CONFIG[type] });
+const variant = <T extends DatasourceType>(type: T) => datasourceBase.extend({ type: z.literal(type), connection_config: CONNECTION_CONFIG[type] });
 
 /** `POST /api/datasources`, as the seed writes it: `{ name, type, connection_config, tags }`. */
 export const datasourceCreate = z.discriminatedUnion('type', [

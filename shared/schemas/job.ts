@@ -11,12 +11,13 @@ export const scheduleCron = z
     if (error) ctx.addIssue({ code: 'custom', message: error });
   });
 
-export const scheduleTimezone = z
-  .string()
-  .trim()
-  .refine(isValidTimezone, { message: 'Unknown timezone: use an IANA name such as America/Sao_Paulo or UTC' });
+export const scheduleTimezone = z.string().trim().refine(isValidTimezone, { message: 'Unknown timezone: use an IANA name such as America/Sao_Paulo or UTC' });
 
-const count = (what: string) => z.coerce.number().int({ message: `${what} must be a whole number` }).min(0, { message: `${what} cannot be negative` });
+const count = (what: string) =>
+  z.coerce
+    .number()
+    .int({ message: `${what} must be a whole number` })
+    .min(0, { message: `${what} cannot be negative` });
 
 /** `{ max_backups }` (current) or the legacy `{ keep_daily, keep_weekly, keep_monthly }` (database-summary.md). */
 export const retentionPolicy = z
@@ -27,10 +28,9 @@ export const retentionPolicy = z
     keep_monthly: count('keep_monthly').optional(),
     auto_delete: z.boolean().default(true),
   })
-  .refine(
-    (r) => r.max_backups !== undefined || r.keep_daily !== undefined || r.keep_weekly !== undefined || r.keep_monthly !== undefined,
-    { message: 'Set max_backups, or keep_daily/keep_weekly/keep_monthly' },
-  );
+  .refine((r) => r.max_backups !== undefined || r.keep_daily !== undefined || r.keep_weekly !== undefined || r.keep_monthly !== undefined, {
+    message: 'Set max_backups, or keep_daily/keep_weekly/keep_monthly',
+  });
 
 const LEVELS = { gzip: [1, 9], zstd: [1, 19], lz4: [1, 12], none: [0, 0] } as const;
 
@@ -85,7 +85,10 @@ export const jobCreate = z
     path: ['storage_location_ids'],
     message: 'Choose at least one storage',
   })
-  .transform(({ storage_location_id: _single, ...v }) => ({ ...v, storage_location_ids: storagesOf({ ..._single && { storage_location_id: _single }, ...v })! }));
+  .transform(({ storage_location_id: _single, ...v }) => ({
+    ...v,
+    storage_location_ids: storagesOf({ ...(_single && { storage_location_id: _single }), ...v })!,
+  }));
 
 export const jobUpdate = z
   .object({
@@ -101,7 +104,10 @@ export const jobUpdate = z
     retention_policy: retentionPolicy.optional(),
     backup_options: backupOptions.optional(),
   })
-  .transform(({ storage_location_id: _single, ...v }) => ({ ...v, storage_location_ids: storagesOf({ ..._single && { storage_location_id: _single }, ...v }) }));
+  .transform(({ storage_location_id: _single, ...v }) => ({
+    ...v,
+    storage_location_ids: storagesOf({ ...(_single && { storage_location_id: _single }), ...v }),
+  }));
 
 export const job = z.object({
   id: uuid,

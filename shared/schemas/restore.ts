@@ -53,9 +53,7 @@ export const backupDatasource = z.object({
 
 /** One backup with each copy checked live against its storage. */
 export const backupEntry = execution.extend({
-  availability: z.array(
-    z.object({ storage_location_id: uuid, storage_name: z.string(), status: z.enum(COPY_AVAILABILITY), message: z.string().nullable() }),
-  ),
+  availability: z.array(z.object({ storage_location_id: uuid, storage_name: z.string(), status: z.enum(COPY_AVAILABILITY), message: z.string().nullable() })),
   verification: verification.nullable(),
 });
 export type BackupEntry = z.output<typeof backupEntry>;

@@ -50,9 +50,7 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 type Shape<Wrap extends 'default' | 'optional'> = {
-  [K in SettingKey]: Wrap extends 'default'
-    ? z.ZodDefault<(typeof SETTINGS)[K]['schema']>
-    : z.ZodOptional<(typeof SETTINGS)[K]['schema']>;
+  [K in SettingKey]: Wrap extends 'default' ? z.ZodDefault<(typeof SETTINGS)[K]['schema']> : z.ZodOptional<(typeof SETTINGS)[K]['schema']>;
 };
 
 /** Every setting, each falling back to its default. */
@@ -62,6 +60,4 @@ export const settings = z.object(
 export type Settings = z.output<typeof settings>;
 
 /** `PUT /api/system/settings`: any subset of the keys; unknown keys are refused. */
-export const settingsUpdate = z
-  .object(Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].schema.optional()])) as Shape<'optional'>)
-  .strict();
+export const settingsUpdate = z.object(Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].schema.optional()])) as Shape<'optional'>).strict();

@@ -62,17 +62,10 @@ const storageBase = z.object({
   is_default: z.boolean().default(false),
   save_anyway: z.boolean().default(false),
 });
-const variant = <T extends StorageType>(type: T) =>
-  storageBase.extend({ type: z.literal(type), config: STORAGE_CONFIG[type] });
+const variant = <T extends StorageType>(type: T) => storageBase.extend({ type: z.literal(type), config: STORAGE_CONFIG[type] });
 
 /** `POST /api/storage-locations`, as the seed writes it: `{ name, type, config }`. */
-export const storageCreate = z.discriminatedUnion('type', [
-  variant('local'),
-  variant('ssh'),
-  variant('s3'),
-  variant('minio'),
-  variant('backblaze'),
-]);
+export const storageCreate = z.discriminatedUnion('type', [variant('local'), variant('ssh'), variant('s3'), variant('minio'), variant('backblaze')]);
 
 export const storageUpdate = z.object({
   id: uuid,

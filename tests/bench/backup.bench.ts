@@ -49,7 +49,15 @@ function plain(db: string, compressor: string, out: string): number {
 function dataguardian(db: string, compression: string) {
   const dir = mkdtempSync('/tmp/dg-bench-store-');
   chmodSync(dir, 0o755);
-  const args = ['--import', 'tsx', path.join(here, 'backup-once.ts'), JSON.stringify({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: db }), dir, compression, '256'];
+  const args = [
+    '--import',
+    'tsx',
+    path.join(here, 'backup-once.ts'),
+    JSON.stringify({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: db }),
+    dir,
+    compression,
+    '256',
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test' } });
   if (r.status !== 0) throw new Error(`DataGuardian backup failed:\n${r.stderr}`);
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; stored_bytes: number; peak_rss_mb: number };
@@ -64,10 +72,19 @@ try {
   const smallBytes = await makeDatabase('bench_small', SMALL_MB);
   const tmp = mkdtempSync('/tmp/dg-bench-plain-');
   const rows: string[][] = [['case', 'plain (s)', 'DataGuardian (s)', 'ratio', 'DG peak RSS (MB)']];
-  for (const [compression, cli] of [['gzip', 'gzip'], ['zstd', 'zstd -3 -q']] as const) {
+  for (const [compression, cli] of [
+    ['gzip', 'gzip'],
+    ['zstd', 'zstd -3 -q'],
+  ] as const) {
     const plainSeconds = plain('bench_big', cli, path.join(tmp, `plain.${compression}`));
     const dg = dataguardian('bench_big', compression);
-    rows.push([`${(bigBytes / 2 ** 20).toFixed(0)} MB, ${compression}`, plainSeconds.toFixed(2), dg.seconds.toFixed(2), (dg.seconds / plainSeconds).toFixed(3), dg.peak_rss_mb.toFixed(0)]);
+    rows.push([
+      `${(bigBytes / 2 ** 20).toFixed(0)} MB, ${compression}`,
+      plainSeconds.toFixed(2),
+      dg.seconds.toFixed(2),
+      (dg.seconds / plainSeconds).toFixed(3),
+      dg.peak_rss_mb.toFixed(0),
+    ]);
   }
   const small = dataguardian('bench_small', 'zstd');
   rows.push([`${(smallBytes / 2 ** 20).toFixed(0)} MB, zstd (memory check)`, '-', small.seconds.toFixed(2), '-', small.peak_rss_mb.toFixed(0)]);

@@ -293,20 +293,31 @@ test('Run now shows the backup live, Cancel stops it and leaves nothing, a finis
   assert.match(details, /zstd, level 5/);
   assert.match(await rowText('Copies', 'Local backups'), /Completed/);
   assert.equal(await page.getByRole('table', { name: 'Files' }).locator('tbody tr').count(), 1);
-  await page.getByRole('list', { name: 'Log' }).getByText(/Stored on Local backups/).waitFor();
+  await page
+    .getByRole('list', { name: 'Log' })
+    .getByText(/Stored on Local backups/)
+    .waitFor();
 
   // The browser's download is the joined backup: its SHA-256 is the one shown.
   const href = await page.getByRole('link', { name: 'Download Nightly shop' }).getAttribute('href');
   const download = await page.request.get(new URL(href!, page.url()).toString());
   assert.equal(download.status(), 200);
-  assert.equal(createHash('sha256').update(await download.body()).digest('hex'), checksum);
+  assert.equal(
+    createHash('sha256')
+      .update(await download.body())
+      .digest('hex'),
+    checksum,
+  );
 
   // The list: both runs, and the checksum verification the job asks for after each backup.
   await openSection('Activity', 'Activity');
   const rows = page.getByRole('table', { name: 'Activity' }).locator('tbody tr');
   await rows.nth(2).waitFor();
   assert.equal(await rows.count(), 3);
-  await rows.nth(0).filter({ hasText: /Verify \(checksum\) · Nightly shop.*Completed/ }).waitFor();
+  await rows
+    .nth(0)
+    .filter({ hasText: /Verify \(checksum\) · Nightly shop.*Completed/ })
+    .waitFor();
   assert.match((await rows.nth(1).textContent()) ?? '', /Completed/);
   assert.match((await rows.nth(2).textContent()) ?? '', /Cancelled/);
   await screenshot('11-activity');

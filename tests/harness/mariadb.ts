@@ -20,11 +20,7 @@ export interface MariaServer {
   dir: string;
   createDatabase(name: string): Promise<void>;
   /** Rows of a SELECT; an empty array for statements that return none. */
-  query<Row extends Record<string, unknown> = Record<string, unknown>>(
-    sql: string,
-    db?: string,
-    params?: unknown[],
-  ): Promise<Row[]>;
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, db?: string, params?: unknown[]): Promise<Row[]>;
   stop(): Promise<void>;
 }
 
@@ -35,9 +31,7 @@ function findBinary(names: string[], dirs = ['/usr/sbin', '/usr/bin']): string {
       if (existsSync(path)) return path;
     }
   }
-  throw new Error(
-    `MariaDB is not installed (none of ${names.join(', ')} found). Run scripts/install-test-deps.sh as root.`,
-  );
+  throw new Error(`MariaDB is not installed (none of ${names.join(', ')} found). Run scripts/install-test-deps.sh as root.`);
 }
 
 export function quoteMariaIdentifier(name: string): string {
@@ -114,11 +108,7 @@ async function startOnce(): Promise<MariaServer> {
       }
     });
 
-    const query = async <Row extends Record<string, unknown>>(
-      sql: string,
-      db?: string,
-      params?: unknown[],
-    ): Promise<Row[]> => {
+    const query = async <Row extends Record<string, unknown>>(sql: string, db?: string, params?: unknown[]): Promise<Row[]> => {
       const connection = await mysql.createConnection({
         host: '127.0.0.1',
         port,

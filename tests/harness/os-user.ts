@@ -21,9 +21,7 @@ export function findOsUser(name: string): OsUser | undefined {
 export function osUser(name: string): OsUser {
   const user = findOsUser(name);
   if (!user) {
-    throw new Error(
-      `The OS user "${name}" does not exist. Run scripts/install-test-deps.sh as root to install the test servers.`,
-    );
+    throw new Error(`The OS user "${name}" does not exist. Run scripts/install-test-deps.sh as root to install the test servers.`);
   }
   return user;
 }

@@ -23,11 +23,7 @@ export interface PgServer {
   binDir: string;
   url(db?: string): string;
   createDatabase(name: string): Promise<void>;
-  query<Row extends Record<string, unknown> = Record<string, unknown>>(
-    sql: string,
-    db?: string,
-    params?: unknown[],
-  ): Promise<Row[]>;
+  query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, db?: string, params?: unknown[]): Promise<Row[]>;
   stop(): Promise<void>;
 }
 
@@ -41,9 +37,7 @@ export function postgresBinDir(): string {
     : [];
   const newest = versions[0];
   if (!newest) {
-    throw new Error(
-      'PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin/postgres). Run scripts/install-test-deps.sh as root.',
-    );
+    throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin/postgres). Run scripts/install-test-deps.sh as root.');
   }
   return join(root, newest, 'bin');
 }
@@ -71,12 +65,15 @@ async function startOnce(): Promise<PgServer> {
     await run(
       join(binDir, 'initdb'),
       [
-        '-D', dataDir,
-        '-U', 'dg',
+        '-D',
+        dataDir,
+        '-U',
+        'dg',
         `--pwfile=${pwfile}`,
         '--auth-local=trust',
         '--auth-host=scram-sha-256',
-        '-E', 'UTF8',
+        '-E',
+        'UTF8',
         '--locale=C',
         '--no-sync',
         '--no-instructions',
@@ -90,27 +87,31 @@ async function startOnce(): Promise<PgServer> {
       'PostgreSQL',
       join(binDir, 'postgres'),
       [
-        '-D', dataDir,
-        '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', `unix_socket_directories=${dir}`,
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${dir}`,
         // Throwaway data: durability only costs test time.
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
-        '-c', 'shared_buffers=32MB',
-        '-c', 'logging_collector=off',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'shared_buffers=32MB',
+        '-c',
+        'logging_collector=off',
       ],
       { user: 'postgres', logFile: join(dir, 'server.log'), stopSignal: 'SIGINT', exitSignal: 'SIGQUIT' },
     );
 
-    const connect = (database: string): pg.Client =>
-      new pg.Client({ host: '127.0.0.1', port, user: 'dg', password, database, connectionTimeoutMillis: 5_000 });
-    const query = async <Row extends Record<string, unknown>>(
-      sql: string,
-      db = 'postgres',
-      params?: unknown[],
-    ): Promise<Row[]> => {
+    const connect = (database: string): pg.Client => new pg.Client({ host: '127.0.0.1', port, user: 'dg', password, database, connectionTimeoutMillis: 5_000 });
+    const query = async <Row extends Record<string, unknown>>(sql: string, db = 'postgres', params?: unknown[]): Promise<Row[]> => {
       const client = connect(db);
       await client.connect();
       try {
@@ -136,8 +137,7 @@ async function startOnce(): Promise<PgServer> {
       dir,
       version,
       binDir,
-      url: (db = 'postgres') =>
-        `postgresql://dg:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db)}`,
+      url: (db = 'postgres') => `postgresql://dg:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(db)}`,
       createDatabase: async (name) => {
         await query(`CREATE DATABASE ${quotePgIdentifier(name)}`);
       },

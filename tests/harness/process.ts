@@ -58,7 +58,10 @@ export async function run(command: string, args: string[], options: RunOptions =
 export function summary(text: string, lines = 20): string {
   const all = text.trimEnd().split('\n');
   const last = all.slice(-lines);
-  const errors = all.slice(0, -lines).filter((line) => /error|fatal|denied|cannot|can't/i.test(line)).slice(-10);
+  const errors = all
+    .slice(0, -lines)
+    .filter((line) => /error|fatal|denied|cannot|can't/i.test(line))
+    .slice(-10);
   return [...errors, ...(errors.length ? ['...'] : []), ...last].join('\n');
 }
 
@@ -129,9 +132,7 @@ export class Daemon {
 
   failure(reason: string): Error {
     const spawnError = this.spawnError ? ` (${this.spawnError.message})` : '';
-    return new Error(
-      `${this.name} failed: ${reason}${spawnError}.\nLast lines of its log:\n${this.logTail()}`,
-    );
+    return new Error(`${this.name} failed: ${reason}${spawnError}.\nLast lines of its log:\n${this.logTail()}`);
   }
 
   /**

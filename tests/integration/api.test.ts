@@ -51,7 +51,10 @@ describe('datasources over HTTP', () => {
     assert.equal(created.body.connection_config.password_set, true);
     assert.equal(created.body.connection_config.password, undefined);
     const list = await app.http('GET', '/api/datasources');
-    assert.deepEqual(list.body.map((d: { id: string }) => d.id), [created.body.id]);
+    assert.deepEqual(
+      list.body.map((d: { id: string }) => d.id),
+      [created.body.id],
+    );
     const checks = await app.http('GET', `/api/datasources/${created.body.id}/health-checks`);
     assert.equal(checks.body[0].status, 'ok');
     assert.match(String(checks.body[0].metadata.database_version), /PostgreSQL 1\d/);
@@ -152,7 +155,9 @@ describe('storage locations over HTTP', () => {
     const wrongPassword = await app.rpc('storages.test', { type: 'ssh', config: { ...config, private_key: undefined, password: 'nope' } });
     assert.equal(wrongPassword.body.data.ok, false);
     assert.match(wrongPassword.body.data.message, /auth/i);
-    const otherKey = (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+    const otherKey = (await import('node:crypto'))
+      .generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
     const wrongKey = await app.rpc('storages.test', { type: 'ssh', config: { ...config, private_key: otherKey } });
     assert.equal(wrongKey.body.data.ok, false);
     assert.match(wrongKey.body.data.message, /auth/i);
@@ -190,7 +195,10 @@ describe('storage locations over HTTP', () => {
     const updated = await app.http('PUT', `/api/storage-locations/${other.id}`, { is_default: true });
     assert.equal(updated.body.is_default, true);
     const defaults = (await app.http('GET', '/api/storage-locations')).body.filter((s: { is_default: boolean }) => s.is_default);
-    assert.deepEqual(defaults.map((s: { id: string }) => s.id), [other.id]);
+    assert.deepEqual(
+      defaults.map((s: { id: string }) => s.id),
+      [other.id],
+    );
   });
 });
 
@@ -245,7 +253,10 @@ describe('settings, events, restart and secrets', () => {
   it('settings round-trip; bad values are refused per key', async () => {
     const initial = await app.http('GET', '/api/system/settings');
     assert.equal(initial.body['system.max_concurrent_backups'], 3);
-    const updated = await app.http('PUT', '/api/system/settings', { 'system.max_concurrent_backups': 2, 'notifications.webhook_url': 'https://hooks.example.com/x' });
+    const updated = await app.http('PUT', '/api/system/settings', {
+      'system.max_concurrent_backups': 2,
+      'notifications.webhook_url': 'https://hooks.example.com/x',
+    });
     assert.equal(updated.body['system.max_concurrent_backups'], 2);
     const bad = await app.http('PUT', '/api/system/settings', { 'system.max_concurrent_backups': -1 });
     assert.equal(bad.status, 400);
@@ -277,8 +288,13 @@ describe('settings, events, restart and secrets', () => {
   it('everything survives a restart of the app', async () => {
     const before = await Promise.all(['/api/datasources', '/api/storage-locations', '/api/backup-jobs', '/api/system/settings'].map((r) => app.http('GET', r)));
     await app.restart();
-    const afterRestart = await Promise.all(['/api/datasources', '/api/storage-locations', '/api/backup-jobs', '/api/system/settings'].map((r) => app.http('GET', r)));
-    assert.deepEqual(afterRestart.map((a) => a.body), before.map((b) => b.body));
+    const afterRestart = await Promise.all(
+      ['/api/datasources', '/api/storage-locations', '/api/backup-jobs', '/api/system/settings'].map((r) => app.http('GET', r)),
+    );
+    assert.deepEqual(
+      afterRestart.map((a) => a.body),
+      before.map((b) => b.body),
+    );
     const tested = await app.rpc('datasources.test', { id: before[0]!.body[0].id });
     assert.equal(tested.body.data.ok, true, 'stored secrets still decrypt after a restart');
   });

@@ -55,7 +55,12 @@ describe('every storage type holds a chunked backup', () => {
       type: 'ssh',
       config: { host: ssh.host, port: ssh.port, username: ssh.username, private_key: ssh.privateKey, remote_path: ssh.remoteDir },
     });
-    const execution = await runJob(app, { name: 'to sftp', datasource_id: bigFolderId, storage_location_id: storage.id, backup_options: { compression: 'lz4', max_file_size_mb: 9 } });
+    const execution = await runJob(app, {
+      name: 'to sftp',
+      datasource_id: bigFolderId,
+      storage_location_id: storage.id,
+      backup_options: { compression: 'lz4', max_file_size_mb: 9 },
+    });
     assert.equal(execution.status, 'completed', execution.error_message);
     assert.equal(execution.chunks.length, 3);
     const { file } = recoverByHand(path.join(ssh.remoteDir, execution.backup_path), mkdtempSync(path.join(work, 'out-')));
@@ -67,10 +72,23 @@ describe('every storage type holds a chunked backup', () => {
     it(`${type} on a real S3-compatible server: three parts by multipart upload, recoverable`, async () => {
       const config =
         type === 's3'
-          ? { endpoint: s3.endpoint, bucket: 'dg-backups', region: s3.region, access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey, force_path_style: true, prefix: 'aws-style' }
+          ? {
+              endpoint: s3.endpoint,
+              bucket: 'dg-backups',
+              region: s3.region,
+              access_key_id: s3.accessKeyId,
+              secret_access_key: s3.secretAccessKey,
+              force_path_style: true,
+              prefix: 'aws-style',
+            }
           : { endpoint: s3.endpoint, bucket: 'dg-backups', access_key: s3.accessKeyId, secret_key: s3.secretAccessKey, prefix: 'minio-style' };
       const storage = await create('storages.create', { name: type, type, config });
-      const execution = await runJob(app, { name: `to ${type}`, datasource_id: bigFolderId, storage_location_id: storage.id, backup_options: { compression: 'none', max_file_size_mb: 9 } });
+      const execution = await runJob(app, {
+        name: `to ${type}`,
+        datasource_id: bigFolderId,
+        storage_location_id: storage.id,
+        backup_options: { compression: 'none', max_file_size_mb: 9 },
+      });
       assert.equal(execution.status, 'completed', execution.error_message);
       assert.equal(execution.chunks.length, 3);
       // Fetch the objects with the plain AWS SDK into a folder, then recover them by hand.
@@ -90,7 +108,13 @@ describe('every storage type holds a chunked backup', () => {
 describe('faults', () => {
   it('cancel mid-dump stops the work and leaves no object on the storage', async () => {
     const { dir, storage } = await localStorage('cancel-target');
-    const job = await create('jobs.create', { name: 'slow', datasource_id: bigFolderId, storage_location_id: storage.id, schedule_cron: '0 3 * * *', backup_options: { compression: 'gzip', compression_level: 9, max_file_size_mb: 2 } });
+    const job = await create('jobs.create', {
+      name: 'slow',
+      datasource_id: bigFolderId,
+      storage_location_id: storage.id,
+      schedule_cron: '0 3 * * *',
+      backup_options: { compression: 'gzip', compression_level: 9, max_file_size_mb: 2 },
+    });
     const run = await create('jobs.run', { id: job.id });
     const again = await app.rpc('jobs.run', { id: job.id });
     assert.equal(again.body.error.code, 'conflict', 'a second Run now does not stack');
@@ -102,8 +126,14 @@ describe('faults', () => {
     await create('executions.cancel', { id: run.execution_id });
     const execution = await waitForExecution(app, run.execution_id);
     assert.equal(execution.status, 'cancelled');
-    const left = readdirSync(dir, { recursive: true }).map(String).filter((f) => !f.startsWith('_system'));
-    assert.deepEqual(left.filter((f) => statSync(path.join(dir, f)).isFile()), [], `left behind: ${left}`);
+    const left = readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => !f.startsWith('_system'));
+    assert.deepEqual(
+      left.filter((f) => statSync(path.join(dir, f)).isFile()),
+      [],
+      `left behind: ${left}`,
+    );
   });
 
   it('fallback skips a storage that refuses writes; replicate records the failed copy', async () => {
@@ -142,7 +172,7 @@ describe('faults', () => {
     assert.ok(notes.some((n: Json) => n.severity === 'warning' && /failed copies/.test(n.title)));
   });
 
-  it('a wrong password fails with the engine\'s message and a backup_failed notification', async () => {
+  it("a wrong password fails with the engine's message and a backup_failed notification", async () => {
     const { storage } = await localStorage('for-failures');
     const ds = await create('datasources.create', {
       name: 'Locked',

@@ -99,7 +99,12 @@ describe('mariadb round trip', () => {
       connection_config: { host: maria.host, port: maria.port, database: 'loja', username: maria.user, password: maria.password },
     });
     for (const compression of ['gzip', 'zstd'] as const) {
-      const execution = await runJob(app, { name: `maria ${compression}`, datasource_id: ds.id, storage_location_id: storageId, backup_options: { compression } });
+      const execution = await runJob(app, {
+        name: `maria ${compression}`,
+        datasource_id: ds.id,
+        storage_location_id: storageId,
+        backup_options: { compression },
+      });
       assert.equal(execution.status, 'completed', execution.error_message);
       assert.match(execution.metadata.database_version, /^MariaDB/);
       const { file } = recoverByHand(folderOf(execution), dir(`out-maria-${compression}`));
@@ -121,7 +126,13 @@ describe('sqlite round trip', () => {
       for (let i = 0; i < 5000; i++) insert.run(`note ${i}`);
     })();
     const ds = await create('datasources.create', { name: 'App', type: 'sqlite', connection_config: { file_path: file } });
-    const job = await create('jobs.create', { name: 'sqlite', datasource_id: ds.id, storage_location_id: storageId, schedule_cron: '0 3 * * *', backup_options: { compression: 'zstd' } });
+    const job = await create('jobs.create', {
+      name: 'sqlite',
+      datasource_id: ds.id,
+      storage_location_id: storageId,
+      schedule_cron: '0 3 * * *',
+      backup_options: { compression: 'zstd' },
+    });
     const run = await create('jobs.run', { id: job.id });
     // Writes keep landing while the backup runs; the copy must still be consistent.
     const writer = setInterval(() => insert.run('written during the backup'), 5);
@@ -153,7 +164,12 @@ describe('folder round trip', () => {
       connection_config: { source_path: src, exclude_patterns: ['*.log', 'temp/*'] },
     });
     for (const compression of COMPRESSIONS) {
-      const execution = await runJob(app, { name: `files ${compression}`, datasource_id: ds.id, storage_location_id: storageId, backup_options: { compression } });
+      const execution = await runJob(app, {
+        name: `files ${compression}`,
+        datasource_id: ds.id,
+        storage_location_id: storageId,
+        backup_options: { compression },
+      });
       assert.equal(execution.status, 'completed', execution.error_message);
       const out = dir(`out-files-${compression}`);
       const { file } = recoverByHand(folderOf(execution), out);

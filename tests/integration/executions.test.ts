@@ -26,7 +26,10 @@ const count = async (db: string) => Number((await server.query<{ n: string }>('S
 
 async function postgresSource(db: string, rows: number) {
   await server.createDatabase(db);
-  await server.query(`CREATE TABLE items AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, ${rows}) g; ALTER TABLE items ADD PRIMARY KEY (id);`, db);
+  await server.query(
+    `CREATE TABLE items AS SELECT g AS id, md5(g::text) AS note FROM generate_series(1, ${rows}) g; ALTER TABLE items ADD PRIMARY KEY (id);`,
+    db,
+  );
   return call('datasources.create', {
     name: db,
     type: 'postgres',
@@ -68,7 +71,10 @@ describe('an execution ends the same way whatever follows it', () => {
     }
     assert.equal(backup.status, 'completed', backup.error_message);
     const notifications = await call('notifications.list', { type: 'backup_success' });
-    assert.ok(notifications.some((n: Json) => n.metadata?.execution_id === backup.id), 'the inbox still got the notification');
+    assert.ok(
+      notifications.some((n: Json) => n.metadata?.execution_id === backup.id),
+      'the inbox still got the notification',
+    );
 
     const r = await app.http('POST', `/api/backups/${backup.id}/restore`, { target_database: 'sink_copy' });
     assert.equal(r.status, 202, r.text);
@@ -138,7 +144,12 @@ describe('parts on storage (seed: split only above max_file_size_mb)', () => {
 
   it('a 30 MB artifact under a 40 MB limit is one backup.dump.zst', async () => {
     const ds = await randomSource('small', 30);
-    const backup = await runJob(app, { name: 'Small', datasource_id: ds.id, storage_location_ids: [local.id], backup_options: { compression: 'zstd', max_file_size_mb: 40 } });
+    const backup = await runJob(app, {
+      name: 'Small',
+      datasource_id: ds.id,
+      storage_location_ids: [local.id],
+      backup_options: { compression: 'zstd', max_file_size_mb: 40 },
+    });
     assert.equal(backup.status, 'completed', backup.error_message);
     assert.ok(backup.compressed_size_bytes > 25 * 2 ** 20, `${backup.compressed_size_bytes} bytes stored`);
     assert.deepEqual(files(backup), ['backup.dump.zst', 'manifest.json']);
@@ -146,7 +157,12 @@ describe('parts on storage (seed: split only above max_file_size_mb)', () => {
 
   it('a 90 MB artifact under a 40 MB limit is three parts', async () => {
     const ds = await randomSource('large', 90);
-    const backup = await runJob(app, { name: 'Large', datasource_id: ds.id, storage_location_ids: [local.id], backup_options: { compression: 'zstd', max_file_size_mb: 40 } });
+    const backup = await runJob(app, {
+      name: 'Large',
+      datasource_id: ds.id,
+      storage_location_ids: [local.id],
+      backup_options: { compression: 'zstd', max_file_size_mb: 40 },
+    });
     assert.equal(backup.status, 'completed', backup.error_message);
     assert.deepEqual(files(backup), ['backup.dump.zst.part-001', 'backup.dump.zst.part-002', 'backup.dump.zst.part-003', 'manifest.json']);
   });

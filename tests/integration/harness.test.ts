@@ -14,24 +14,9 @@ import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Client, type ConnectConfig, type SFTPWrapper } from 'ssh2';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  freePort,
-  removeTempDir,
-  startMariadb,
-  startPostgres,
-  startS3,
-  startSshd,
-  tempDir,
-  type SshServer,
-} from '../harness/index.js';
+import { freePort, removeTempDir, startMariadb, startPostgres, startS3, startSshd, tempDir, type SshServer } from '../harness/index.js';
 
 async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -122,10 +107,7 @@ describe('test harness', () => {
       const [grant] = await server.query<Record<string, string>>('SHOW GRANTS');
       assert.match(Object.values(grant ?? {})[0] ?? '', /ALL PRIVILEGES ON \*\.\* TO .* WITH GRANT OPTION/);
 
-      await assert.rejects(
-        mysql.createConnection({ host: server.host, port: server.port, user: 'dg', password: 'wrong' }),
-        /Access denied/,
-      );
+      await assert.rejects(mysql.createConnection({ host: server.host, port: server.port, user: 'dg', password: 'wrong' }), /Access denied/);
     } finally {
       await timed('mariadb stop', server.stop);
     }
@@ -177,9 +159,7 @@ describe('test harness', () => {
       // A stream body of known length is what corrupts objects under the SDK's
       // default checksum mode; clientConfig must keep it byte-exact.
       const streamed = Buffer.from('streamed body');
-      await s3.send(
-        new PutObjectCommand({ Bucket, Key: 'streamed.txt', Body: Readable.from([streamed]), ContentLength: streamed.length }),
-      );
+      await s3.send(new PutObjectCommand({ Bucket, Key: 'streamed.txt', Body: Readable.from([streamed]), ContentLength: streamed.length }));
       const streamedBack = await s3.send(new GetObjectCommand({ Bucket, Key: 'streamed.txt' }));
       assert.deepEqual(Buffer.from((await streamedBack.Body?.transformToByteArray()) ?? []), streamed);
 

@@ -3,7 +3,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
@@ -70,7 +82,8 @@ after(async () => {
 });
 
 describe('postgres', () => {
-  const config = (database: string) => ({ host: pg.host, port: pg.port, database, username: pg.user, password: pg.password, ssl_enabled: false }) as ConnectionConfig;
+  const config = (database: string) =>
+    ({ host: pg.host, port: pg.port, database, username: pg.user, password: pg.password, ssl_enabled: false }) as ConnectionConfig;
   const fingerprint = async (db: string) =>
     (await pg.query<{ sum: string }>(`SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM app.orders t`, db))[0]!.sum;
 
@@ -108,7 +121,10 @@ describe('postgres', () => {
     assert.deepEqual(await pg.query(`SELECT count(*)::int AS n FROM app.big`, 'shop_copy'), [{ n: 19934 }]);
     const [grant] = await pg.query<{ ok: boolean }>(`SELECT has_table_privilege('reporting', 'app.orders', 'SELECT') AS ok`, 'shop_copy');
     assert.equal(grant!.ok, true, 'the grant to an existing role is restored');
-    assert.ok(messages.some((m) => /^warn: 1 grant\(s\) of the backup were not restored.*role "ghost" does not exist/.test(m)), messages.join('\n'));
+    assert.ok(
+      messages.some((m) => /^warn: 1 grant\(s\) of the backup were not restored.*role "ghost" does not exist/.test(m)),
+      messages.join('\n'),
+    );
     assert.deepEqual(await postgresEngine.summarize(config('shop'), { signal }), changed, 'the original database is untouched');
     noSecretsLeft();
 
@@ -121,11 +137,14 @@ describe('postgres', () => {
   });
 
   it('refuses to "create" a database that exists, and reports pg_restore\'s own words', async () => {
-    await assert.rejects(postgresEngine.restore(config('shop'), path.join(work, 'shop.pgdump'), restoreOptions({ createDatabase: true })), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'conflict');
-      assert.match(e.message, /Database shop already exists/);
-      return true;
-    });
+    await assert.rejects(
+      postgresEngine.restore(config('shop'), path.join(work, 'shop.pgdump'), restoreOptions({ createDatabase: true })),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'conflict');
+        assert.match(e.message, /Database shop already exists/);
+        return true;
+      },
+    );
     const junk = path.join(work, 'junk.pgdump');
     writeFileSync(junk, 'not an archive');
     await assert.rejects(postgresEngine.restore(config('shop'), junk, restoreOptions()), /pg_restore failed: .*(valid archive|input file)/);
@@ -134,14 +153,18 @@ describe('postgres', () => {
 });
 
 describe('mariadb', () => {
-  const config = (database: string) => ({ host: maria.host, port: maria.port, database, username: maria.user, password: maria.password, ssl_enabled: false }) as ConnectionConfig;
+  const config = (database: string) =>
+    ({ host: maria.host, port: maria.port, database, username: maria.user, password: maria.password, ssl_enabled: false }) as ConnectionConfig;
   const checksum = async (db: string) => (await maria.query<{ Checksum: number }>('CHECKSUM TABLE produtos', db))[0]!.Checksum;
 
   it('the dump names no database, so it restores into a new one without touching the original', async () => {
     await maria.createDatabase('loja');
     await maria.query('CREATE TABLE produtos (id INT PRIMARY KEY, nome VARCHAR(100), preco DECIMAL(10,2), foto BLOB)', 'loja');
     await maria.query('CREATE TABLE vendas (id INT AUTO_INCREMENT PRIMARY KEY, produto INT, FOREIGN KEY (produto) REFERENCES produtos(id))', 'loja');
-    const values = Array.from({ length: 3000 }, (_, i) => `(${i + 1}, 'produto ${i + 1} ção', ${(i * 1.25).toFixed(2)}, X'00ff${(i % 256).toString(16).padStart(2, '0')}')`).join(',');
+    const values = Array.from(
+      { length: 3000 },
+      (_, i) => `(${i + 1}, 'produto ${i + 1} ção', ${(i * 1.25).toFixed(2)}, X'00ff${(i % 256).toString(16).padStart(2, '0')}')`,
+    ).join(',');
     await maria.query(`INSERT INTO produtos VALUES ${values}`, 'loja');
     await maria.query('INSERT INTO vendas (produto) SELECT id FROM produtos WHERE id <= 40', 'loja');
     await maria.query('CREATE VIEW caros AS SELECT * FROM produtos WHERE preco > 100', 'loja');
@@ -178,10 +201,13 @@ describe('mariadb', () => {
   });
 
   it('refuses to "create" a database that exists, and reports the client\'s own words', async () => {
-    await assert.rejects(mysqlEngine.restore(config('loja'), path.join(work, 'loja.sql'), restoreOptions({ createDatabase: true })), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'conflict');
-      return true;
-    });
+    await assert.rejects(
+      mysqlEngine.restore(config('loja'), path.join(work, 'loja.sql'), restoreOptions({ createDatabase: true })),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'conflict');
+        return true;
+      },
+    );
     const junk = path.join(work, 'junk.sql');
     writeFileSync(junk, 'CREATE TABLE ok_before (id INT);\nTHIS IS NOT SQL;\n');
     await assert.rejects(mysqlEngine.restore(config('loja'), junk, restoreOptions()), /(mariadb|mysql) failed: .*syntax/i);
@@ -193,7 +219,9 @@ describe('sqlite', () => {
   const rowsOf = (file: string) => {
     const db = new Database(file, { readonly: true });
     try {
-      return createHash('sha256').update(JSON.stringify(db.prepare('SELECT * FROM notes ORDER BY id').all())).digest('hex');
+      return createHash('sha256')
+        .update(JSON.stringify(db.prepare('SELECT * FROM notes ORDER BY id').all()))
+        .digest('hex');
     } finally {
       db.close();
     }
@@ -228,8 +256,16 @@ describe('sqlite', () => {
     assert.deepEqual(await sqliteEngine.summarize(config, { signal }), before, 'the old WAL was not applied to the new file');
     assert.equal(rowsOf(file), sum);
     assert.equal(new Database(file, { readonly: true }).pragma('integrity_check', { simple: true }), 'ok');
-    assert.deepEqual(await sqliteEngine.summarize({ file_path: result.previous_file } as ConnectionConfig, { signal }), { tables: 2, rows: 101 }, 'the previous file keeps its WAL');
-    assert.deepEqual(readdirSync(folder).filter((f) => f.startsWith('.')), [], 'no temp file left');
+    assert.deepEqual(
+      await sqliteEngine.summarize({ file_path: result.previous_file } as ConnectionConfig, { signal }),
+      { tables: 2, rows: 101 },
+      'the previous file keeps its WAL',
+    );
+    assert.deepEqual(
+      readdirSync(folder).filter((f) => f.startsWith('.')),
+      [],
+      'no temp file left',
+    );
 
     const junk = path.join(work, 'junk.sqlite');
     writeFileSync(junk, randomBytes(8192));
@@ -249,7 +285,6 @@ describe('sqlite', () => {
 const filesConfig = (source_path: string) => ({ source_path, include_patterns: [], exclude_patterns: [] }) as ConnectionConfig;
 
 describe('files', () => {
-
   /** Every entry: type, mode, mtime (seconds, as tar keeps them), content hash or link target. */
   function tree(root: string, rel = ''): Record<string, string> {
     const out: Record<string, string> = {};
@@ -327,9 +362,23 @@ describe('files', () => {
     ['an absolute path', [{ name: 'fine.txt' }, { name: `${absolute}/x` }], `${absolute}/x`],
     ['a symlink out of the target', [{ name: 'fine.txt' }, { name: 'link', type: 'symlink', linkname: '../../etc' }], 'link'],
     ['an absolute symlink', [{ name: 'fine.txt' }, { name: 'link', type: 'symlink', linkname: '/etc' }], 'link'],
-    ['a symlink that escapes through another symlink', [{ name: 'a/b/c', type: 'symlink', linkname: '.' }, { name: 'a/b/c/x', type: 'symlink', linkname: '../../..' }], 'a/b/c/x'],
+    [
+      'a symlink that escapes through another symlink',
+      [
+        { name: 'a/b/c', type: 'symlink', linkname: '.' },
+        { name: 'a/b/c/x', type: 'symlink', linkname: '../../..' },
+      ],
+      'a/b/c/x',
+    ],
     ['a loop of symlinks', [{ name: 'a', type: 'symlink', linkname: 'b' }, { name: 'b', type: 'symlink', linkname: 'a' }, { name: 'a/x' }], 'a/x'],
-    ['a symlink made to escape by a later one', [{ name: 'l', type: 'symlink', linkname: 'a/b/../../..' }, { name: 'a/b', type: 'symlink', linkname: '.' }], 'l'],
+    [
+      'a symlink made to escape by a later one',
+      [
+        { name: 'l', type: 'symlink', linkname: 'a/b/../../..' },
+        { name: 'a/b', type: 'symlink', linkname: '.' },
+      ],
+      'l',
+    ],
   ];
   for (const [what, entries, named] of cases) {
     it(`an entry with ${what} is refused and nothing is written`, async () => {

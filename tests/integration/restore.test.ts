@@ -1,7 +1,22 @@
 // Restores through the app against real servers: back up, change and delete data, restore, compare with
 // the state at backup time. Copies on a local folder, a real sshd (SFTP) and a real S3-compatible server.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, existsSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  existsSync,
+  openSync,
+  readSync,
+  writeSync,
+  closeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -80,7 +95,10 @@ describe('postgres', () => {
   before(async () => {
     await pg.createDatabase('shop');
     // md5 text compresses about in half: ~4 MB raw makes at least three 1 MB parts.
-    await pg.query(`CREATE TABLE orders AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS note FROM generate_series(1, 60000) g; ALTER TABLE orders ADD PRIMARY KEY (id);`, 'shop');
+    await pg.query(
+      `CREATE TABLE orders AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS note FROM generate_series(1, 60000) g; ALTER TABLE orders ADD PRIMARY KEY (id);`,
+      'shop',
+    );
     atBackup = await fingerprint('shop');
     ds = await call('datasources.create', {
       name: 'Shop',
@@ -96,7 +114,10 @@ describe('postgres', () => {
     });
     assert.equal(backup.status, 'completed', backup.error_message);
     assert.ok(backup.chunks.length >= 3, `${backup.chunks.length} parts`);
-    assert.deepEqual(backup.copies.map((c: Json) => c.status), ['completed', 'completed', 'completed']);
+    assert.deepEqual(
+      backup.copies.map((c: Json) => c.status),
+      ['completed', 'completed', 'completed'],
+    );
   });
 
   it('the Backups tab lists the datasource and each copy as available on its storage', async () => {
@@ -169,7 +190,10 @@ describe('postgres', () => {
     const v = done.metadata.verification;
     assert.equal(v.ok, false);
     assert.match(v.message, /part-003 is damaged/);
-    assert.deepEqual(v.copies.map((c: Json) => `${c.storage_name}:${c.ok}`), ['Local:false', 'NAS:true', 'Bucket:true']);
+    assert.deepEqual(
+      v.copies.map((c: Json) => `${c.storage_name}:${c.ok}`),
+      ['Local:false', 'NAS:true', 'Bucket:true'],
+    );
     const details = await app.http('GET', `/api/backups/datasources/${ds.id}`);
     const entry = details.body.backups.find((b: Json) => b.id === backup.id);
     assert.equal(entry.verification.ok, false, 'the verdict is kept on the backup');
@@ -210,11 +234,20 @@ describe('mariadb, sqlite and files', () => {
     await maria.query(`UPDATE clients SET name = 'X' WHERE id = 1`, 'crm');
     const copy = await restore(backup.id, { target_database: 'crm_copy' });
     assert.equal(copy.status, 'completed', copy.error_message);
-    assert.deepEqual((await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm_copy')).map((r) => `${r.id}:${r.name}`), ['1:Ana', '2:Bruno', '3:Carla']);
-    assert.deepEqual((await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r) => `${r.id}:${r.name}`), ['1:X', '3:Carla']);
+    assert.deepEqual(
+      (await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm_copy')).map((r) => `${r.id}:${r.name}`),
+      ['1:Ana', '2:Bruno', '3:Carla'],
+    );
+    assert.deepEqual(
+      (await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r) => `${r.id}:${r.name}`),
+      ['1:X', '3:Carla'],
+    );
     const done = await restore(backup.id);
     assert.equal(done.status, 'completed', done.error_message);
-    assert.deepEqual((await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r) => `${r.id}:${r.name}`), ['1:Ana', '2:Bruno', '3:Carla']);
+    assert.deepEqual(
+      (await maria.query<{ id: number; name: string }>('SELECT id, name FROM clients ORDER BY id', 'crm')).map((r) => `${r.id}:${r.name}`),
+      ['1:Ana', '2:Bruno', '3:Carla'],
+    );
   });
 
   it('sqlite: the file is replaced and the previous one kept beside it', async () => {
@@ -231,7 +264,10 @@ describe('mariadb, sqlite and files', () => {
     const done = await restore(backup.id);
     assert.equal(done.status, 'completed', done.error_message);
     const r = new Database(file, { readonly: true });
-    assert.deepEqual((r.prepare('SELECT body FROM notes ORDER BY id').all() as { body: string }[]).map((x) => x.body), ['one', 'two']);
+    assert.deepEqual(
+      (r.prepare('SELECT body FROM notes ORDER BY id').all() as { body: string }[]).map((x) => x.body),
+      ['one', 'two'],
+    );
     r.close();
     assert.ok(done.metadata.previous_file && existsSync(done.metadata.previous_file), 'the previous file is kept');
   });
@@ -268,7 +304,10 @@ describe('import from storage', () => {
       const found = first.body.data;
       assert.ok(found.added >= 5, JSON.stringify(found));
       // The postgres backup whose part-003 was truncated above is not a backup any more: named, not added.
-      assert.ok(found.skipped.some((s: Json) => /part-003 is missing or has the wrong size/.test(s.reason)), JSON.stringify(found));
+      assert.ok(
+        found.skipped.some((s: Json) => /part-003 is missing or has the wrong size/.test(s.reason)),
+        JSON.stringify(found),
+      );
       const again = await fresh.rpc('storages.import', { id: r.body.data.id });
       assert.equal(again.body.data.added, 0, 'nothing is added twice');
       assert.equal(again.body.data.already_known, first.body.data.added);
@@ -295,7 +334,10 @@ describe('import from storage', () => {
       assert.equal(started.status, 202, started.text);
       const done = await waitForExecution(fresh, started.body.execution_id);
       assert.equal(done.status, 'completed', done.error_message);
-      assert.deepEqual((await maria.query<{ id: number }>('SELECT id FROM clients ORDER BY id', 'crm')).map((x) => x.id), [1, 2, 3]);
+      assert.deepEqual(
+        (await maria.query<{ id: number }>('SELECT id FROM clients ORDER BY id', 'crm')).map((x) => x.id),
+        [1, 2, 3],
+      );
     } finally {
       await fresh.stop();
     }

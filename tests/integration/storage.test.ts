@@ -138,9 +138,18 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     const { storage, rootOnDisk } = subject();
     const keys = ['t-list/a/1/x', 't-list/a/1/y', 't-list/a/10/q', 't-list/a/2/z', 't-list/b/w'];
     for (const key of keys) await storage.put(key, Readable.from([Buffer.from(key)]));
-    assert.deepEqual((await storage.list('t-list/')).map((o) => o.key), keys);
-    assert.deepEqual((await storage.list('t-list/a/1/')).map((o) => o.key), ['t-list/a/1/x', 't-list/a/1/y']);
-    assert.deepEqual((await storage.list('t-list/a/1')).map((o) => o.key), ['t-list/a/1/x', 't-list/a/1/y', 't-list/a/10/q']);
+    assert.deepEqual(
+      (await storage.list('t-list/')).map((o) => o.key),
+      keys,
+    );
+    assert.deepEqual(
+      (await storage.list('t-list/a/1/')).map((o) => o.key),
+      ['t-list/a/1/x', 't-list/a/1/y'],
+    );
+    assert.deepEqual(
+      (await storage.list('t-list/a/1')).map((o) => o.key),
+      ['t-list/a/1/x', 't-list/a/1/y', 't-list/a/10/q'],
+    );
     assert.deepEqual(await storage.list('t-list/nothing/'), []);
     const [first] = await storage.list('t-list/b/');
     assert.equal(first?.size, 't-list/b/w'.length);
@@ -180,13 +189,19 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     assert.equal((await storage.stat(to))?.size, size);
     assert.deepEqual(await digest(await storage.get(to)), { sha256, bytes: size });
     await rejectsWith(storage.get(from), 'not_found');
-    assert.deepEqual((await storage.list('t-rename/')).map((o) => o.key), [to]);
+    assert.deepEqual(
+      (await storage.list('t-rename/')).map((o) => o.key),
+      [to],
+    );
     if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, 't-rename')), ['run/backup.dump.zst']);
 
     // Into a folder that does not exist yet; the emptied one goes, as after a delete.
     const moved = 't-rename/other/deeper/backup.dump.zst';
     await storage.rename(to, moved);
-    assert.deepEqual((await storage.list('t-rename/')).map((o) => o.key), [moved]);
+    assert.deepEqual(
+      (await storage.list('t-rename/')).map((o) => o.key),
+      [moved],
+    );
     assert.deepEqual(await digest(await storage.get(moved)), { sha256, bytes: size });
     if (rootOnDisk) assert.equal(existsSync(join(rootOnDisk, 't-rename', 'run')), false);
     await storage.delete(moved);
@@ -201,7 +216,10 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     await rejectsWith(storage.rename(a, b), 'conflict', /already exists/);
     assert.equal((await digest(await storage.get(a))).sha256, createHash('sha256').update('the new part').digest('hex'));
     assert.equal((await digest(await storage.get(b))).sha256, createHash('sha256').update('already here').digest('hex'));
-    assert.deepEqual((await storage.list('t-rename-conflict/')).map((o) => o.key), [b, a]);
+    assert.deepEqual(
+      (await storage.list('t-rename-conflict/')).map((o) => o.key),
+      [b, a],
+    );
     if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, 't-rename-conflict')).sort(), ['backup.dump.zst', 'backup.dump.zst.part-001']);
     // Onto itself is a conflict too, and harmless.
     await rejectsWith(storage.rename(a, a), 'conflict');
@@ -216,7 +234,10 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     assert.equal(await storage.stat('t-rename-missing/there'), null);
     await storage.put('t-rename-missing/dir/file', Readable.from([Buffer.from('x')]));
     await rejectsWith(storage.rename('t-rename-missing/dir', 't-rename-missing/moved'), 'not_found');
-    assert.deepEqual((await storage.list('t-rename-missing/')).map((o) => o.key), ['t-rename-missing/dir/file']);
+    assert.deepEqual(
+      (await storage.list('t-rename-missing/')).map((o) => o.key),
+      ['t-rename-missing/dir/file'],
+    );
     if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, 't-rename-missing')), ['dir/file']);
     await storage.delete('t-rename-missing/dir/file');
   });
@@ -250,7 +271,10 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     const result = await storage.test();
     assert.equal(result.ok, true, result.message);
     assert.ok(result.latency_ms !== null && result.latency_ms >= 0);
-    assert.deepEqual((await storage.list('_system/')).map((o) => o.key), []);
+    assert.deepEqual(
+      (await storage.list('_system/')).map((o) => o.key),
+      [],
+    );
     if (rootOnDisk) assert.deepEqual(filesUnder(join(rootOnDisk, '_system')), []);
   });
 }
@@ -383,7 +407,11 @@ describe('SSH (SFTP) storage', () => {
   });
 
   test('a key the server does not know names the authentication', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const result = await testWith({ private_key: privateKey });
     assert.equal(result.ok, false);
     assert.match(result.message, /Authentication failed/);
@@ -480,7 +508,10 @@ describe('S3-compatible storage', () => {
   test('objects live under the configured prefix', async () => {
     await storage.put('t-prefix/manifest.json', Readable.from([Buffer.from('{}')]));
     const listed = await raw.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'dataguardian/office/t-prefix/' }));
-    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['dataguardian/office/t-prefix/manifest.json']);
+    assert.deepEqual(
+      listed.Contents?.map((o) => o.Key),
+      ['dataguardian/office/t-prefix/manifest.json'],
+    );
   });
 
   test('a 20 MB body goes up in several parts and comes back intact', async () => {
@@ -518,7 +549,10 @@ describe('S3-compatible storage', () => {
       // HEAD of the source and of the target, CopyObject, HEAD of the copy, DELETE of the source.
       assert.deepEqual(relay.requests.map(operation).sort(), ['DELETE object', 'HEAD object', 'HEAD object', 'HEAD object', 'PUT object']);
       assert.deepEqual(await digest(await storage.get('t-rename-copy/backup.sql.gz')), { sha256, bytes: 2 * MiB });
-      assert.deepEqual((await storage.list('t-rename-copy/')).map((o) => o.key), ['t-rename-copy/backup.sql.gz']);
+      assert.deepEqual(
+        (await storage.list('t-rename-copy/')).map((o) => o.key),
+        ['t-rename-copy/backup.sql.gz'],
+      );
     } finally {
       await relayed.close();
       await relay.close();
@@ -609,6 +643,9 @@ describe('S3-compatible storage', () => {
     const b2 = { bucket_id: '', bucket_name: bucket, application_key_id: s3.accessKeyId, application_key: s3.secretAccessKey, prefix: 'b2' };
     const result = await testWith('backblaze', { ...b2, endpoint: s3.endpoint, region: 'us-east-1' });
     assert.equal(result.ok, true, result.message);
-    assert.throws(() => openStorage('backblaze', b2 as StorageConfig), (error: AppError) => error.code === 'validation_error' && /endpoint/.test(error.message));
+    assert.throws(
+      () => openStorage('backblaze', b2 as StorageConfig),
+      (error: AppError) => error.code === 'validation_error' && /endpoint/.test(error.message),
+    );
   });
 });

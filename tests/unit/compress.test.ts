@@ -42,7 +42,10 @@ describe('compression writes the standard formats, in parts that cat joins', () 
     it(`${kind}: parts checked with sha256sum, joined with cat, decompressed by the ${CLI[kind][0]} CLI`, async () => {
       const { folder, parts, sha256 } = await writeParts(kind, 1024 * 1024);
       assert.ok(parts.length >= 2, 'split into several parts');
-      assert.deepEqual(parts.map((p) => p.file), parts.map((p, i) => `backup.dump.${{ gzip: 'gz', zstd: 'zst', lz4: 'lz4' }[kind]}.part-${String(i + 1).padStart(3, '0')}`));
+      assert.deepEqual(
+        parts.map((p) => p.file),
+        parts.map((p, i) => `backup.dump.${{ gzip: 'gz', zstd: 'zst', lz4: 'lz4' }[kind]}.part-${String(i + 1).padStart(3, '0')}`),
+      );
       for (const p of parts) assert.equal(execFileSync('sha256sum', [path.join(folder, p.file)], { encoding: 'utf8' }).split(' ')[0], p.sha256);
       const joined = execFileSync('bash', ['-c', `cat ${folder}/*.part-*`], { maxBuffer: 1 << 26 });
       assert.equal(sha(joined), sha256());
@@ -61,7 +64,10 @@ describe('compression writes the standard formats, in parts that cat joins', () 
 
   it('without a part size, one file named as the seed says', async () => {
     const { parts, sha256 } = await writeParts('none');
-    assert.deepEqual(parts.map((p) => p.file), ['backup.dump']);
+    assert.deepEqual(
+      parts.map((p) => p.file),
+      ['backup.dump'],
+    );
     assert.equal(parts[0]!.size, input.length);
     assert.equal(sha256(), sha(input), 'the one part is the whole artifact');
   });

@@ -71,7 +71,12 @@ describe('writeArtifact with a folder storage', () => {
   });
 
   /** Writes `source` into a fresh execution folder, wired as the backup runner wires it. */
-  async function write(source: Readable, compression: Compression, maxPartBytes?: number, folder = `job/run-${++runs}`): Promise<{ folder: string; written: WrittenArtifact }> {
+  async function write(
+    source: Readable,
+    compression: Compression,
+    maxPartBytes?: number,
+    folder = `job/run-${++runs}`,
+  ): Promise<{ folder: string; written: WrittenArtifact }> {
     const signal = new AbortController().signal;
     const written = await writeArtifact({
       source,
@@ -89,7 +94,10 @@ describe('writeArtifact with a folder storage', () => {
   /** What the folder holds, and that it is exactly what writeArtifact reported. */
   async function checkFolder(folder: string, written: WrittenArtifact): Promise<string[]> {
     const names = readdirSync(folder).sort();
-    assert.deepEqual(names, written.parts.map((p) => p.file));
+    assert.deepEqual(
+      names,
+      written.parts.map((p) => p.file),
+    );
     for (const part of written.parts) {
       const path = join(folder, part.file);
       assert.equal(statSync(path).size, part.size, part.file);

@@ -9,8 +9,7 @@ import { storageCreate } from '../../shared/schemas/storage.js';
 import { maskSecrets, mergeSecrets } from '../../shared/secrets.js';
 
 const ID = '550e8400-e29b-41d4-a716-446655440000';
-const pathsOf = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) =>
-  (r.error?.issues ?? []).map((i) => i.path.join('.'));
+const pathsOf = (r: { success: boolean; error?: { issues: { path: PropertyKey[] }[] } }) => (r.error?.issues ?? []).map((i) => i.path.join('.'));
 
 // The seed's own request bodies (architecture-original.md, "Fluxo de Execução" 2–4) must keep working.
 const seedDatasource = {
@@ -84,14 +83,10 @@ describe('storage schema', () => {
 
   it('rejects a relative local path, a missing bucket and a bad endpoint', () => {
     assert.deepEqual(pathsOf(storageCreate.safeParse({ name: 'x', type: 'local', config: { path: 'backups' } })), ['config.path']);
-    assert.deepEqual(
-      pathsOf(storageCreate.safeParse({ name: 'x', type: 's3', config: { region: 'r', access_key_id: 'a' } })),
-      ['config.bucket'],
-    );
-    assert.deepEqual(
-      pathsOf(storageCreate.safeParse({ name: 'x', type: 's3', config: { bucket: 'b', access_key_id: 'a', endpoint: 'ftp://x' } })),
-      ['config.endpoint'],
-    );
+    assert.deepEqual(pathsOf(storageCreate.safeParse({ name: 'x', type: 's3', config: { region: 'r', access_key_id: 'a' } })), ['config.bucket']);
+    assert.deepEqual(pathsOf(storageCreate.safeParse({ name: 'x', type: 's3', config: { bucket: 'b', access_key_id: 'a', endpoint: 'ftp://x' } })), [
+      'config.endpoint',
+    ]);
   });
 });
 
@@ -121,20 +116,13 @@ describe('job schema', () => {
     assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, schedule_cron: '0 3 * *' })), ['schedule_cron']);
     assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, schedule_cron: '61 3 * * *' })), ['schedule_cron']);
     assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, schedule_timezone: 'Mars/Olympus' })), ['schedule_timezone']);
-    assert.deepEqual(
-      pathsOf(jobCreate.safeParse({ ...seedJob, retention_policy: { keep_daily: -1 } })),
-      ['retention_policy.keep_daily'],
-    );
+    assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, retention_policy: { keep_daily: -1 } })), ['retention_policy.keep_daily']);
     assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, retention_policy: { max_backups: 0 } })), ['retention_policy.max_backups']);
     assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, retention_policy: { auto_delete: true } })), ['retention_policy']);
-    assert.deepEqual(
-      pathsOf(jobCreate.safeParse({ ...seedJob, backup_options: { compression: 'rar' } })),
-      ['backup_options.compression'],
-    );
-    assert.deepEqual(
-      pathsOf(jobCreate.safeParse({ ...seedJob, backup_options: { compression: 'gzip', compression_level: 12 } })),
-      ['backup_options.compression_level'],
-    );
+    assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, backup_options: { compression: 'rar' } })), ['backup_options.compression']);
+    assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, backup_options: { compression: 'gzip', compression_level: 12 } })), [
+      'backup_options.compression_level',
+    ]);
     assert.deepEqual(pathsOf(jobCreate.safeParse({ ...seedJob, storage_location_id: undefined })), ['storage_location_ids']);
   });
 

@@ -25,13 +25,22 @@ describe('storage keys', () => {
 
   test('keys that could leave the root are refused', () => {
     for (const key of ['', '..', '../x', 'a/../b', 'a/..', '/abs', 'a//b', 'a/./b', 'a/', 'a\\..\\b', 'C:/x', 'a\0b']) {
-      assert.throws(() => checkKey(key), (e: AppError) => e.code === 'validation_error', key);
+      assert.throws(
+        () => checkKey(key),
+        (e: AppError) => e.code === 'validation_error',
+        key,
+      );
     }
   });
 
   test('prefixes may be empty, a folder, or the start of a name', () => {
     for (const prefix of ['', 'job/', 'job/2024-', 'job']) assert.equal(checkPrefix(prefix), prefix);
-    for (const prefix of ['/', '../', 'a//', '/job/']) assert.throws(() => checkPrefix(prefix), (e: AppError) => e.code === 'validation_error', prefix);
+    for (const prefix of ['/', '../', 'a//', '/job/'])
+      assert.throws(
+        () => checkPrefix(prefix),
+        (e: AppError) => e.code === 'validation_error',
+        prefix,
+      );
   });
 });
 
@@ -80,7 +89,10 @@ describe('S3 settings per storage type', () => {
     );
     assert.equal(b2({ region: 'us-west-004' }).endpoint, 'https://s3.us-west-004.backblazeb2.com');
     assert.equal(b2({ region: 'us-west-004' }).checksumsWhenRequired, true);
-    assert.throws(() => b2({}), (e: AppError) => e.code === 'validation_error' && /endpoint/.test(e.message));
+    assert.throws(
+      () => b2({}),
+      (e: AppError) => e.code === 'validation_error' && /endpoint/.test(e.message),
+    );
   });
 
   test('S3: the SDK defaults stay for AWS itself, a custom endpoint sends checksums only when required', () => {
@@ -95,6 +107,9 @@ describe('S3 settings per storage type', () => {
   test('the prefix is a folder inside the bucket, slashes trimmed; one that climbs out is refused', () => {
     assert.equal(minio({ prefix: '/backups/office/' }).prefix, 'backups/office');
     assert.equal(minio({ prefix: '' }).prefix, '');
-    assert.throws(() => minio({ prefix: 'a/../..' }), (e: AppError) => e.code === 'validation_error');
+    assert.throws(
+      () => minio({ prefix: 'a/../..' }),
+      (e: AppError) => e.code === 'validation_error',
+    );
   });
 });

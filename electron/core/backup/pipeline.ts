@@ -68,7 +68,10 @@ export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArt
     if (storageError instanceof StorageWriteError && !o.signal.aborted) throw storageError;
     // A broken source stream says little; the engine's own error names the cause.
     const engineError = await Promise.race([
-      o.finished?.then(() => undefined, (err: Error) => err),
+      o.finished?.then(
+        () => undefined,
+        (err: Error) => err,
+      ),
       new Promise<undefined>((r) => setTimeout(() => r(undefined), 5000).unref()),
     ]);
     throw engineError ?? e;

@@ -54,7 +54,13 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
   return ctx.db.transaction(async (m) => {
     const executions = m.getRepository(BackupExecutions);
     const copies = m.getRepository(BackupCopies);
-    const copy = { execution_id: manifest.execution_id, storage_location_id: storageRow.id, status: 'completed' as const, backup_path: folder, error_message: null };
+    const copy = {
+      execution_id: manifest.execution_id,
+      storage_location_id: storageRow.id,
+      status: 'completed' as const,
+      backup_path: folder,
+      error_message: null,
+    };
     if (await executions.existsBy({ id: manifest.execution_id })) {
       if (await copies.existsBy({ execution_id: manifest.execution_id, storage_location_id: storageRow.id })) return false;
       await copies.insert(copy);
@@ -96,9 +102,17 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
         execution_logs: [],
       } satisfies BackupMetadata),
     });
-    await m.getRepository(BackupChunks).insert(
-      manifest.chunks.map((c) => ({ execution_id: manifest.execution_id, chunk_number: c.number, file_path: `${folder}/${c.file}`, size_bytes: String(c.size_bytes), checksum: bare(c.checksum) })),
-    );
+    await m
+      .getRepository(BackupChunks)
+      .insert(
+        manifest.chunks.map((c) => ({
+          execution_id: manifest.execution_id,
+          chunk_number: c.number,
+          file_path: `${folder}/${c.file}`,
+          size_bytes: String(c.size_bytes),
+          checksum: bare(c.checksum),
+        })),
+      );
     await copies.insert(copy);
     return true;
   });

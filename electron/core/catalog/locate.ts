@@ -3,7 +3,16 @@ import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
 import type { BackupMetadata } from '../../../shared/schemas/execution.js';
 import type { DatasourceType } from '../../../shared/schemas/enums.js';
-import { BackupChunks, BackupCopies, BackupExecutions, Datasources, StorageLocations, type ChunkRow, type ExecutionRow, type StorageRow } from '../db/entities.js';
+import {
+  BackupChunks,
+  BackupCopies,
+  BackupExecutions,
+  Datasources,
+  StorageLocations,
+  type ChunkRow,
+  type ExecutionRow,
+  type StorageRow,
+} from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
 import type { CoreContext } from '../kernel/context.js';
 

@@ -12,7 +12,10 @@ export function openSavedStorage(ctx: Pick<CoreContext, 'db' | 'secrets'>, row: 
       if (row.type !== 'ssh') return;
       row.config = { ...row.config, host_key_fingerprint: fingerprint };
       // Only this key changes: the row in hand may be older than the table.
-      await ctx.db.query(`UPDATE storage_locations SET config = config || jsonb_build_object('host_key_fingerprint', $2::text) WHERE id = $1`, [row.id, fingerprint]);
+      await ctx.db.query(`UPDATE storage_locations SET config = config || jsonb_build_object('host_key_fingerprint', $2::text) WHERE id = $1`, [
+        row.id,
+        fingerprint,
+      ]);
     },
   });
 }

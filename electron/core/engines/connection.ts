@@ -2,7 +2,12 @@
  * Runs `work` on a connection `open` makes. Abort closes the connection, which stops a running query
  * (a cancelled restore must not wait for a long count), and the connection is always closed after.
  */
-export async function withConnection<C, T>(signal: AbortSignal, open: () => Promise<C>, close: (conn: C) => unknown, work: (conn: C) => Promise<T>): Promise<T> {
+export async function withConnection<C, T>(
+  signal: AbortSignal,
+  open: () => Promise<C>,
+  close: (conn: C) => unknown,
+  work: (conn: C) => Promise<T>,
+): Promise<T> {
   signal.throwIfAborted();
   const conn = await open();
   const end = () => void Promise.resolve(close(conn)).catch(() => undefined);

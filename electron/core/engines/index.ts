@@ -29,7 +29,10 @@ const backsUp = (engine: Engine): engine is BackupEngine => 'dump' in engine;
 export function backupEngineFor(type: DatasourceType): BackupEngine {
   const engine = ENGINES[type];
   if (!backsUp(engine)) {
-    throw new AppError('unsupported', `${engine.label} backups are not supported yet: this version can test the connection and watch its health, but cannot dump it.`);
+    throw new AppError(
+      'unsupported',
+      `${engine.label} backups are not supported yet: this version can test the connection and watch its health, but cannot dump it.`,
+    );
   }
   return engine;
 }

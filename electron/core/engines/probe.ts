@@ -20,7 +20,12 @@ export function classify(error: unknown, where: string, username?: string): { st
   if (error instanceof TimeoutError || code === 'ETIMEDOUT' || code === 'ETIMEOUT' || /timed? ?out/i.test(msg)) {
     return { status: 'timeout', message: `No answer from ${where} in time: is the server overloaded, or a firewall dropping the connection?` };
   }
-  if (['28P01', '28000', 'ER_ACCESS_DENIED_ERROR', 'ELOGIN'].includes(code) || e?.errno === 1045 || e?.code === 18 || /authentication failed|access denied|login failed/i.test(msg)) {
+  if (
+    ['28P01', '28000', 'ER_ACCESS_DENIED_ERROR', 'ELOGIN'].includes(code) ||
+    e?.errno === 1045 ||
+    e?.code === 18 ||
+    /authentication failed|access denied|login failed/i.test(msg)
+  ) {
     return { status: 'auth_failed', message: `Authentication failed${username ? ` for user ${username}` : ''}: check the username and password` };
   }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(msg)) {
@@ -49,4 +54,3 @@ export function withTimeout<T>(work: Promise<T>, ms: number, cleanup: () => void
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
-

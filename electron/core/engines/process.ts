@@ -21,7 +21,13 @@ export function secretFile(tempDir: string, name: string, content: string): { pa
  * Starts a tool and watches it: abort kills it (SIGTERM, then SIGKILL); `exited` resolves with its
  * stderr (the engine output) or rejects with the tool's own last words.
  */
-function supervise(tool: string, args: string[], stdin: 'pipe' | 'ignore', stdout: 'pipe' | 'ignore', options: { env?: NodeJS.ProcessEnv; signal: AbortSignal }) {
+function supervise(
+  tool: string,
+  args: string[],
+  stdin: 'pipe' | 'ignore',
+  stdout: 'pipe' | 'ignore',
+  options: { env?: NodeJS.ProcessEnv; signal: AbortSignal },
+) {
   const name = path.basename(tool);
   const child = spawn(tool, args, { env: { ...process.env, ...options.env }, stdio: [stdin, stdout, 'pipe'] });
   let stderr = '';

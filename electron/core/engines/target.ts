@@ -2,7 +2,8 @@ import { AppError } from '../../../shared/errors.js';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
 import type { RestoreTarget, TargetRequest } from './types.js';
 
-const notUsed = (field: keyof TargetRequest, message: string) => new AppError('validation_error', message, [{ path: field, message: 'Not used for this type' }]);
+const notUsed = (field: keyof TargetRequest, message: string) =>
+  new AppError('validation_error', message, [{ path: field, message: 'Not used for this type' }]);
 
 /** A server database: the configured one (replaced), or a new name on the same server (created). */
 export function databaseTarget(config: ConnectionConfig, datasourceName: string, request: TargetRequest): RestoreTarget {

@@ -65,4 +65,3 @@ async function discover(names: string[], dirs: string[]): Promise<Tool[]> {
   }
   return found.sort((a, b) => b.version[0] - a.version[0] || b.version[1] - a.version[1]);
 }
-

@@ -102,7 +102,8 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
           const result = await dump.finished;
           engineOutput = result.engine_output;
           filesCount = result.files_count ?? null;
-          if (result.skipped_files) say('warn', `${result.skipped_files} file(s) vanished or could not be read during the backup and were skipped (see the engine output)`);
+          if (result.skipped_files)
+            say('warn', `${result.skipped_files} file(s) vanished or could not be read during the backup and were skipped (see the engine output)`);
           progress({ stage: 'finishing', bytes_raw: written.raw.bytes, bytes_stored: written.stored.bytes, total_raw_estimate: null }, true);
           // Written last: a folder without manifest.json is not a backup.
           const manifest = JSON.stringify(
@@ -179,9 +180,17 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
         columns: { size_bytes: String(written.raw.bytes), compressed_size_bytes: String(written.stored.bytes), backup_path: folder, files_count: filesCount },
         metadata,
         record: async (m: EntityManager) => {
-          await m.getRepository(BackupChunks).insert(
-            written.parts.map((p) => ({ execution_id: row.id, chunk_number: p.number, file_path: `${folder}/${p.file}`, size_bytes: String(p.size), checksum: p.sha256 })),
-          );
+          await m
+            .getRepository(BackupChunks)
+            .insert(
+              written.parts.map((p) => ({
+                execution_id: row.id,
+                chunk_number: p.number,
+                file_path: `${folder}/${p.file}`,
+                size_bytes: String(p.size),
+                checksum: p.sha256,
+              })),
+            );
           await m.getRepository(BackupJobs).update(job.id, { last_execution_at: ctx.clock.now() });
         },
         notification: {
@@ -190,7 +199,9 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
           entity_type: 'backup_job',
           entity_id: job.id,
           title: failed.length ? `Backup of ${datasource.name} completed with failed copies` : `Backup of ${datasource.name} completed`,
-          message: failed.length ? `Stored on ${primary.storage.name}; these copies failed: ${failed.join('; ')}` : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${stored} storage(s).`,
+          message: failed.length
+            ? `Stored on ${primary.storage.name}; these copies failed: ${failed.join('; ')}`
+            : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${stored} storage(s).`,
           metadata: { execution_id: row.id },
         },
         followUp: options.verify_after_backup !== 'none' ? () => verify(row.id, options.verify_after_backup as VerifyMethod) : undefined,
@@ -202,7 +213,15 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
 }
 
 /** A failed or cancelled backup: nothing of it stays on a storage, its pending copies say why, and a failure is notified. */
-function failedBackup(e: unknown, signal: AbortSignal, say: (level: 'warn' | 'error', m: string) => void, request: BackupMetadata, jobName: string | null, executionId: string, jobId: string | null): Ending {
+function failedBackup(
+  e: unknown,
+  signal: AbortSignal,
+  say: (level: 'warn' | 'error', m: string) => void,
+  request: BackupMetadata,
+  jobName: string | null,
+  executionId: string,
+  jobId: string | null,
+): Ending {
   const { status, message, stack, engineOutput } = failureOf(e, signal);
   const cancelled = status === 'cancelled';
   say(cancelled ? 'warn' : 'error', cancelled ? `Cancelled: ${message}. Partial files were removed.` : `Failed: ${message}`);
@@ -212,7 +231,12 @@ function failedBackup(e: unknown, signal: AbortSignal, say: (level: 'warn' | 'er
     stack,
     metadata: { ...request, engine_output: engineOutput },
     record: (m) =>
-      m.getRepository(BackupCopies).update({ execution_id: executionId, status: 'pending' }, { status: 'skipped', error_message: cancelled ? 'Cancelled' : 'The backup failed before this copy' }),
+      m
+        .getRepository(BackupCopies)
+        .update(
+          { execution_id: executionId, status: 'pending' },
+          { status: 'skipped', error_message: cancelled ? 'Cancelled' : 'The backup failed before this copy' },
+        ),
     notification: cancelled
       ? null
       : {

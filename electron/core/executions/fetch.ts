@@ -32,7 +32,10 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
   const backup = await locateBackup(ctx, backupId);
   const chosen = o.storageId ? backup.copies.filter((c) => c.storage.id === o.storageId) : backup.copies;
   if (chosen.length === 0) {
-    throw new AppError('not_found', o.storageId ? 'This backup has no completed copy on the chosen storage' : 'This backup has no completed copy on any storage');
+    throw new AppError(
+      'not_found',
+      o.storageId ? 'This backup has no completed copy on the chosen storage' : 'This backup has no completed copy on any storage',
+    );
   }
   const { compression, checksum } = backup.metadata;
   if (!compression) throw new AppError('validation_error', 'This backup does not say how it was compressed');

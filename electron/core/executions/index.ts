@@ -64,7 +64,8 @@ export class Executions {
     const target = await this.ctx.db.getRepository(Datasources).findOneBy({ id: targetId });
     if (!target) throw invalid('target_datasource_id', 'That datasource does not exist');
     const sourceType = await backupTypeOf(this.ctx, backup);
-    if (!sameEngine(sourceType, target.type)) throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
+    if (!sameEngine(sourceType, target.type))
+      throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
     const request = { target_database: input.target_database ?? null, target_path: input.target_path ?? null };
     // Refuses impossible combinations (a path for a database…) before anything is queued.
     backupEngineFor(target.type).target(datasourceConfig(this.ctx, target), target.name, request);

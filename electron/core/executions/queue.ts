@@ -21,7 +21,10 @@ export interface NewExecution {
 }
 
 const busy = (what: string, active: ExecutionRow) =>
-  new AppError('busy', `${what} is already ${active.status} (execution ${active.id}); wait for it or cancel it.`, undefined, { execution_id: active.id, status: active.status });
+  new AppError('busy', `${what} is already ${active.status} (execution ${active.id}); wait for it or cancel it.`, undefined, {
+    execution_id: active.id,
+    status: active.status,
+  });
 
 /**
  * The queue is the `backup_executions` table itself: Run now (and later the scheduler), Restore and
@@ -58,9 +61,18 @@ export class ExecutionQueue {
       // Lock the job row so two Run now clicks cannot both pass the check below.
       const job = await m.getRepository(BackupJobs).createQueryBuilder('j').setLock('pessimistic_write').where('j.id = :jobId', { jobId }).getOne();
       if (!job) throw new AppError('not_found', `Backup job ${jobId} does not exist`);
-      const active = await m.getRepository(BackupExecutions).findOne({ where: [{ job_id: jobId, status: 'queued' }, { job_id: jobId, status: 'running' }] });
+      const active = await m.getRepository(BackupExecutions).findOne({
+        where: [
+          { job_id: jobId, status: 'queued' },
+          { job_id: jobId, status: 'running' },
+        ],
+      });
       if (active) throw busy('This job', active);
-      return this.insert(m.getRepository(BackupExecutions), { job_id: jobId, datasource_id: job.datasource_id, storage_location_id: job.storage_location_id, metadata }, 'queued');
+      return this.insert(
+        m.getRepository(BackupExecutions),
+        { job_id: jobId, datasource_id: job.datasource_id, storage_location_id: job.storage_location_id, metadata },
+        'queued',
+      );
     });
     this.queued(row);
     return row;
@@ -73,7 +85,12 @@ export class ExecutionQueue {
   async enqueue(values: NewExecution, clashes: (active: ExecutionRow) => boolean, what: string): Promise<ExecutionRow> {
     const repo = this.ctx.db.getRepository(BackupExecutions);
     const active = values.datasource_id
-      ? await repo.find({ where: [{ datasource_id: values.datasource_id, status: 'queued' }, { datasource_id: values.datasource_id, status: 'running' }] })
+      ? await repo.find({
+          where: [
+            { datasource_id: values.datasource_id, status: 'queued' },
+            { datasource_id: values.datasource_id, status: 'running' },
+          ],
+        })
       : [];
     const clash = active.find(clashes);
     if (clash) throw busy(what, clash);

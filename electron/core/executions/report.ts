@@ -34,8 +34,19 @@ export interface Failure {
 export function failureOf(e: unknown, signal: AbortSignal): Failure {
   const error = e as Error & { engineOutput?: string };
   const cancelled = signal.aborted || (e instanceof AppError && e.code === 'cancelled');
-  if (cancelled) return { status: 'cancelled', message: signal.aborted ? String((signal.reason as Error)?.message ?? 'Cancelled') : error.message, stack: null, engineOutput: error.engineOutput };
-  return { status: 'failed', message: error.message || String(e), stack: error instanceof AppError ? null : (error.stack ?? null), engineOutput: error.engineOutput };
+  if (cancelled)
+    return {
+      status: 'cancelled',
+      message: signal.aborted ? String((signal.reason as Error)?.message ?? 'Cancelled') : error.message,
+      stack: null,
+      engineOutput: error.engineOutput,
+    };
+  return {
+    status: 'failed',
+    message: error.message || String(e),
+    stack: error instanceof AppError ? null : (error.stack ?? null),
+    engineOutput: error.engineOutput,
+  };
 }
 
 /**

@@ -103,7 +103,9 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
       };
     } catch (e) {
       const { status, message: cause, stack, engineOutput } = failureOf(e, signal);
-      const state = touched ? `${targetName} may be partly restored${safetyId ? `; the safety backup ${safetyId} holds its previous state` : ''}` : `${targetName} was not touched`;
+      const state = touched
+        ? `${targetName} may be partly restored${safetyId ? `; the safety backup ${safetyId} holds its previous state` : ''}`
+        : `${targetName} was not touched`;
       const message = `${cause.replace(/\.+$/, '')}. ${state.charAt(0).toUpperCase()}${state.slice(1)}.`;
       say(status === 'cancelled' ? 'warn' : 'error', message);
       return {
@@ -141,11 +143,23 @@ async function jobParallelism(ctx: CoreContext, jobId: string | null): Promise<n
  * first job): an execution of its own, shown in Activity and cancellable, run inside the restore,
  * which already holds the target.
  */
-async function safetyBackup(ctx: CoreContext, runInside: RunInside, restore: ExecutionRow, source: ExecutionRow, targetId: string, signal: AbortSignal): Promise<string> {
+async function safetyBackup(
+  ctx: CoreContext,
+  runInside: RunInside,
+  restore: ExecutionRow,
+  source: ExecutionRow,
+  targetId: string,
+  signal: AbortSignal,
+): Promise<string> {
   const jobs = ctx.db.getRepository(BackupJobs);
-  const job = (source.job_id ? await jobs.findOneBy({ id: source.job_id }) : null) ?? (await jobs.findOne({ where: { datasource_id: targetId }, order: { created_at: 'ASC' } }));
+  const job =
+    (source.job_id ? await jobs.findOneBy({ id: source.job_id }) : null) ??
+    (await jobs.findOne({ where: { datasource_id: targetId }, order: { created_at: 'ASC' } }));
   if (!job) {
-    throw new AppError('validation_error', 'A safety backup needs a backup job for this datasource (it says where to keep the copy): create one, or restore without a safety backup');
+    throw new AppError(
+      'validation_error',
+      'A safety backup needs a backup job for this datasource (it says where to keep the copy): create one, or restore without a safety backup',
+    );
   }
   const done = await runInside(signal, {
     job_id: job.id,

@@ -44,7 +44,12 @@ export function createRunner(ctx: Pick<CoreContext, 'db' | 'events' | 'clock'>, 
     } catch (e) {
       const failure = failureOf(e, signal);
       report.say(failure.status === 'cancelled' ? 'warn' : 'error', failure.message);
-      ending = { status: failure.status, message: failure.message, stack: failure.stack, metadata: { ...metadataOf(row), engine_output: failure.engineOutput } };
+      ending = {
+        status: failure.status,
+        message: failure.message,
+        stack: failure.stack,
+        metadata: { ...metadataOf(row), engine_output: failure.engineOutput },
+      };
     }
     await ctx.db.transaction(async (m) => {
       await m.getRepository(BackupExecutions).update(row.id, {

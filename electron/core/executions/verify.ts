@@ -39,7 +39,10 @@ export function verifyWork(ctx: CoreContext): Work {
     let stack: string | null = null;
     try {
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      outcome = request.method === 'checksum' ? await checksums(ctx, request.source_execution_id, signal, say) : await restoreTest(ctx, request.source_execution_id, signal, say, progress);
+      outcome =
+        request.method === 'checksum'
+          ? await checksums(ctx, request.source_execution_id, signal, say)
+          : await restoreTest(ctx, request.source_execution_id, signal, say, progress);
     } catch (e) {
       const failure = failureOf(e, signal);
       outcome = { ok: false, message: failure.message, tables: null, rows: null, copies: [] };

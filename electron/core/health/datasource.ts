@@ -17,7 +17,13 @@ export function statusFromTest(result: ConnectionTestResult): DatasourceStatus {
 export async function recordCheck(ctx: Pick<CoreContext, 'db'>, row: DatasourceRow, result: ConnectionTestResult): Promise<HealthCheckRow> {
   const checks = ctx.db.getRepository(HealthChecks);
   const check = await checks.save(
-    checks.create({ datasource_id: row.id, status: result.status, latency_ms: result.latency_ms, error_message: result.ok ? null : result.message, metadata: result.metadata }),
+    checks.create({
+      datasource_id: row.id,
+      status: result.status,
+      latency_ms: result.latency_ms,
+      error_message: result.ok ? null : result.message,
+      metadata: result.metadata,
+    }),
   );
   row.status = statusFromTest(result);
   row.last_health_check_at = check.checked_at;

@@ -32,7 +32,10 @@ export class SecretBox {
 
   decrypt(sealed: string): string {
     if (!sealed.startsWith(PREFIX)) return sealed;
-    const [iv, tag, body] = sealed.slice(PREFIX.length).split(':').map((p) => Buffer.from(p, 'base64'));
+    const [iv, tag, body] = sealed
+      .slice(PREFIX.length)
+      .split(':')
+      .map((p) => Buffer.from(p, 'base64'));
     if (!iv || !tag || !body) throw new Error('A stored secret is damaged');
     const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
     decipher.setAuthTag(tag);

@@ -37,7 +37,8 @@ export async function downloadVerified(storage: Storage, parts: Part[], o: Downl
   });
   try {
     await pipeline(joinParts(storage, parts), counting, createWriteStream(o.joinedPath), { signal: o.signal });
-    if (o.expectedSha256 && whole.digest('hex') !== o.expectedSha256) throw new AppError('damaged', 'The joined backup does not match the SHA-256 in its manifest');
+    if (o.expectedSha256 && whole.digest('hex') !== o.expectedSha256)
+      throw new AppError('damaged', 'The joined backup does not match the SHA-256 in its manifest');
     await pipeline(createReadStream(o.joinedPath), createDecompressor(o.compression), createWriteStream(o.rawPath), { signal: o.signal });
   } finally {
     await rm(o.joinedPath, { force: true });

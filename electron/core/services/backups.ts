@@ -25,12 +25,7 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
   const repo = ctx.db.getRepository(BackupExecutions);
 
   async function completedBackups(): Promise<ExecutionRow[]> {
-    return repo
-      .createQueryBuilder('e')
-      .where("e.status = 'completed'")
-      .andWhere("e.operation = 'backup'")
-      .orderBy('e.created_at', 'DESC')
-      .getMany();
+    return repo.createQueryBuilder('e').where("e.status = 'completed'").andWhere("e.operation = 'backup'").orderBy('e.created_at', 'DESC').getMany();
   }
 
   async function summarize(rows: ExecutionRow[]): Promise<BackupDatasource[]> {
@@ -88,11 +83,15 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
         };
         let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS)))]);
+          await Promise.race([
+            check(),
+            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS))),
+          ]);
         } catch (e) {
           for (const item of items) {
             const list = out.get(item.executionId)!;
-            if (!list.some((a) => a.storage_location_id === row.id)) list.push({ storage_location_id: row.id, storage_name: row.name, status: 'unreachable', message: (e as Error).message });
+            if (!list.some((a) => a.storage_location_id === row.id))
+              list.push({ storage_location_id: row.id, storage_name: row.name, status: 'unreachable', message: (e as Error).message });
           }
         } finally {
           clearTimeout(timer);
@@ -114,7 +113,16 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
       if (!summary) {
         const ds = await ctx.db.getRepository(Datasources).findOneBy({ id });
         if (!ds) throw new AppError('not_found', `No backups of datasource ${id}`);
-        return { datasource_id: id, datasource_name: ds.name, datasource_type: ds.type, configured: true, backups_count: 0, last_backup_at: null, total_stored_bytes: 0, backups: [] };
+        return {
+          datasource_id: id,
+          datasource_name: ds.name,
+          datasource_type: ds.type,
+          configured: true,
+          backups_count: 0,
+          last_backup_at: null,
+          total_stored_bytes: 0,
+          backups: [],
+        };
       }
       const shown = rows.slice(0, SHOWN_BACKUPS);
       const [presented, live] = await Promise.all([presentExecutions(ctx, shown), availability(shown)]);

@@ -1,15 +1,7 @@
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
 import type { Execution, ExecutionDetails } from '../../../shared/schemas/execution.js';
-import {
-  BackupChunks,
-  BackupCopies,
-  BackupExecutions,
-  BackupJobs,
-  Datasources,
-  StorageLocations,
-  type ExecutionRow,
-} from '../db/entities.js';
+import { BackupChunks, BackupCopies, BackupExecutions, BackupJobs, Datasources, StorageLocations, type ExecutionRow } from '../db/entities.js';
 import type { Handlers } from './handlers.js';
 import { exportArtifact } from '../catalog/artifact.js';
 import { metadataOf } from '../db/metadata.js';
@@ -88,7 +80,8 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
     },
 
     async list({ job_id, status, limit }) {
-      return presentExecutions(ctx, 
+      return presentExecutions(
+        ctx,
         await repo.find({ where: { ...(job_id ? { job_id } : {}), ...(status ? { status } : {}) }, order: { created_at: 'DESC' }, take: limit }),
       );
     },
@@ -107,7 +100,10 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
     async cancel({ id }) {
       const row = await load(id);
       if (row.status !== 'queued' && row.status !== 'running') {
-        throw new AppError('validation_error', `This execution already ${row.status === 'completed' ? 'completed' : `ended (${row.status})`}: nothing to cancel`);
+        throw new AppError(
+          'validation_error',
+          `This execution already ${row.status === 'completed' ? 'completed' : `ended (${row.status})`}: nothing to cancel`,
+        );
       }
       await ctx.executions.cancel(id);
       const [out] = await presentExecutions(ctx, [await load(id)]);

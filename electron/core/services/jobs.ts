@@ -74,11 +74,13 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
 
   async function setStorages(m: EntityManager, jobId: string, storageIds: string[]) {
     await m.delete(BackupJobStorages, { job_id: jobId });
-    await m.insert(BackupJobStorages, storageIds.map((storage_location_id, position) => ({ job_id: jobId, storage_location_id, position })));
+    await m.insert(
+      BackupJobStorages,
+      storageIds.map((storage_location_id, position) => ({ job_id: jobId, storage_location_id, position })),
+    );
   }
 
-  const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') =>
-    ctx.events.emit('entity.changed', { entity: 'job', id, action });
+  const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') => ctx.events.emit('entity.changed', { entity: 'job', id, action });
 
   return {
     async list() {

@@ -54,15 +54,19 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
   async function saveWithDefault(row: StorageRow, makeDefault: boolean): Promise<StorageRow> {
     return ctx.db.transaction(async (m) => {
       if (makeDefault) {
-        await m.createQueryBuilder().update(StorageLocations).set({ is_default: false }).where('is_default AND id <> :id', { id: row.id ?? '00000000-0000-0000-0000-000000000000' }).execute();
+        await m
+          .createQueryBuilder()
+          .update(StorageLocations)
+          .set({ is_default: false })
+          .where('is_default AND id <> :id', { id: row.id ?? '00000000-0000-0000-0000-000000000000' })
+          .execute();
         row.is_default = true;
       }
       return m.getRepository(StorageLocations).save(row);
     });
   }
 
-  const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') =>
-    ctx.events.emit('entity.changed', { entity: 'storage', id, action });
+  const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') => ctx.events.emit('entity.changed', { entity: 'storage', id, action });
 
   return {
     async list() {

@@ -26,7 +26,13 @@ export function loader<T extends { id: string }>(repo: Repository<T>, what: stri
 }
 
 /** A config from a form, completed with the stored secrets the form did not repeat, then checked. */
-export function resolveConfig<S extends z.ZodType>(secrets: SecretBox, schema: S, incoming: Record<string, unknown>, storedSealed: Record<string, unknown> | undefined, at: string): z.output<S> {
+export function resolveConfig<S extends z.ZodType>(
+  secrets: SecretBox,
+  schema: S,
+  incoming: Record<string, unknown>,
+  storedSealed: Record<string, unknown> | undefined,
+  at: string,
+): z.output<S> {
   return parseAt(schema, mergeSecrets(incoming, storedSealed ? secrets.openConfig(storedSealed) : undefined), at);
 }
 

@@ -6,7 +6,6 @@ import { S3Storage, s3Settings } from './s3/index.js';
 import { SftpStorage, type HostKeyOptions } from './sftp/index.js';
 import type { Storage } from './types.js';
 
-
 /**
  * A storage of the given type, ready to use; nothing connects until the first call. Secrets in
  * `config` are already decrypted. An invalid config throws a `validation_error` here.

@@ -146,7 +146,13 @@ export class LocalStorage implements Storage {
   /** Retention deletes whole backups; their emptied folders should not pile up in the user's folder. */
   private async pruneFolders(key: string): Promise<void> {
     for (let dir = parentOf(key); dir; dir = parentOf(dir)) {
-      if (!(await rmdir(join(this.root, ...dir.split('/'))).then(() => true, () => false))) break;
+      if (
+        !(await rmdir(join(this.root, ...dir.split('/'))).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
     }
   }
 
@@ -210,7 +216,10 @@ export class LocalStorage implements Storage {
     switch (code) {
       case 'EACCES':
       case 'EPERM':
-        return new AppError('connection_failed', `Permission denied on ${path}: let the user running DataGuardian write to ${this.root}, or pick another folder.`);
+        return new AppError(
+          'connection_failed',
+          `Permission denied on ${path}: let the user running DataGuardian write to ${this.root}, or pick another folder.`,
+        );
       case 'EROFS':
         return new AppError('connection_failed', `${this.root} is on a read-only disk: pick a writable folder.`);
       case 'ENOSPC':

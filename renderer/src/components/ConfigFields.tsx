@@ -54,7 +54,18 @@ export function ConfigFields({
               </div>
             );
           case 'lines':
-            return <TextArea key={f.key} {...common} rows={3} monospace value={String(values[f.key] ?? '')} placeholder={f.placeholder} onChange={change} onBlur={blur} />;
+            return (
+              <TextArea
+                key={f.key}
+                {...common}
+                rows={3}
+                monospace
+                value={String(values[f.key] ?? '')}
+                placeholder={f.placeholder}
+                onChange={change}
+                onBlur={blur}
+              />
+            );
           case 'secret-text':
             return (
               <TextArea
@@ -85,7 +96,9 @@ export function ConfigFields({
                 placeholder={f.kind === 'secret' && saved ? SAVED_SECRET_PLACEHOLDER : f.placeholder}
                 onChange={change}
                 onBlur={blur}
-                addon={f.browse && api.capabilities.nativeDialogs && api.pickPath ? <BrowseButton kind={f.browse} label={f.label} onPick={change} /> : undefined}
+                addon={
+                  f.browse && api.capabilities.nativeDialogs && api.pickPath ? <BrowseButton kind={f.browse} label={f.label} onPick={change} /> : undefined
+                }
               />
             );
         }

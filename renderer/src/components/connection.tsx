@@ -40,14 +40,24 @@ function TestResult({ result }: { result: TestOutcome }) {
 }
 
 /** A save refused because the connection test failed: the reason, and the way past it. */
-export function ConnectionFailed({ message, status, note, busy, onSaveAnyway }: { message: string; status?: string; note: string; busy: boolean; onSaveAnyway(): void }) {
+export function ConnectionFailed({
+  message,
+  status,
+  note,
+  busy,
+  onSaveAnyway,
+}: {
+  message: string;
+  status?: string;
+  note: string;
+  busy: boolean;
+  onSaveAnyway(): void;
+}) {
   return (
     <div className="banner banner--warn" role="alert">
       <AlertIcon size={18} />
       <div className="banner__body">
-        <strong>
-          The connection test failed{status ? ` (${status.replace('_', ' ')})` : ''}, so nothing was saved.
-        </strong>
+        <strong>The connection test failed{status ? ` (${status.replace('_', ' ')})` : ''}, so nothing was saved.</strong>
         <div className="banner__text">{message}</div>
         <div className="banner__actions">
           <Button variant="secondary" busy={busy} onClick={onSaveAnyway}>

@@ -88,7 +88,12 @@ export function DownloadButton({ execution, size }: { execution: Execution; size
   const { pickPath } = api;
   if (!api.capabilities.nativeDialogs || !pickPath) {
     return (
-      <a className={`btn btn--${size ? 'ghost' : 'secondary'} ${size ? 'btn--sm' : ''}`} href={`./api/executions/${execution.id}/download`} download aria-label={label}>
+      <a
+        className={`btn btn--${size ? 'ghost' : 'secondary'} ${size ? 'btn--sm' : ''}`}
+        href={`./api/executions/${execution.id}/download`}
+        download
+        aria-label={label}
+      >
         Download
       </a>
     );

@@ -37,8 +37,7 @@ function Shell({ id, label, error, hint, required, className, children }: FieldS
   );
 }
 
-const describedBy = (id: string, error?: string, hint?: ReactNode) =>
-  error ? `${id}-error` : hint ? `${id}-hint` : undefined;
+const describedBy = (id: string, error?: string, hint?: ReactNode) => (error ? `${id}-error` : hint ? `${id}-hint` : undefined);
 
 interface TextFieldProps extends FieldShell {
   value: string;
@@ -192,14 +191,7 @@ export function Checkbox(p: CheckboxProps) {
 export function Switch(p: { label: string; checked: boolean; onChange(checked: boolean): void; disabled?: boolean }) {
   return (
     <label className="switch" title={p.checked ? 'Enabled' : 'Disabled'}>
-      <input
-        type="checkbox"
-        role="switch"
-        aria-label={p.label}
-        checked={p.checked}
-        disabled={p.disabled}
-        onChange={(e) => p.onChange(e.target.checked)}
-      />
+      <input type="checkbox" role="switch" aria-label={p.label} checked={p.checked} disabled={p.disabled} onChange={(e) => p.onChange(e.target.checked)} />
       <span className="switch__track" aria-hidden="true">
         <span className="switch__thumb" />
       </span>

@@ -118,7 +118,9 @@ function DatasourceBackups({ id }: { id: string }) {
       <PageHeader
         title={data?.datasource_name ?? 'Backups'}
         back={back}
-        subtitle={data ? `${typeLabel(data.datasource_type)} · ${data.backups_count} backup(s), newest first · copies checked on their storages just now` : undefined}
+        subtitle={
+          data ? `${typeLabel(data.datasource_type)} · ${data.backups_count} backup(s), newest first · copies checked on their storages just now` : undefined
+        }
         actions={<Button onClick={reload}>Check again</Button>}
       />
       {error && <LoadFailed what="these backups" error={error} retry={reload} />}
@@ -143,7 +145,10 @@ function DatasourceBackups({ id }: { id: string }) {
                 <ul className="copies" aria-label="Copies">
                   {b.availability.map((a) => (
                     <li key={a.storage_location_id} title={a.message ?? undefined}>
-                      <StatusBadge status={a.status === 'available' ? 'completed' : a.status === 'unknown' ? 'unknown' : 'failed'} label={`${a.storage_name}: ${a.status}`} />
+                      <StatusBadge
+                        status={a.status === 'available' ? 'completed' : a.status === 'unknown' ? 'unknown' : 'failed'}
+                        label={`${a.storage_name}: ${a.status}`}
+                      />
                     </li>
                   ))}
                 </ul>
@@ -152,13 +157,29 @@ function DatasourceBackups({ id }: { id: string }) {
                 <VerificationBadge v={b.verification} />
               </td>
               <td className="table__actions">
-                <Button size="sm" variant="ghost" busy={verifying === b.id} onClick={() => verify(b, 'checksum')} ariaLabel={`Verify checksums of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                <Button
+                  size="sm"
+                  variant="ghost"
+                  busy={verifying === b.id}
+                  onClick={() => verify(b, 'checksum')}
+                  ariaLabel={`Verify checksums of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
+                >
                   Verify
                 </Button>
-                <Button size="sm" variant="ghost" onClick={() => verify(b, 'restore-test')} ariaLabel={`Test restore of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                <Button
+                  size="sm"
+                  variant="ghost"
+                  onClick={() => verify(b, 'restore-test')}
+                  ariaLabel={`Test restore of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
+                >
                   Test restore
                 </Button>
-                <Button size="sm" variant="primary" onClick={() => setRestoring(b)} ariaLabel={`Restore the backup of ${dateTime(b.finished_at ?? b.created_at)}`}>
+                <Button
+                  size="sm"
+                  variant="primary"
+                  onClick={() => setRestoring(b)}
+                  ariaLabel={`Restore the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
+                >
                   Restore
                 </Button>
               </td>
@@ -207,12 +228,22 @@ function ImportDialog({ onClose, onDone }: { onClose(): void; onDone(): void }) 
     >
       {storages.length === 0 ? (
         <p>
-          Add the storage first (<a href="#/storages/new" onClick={onClose}>Storage → Add storage</a>), pointing at where the backups are.
+          Add the storage first (
+          <a href="#/storages/new" onClick={onClose}>
+            Storage → Add storage
+          </a>
+          ), pointing at where the backups are.
         </p>
       ) : (
         <div className="form-stack">
           <p>Every backup folder with a manifest.json on the storage is added to the catalog; backups already known are left as they are.</p>
-          <SelectField id="import-storage" label="Storage" value={storageId} onChange={setStorageId} options={storages.map((s) => ({ value: s.id, label: s.name }))} />
+          <SelectField
+            id="import-storage"
+            label="Storage"
+            value={storageId}
+            onChange={setStorageId}
+            options={storages.map((s) => ({ value: s.id, label: s.name }))}
+          />
           {result && (
             <div className="banner banner--ok" role="status">
               <div className="banner__body">
@@ -232,4 +263,3 @@ function ImportDialog({ onClose, onDone }: { onClose(): void; onDone(): void }) 
     </Modal>
   );
 }
-

@@ -47,7 +47,15 @@ function DatasourceForm({ stored, back }: FormProps<Datasource>) {
   const editing = stored !== undefined;
   const test = useConnectionTest();
   const [failed, setFailed] = useState<{ message: string; status?: string } | null>(null);
-  const { draft, setDraft, fields, config: connectionConfig, configChanged, setConfig, chooseType } = useConnectionDraft<DatasourceType, Draft>(
+  const {
+    draft,
+    setDraft,
+    fields,
+    config: connectionConfig,
+    configChanged,
+    setConfig,
+    chooseType,
+  } = useConnectionDraft<DatasourceType, Draft>(
     DATASOURCE_FIELDS,
     () =>
       stored

@@ -38,11 +38,7 @@ export function ExecutionPage({ id }: { id: string }) {
     return (
       <>
         <PageHeader title="Backup" back={back} />
-        {error ? (
-          <LoadFailed what="this backup" error={error} retry={load} />
-        ) : (
-          <Loading what="the backup" />
-        )}
+        {error ? <LoadFailed what="this backup" error={error} retry={load} /> : <Loading what="the backup" />}
       </>
     );
   }
@@ -98,7 +94,10 @@ export function ExecutionPage({ id }: { id: string }) {
           <KeyValue
             items={summary([
               ...operationFacts(execution),
-              ['Datasource', `${execution.datasource_name ?? 'Deleted datasource'}${type && DATASOURCE_TYPE_LABELS[type] ? ` (${DATASOURCE_TYPE_LABELS[type]})` : ''}`],
+              [
+                'Datasource',
+                `${execution.datasource_name ?? 'Deleted datasource'}${type && DATASOURCE_TYPE_LABELS[type] ? ` (${DATASOURCE_TYPE_LABELS[type]})` : ''}`,
+              ],
               ['Started', dateTime(execution.started_at)],
               ['Finished', dateTime(execution.finished_at)],
               ['Duration', duration(execution.duration_seconds)],
@@ -188,7 +187,12 @@ function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
       ['Backup checked', link(m.source_execution_id, 'open the backup')],
       ['Method', m.method === 'restore-test' ? 'Restore into a scratch target' : 'Read back every file and check its SHA-256'],
       ['Result', v?.message ?? '—'],
-      ...(v?.tables !== null && v?.tables !== undefined ? ([['Tables seen', count(v.tables) ?? '—'], ['Rows seen', count(v.rows) ?? '—']] as [string, ReactNode][]) : []),
+      ...(v?.tables !== null && v?.tables !== undefined
+        ? ([
+            ['Tables seen', count(v.tables) ?? '—'],
+            ['Rows seen', count(v.rows) ?? '—'],
+          ] as [string, ReactNode][])
+        : []),
     ];
   }
   return m.verification ? [['Last verification', (m.verification as { message?: string }).message ?? '—']] : [];
@@ -200,7 +204,10 @@ function backupFacts(e: ExecutionDetails): [string, ReactNode][] {
   return [
     ['Size before compression', bytes(e.size_bytes)],
     ['Size stored', bytes(e.compressed_size_bytes)],
-    ['Compression', `${text(m.compression) ?? '—'}${typeof m.compression_level === 'number' ? `, level ${m.compression_level}` : ''}${ratio(e) ? ` · ${ratio(e)}` : ''}`],
+    [
+      'Compression',
+      `${text(m.compression) ?? '—'}${typeof m.compression_level === 'number' ? `, level ${m.compression_level}` : ''}${ratio(e) ? ` · ${ratio(e)}` : ''}`,
+    ],
     ['Checksum', text(m.checksum) ? <span className="mono break">{text(m.checksum)}</span> : '—'],
     ['Database version', text(m.database_version) ?? '—'],
     ...((e.files_count !== null

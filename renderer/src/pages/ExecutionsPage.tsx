@@ -16,10 +16,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
   const load = useStore((s) => s.load);
   const status = useRoute().query.get('status') ?? '';
 
-  const shown = useMemo(
-    () => (data ?? []).filter((e) => (!jobId || e.job_id === jobId) && (!status || e.status === status)),
-    [data, jobId, status],
-  );
+  const shown = useMemo(() => (data ?? []).filter((e) => (!jobId || e.job_id === jobId) && (!status || e.status === status)), [data, jobId, status]);
   const filter = (job: string, st: string) => navigate(`/activity${job ? `/job/${job}` : ''}${st ? `?status=${st}` : ''}`);
 
   return (
@@ -70,11 +67,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
               </td>
               <td className="table__status">
                 <StatusBadge status={e.status} />
-                {isActive(e) ? (
-                  <ProgressBar execution={e} compact />
-                ) : (
-                  e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>
-                )}
+                {isActive(e) ? <ProgressBar execution={e} compact /> : e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>}
               </td>
               <td title={dateTime(e.started_at ?? e.created_at)}>{fromNow(e.started_at ?? e.created_at)}</td>
               <td>{duration(e.duration_seconds)}</td>

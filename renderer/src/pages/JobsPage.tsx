@@ -31,8 +31,16 @@ export function JobsPage() {
         // Until both exist a job cannot be saved: offer what is missing instead of the Add button.
         action: ready ? undefined : (
           <div className="empty__steps">
-            {(datasources?.length ?? 0) === 0 && <a className="btn btn--secondary" href="#/datasources/new">Add a datasource</a>}
-            {(storages?.length ?? 0) === 0 && <a className="btn btn--secondary" href="#/storages/new">Add a storage</a>}
+            {(datasources?.length ?? 0) === 0 && (
+              <a className="btn btn--secondary" href="#/datasources/new">
+                Add a datasource
+              </a>
+            )}
+            {(storages?.length ?? 0) === 0 && (
+              <a className="btn btn--secondary" href="#/storages/new">
+                Add a storage
+              </a>
+            )}
           </div>
         ),
       }}

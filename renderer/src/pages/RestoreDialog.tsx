@@ -105,7 +105,10 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
           label="Backup"
           value={backupId}
           onChange={setBackupId}
-          options={backups.map((b) => ({ value: b.id, label: `${dateTime(b.finished_at ?? b.created_at)} · ${bytes(b.compressed_size_bytes)} · ${b.job_name ?? 'imported'}` }))}
+          options={backups.map((b) => ({
+            value: b.id,
+            label: `${dateTime(b.finished_at ?? b.created_at)} · ${bytes(b.compressed_size_bytes)} · ${b.job_name ?? 'imported'}`,
+          }))}
         />
         <SelectField
           id="restore-copy"
@@ -150,11 +153,25 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
             error={fieldErrors.target_path}
             placeholder={type === 'files' ? '/srv/restored' : '/srv/restored.db'}
             monospace
-            addon={api.capabilities.nativeDialogs && api.pickPath ? <BrowseButton kind={type === 'files' ? 'folder' : 'save'} label={type === 'files' ? 'Restore into this folder' : 'Restore as this file'} onPick={setTargetPath} /> : undefined}
+            addon={
+              api.capabilities.nativeDialogs && api.pickPath ? (
+                <BrowseButton
+                  kind={type === 'files' ? 'folder' : 'save'}
+                  label={type === 'files' ? 'Restore into this folder' : 'Restore as this file'}
+                  onPick={setTargetPath}
+                />
+              ) : undefined
+            }
           />
         )}
         {type === 'files' && (
-          <Checkbox id="restore-overwrite" label="Replace files that already exist" checked={overwrite} onChange={setOverwrite} hint="Off: the restore stops at the first file that exists." />
+          <Checkbox
+            id="restore-overwrite"
+            label="Replace files that already exist"
+            checked={overwrite}
+            onChange={setOverwrite}
+            hint="Off: the restore stops at the first file that exists."
+          />
         )}
         {destructive && (
           <>

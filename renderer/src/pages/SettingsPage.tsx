@@ -132,7 +132,13 @@ function SettingsForm({ initial }: { initial: Settings }) {
           <div className="form-grid">
             {group.keys.map((key) =>
               key === SMTP_KEY ? (
-                <SmtpFields key={key} values={draft[SMTP_KEY]} validation={validation} onChange={setSmtp} disabled={draft['notifications.email_enabled'] !== true} />
+                <SmtpFields
+                  key={key}
+                  values={draft[SMTP_KEY]}
+                  validation={validation}
+                  onChange={setSmtp}
+                  disabled={draft['notifications.email_enabled'] !== true}
+                />
               ) : (
                 <SettingField key={key} settingKey={key} value={draft[key]} validation={validation} onChange={(v) => setValue(key, v)} />
               ),
@@ -160,7 +166,17 @@ const PLACEHOLDERS: Partial<Record<SettingKey, string>> = {
 
 const idOf = (key: string) => `setting-${key.replace(/[._]/g, '-')}`;
 
-function SettingField({ settingKey, value, validation, onChange }: { settingKey: SettingKey; value: string | boolean; validation: Validation; onChange(v: string | boolean): void }) {
+function SettingField({
+  settingKey,
+  value,
+  validation,
+  onChange,
+}: {
+  settingKey: SettingKey;
+  value: string | boolean;
+  validation: Validation;
+  onChange(v: string | boolean): void;
+}) {
   const { description } = SETTINGS[settingKey];
   const id = idOf(settingKey);
   if (typeof value === 'boolean') {
@@ -239,7 +255,8 @@ function SmtpFields({
 }
 
 function humanDuration(ms: number): string {
-  const [n, unit] = ms < 60_000 ? [Math.round(ms / 1000), 'second'] : ms < 3_600_000 ? [+(ms / 60_000).toFixed(1), 'minute'] : [+(ms / 3_600_000).toFixed(1), 'hour'];
+  const [n, unit] =
+    ms < 60_000 ? [Math.round(ms / 1000), 'second'] : ms < 3_600_000 ? [+(ms / 60_000).toFixed(1), 'minute'] : [+(ms / 3_600_000).toFixed(1), 'hour'];
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 

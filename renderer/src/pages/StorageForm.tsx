@@ -23,9 +23,7 @@ interface Draft {
 const getStorage = (id: string) => api.run('storages.get', { id });
 
 export function StorageFormPage({ id }: { id?: string }) {
-  return (
-    <EditPage id={id} get={getStorage} list={{ href: '#/storages', label: 'Storage' }} title="Edit storage" what="storage" form={StorageForm} />
-  );
+  return <EditPage id={id} get={getStorage} list={{ href: '#/storages', label: 'Storage' }} title="Edit storage" what="storage" form={StorageForm} />;
 }
 
 function StorageForm({ stored, back }: FormProps<StorageLocation>) {

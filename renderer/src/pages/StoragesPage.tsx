@@ -44,7 +44,8 @@ function StorageRow({ item: s, onDelete }: { item: StorageLocation; onDelete(): 
     const result = await api.call('storages.test', { id: s.id });
     setTesting(false);
     if (!result.ok) toast('error', result.error.message);
-    else if (result.data.ok) toast('success', `${s.name} is reachable (${result.data.latency_ms ?? '?'} ms, ${gigabytes(result.data.available_space_gb)} free)`);
+    else if (result.data.ok)
+      toast('success', `${s.name} is reachable (${result.data.latency_ms ?? '?'} ms, ${gigabytes(result.data.available_space_gb)} free)`);
     else toast('error', `${s.name}: ${result.data.message}`);
     void load('storages');
   }

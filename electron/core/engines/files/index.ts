@@ -21,7 +21,12 @@ interface Filter {
 function filterOf(c: ConnectionConfig<'files'>): Filter {
   const opts = { dot: true, basename: true };
   const excludeGlob = c.exclude_patterns.length ? picomatch(c.exclude_patterns, opts) : () => false;
-  const dirExclude = c.exclude_patterns.length ? picomatch(c.exclude_patterns.map((p) => p.replace(/\/\*+$/, '')), opts) : () => false;
+  const dirExclude = c.exclude_patterns.length
+    ? picomatch(
+        c.exclude_patterns.map((p) => p.replace(/\/\*+$/, '')),
+        opts,
+      )
+    : () => false;
   return {
     include: c.include_patterns.length ? picomatch(c.include_patterns, opts) : () => true,
     exclude: (rel) => excludeGlob(rel) || dirExclude(rel),
@@ -167,6 +172,11 @@ export const filesEngine: BackupEngine = {
   target: (config, _name, request) => pathTarget(config, 'source_path', request),
 
   async scratch({ dir }) {
-    return { config: { source_path: path.join(dir, 'files'), include_patterns: [], exclude_patterns: [] }, description: 'a temporary folder', createDatabase: false, drop: async () => undefined };
+    return {
+      config: { source_path: path.join(dir, 'files'), include_patterns: [], exclude_patterns: [] },
+      description: 'a temporary folder',
+      createDatabase: false,
+      drop: async () => undefined,
+    };
   },
 };

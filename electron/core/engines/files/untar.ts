@@ -15,7 +15,8 @@ interface Header {
 }
 
 const refuse = (name: string, why: string) => new AppError('validation_error', `Refused: the backup's entry “${name}” ${why}. Nothing was written.`);
-const taken = (name: string, why: string) => new AppError('conflict', `${name} ${why}: choose “Replace files that already exist” or another folder. Nothing was written.`);
+const taken = (name: string, why: string) =>
+  new AppError('conflict', `${name} ${why}: choose “Replace files that already exist” or another folder. Nothing was written.`);
 
 /** Calls `fn` for each entry in order; whatever `fn` does not read of an entry's body is skipped. */
 async function eachEntry(file: string, signal: AbortSignal, fn: (header: Header, body: AsyncIterable<unknown>) => Promise<void>): Promise<void> {
@@ -84,7 +85,11 @@ async function realRoot(dir: string): Promise<string> {
   }
 }
 
-const exists = (p: string) => lstat(p).then((s) => s, () => null);
+const exists = (p: string) =>
+  lstat(p).then(
+    (s) => s,
+    () => null,
+  );
 
 /**
  * Reads every header before anything is written: an entry with an absolute path, one that climbs out

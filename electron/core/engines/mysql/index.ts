@@ -39,32 +39,37 @@ function choose(all: string[], options: Pick<EngineOptions, 'includeTables' | 'e
 
 async function inspect(config: ConnectionConfig, options: EngineOptions): Promise<Inspection & { tables: Tables; mariadb: boolean }> {
   const c = config as ServerConnectionConfig;
-  return withConnection(options.signal, () => mysqlConnection(c), (conn) => conn.end(), async (conn) => {
-    const [[v]] = (await conn.query('SELECT VERSION() AS version')) as unknown as [[{ version: string }]];
-    const [[schema]] = (await conn.query(
-      'SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-      [c.database],
-    )) as unknown as [[{ charset: string; collation: string } | undefined]];
-    const [rows] = (await conn.query(
-      `SELECT TABLE_NAME AS name, COALESCE(TABLE_ROWS, 0) AS rows_, COALESCE(DATA_LENGTH + INDEX_LENGTH, 0) AS bytes
+  return withConnection(
+    options.signal,
+    () => mysqlConnection(c),
+    (conn) => conn.end(),
+    async (conn) => {
+      const [[v]] = (await conn.query('SELECT VERSION() AS version')) as unknown as [[{ version: string }]];
+      const [[schema]] = (await conn.query(
+        'SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+        [c.database],
+      )) as unknown as [[{ charset: string; collation: string } | undefined]];
+      const [rows] = (await conn.query(
+        `SELECT TABLE_NAME AS name, COALESCE(TABLE_ROWS, 0) AS rows_, COALESCE(DATA_LENGTH + INDEX_LENGTH, 0) AS bytes
        FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
-      [c.database],
-    )) as unknown as [{ name: string; rows_: number; bytes: number }[]];
-    const all = rows.map((r) => r.name);
-    const chosen = choose(all, options);
-    const picked = rows.filter((r) => chosen.includes(r.name));
-    const mariadb = /mariadb/i.test(v.version);
-    return {
-      mariadb,
-      tables: { all, chosen },
-      database_version: `${mariadb ? 'MariaDB' : 'MySQL'} ${v.version.split('-')[0]}`,
-      tables_backed_up: chosen.length,
-      rows_approximate: picked.reduce((n, r) => n + Number(r.rows_), 0),
-      size_estimate_bytes: picked.reduce((n, r) => n + Number(r.bytes), 0),
-      database_charset: schema?.charset,
-      database_collation: schema?.collation,
-    };
-  });
+        [c.database],
+      )) as unknown as [{ name: string; rows_: number; bytes: number }[]];
+      const all = rows.map((r) => r.name);
+      const chosen = choose(all, options);
+      const picked = rows.filter((r) => chosen.includes(r.name));
+      const mariadb = /mariadb/i.test(v.version);
+      return {
+        mariadb,
+        tables: { all, chosen },
+        database_version: `${mariadb ? 'MariaDB' : 'MySQL'} ${v.version.split('-')[0]}`,
+        tables_backed_up: chosen.length,
+        rows_approximate: picked.reduce((n, r) => n + Number(r.rows_), 0),
+        size_estimate_bytes: picked.reduce((n, r) => n + Number(r.bytes), 0),
+        database_charset: schema?.charset,
+        database_collation: schema?.collation,
+      };
+    },
+  );
 }
 
 /** Credentials reach the client through a 0600 --defaults-extra-file, never argv. */
@@ -79,7 +84,12 @@ export function mysqlDefaults(c: ServerConnectionConfig, options: Pick<EngineOpt
 
 /** Runs `work` on a connection; abort destroys the connection, which stops a running query. */
 const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: mysql.Connection) => Promise<T>) =>
-  withConnection(signal, () => mysqlConnection(c, database), (conn) => conn.destroy(), work);
+  withConnection(
+    signal,
+    () => mysqlConnection(c, database),
+    (conn) => conn.destroy(),
+    work,
+  );
 
 // A charset or collation name comes from a manifest, which a hostile storage could write: names only.
 const SQL_NAME = /^[A-Za-z0-9_]{1,64}$/;
@@ -100,7 +110,8 @@ async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions): Prom
         await conn.query(`CREATE DATABASE ${quoteIdent(c.database)}${databaseDefaults(o.source)}`);
       } catch (e) {
         // Not IF NOT EXISTS: a "new" database that exists holds someone's data, and no safety backup was taken of it.
-        if ((e as { errno?: number }).errno === 1007) throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
+        if ((e as { errno?: number }).errno === 1007)
+          throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
         throw e;
       }
       o.log('info', `Created database ${c.database}`);
@@ -150,12 +161,21 @@ export const mysqlEngine: BackupEngine = {
     const tool = await mysqlTool('dump', info.mariadb, options.toolDirs.mysql);
     const defaults = mysqlDefaults(c, options);
     // No --databases: the dump carries no CREATE DATABASE/USE, so it restores into any database name.
-    const args = [`--defaults-extra-file=${defaults.path}`, '--single-transaction', '--routines', '--triggers', '--events', '--hex-blob', '--quick', c.database];
+    const args = [
+      `--defaults-extra-file=${defaults.path}`,
+      '--single-transaction',
+      '--routines',
+      '--triggers',
+      '--events',
+      '--hex-blob',
+      '--quick',
+      c.database,
+    ];
     const filtered = options.includeTables.length > 0 || options.excludeTables.length > 0;
     if (filtered) {
       if (info.tables.chosen.length === 0) {
         defaults.remove();
-        throw new Error('No table matches the job\'s include/exclude lists: nothing to back up');
+        throw new Error("No table matches the job's include/exclude lists: nothing to back up");
       }
       args.push(...info.tables.chosen);
     }
@@ -181,10 +201,9 @@ export const mysqlEngine: BackupEngine = {
   async summarize(config, { signal }) {
     const c = config as ServerConnectionConfig;
     return withMysql(c, c.database, signal, async (conn) => {
-      const [tables] = (await conn.query(
-        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
-        [c.database],
-      )) as unknown as [{ name: string }[]];
+      const [tables] = (await conn.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [
+        c.database,
+      ])) as unknown as [{ name: string }[]];
       let rows = 0;
       // information_schema's TABLE_ROWS is an estimate for InnoDB: each table is counted.
       for (const t of tables) {
@@ -199,13 +218,15 @@ export const mysqlEngine: BackupEngine = {
 
   /** A scratch schema on the backup's own server, when the login may create one. */
   async scratch({ name, sourceConfig, sourceName }) {
-    if (!sourceConfig) throw new AppError('not_found', 'A restore test of a MySQL/MariaDB backup needs its datasource (the server to create a scratch schema on)');
+    if (!sourceConfig)
+      throw new AppError('not_found', 'A restore test of a MySQL/MariaDB backup needs its datasource (the server to create a scratch schema on)');
     const config = { ...(sourceConfig as ServerConnectionConfig), database: name };
     return {
       config,
       description: `scratch schema ${name} on ${sourceName}`,
       createDatabase: true,
-      drop: () => withMysql(config, null, new AbortController().signal, (conn) => conn.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`)).then(() => undefined),
+      drop: () =>
+        withMysql(config, null, new AbortController().signal, (conn) => conn.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`)).then(() => undefined),
     };
   },
 };

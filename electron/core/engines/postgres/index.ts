@@ -114,7 +114,10 @@ export const postgresEngine: BackupEngine = {
       config,
       description: `database ${name} on DataGuardian's own PostgreSQL`,
       createDatabase: true,
-      drop: () => withClient(config, 'postgres', new AbortController().signal, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).then(() => undefined),
+      drop: () =>
+        withClient(config, 'postgres', new AbortController().signal, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).then(
+          () => undefined,
+        ),
     };
   },
 };

@@ -14,7 +14,8 @@ export async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions
         await client.query(`CREATE DATABASE ${quoteIdent(c.database)}`);
       } catch (e) {
         // A "new" database that exists holds someone's data, and no safety backup was taken of it.
-        if ((e as { code?: string }).code === '42P04') throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
+        if ((e as { code?: string }).code === '42P04')
+          throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
         throw e;
       }
       o.log('info', `Created database ${c.database}`);
@@ -66,7 +67,10 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, artifa
         await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, artifactPath], { signal: o.signal });
         const psql = await pgTool('psql', major, o.toolDirs.postgres);
         const said = await runTool(psql, [...connect, '--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=0', `--file=${sql}`], { env, signal: o.signal });
-        const errors = said.split('\n').filter((l) => l.includes('ERROR:')).map((l) => l.replace(/^.*ERROR:\s*/, ''));
+        const errors = said
+          .split('\n')
+          .filter((l) => l.includes('ERROR:'))
+          .map((l) => l.replace(/^.*ERROR:\s*/, ''));
         if (errors.length) o.log('warn', `${errors.length} grant(s) of the backup were not restored (the data was): ${errors.slice(0, 5).join('; ')}`);
         output += said;
       } catch (e) {
@@ -81,4 +85,3 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, artifa
     for (const f of files) f.remove();
   }
 }
-

@@ -18,6 +18,8 @@ export async function pgTool(name: 'pg_dump' | 'pg_restore' | 'psql', serverMajo
   const tools = await findTools([name], usual, override);
   const fit = tools.find((t) => t.version[0] >= serverMajor);
   if (fit) return fit.path;
-  const have = tools.length ? `${name} ${tools[0]!.version[0]} cannot ${name === 'pg_restore' ? 'restore into' : 'dump'} a PostgreSQL ${serverMajor} server` : `${name} was not found`;
+  const have = tools.length
+    ? `${name} ${tools[0]!.version[0]} cannot ${name === 'pg_restore' ? 'restore into' : 'dump'} a PostgreSQL ${serverMajor} server`
+    : `${name} was not found`;
   throw new AppError('unsupported', `${have}: install postgresql-client-${serverMajor} (or newer), or set the folder of its tools in Settings → Client tools.`);
 }

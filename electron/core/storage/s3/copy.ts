@@ -41,7 +41,8 @@ export interface CopyTuning {
 /** x-amz-copy-source: bucket and key, each name URL-encoded but the '/' between them kept. */
 const copySource = (bucket: string, key: string) => [bucket, ...key.split('/')].map(encodeURIComponent).join('/');
 
-const notImplemented = (e: unknown) => (e as Error | undefined)?.name === 'NotImplemented' || (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 501;
+const notImplemented = (e: unknown) =>
+  (e as Error | undefined)?.name === 'NotImplemented' || (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 501;
 
 /**
  * Copies `from` to `to`; the caller made sure `to` is free. Without a StorageClass the copy would
@@ -68,7 +69,9 @@ export async function copyObject(client: S3Client, r: CopyRequest, tuning: CopyT
 /** UploadPartCopy, a few ranges at once; on failure the multipart upload is aborted before this returns. */
 async function copyInParts(client: S3Client, r: CopyRequest, minPartBytes: number): Promise<void> {
   const partBytes = Math.max(minPartBytes, Math.ceil(r.size / MAX_PARTS / MiB) * MiB);
-  const created = await client.send(new CreateMultipartUploadCommand({ Bucket: r.Bucket, Key: r.to, ...(r.StorageClass ? { StorageClass: r.StorageClass } : {}) }));
+  const created = await client.send(
+    new CreateMultipartUploadCommand({ Bucket: r.Bucket, Key: r.to, ...(r.StorageClass ? { StorageClass: r.StorageClass } : {}) }),
+  );
   const UploadId = created.UploadId;
   if (!UploadId) throw new Error('the server started a multipart upload without an upload id');
   const controller = new AbortController();
@@ -111,7 +114,9 @@ async function copyInParts(client: S3Client, r: CopyRequest, minPartBytes: numbe
   } catch (error) {
     await client
       .send(new AbortMultipartUploadCommand({ Bucket: r.Bucket, Key: r.to, UploadId }))
-      .catch((abortFailure: unknown) => log.warn(`Could not abort the multipart copy to ${r.to}; a bucket lifecycle rule should clean it up: ${(abortFailure as Error).message}`));
+      .catch((abortFailure: unknown) =>
+        log.warn(`Could not abort the multipart copy to ${r.to}; a bucket lifecycle rule should clean it up: ${(abortFailure as Error).message}`),
+      );
     throw error;
   }
 }

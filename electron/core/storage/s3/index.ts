@@ -95,7 +95,15 @@ export function s3Settings<T extends S3Type>(type: T, config: StorageConfig<T>):
   };
 }
 
-const CREDENTIAL_ERRORS = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'InvalidSecurity', 'InvalidClientTokenId', 'Unauthorized']);
+const CREDENTIAL_ERRORS = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+  'InvalidSecurity',
+  'InvalidClientTokenId',
+  'Unauthorized',
+]);
 const NETWORK_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'connection refused: is the server running, and is the endpoint right?',
   ENOTFOUND: 'host not found: check the endpoint.',
@@ -165,7 +173,10 @@ export class S3Storage implements Storage {
       // Some servers store what they did not understand as data (aws-chunked framing): the size tells.
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key }));
       if (head.ContentLength !== size) {
-        throw new AppError('connection_failed', `${this.where} stored ${head.ContentLength ?? 0} of the ${size} bytes sent for '${key}': the object was removed.`);
+        throw new AppError(
+          'connection_failed',
+          `${this.where} stored ${head.ContentLength ?? 0} of the ${size} bytes sent for '${key}': the object was removed.`,
+        );
       }
       return { size };
     } catch (error) {
@@ -243,7 +254,10 @@ export class S3Storage implements Storage {
       copied = true;
       const head = await this.client.send(new HeadObjectCommand({ Bucket, Key: target }));
       if (head.ContentLength !== found.size) {
-        throw new AppError('connection_failed', `${this.where} copied ${head.ContentLength ?? 0} of the ${found.size} bytes of '${from}' to '${to}': the copy was removed.`);
+        throw new AppError(
+          'connection_failed',
+          `${this.where} copied ${head.ContentLength ?? 0} of the ${found.size} bytes of '${from}' to '${to}': the copy was removed.`,
+        );
       }
       await this.client.send(new DeleteObjectCommand({ Bucket, Key: source }));
     } catch (error) {
@@ -292,14 +306,20 @@ export class S3Storage implements Storage {
       return new AppError('connection_failed', `The access key or secret was refused by ${this.where}: check both in the storage settings.`);
     }
     if (e.name === 'AccessDenied' || e.name === 'AllAccessDisabled') {
-      return new AppError('connection_failed', `Access denied to bucket ${bucket} on ${this.where}: the key needs permission to list, read, write and delete objects${this.root ? ` under ${this.root}` : ''}.`);
+      return new AppError(
+        'connection_failed',
+        `Access denied to bucket ${bucket} on ${this.where}: the key needs permission to list, read, write and delete objects${this.root ? ` under ${this.root}` : ''}.`,
+      );
     }
     if (e.name === 'AuthorizationHeaderMalformed' || e.name === 'PermanentRedirect' || e.$metadata?.httpStatusCode === 301) {
       return new AppError('connection_failed', `Bucket ${bucket} is in another region than '${this.settings.region}': set the bucket's region.`);
     }
     if (e.$metadata?.httpStatusCode === 403) {
       // A HEAD answer has no body to say which.
-      return new AppError('connection_failed', `${this.where} refused the request (403): the access key or secret was refused, or the key may not read bucket ${bucket}.`);
+      return new AppError(
+        'connection_failed',
+        `${this.where} refused the request (403): the access key or secret was refused, or the key may not read bucket ${bucket}.`,
+      );
     }
     const code = e.code ?? e.errors?.find((x) => x.code)?.code ?? e.cause?.code;
     const network = code ? NETWORK_ERRORS[code] : e.name === 'TimeoutError' ? NETWORK_ERRORS.ETIMEDOUT : undefined;

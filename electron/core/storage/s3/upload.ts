@@ -72,10 +72,14 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
   let bytes = 0;
   try {
     let n = 0;
-    for await (const { data, last } of cutParts(body, (k) => partSizeFor(k, o.sizeHint), (b) => {
-      bytes += b;
-      o.onProgress?.(bytes);
-    })) {
+    for await (const { data, last } of cutParts(
+      body,
+      (k) => partSizeFor(k, o.sizeHint),
+      (b) => {
+        bytes += b;
+        o.onProgress?.(bytes);
+      },
+    )) {
       n += 1;
       if (n === 1 && last) {
         await client.send(new PutObjectCommand({ ...target, Body: data, ContentLength: data.length }), request);
@@ -88,7 +92,10 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
       }
       const PartNumber = n;
       const part = client
-        .send(new UploadPartCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, PartNumber, Body: data, ContentLength: data.length }), request)
+        .send(
+          new UploadPartCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, PartNumber, Body: data, ContentLength: data.length }),
+          request,
+        )
         .then((answer) => {
           parts.push({ PartNumber, ETag: answer.ETag, ...(answer.ChecksumCRC32 ? { ChecksumCRC32: answer.ChecksumCRC32 } : {}) });
         });
@@ -100,7 +107,10 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
     }
     await Promise.all(inFlight);
     parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
-    await client.send(new CompleteMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), request);
+    await client.send(
+      new CompleteMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      request,
+    );
     return bytes;
   } catch (error) {
     controller.abort(error);
@@ -109,7 +119,9 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
     if (uploadId) {
       await client
         .send(new AbortMultipartUploadCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId }))
-        .catch((abortFailure: unknown) => log.warn(`Could not abort the multipart upload of ${target.Key}; a bucket lifecycle rule should clean it up: ${(abortFailure as Error).message}`));
+        .catch((abortFailure: unknown) =>
+          log.warn(`Could not abort the multipart upload of ${target.Key}; a bucket lifecycle rule should clean it up: ${(abortFailure as Error).message}`),
+        );
     }
     throw o.signal?.aborted ? abortError(o.signal) : error;
   } finally {

@@ -28,7 +28,10 @@ export function explainConnect(error: unknown, place: SftpPlace): AppError {
     return new AppError('connection_failed', `Authentication failed for '${place.username}' on ${where}: the server refused the ${place.credentials}.`);
   }
   if (e.level === 'client-timeout') {
-    return new AppError('connection_failed', `${where} did not complete the SSH handshake within ${READY_TIMEOUT_MS / 1000} s (timeout): check the host, the port and any firewall.`);
+    return new AppError(
+      'connection_failed',
+      `${where} did not complete the SSH handshake within ${READY_TIMEOUT_MS / 1000} s (timeout): check the host, the port and any firewall.`,
+    );
   }
   switch (e.code) {
     case 'ECONNREFUSED':
@@ -56,7 +59,10 @@ export function explain(error: unknown, place: SftpPlace): unknown {
     return new AppError('connection_failed', `Permission denied on ${place.where}: let '${place.username}' write to ${place.root}, or pick another folder.`);
   }
   if (status === STATUS_CODE.FAILURE) {
-    return new AppError('connection_failed', `The SSH server ${place.where} refused a write in ${place.root} (${message}): the disk may be full or the folder not writable.`);
+    return new AppError(
+      'connection_failed',
+      `The SSH server ${place.where} refused a write in ${place.root} (${message}): the disk may be full or the folder not writable.`,
+    );
   }
   if (typeof status === 'number') return new AppError('connection_failed', `SFTP on ${place.where}: ${message}`);
   return explainConnect(error, place);

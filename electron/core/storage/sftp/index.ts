@@ -248,7 +248,10 @@ export class SftpStorage implements Storage {
   /** Retention deletes whole backups; their emptied folders should not pile up on the server. */
   private async pruneFolders(sftp: SFTPWrapper, key: string): Promise<void> {
     for (let dir = parentOf(key); dir; dir = parentOf(dir)) {
-      const removed = await call((done) => sftp.rmdir(posix.join(this.root, dir), done)).then(() => true, () => false);
+      const removed = await call((done) => sftp.rmdir(posix.join(this.root, dir), done)).then(
+        () => true,
+        () => false,
+      );
       if (!removed) break;
       this.folders.delete(dir);
     }

@@ -25,7 +25,11 @@ export function hostKeyFingerprint(key: Buffer): string {
 }
 
 const sameFingerprint = (a: string, b: string) => {
-  const norm = (s: string) => s.trim().replace(/^SHA256:/i, '').replace(/=+$/, '');
+  const norm = (s: string) =>
+    s
+      .trim()
+      .replace(/^SHA256:/i, '')
+      .replace(/=+$/, '');
   return norm(a) === norm(b);
 };
 
@@ -128,7 +132,12 @@ export class SftpConnection {
         client.connect(settings);
       } catch (error) {
         // ssh2 parses the private key synchronously.
-        fail(new AppError('validation_error', `The private key could not be read (${(error as Error).message.replace(/^Cannot parse privateKey: /, '')}): check the key and its passphrase.`));
+        fail(
+          new AppError(
+            'validation_error',
+            `The private key could not be read (${(error as Error).message.replace(/^Cannot parse privateKey: /, '')}): check the key and its passphrase.`,
+          ),
+        );
       }
     });
     if (!expected && this.seenFingerprint) {

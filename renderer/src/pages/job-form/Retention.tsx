@@ -24,7 +24,13 @@ export function Retention({ draft, set, bind, validation }: SectionProps) {
       <div className="segmented" role="radiogroup" aria-label="Retention rule">
         {RULES.map(([mode, label]) => (
           <label key={mode} className={`segmented__item ${draft.retentionMode === mode ? 'segmented__item--on' : ''}`}>
-            <input type="radio" name="retention-mode" value={mode} checked={draft.retentionMode === mode} onChange={() => set('retentionMode', 'retention_policy')(mode)} />
+            <input
+              type="radio"
+              name="retention-mode"
+              value={mode}
+              checked={draft.retentionMode === mode}
+              onChange={() => set('retentionMode', 'retention_policy')(mode)}
+            />
             {label}
           </label>
         ))}

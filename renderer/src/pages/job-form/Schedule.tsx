@@ -62,7 +62,12 @@ export function Schedule({ draft, set, validation }: SectionProps) {
         </datalist>
         <div className="form-grid__wide presets" role="group" aria-label="Common schedules">
           {PRESETS.map(([cron, label]) => (
-            <button key={cron} type="button" className={`preset ${draft.cron.trim() === cron ? 'preset--on' : ''}`} onClick={() => set('cron', 'schedule_cron')(cron)}>
+            <button
+              key={cron}
+              type="button"
+              className={`preset ${draft.cron.trim() === cron ? 'preset--on' : ''}`}
+              onClick={() => set('cron', 'schedule_cron')(cron)}
+            >
               {label}
             </button>
           ))}
@@ -86,7 +91,13 @@ export function Schedule({ draft, set, validation }: SectionProps) {
           )}
         </div>
         <div className="form-grid__wide">
-          <Checkbox id="job-enabled" label="Enabled" hint="A disabled job keeps its settings but does not run on schedule." checked={draft.enabled} onChange={set('enabled')} />
+          <Checkbox
+            id="job-enabled"
+            label="Enabled"
+            hint="A disabled job keeps its settings but does not run on schedule."
+            checked={draft.enabled}
+            onChange={set('enabled')}
+          />
         </div>
       </div>
     </Card>

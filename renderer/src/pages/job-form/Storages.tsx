@@ -23,7 +23,10 @@ export function Storages({ draft, set, validation }: SectionProps) {
       <div className="form-grid__wide">
         <div className="field">
           <span className="field__label" id="job-storages-label">
-            Storages <span className="field__required" aria-hidden="true">*</span>
+            Storages{' '}
+            <span className="field__required" aria-hidden="true">
+              *
+            </span>
           </span>
           {ids.length > 0 ? (
             <ol className="ordered-list" aria-labelledby="job-storages-label">

@@ -35,10 +35,7 @@ export type SetDraft = <K extends keyof Draft>(key: K, path?: string) => (value:
 type TextKey = { [K in keyof Draft]: Draft[K] extends string ? K : never }[keyof Draft];
 
 /** What a text input of the draft is given: its value, its error, and how it edits and touches. */
-export type Bind = (
-  key: TextKey,
-  path: string,
-) => { value: string; error: string | undefined; onChange(value: string): void; onBlur(): void };
+export type Bind = (key: TextKey, path: string) => { value: string; error: string | undefined; onChange(value: string): void; onBlur(): void };
 
 /** What every section of the job form is given. */
 export interface SectionProps {
