@@ -102,17 +102,15 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
         execution_logs: [],
       } satisfies BackupMetadata),
     });
-    await m
-      .getRepository(BackupChunks)
-      .insert(
-        manifest.chunks.map((c) => ({
-          execution_id: manifest.execution_id,
-          chunk_number: c.number,
-          file_path: `${folder}/${c.file}`,
-          size_bytes: String(c.size_bytes),
-          checksum: bare(c.checksum),
-        })),
-      );
+    await m.getRepository(BackupChunks).insert(
+      manifest.chunks.map((c) => ({
+        execution_id: manifest.execution_id,
+        chunk_number: c.number,
+        file_path: `${folder}/${c.file}`,
+        size_bytes: String(c.size_bytes),
+        checksum: bare(c.checksum),
+      })),
+    );
     await copies.insert(copy);
     return true;
   });

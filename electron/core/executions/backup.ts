@@ -180,17 +180,15 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
         columns: { size_bytes: String(written.raw.bytes), compressed_size_bytes: String(written.stored.bytes), backup_path: folder, files_count: filesCount },
         metadata,
         record: async (m: EntityManager) => {
-          await m
-            .getRepository(BackupChunks)
-            .insert(
-              written.parts.map((p) => ({
-                execution_id: row.id,
-                chunk_number: p.number,
-                file_path: `${folder}/${p.file}`,
-                size_bytes: String(p.size),
-                checksum: p.sha256,
-              })),
-            );
+          await m.getRepository(BackupChunks).insert(
+            written.parts.map((p) => ({
+              execution_id: row.id,
+              chunk_number: p.number,
+              file_path: `${folder}/${p.file}`,
+              size_bytes: String(p.size),
+              checksum: p.sha256,
+            })),
+          );
           await m.getRepository(BackupJobs).update(job.id, { last_execution_at: ctx.clock.now() });
         },
         notification: {
