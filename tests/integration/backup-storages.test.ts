@@ -117,7 +117,7 @@ describe('faults', () => {
     });
     const run = await create('jobs.run', { id: job.id });
     const again = await app.rpc('jobs.run', { id: job.id });
-    assert.equal(again.body.error.code, 'conflict', 'a second Run now does not stack');
+    assert.equal(again.body.error.code, 'busy', 'a second Run now does not stack');
     // Wait until some bytes are stored, then cancel.
     for (let i = 0; i < 200; i++) {
       if (readdirSync(dir, { recursive: true }).some((f) => String(f).includes('part-001') || String(f).includes('.tmp-'))) break;
