@@ -1,11 +1,16 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Tray } from 'electron';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, session, shell, Tray, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
+import { AppError } from '../../shared/errors.js';
 import { startCore, type Core } from '../core/app.js';
+import { CONTENT_SECURITY_POLICY, isAppPage, isExternalLink, isTrustedSender } from './guard.js';
 
 // The desktop shell: a window, a tray icon and the IPC transport. Everything else lives in core.
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resources = app.isPackaged ? process.resourcesPath : path.resolve(here, '../../resources');
+const indexHtml = path.resolve(here, '../renderer/index.html');
+/** The one page allowed to drive the core over IPC, and the only place the window may go. */
+const appPage = pathToFileURL(indexHtml).href;
 
 let core: Core | undefined;
 let window: BrowserWindow | undefined;
@@ -40,7 +45,20 @@ function showWindow() {
     },
   });
   windowReady = false;
-  window.loadFile(path.resolve(here, '../renderer/index.html'));
+  // The window only ever shows the app: a link the UI shows opens in the browser, anything else goes nowhere.
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    openOutside(url);
+    return { action: 'deny' };
+  });
+  const stayHome = (e: { url: string; preventDefault(): void }) => {
+    if (isAppPage(e.url, appPage)) return;
+    e.preventDefault();
+    openOutside(e.url);
+  };
+  window.webContents.on('will-navigate', stayHome);
+  window.webContents.on('will-redirect', stayHome);
+  window.webContents.on('will-attach-webview', (e) => e.preventDefault());
+  window.loadFile(indexHtml);
   // Closing the window keeps backups running from the tray.
   window.on('close', (e) => {
     if (!quitting) {
@@ -49,6 +67,22 @@ function showWindow() {
     }
   });
   window.on('closed', () => (window = undefined));
+}
+
+function openOutside(url: string) {
+  if (isExternalLink(url)) void shell.openExternal(url);
+}
+
+/** Every IPC message is checked: only the app's own page, in the window's top frame, drives the core. */
+const trusted = (e: IpcMainEvent | IpcMainInvokeEvent) => isTrustedSender(e.senderFrame, appPage);
+const refused = () => new AppError('unauthorized', 'This call does not come from the DataGuardian window.').toJSON();
+
+/** The session adds the CSP header and grants no permission (camera, notifications, ...) to the page. */
+function lockSession() {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
 }
 
 function createTray() {
@@ -71,8 +105,10 @@ app.whenReady().then(async () => {
     app.exit(1);
     return;
   }
-  ipcMain.handle('dg:call', (_e, name: string, input: unknown) => core!.dispatch(name, input));
-  ipcMain.handle('dg:pick-path', async (_e, options: { kind: 'folder' | 'file' | 'save'; title?: string; defaultName?: string }) => {
+  lockSession();
+  ipcMain.handle('dg:call', (e, name: string, input: unknown) => (trusted(e) ? core!.dispatch(name, input) : { ok: false, error: refused() }));
+  ipcMain.handle('dg:pick-path', async (e, options: { kind: 'folder' | 'file' | 'save'; title?: string; defaultName?: string }) => {
+    if (!trusted(e)) return null;
     if (options.kind === 'save') {
       const saved = await dialog.showSaveDialog({ title: options.title, defaultPath: options.defaultName });
       return saved.canceled ? null : (saved.filePath ?? null);
@@ -83,7 +119,8 @@ app.whenReady().then(async () => {
     });
     return result.canceled ? null : (result.filePaths[0] ?? null);
   });
-  ipcMain.on('dg:ready', () => {
+  ipcMain.on('dg:ready', (e) => {
+    if (!trusted(e)) return;
     windowReady = true;
     for (const [name, payload] of pending.splice(0)) window?.webContents.send('dg:event', name, payload);
   });

@@ -1,30 +1,60 @@
 import { z } from 'zod';
+import { AppError, issuesFromZod } from '../../../shared/errors.js';
 import { COMPRESSIONS, DATASOURCE_TYPES } from '../../../shared/schemas/enums.js';
 import { appVersion } from '../kernel/app-version.js';
 import type { WrittenArtifact } from './pipeline.js';
 
 const sha = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+const uuid = z.uuid({ message: 'must be a uuid' });
+const when = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date' });
+/** 1 PiB: far above any backup, low enough that sums of sizes stay exact in a double. */
+const bytes = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 50);
+const label = z.string().max(1000);
+/**
+ * A file name inside the backup's folder, as the backup wrote it: joined to that folder to read
+ * the parts and offered as a download name, so it may not name another folder.
+ */
+const plainName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((n) => n !== '.' && n !== '..' && !/[/\\\0]/.test(n), { message: 'must be a plain file name (no "/", "\\" or "..")' });
 
-/** The seed's manifest.json (monitoring-layout-rollback.md §3), plus what a catalog rebuild needs. */
+/** The most a manifest may weigh: one with thousands of parts is well under it; reading stops past it. */
+export const MANIFEST_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The seed's manifest.json (monitoring-layout-rollback.md §3), plus what a catalog rebuild needs.
+ * A manifest is read from a storage anyone may have written to, so every field is bounded.
+ */
 export const manifestSchema = z.object({
   version: z.literal('1.0'),
-  created_at: z.string(),
-  execution_id: z.string(),
-  job_id: z.string(),
-  job_name: z.string().optional(),
-  datasource_id: z.string().optional(),
-  datasource_name: z.string().optional(),
+  created_at: when,
+  execution_id: uuid,
+  job_id: uuid,
+  job_name: label.optional(),
+  datasource_id: uuid.optional(),
+  datasource_name: label.optional(),
   datasource_type: z.enum(DATASOURCE_TYPES),
   backup_type: z.enum(['full', 'incremental', 'differential']),
   compression: z.enum(COMPRESSIONS),
-  artifact: z.string(),
-  total_size_bytes: z.number(),
-  compressed_size_bytes: z.number(),
-  compression_ratio: z.number().nullable(),
+  artifact: plainName,
+  total_size_bytes: bytes,
+  compressed_size_bytes: bytes,
+  compression_ratio: z.number().min(0).max(1e6).nullable(),
   checksum: sha,
-  chunks: z.array(z.object({ number: z.number().int().min(1), file: z.string(), size_bytes: z.number(), checksum: sha })).min(1),
+  chunks: z
+    .array(z.object({ number: z.number().int().min(1).max(1_000_000), file: plainName, size_bytes: bytes, checksum: sha }))
+    .min(1)
+    .max(100_000)
+    .refine((chunks) => chunks.every((c, i) => c.number === i + 1), { message: 'must be numbered 1, 2, 3… in order' })
+    .refine((chunks) => new Set(chunks.map((c) => c.file)).size === chunks.length, { message: 'must each name a different file' }),
   metadata: z.record(z.string(), z.unknown()),
-  app_version: z.string().optional(),
+  app_version: label.optional(),
 });
 export type Manifest = z.output<typeof manifestSchema>;
 
@@ -61,7 +91,16 @@ export function buildManifest(o: {
   };
 }
 
-/** Reads a manifest found on a storage; throws with the reason when it is not one of ours. */
+/** Reads a manifest found on a storage; throws an AppError saying what is wrong when it is not one of ours. */
 export function parseManifest(text: string): Manifest {
-  return manifestSchema.parse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new AppError('validation_error', `not JSON (${(e as Error).message.slice(0, 120)})`);
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issues = issuesFromZod(parsed.error);
+  throw new AppError('validation_error', issues.map((i) => `${i.path || '(root)'} ${i.message}`).join('; '), issues);
 }

@@ -1,8 +1,9 @@
-import { text } from 'node:stream/consumers';
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
+import { AppError } from '../../../shared/errors.js';
 import type { importResult } from '../../../shared/schemas/restore.js';
 import { sourceInfo, type BackupMetadata } from '../../../shared/schemas/execution.js';
-import { parseManifest, type Manifest } from '../backup/manifest.js';
+import { MANIFEST_MAX_BYTES, parseManifest, type Manifest } from '../backup/manifest.js';
 import { BackupChunks, BackupCopies, BackupExecutions, BackupJobs, Datasources, type StorageRow } from '../db/entities.js';
 import { storedMetadata } from '../db/metadata.js';
 import type { CoreContext } from '../kernel/context.js';
@@ -30,9 +31,12 @@ export async function importFromStorage(ctx: CoreContext, storageRow: StorageRow
       result.manifests_found++;
       let manifest: Manifest;
       try {
-        manifest = parseManifest(await text(await storage.get(object.key)));
+        // The listing's size first, then a capped read: the size a listing gives may not be the size read.
+        if (object.size > MANIFEST_MAX_BYTES) throw tooLarge(object.size);
+        manifest = parseManifest(await readCapped(await storage.get(object.key), MANIFEST_MAX_BYTES));
       } catch (e) {
-        result.skipped.push({ path: object.key, reason: `Not a DataGuardian manifest: ${(e as Error).message.slice(0, 200)}` });
+        const why = e instanceof AppError && e.code === 'validation_error' ? 'Not a DataGuardian manifest' : 'Could not be read';
+        result.skipped.push({ path: object.key, reason: `${why}: ${(e as Error).message.slice(0, 300)}` });
         continue;
       }
       const absent = manifest.chunks.find((c) => sizes.get(`${folder}/${c.file}`) !== c.size_bytes);
@@ -40,13 +44,38 @@ export async function importFromStorage(ctx: CoreContext, storageRow: StorageRow
         result.skipped.push({ path: object.key, reason: `${absent.file} is missing or has the wrong size` });
         continue;
       }
-      if (await adopt(ctx, storageRow, folder, manifest)) result.added++;
-      else result.already_known++;
+      try {
+        if (await adopt(ctx, storageRow, folder, manifest)) result.added++;
+        else result.already_known++;
+      } catch (e) {
+        // One manifest the catalog refuses (two copies naming the same part, say) must not stop the rest.
+        result.skipped.push({ path: object.key, reason: `Could not be recorded: ${(e as Error).message.slice(0, 300)}` });
+      }
     }
   } finally {
     await storage.close().catch(() => undefined);
   }
   return result;
+}
+
+const tooLarge = (size: number | null) =>
+  new AppError('validation_error', `${size === null ? 'it is' : `${size} bytes,`} over the ${MANIFEST_MAX_BYTES / 1024 / 1024} MB a manifest may weigh`);
+
+/** The stream as text, refused (and the rest left unread) once it passes `max` bytes. */
+async function readCapped(stream: Readable, max: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buffer.length;
+      if (size > max) throw tooLarge(null);
+      parts.push(buffer);
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /** Adds the backup, or only this storage's copy when the backup is known; false when nothing was new. */

@@ -1,3 +1,5 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import log from 'electron-log/node';
 import { isSecretField } from '../../../shared/secrets.js';
 
@@ -20,9 +22,19 @@ log.hooks.push((message) => ({ ...message, data: message.data.map((d) => redact(
 log.transports.file.level = 'info';
 log.transports.console.level = process.env.DG_LOG_LEVEL === 'debug' ? 'debug' : process.env.NODE_ENV === 'test' ? 'warn' : 'info';
 
-/** Point the log file into the app's data directory. */
+/**
+ * Points the log file into the app's data directory. Logs name datasources, hosts and folders:
+ * only the user running the app may read them (folder 0700, files 0600), whatever the umask.
+ */
 export function setLogDirectory(dir: string): void {
-  log.transports.file.resolvePathFn = () => `${dir}/logs/dataguardian.log`;
+  const folder = path.join(dir, 'logs');
+  const file = path.join(folder, 'dataguardian.log');
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  // mkdir leaves an existing folder (or one made before this version) as it was.
+  chmodSync(folder, 0o700);
+  if (existsSync(file)) chmodSync(file, 0o600);
+  log.transports.file.writeOptions = { ...log.transports.file.writeOptions, mode: 0o600 };
+  log.transports.file.resolvePathFn = () => file;
 }
 
 export const logger = log.scope('core');

@@ -9,7 +9,7 @@ import { testConnection } from '../engines/index.js';
 import { checkDatasource, recordCheck } from '../health/datasource.js';
 import type { Handlers } from './handlers.js';
 import { iso, type ServiceContext } from './context.js';
-import { loader, refuseFailedTest, resolveConfig } from './validate.js';
+import { loader, refuseFailedTest, resolveConfig, withRetypeHint, type ResolvedConfig } from './validate.js';
 
 export function toDatasource(row: DatasourceRow): Datasource {
   return {
@@ -42,8 +42,13 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
   const repo = ctx.db.getRepository(Datasources);
   const checks = ctx.db.getRepository(HealthChecks);
   const load = loader(repo, 'Datasource');
-  const configOf = (type: DatasourceType, incoming: Record<string, unknown>, stored?: DatasourceRow): ConnectionConfig =>
-    resolveConfig(ctx.secrets, CONNECTION_CONFIG[type], incoming, stored?.connection_config, 'connection_config');
+  const configOf = (type: DatasourceType, incoming: Record<string, unknown>, stored?: DatasourceRow): ResolvedConfig<ConnectionConfig> =>
+    resolveConfig(ctx.secrets, CONNECTION_CONFIG[type], type, incoming, stored?.connection_config, 'connection_config');
+  /** Tests a config; when a stored secret was withheld, the answer says to type it again. */
+  const testResolved = async (type: DatasourceType, { config, withheld }: ResolvedConfig<ConnectionConfig>): Promise<ConnectionTestResult> => {
+    const result = await testConnection(type, config);
+    return { ...result, message: withRetypeHint(result.message, withheld) };
+  };
   const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') => ctx.events.emit('entity.changed', { entity: 'datasource', id, action });
 
   return {
@@ -76,10 +81,10 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
     async update(input) {
       const row = await load(input.id);
       if (input.connection_config) {
-        const config = configOf(row.type, input.connection_config, row);
-        const result = await testConnection(row.type, config);
+        const resolved = configOf(row.type, input.connection_config, row);
+        const result = await testResolved(row.type, resolved);
         if (!result.ok && !input.save_anyway) refuse(result);
-        row.connection_config = ctx.secrets.sealConfig(config);
+        row.connection_config = ctx.secrets.sealConfig(resolved.config);
         await repo.save(row);
         await recordCheck(ctx, row, result);
       }
@@ -111,8 +116,9 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
       if (input.type && stored && input.type !== stored.type) {
         throw new AppError('validation_error', `A ${stored.type} datasource cannot be tested as ${input.type}`);
       }
-      const config = input.connection_config ? configOf(type, input.connection_config, stored) : datasourceConfig(ctx, stored!);
-      return testConnection(type, config);
+      return input.connection_config
+        ? testResolved(type, configOf(type, input.connection_config, stored))
+        : testConnection(type, datasourceConfig(ctx, stored!));
     },
 
     async healthCheck({ id }) {

@@ -7,7 +7,7 @@ import { BackupJobStorages, StorageLocations, type StorageRow } from '../db/enti
 import { openStorage } from '../storage/index.js';
 import { iso, type ServiceContext } from './context.js';
 import type { Handlers } from './handlers.js';
-import { loader, refuseFailedTest, resolveConfig } from './validate.js';
+import { loader, refuseFailedTest, resolveConfig, withRetypeHint, type ResolvedConfig } from './validate.js';
 
 export function toStorage(row: StorageRow): StorageLocation {
   return {
@@ -44,8 +44,13 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
   const repo = ctx.db.getRepository(StorageLocations);
 
   const load = loader(repo, 'Storage location');
-  const configOf = (type: StorageType, incoming: Record<string, unknown>, stored?: StorageRow): StorageConfig =>
-    resolveConfig(ctx.secrets, STORAGE_CONFIG[type], incoming, stored?.config, 'config');
+  const configOf = (type: StorageType, incoming: Record<string, unknown>, stored?: StorageRow): ResolvedConfig<StorageConfig> =>
+    resolveConfig(ctx.secrets, STORAGE_CONFIG[type], type, incoming, stored?.config, 'config');
+  /** Probes a config; when a stored secret was withheld, the answer says to type it again. */
+  const probeResolved = async (type: StorageType, { config, withheld }: ResolvedConfig<StorageConfig>) => {
+    const probed = await probeStorage(type, config);
+    return { ...probed, result: { ...probed.result, message: withRetypeHint(probed.result.message, withheld) } };
+  };
 
   const statusOf = (r: StorageTestResult) => (r.ok ? 'healthy' : 'unreachable') as StorageRow['status'];
   const space = (r: StorageTestResult) => (r.available_space_gb === null ? null : r.available_space_gb.toFixed(2));
@@ -104,7 +109,7 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
     async update(input) {
       const row = await load(input.id);
       if (input.config) {
-        const { result, config } = await probeStorage(row.type, configOf(row.type, input.config, row));
+        const { result, config } = await probeResolved(row.type, configOf(row.type, input.config, row));
         if (!result.ok && !input.save_anyway) refuse(result);
         row.config = ctx.secrets.sealConfig(config as Record<string, unknown>);
         row.status = statusOf(result);
@@ -131,8 +136,9 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
     async test(input) {
       const stored = input.id ? await load(input.id) : undefined;
       const type = stored?.type ?? input.type!;
-      const config = input.config ? configOf(type, input.config, stored) : (ctx.secrets.openConfig(stored!.config) as StorageConfig);
-      const { result, config: seenConfig } = await probeStorage(type, config);
+      const { result, config: seenConfig } = input.config
+        ? await probeResolved(type, configOf(type, input.config, stored))
+        : await probeStorage(type, ctx.secrets.openConfig(stored!.config) as StorageConfig);
       if (stored) {
         stored.status = statusOf(result);
         stored.available_space_gb = space(result);

@@ -1,7 +1,7 @@
 import type { FindOptionsWhere, Repository } from 'typeorm';
 import type { z } from 'zod';
 import { AppError, issuesFromZod } from '../../../shared/errors.js';
-import { mergeSecrets } from '../../../shared/secrets.js';
+import { changedIdentity, mergeSecrets, untypedSecrets, type SecretField } from '../../../shared/secrets.js';
 import type { SecretBox } from '../kernel/secrets.js';
 
 /** Parses a nested part of an input (e.g. an edited `connection_config`) and reports issues under its path. */
@@ -25,15 +25,47 @@ export function loader<T extends { id: string }>(repo: Repository<T>, what: stri
   };
 }
 
-/** A config from a form, completed with the stored secrets the form did not repeat, then checked. */
+export interface ResolvedConfig<T> {
+  config: T;
+  /** Stored secrets left out because the config now points at another server or user. */
+  withheld: SecretField[];
+}
+
+/**
+ * A config from a form, completed with the stored secrets the form did not repeat, then checked.
+ * A stored secret only follows while the server and user stay the same: once one of the type's
+ * identity fields (host, port, user, endpoint, bucket, key id) changes, it is left out, so a saved
+ * password is never sent to a server it was not typed for.
+ */
 export function resolveConfig<S extends z.ZodType>(
   secrets: SecretBox,
   schema: S,
+  type: string,
   incoming: Record<string, unknown>,
   storedSealed: Record<string, unknown> | undefined,
   at: string,
-): z.output<S> {
-  return parseAt(schema, mergeSecrets(incoming, storedSealed ? secrets.openConfig(storedSealed) : undefined), at);
+): ResolvedConfig<z.output<S>> {
+  const typed = parseAt(schema, mergeSecrets(incoming, undefined), at);
+  if (!storedSealed) return { config: typed, withheld: [] };
+  const stored = secrets.openConfig(storedSealed);
+  if (changedIdentity(type, typed as Record<string, unknown>, stored).length > 0) return { config: typed, withheld: untypedSecrets(incoming, stored) };
+  return { config: parseAt(schema, mergeSecrets(incoming, stored), at), withheld: [] };
+}
+
+const SECRET_NAMES: Record<SecretField, string> = {
+  password: 'password',
+  private_key: 'private key',
+  passphrase: 'key passphrase',
+  secret_access_key: 'secret access key',
+  secret_key: 'secret key',
+  application_key: 'application key',
+};
+
+/** A test's message, plus (when stored secrets were withheld) which to type again, and why. */
+export function withRetypeHint(message: string, withheld: readonly SecretField[]): string {
+  if (withheld.length === 0) return message;
+  const names = withheld.map((f) => SECRET_NAMES[f]).join(' and ');
+  return `${message.replace(/[.\s]+$/, '')}. The saved ${names} ${withheld.length > 1 ? 'are' : 'is'} not sent to a new host, port or user: type ${withheld.length > 1 ? 'them' : 'it'} again.`;
 }
 
 /** A failed connection test refuses the save (unless "Save anyway"), and carries the test for the form to show. */

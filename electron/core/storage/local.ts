@@ -1,7 +1,7 @@
 // A folder on this machine: a local disk, a mounted USB drive or a network share.
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, rename, rm, rmdir, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
@@ -84,6 +84,7 @@ export class LocalStorage implements Storage {
 
   async list(prefix: string): Promise<StoredObject[]> {
     checkPrefix(prefix);
+    let realRoot: string | undefined;
     const readDir = async (dir: string): Promise<DirEntry[] | null> => {
       const path = join(this.root, ...(dir ? dir.split('/') : []));
       let names: string[];
@@ -95,9 +96,19 @@ export class LocalStorage implements Storage {
       }
       const entries: DirEntry[] = [];
       for (const name of names) {
-        // stat follows symlinks, so a linked file or folder is listed as what it points to.
-        const s = await stat(join(path, name)).catch(() => null);
-        if (s) entries.push({ name, isDirectory: s.isDirectory(), isFile: s.isFile(), size: s.size, modified: s.mtime });
+        const s = await lstat(join(path, name)).catch(() => null);
+        if (!s) continue;
+        if (!s.isSymbolicLink()) {
+          entries.push({ name, isDirectory: s.isDirectory(), isFile: s.isFile(), size: s.size, modified: s.mtime });
+          continue;
+        }
+        // A linked folder is never walked (a link to its own folder would loop, one to / would list the
+        // disk); a linked file is listed only when it stays inside the storage folder.
+        realRoot ??= await realpath(this.root);
+        const target = await realpath(join(path, name)).catch(() => null);
+        if (!target || (target !== realRoot && !target.startsWith(realRoot + sep))) continue;
+        const t = await stat(target).catch(() => null);
+        if (t?.isFile()) entries.push({ name, isDirectory: false, isFile: true, size: t.size, modified: t.mtime });
       }
       return entries;
     };

@@ -1,5 +1,6 @@
 import { useState, type ComponentProps } from 'react';
 import type { Result } from '../../../shared/errors.js';
+import { secretsToRetype } from '../../../shared/secrets.js';
 import { ApiError } from '../api.js';
 import { gigabytes } from '../format.js';
 import type { Validation } from '../forms.js';
@@ -99,8 +100,22 @@ export function useConnectionTest() {
 
 type ConnectionTest = ReturnType<typeof useConnectionTest>;
 
+/**
+ * When an edit points a saved connection at another host or user, the stored secrets stay behind
+ * (the core does not send them there): the fields stop showing them as saved, and a note says why.
+ */
+function withoutWithheld(type: string, config: ComponentProps<typeof ConfigFields>) {
+  const retype = secretsToRetype(type, config.values, config.stored);
+  if (retype.length === 0) return { config, note: null };
+  const stored = Object.fromEntries(Object.entries(config.stored ?? {}).filter(([key]) => !retype.some((secret) => key === `${secret}_set`)));
+  const names = retype.map((key) => (config.fields.find((f) => f.key === key)?.label ?? key).toLowerCase()).join(' and ');
+  const plural = retype.length > 1;
+  return { config: { ...config, stored }, note: `The saved ${names} ${plural ? 'are' : 'is'} not sent to a new host: type ${plural ? 'them' : 'it'} again.` };
+}
+
 /** The connection settings of a datasource or storage, with the button that tries them. */
 export function ConnectionCard({
+  type,
   description,
   config,
   test,
@@ -108,6 +123,8 @@ export function ConnectionCard({
   button,
   hint,
 }: {
+  /** The datasource or storage type: which fields say where the connection goes. */
+  type: string;
   description: string;
   config: ComponentProps<typeof ConfigFields>;
   test: ConnectionTest;
@@ -116,9 +133,15 @@ export function ConnectionCard({
   /** What the test does, until it has run. */
   hint: string;
 }) {
+  const shown = withoutWithheld(type, config);
   return (
     <Card title="Connection" description={description}>
-      <ConfigFields {...config} />
+      <ConfigFields {...shown.config} />
+      {shown.note && (
+        <p className="field__hint" role="note">
+          {shown.note}
+        </p>
+      )}
       <div className="test-row">
         <Button onClick={onTest} busy={test.testing}>
           {test.testing ? 'Testing…' : button}

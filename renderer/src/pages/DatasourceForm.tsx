@@ -175,6 +175,7 @@ function DatasourceForm({ stored, back }: FormProps<Datasource>) {
         </Card>
 
         <ConnectionCard
+          type={draft.type}
           description={connectionHelp(draft.type)}
           config={{
             idPrefix: 'datasource',

@@ -122,6 +122,7 @@ function StorageForm({ stored, back }: FormProps<StorageLocation>) {
           </div>
         </Card>
         <ConnectionCard
+          type={draft.type}
           description={storageHelp(draft.type)}
           config={{ idPrefix: 'storage', pathPrefix: 'config', fields, values: draft.config, stored: stored?.config, validation, onChange: setConfig }}
           test={test}
