@@ -48,7 +48,11 @@ export function resolveConfig<S extends z.ZodType>(
   const typed = parseAt(schema, mergeSecrets(incoming, undefined), at);
   if (!storedSealed) return { config: typed, withheld: [] };
   const stored = secrets.openConfig(storedSealed);
-  if (changedIdentity(type, typed as Record<string, unknown>, stored).length > 0) return { config: typed, withheld: untypedSecrets(incoming, stored) };
+  if (changedIdentity(type, typed as Record<string, unknown>, stored).length > 0) {
+    // The host key remembered on first use belongs to the old server too: the new one is trusted afresh.
+    const { host_key_fingerprint: _forgotten, ...forNewHost } = typed as Record<string, unknown>;
+    return { config: parseAt(schema, forNewHost, at), withheld: untypedSecrets(incoming, stored) };
+  }
   return { config: parseAt(schema, mergeSecrets(incoming, stored), at), withheld: [] };
 }
 
