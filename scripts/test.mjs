@@ -1,10 +1,10 @@
-// Runs every test file with node's test runner: unit, then integration (real servers), then end-to-end.
+// Runs every test file with node's test runner: unit, then integration and security (real servers), then end-to-end.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 const only = process.argv.slice(2);
-const suites = only.length ? only : ['unit', 'integration', 'e2e'];
+const suites = only.length ? only : ['unit', 'integration', 'security', 'e2e'];
 const files = suites.flatMap((suite) => {
   const dir = path.join('tests', suite);
   if (!existsSync(dir)) return [];
