@@ -10,7 +10,8 @@ import { systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
 import { logger, setLogDirectory } from './kernel/log.js';
 import { SecretBox } from './kernel/secrets.js';
-import { seedSettings } from './kernel/settings.js';
+import { readSettings, seedSettings } from './kernel/settings.js';
+import { PrivateTemp } from './kernel/temp.js';
 import { Notifier } from './notify/notifier.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
 import { createHandlers } from './services/index.js';
@@ -64,11 +65,13 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     metadataDatabase: externalUrl ? 'external' : 'embedded',
     startedAt: clock.now(),
   };
-  const base = { db, secrets: SecretBox.open(dataDir), events: new EventBus(), clock };
+  await seedSettings(db);
+  // Before any worker starts: what a crashed run left (credential files, copies) goes first.
+  const temp = await PrivateTemp.open(dataDir, (await readSettings(db))['system.temp_directory']);
+  const base = { db, secrets: SecretBox.open(dataDir), events: new EventBus(), clock, temp };
   const notifier = new Notifier(base);
   const executions = new Executions(base, notifier);
   const ctx: ServiceContext = { ...base, info, executions, notifier };
-  await seedSettings(db);
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
   await executions.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
@@ -84,6 +87,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       if (closed) return;
       closed = true;
       await executions.stop();
+      await temp.close();
       await db.destroy();
       await embedded?.stop();
     },

@@ -9,7 +9,9 @@ import { lines, optionalNumber } from './forms.js';
 export interface ConfigField {
   key: string;
   label: string;
-  kind: 'text' | 'number' | 'secret' | 'secret-text' | 'checkbox' | 'lines' | 'readonly';
+  kind: 'text' | 'number' | 'secret' | 'secret-text' | 'checkbox' | 'lines' | 'readonly' | 'select' | 'multiline';
+  /** select: the values the schema accepts, with what the user reads. */
+  options?: { value: string; label: string }[];
   /** Sent as absent when left empty (the schema's default or "not set" applies). */
   optional?: boolean;
   required?: boolean;
@@ -45,7 +47,33 @@ const server = (type: DatasourceType): ConfigField[] => [
         } as ConfigField,
       ]
     : []),
-  { key: 'ssl_enabled', label: 'Use SSL/TLS', kind: 'checkbox', initial: false, hint: 'Encrypt the connection to the server.' },
+  ...(type === 'postgres' || type === 'mysql' || type === 'mariadb'
+    ? [
+        {
+          key: 'ssl_mode',
+          label: 'SSL/TLS',
+          kind: 'select',
+          initial: 'disable',
+          options: [
+            { value: 'disable', label: 'Off' },
+            { value: 'require', label: 'Encrypt, do not check the certificate' },
+            { value: 'verify-ca', label: 'Encrypt, check the CA' },
+            { value: 'verify-full', label: 'Encrypt, check the CA and the host name' },
+          ],
+          hint: 'Checking the certificate stops a machine in between from reading the data and the password.',
+        } as ConfigField,
+        {
+          key: 'ssl_ca',
+          label: 'CA certificate',
+          kind: 'multiline',
+          optional: true,
+          wide: true,
+          monospace: true,
+          placeholder: '-----BEGIN CERTIFICATE-----',
+          hint: 'PEM of the CA that signed the server certificate, for the check modes. Empty: the system CAs.',
+        } as ConfigField,
+      ]
+    : [{ key: 'ssl_enabled', label: 'Use SSL/TLS', kind: 'checkbox', initial: false, hint: 'Encrypt the connection to the server.' } as ConfigField]),
   ...(type === 'sqlserver'
     ? [
         {
@@ -191,6 +219,8 @@ export function valuesFromConfig(fields: ConfigField[], config: Record<string, u
     if (f.kind === 'checkbox') out[f.key] = v === true;
     else if (f.kind === 'lines') out[f.key] = Array.isArray(v) ? v.join('\n') : '';
     else if (f.kind === 'secret' || f.kind === 'secret-text') out[f.key] = '';
+    // A config saved before the SSL modes has only ssl_enabled: shown as the mode the server reads it as.
+    else if (f.key === 'ssl_mode' && typeof v !== 'string') out[f.key] = config.ssl_enabled === true ? 'require' : 'disable';
     else out[f.key] = v === undefined || v === null ? '' : String(v);
   }
   return out;

@@ -3,27 +3,55 @@ import { SECRET_FIELDS } from '../secrets.js';
 import { isoDate, name, nonEmpty, port, secretInput, uuid } from './common.js';
 import { datasourceStatus, datasourceType, healthCheckStatus, type DatasourceType } from './enums.js';
 
-const serverConfig = (defaultPort: number) =>
+const serverBase = (defaultPort: number) =>
   z.object({
     host: nonEmpty('Host'),
     port: port(defaultPort),
     database: nonEmpty('Database'),
     username: nonEmpty('Username'),
     password: secretInput,
-    ssl_enabled: z.boolean().default(false),
   });
+
+/** MongoDB and SQL Server: TLS on or off. */
+const switchedTlsConfig = (defaultPort: number) => serverBase(defaultPort).extend({ ssl_enabled: z.boolean().default(false) });
+
+/** As libpq names them: no TLS; TLS without checking the certificate; the certificate's CA checked; CA and host name checked. */
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+const caCertificate = z
+  .string()
+  .trim()
+  .max(200_000, { message: 'A CA certificate is at most 200 KB' })
+  .refine((v) => v === '' || /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(v), {
+    message: 'Paste the CA certificate in PEM form (-----BEGIN CERTIFICATE----- …)',
+  });
+
+/**
+ * PostgreSQL and MySQL/MariaDB: an SSL mode and the CA that signs the server's certificate (empty: the
+ * system's CAs). Saved configs from before the mode carry `ssl_enabled`: true reads as require, false
+ * as disable.
+ */
+const verifiedTlsConfig = (defaultPort: number) =>
+  serverBase(defaultPort)
+    .extend({
+      ssl_mode: z.enum(SSL_MODES, { message: `SSL mode is one of ${SSL_MODES.join(', ')}` }).optional(),
+      ssl_ca: caCertificate.optional(),
+      ssl_enabled: z.boolean().optional(),
+    })
+    .overwrite(({ ssl_enabled, ...c }) => ({ ...c, ssl_mode: c.ssl_mode ?? (ssl_enabled ? 'require' : 'disable') }));
 
 const patterns = z.array(z.string().trim().min(1, { message: 'A pattern cannot be empty' })).default([]);
 
 /** The seed's `connection_config` per datasource type (database-schema.md). */
 export const CONNECTION_CONFIG = {
-  postgres: serverConfig(5432),
-  mysql: serverConfig(3306),
-  mariadb: serverConfig(3306),
-  mongodb: serverConfig(27017).extend({
+  postgres: verifiedTlsConfig(5432),
+  mysql: verifiedTlsConfig(3306),
+  mariadb: verifiedTlsConfig(3306),
+  mongodb: switchedTlsConfig(27017).extend({
     auth_database: z.string().trim().min(1).optional(),
   }),
-  sqlserver: serverConfig(1433).extend({
+  sqlserver: switchedTlsConfig(1433).extend({
     trust_server_certificate: z.boolean().default(false),
   }),
   sqlite: z.object({
@@ -37,7 +65,8 @@ export const CONNECTION_CONFIG = {
 } satisfies Record<DatasourceType, z.ZodObject>;
 
 export type ConnectionConfig<T extends DatasourceType = DatasourceType> = z.output<(typeof CONNECTION_CONFIG)[T]>;
-export type ServerConnectionConfig = z.output<ReturnType<typeof serverConfig>>;
+/** PostgreSQL, MySQL and MariaDB (MongoDB and SQL Server have host, port... too, and `ssl_enabled`). */
+export type ServerConnectionConfig = z.output<ReturnType<typeof verifiedTlsConfig>>;
 
 const tags = z.array(z.string().trim().min(1).max(50)).max(30).default([]);
 

@@ -2,6 +2,15 @@ import { z } from 'zod';
 
 const optionalPath = { schema: z.string().trim().nullable(), default: null };
 
+/** `/…`, `C:\…` or `\\server\…`. */
+const ABSOLUTE = /^(\/|[A-Za-z]:[\\/]|\\\\)/;
+
+/**
+ * The temp folder's old default, still stored in the settings of earlier installations: it means
+ * "not set" (a predictable shared path is what the private temp folder replaces).
+ */
+export const LEGACY_TEMP_DIRECTORY = '/tmp/dataguardian';
+
 /** The seed's `system_settings` keys, plus where to find client tools: a schema and a default per key. */
 export const SETTINGS = {
   'notifications.email_enabled': { schema: z.boolean(), default: false, description: 'Send alerts by e-mail' },
@@ -28,9 +37,9 @@ export const SETTINGS = {
     description: 'How many backups may run at once',
   },
   'system.temp_directory': {
-    schema: z.string().trim().min(1, { message: 'A folder is required' }),
-    default: '/tmp/dataguardian',
-    description: 'Folder for temporary files',
+    schema: z.string().trim().regex(ABSOLUTE, { message: 'An absolute path, e.g. /mnt/big/dataguardian-temp' }).nullable(),
+    default: null,
+    description: 'Folder in which a private temporary folder is made (empty: inside the data folder)',
   },
   'system.health_check_interval_ms': {
     schema: z.coerce.number().int().min(10_000, { message: 'At least 10 seconds' }),

@@ -73,6 +73,8 @@ const noSecretsLeft = () => assert.deepEqual(readdirSync(path.join(work, 'secret
 
 before(async () => {
   work = await tempDir('dg-restore-engines-');
+  // The private temp folder the app hands the engines exists before they run (kernel/temp.ts makes it).
+  mkdirSync(path.join(work, 'secrets'), { mode: 0o700 });
   [pg, maria] = await Promise.all([startPostgres(), startMariadb()]);
 });
 

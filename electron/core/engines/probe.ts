@@ -37,6 +37,17 @@ export function classify(error: unknown, where: string, username?: string): { st
   if (['EHOSTUNREACH', 'ENETUNREACH', 'ESOCKET'].includes(code) || /EHOSTUNREACH|ENETUNREACH|ECONNRESET/.test(msg)) {
     return { status: 'unreachable', message: `Cannot reach ${where}: ${msg}` };
   }
+  if (/does not support SSL|does not support secure connection|HANDSHAKE_NO_SSL_SUPPORT/i.test(`${msg} ${code}`)) {
+    return { status: 'error', message: `${where} does not accept TLS: enable TLS on the server, or set the datasource's SSL mode to disable` };
+  }
+  if (
+    /self[- ]signed certificate|unable to (get|verify) .*certificate|certificate verify failed|Hostname\/IP does not match|ERR_TLS_CERT/i.test(`${msg} ${code}`)
+  ) {
+    return {
+      status: 'error',
+      message: `The certificate of ${where} could not be verified (${msg}): paste the CA that signed it in the datasource, or check the host name it was issued for`,
+    };
+  }
   if (code === '3D000' || e?.errno === 1049) {
     return { status: 'error', message: msg.replace(/^Unknown database/, 'Database').replace(/"/g, '') + (e?.errno === 1049 ? ' does not exist' : '') };
   }

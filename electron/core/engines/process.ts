@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Dump, DumpResult } from './types.js';
@@ -9,12 +9,30 @@ const toolError = (message: string, engineOutput: string) => Object.assign(new E
 
 const lastLines = (text: string, n = 6) => text.trim().split('\n').slice(-n).join(' | ');
 
-/** A credentials file only this user can read, for tools that must not see a password on argv. */
+/**
+ * A credentials file only this user can read, for tools that must not see a password on argv.
+ * `tempDir` is the process's private folder (kernel/temp.ts); `wx` refuses a name that already exists.
+ */
 export function secretFile(tempDir: string, name: string, content: string): { path: string; remove: () => void } {
-  mkdirSync(tempDir, { recursive: true, mode: 0o700 });
   const file = path.join(tempDir, `.${name}-${randomBytes(6).toString('hex')}`);
-  writeFileSync(file, content, { mode: 0o600 });
+  writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
   return { path: file, remove: () => rmSync(file, { force: true }) };
+}
+
+// What a tool needs from the app's environment to start and find its libraries, and nothing more:
+// the app's own secrets (SECRET_KEY, DG_PASSWORD, DG_API_TOKEN, DATABASE_URL) and a shell's PG*/MYSQL_*
+// settings (PGPASSWORD, PGSSLMODE, MYSQL_PWD…) that would change what the tool connects to stay out.
+const INHERITED = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LANGUAGE', 'TZ', 'LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH']);
+const INHERITED_WINDOWS = new Set(['SYSTEMROOT', 'WINDIR', 'COMSPEC', 'PATHEXT', 'TEMP', 'TMP', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA', 'PROGRAMDATA']);
+
+/** A child's environment: the allow-listed part of ours plus what the caller sets (PGPASSFILE…). */
+export function toolEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const k = key.toUpperCase();
+    if (INHERITED.has(k) || k.startsWith('LC_') || (process.platform === 'win32' && INHERITED_WINDOWS.has(k))) env[key] = value;
+  }
+  return { ...env, ...extra };
 }
 
 /**
@@ -29,7 +47,7 @@ function supervise(
   options: { env?: NodeJS.ProcessEnv; signal: AbortSignal },
 ) {
   const name = path.basename(tool);
-  const child = spawn(tool, args, { env: { ...process.env, ...options.env }, stdio: [stdin, stdout, 'pipe'] });
+  const child = spawn(tool, args, { env: toolEnv(options.env), stdio: [stdin, stdout, 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-200_000)));
   const kill = () => {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { toolEnv } from './process.js';
 
 const run = promisify(execFile);
 
@@ -23,13 +24,15 @@ export interface Tool {
   path: string;
   /** [major, minor] as the tool reports it. */
   version: [number, number];
+  /** Its `--version` line: `mysqldump … Distrib 10.11.6-MariaDB` tells a MariaDB tool under MySQL's name. */
+  banner: string;
 }
 
-async function versionOf(binary: string): Promise<[number, number] | null> {
+async function versionOf(binary: string): Promise<Pick<Tool, 'version' | 'banner'> | null> {
   try {
-    const { stdout } = await run(binary, ['--version'], { timeout: 10_000 });
+    const { stdout } = await run(binary, ['--version'], { timeout: 10_000, env: toolEnv() });
     const m = /(\d+)\.(\d+)/.exec(stdout);
-    return m ? [Number(m[1]), Number(m[2])] : null;
+    return m ? { version: [Number(m[1]), Number(m[2])], banner: stdout.trim().split('\n')[0] ?? '' } : null;
   } catch {
     return null;
   }
@@ -59,8 +62,8 @@ async function discover(names: string[], dirs: string[]): Promise<Tool[]> {
       const candidate = path.join(dir, process.platform === 'win32' ? `${name}.exe` : name);
       if (!existsSync(candidate) || seen.has(candidate)) continue;
       seen.add(candidate);
-      const version = await versionOf(candidate);
-      if (version) found.push({ path: candidate, version });
+      const known = await versionOf(candidate);
+      if (known) found.push({ path: candidate, ...known });
     }
   }
   return found.sort((a, b) => b.version[0] - a.version[0] || b.version[1] - a.version[1]);

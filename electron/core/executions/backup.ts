@@ -62,7 +62,7 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
         // The pipeline compresses, so the engine must not compress again.
         compressedByPipeline: options.compression !== 'none',
         toolDirs: toolDirs(settings),
-        tempDir: settings['system.temp_directory'],
+        tempDir: await ctx.temp.dir(settings['system.temp_directory']),
         signal,
         log: say,
       };

@@ -42,7 +42,7 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
   const total = chosen[0]!.chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
 
   // mkdtemp makes the folder 0700: another local user cannot read the backup or swap the file.
-  const dir = await mkdtemp(path.join(o.tempDir, 'dataguardian-restore-'));
+  const dir = await mkdtemp(path.join(o.tempDir, 'restore-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const failures: string[] = [];
   try {

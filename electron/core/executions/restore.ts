@@ -35,7 +35,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
       const target = engine.target(datasourceConfig(ctx, datasource), datasource.name, request);
       targetName = target.description;
       const settings = await readSettings(ctx.db);
-      const tempDir = settings['system.temp_directory'];
+      const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
 
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       fetched = await fetchVerified(ctx, request.source_execution_id, { storageId: request.storage_location_id, tempDir, signal, say, progress });

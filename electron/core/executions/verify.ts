@@ -118,9 +118,9 @@ async function checksums(ctx: CoreContext, backupId: string, signal: AbortSignal
 /** Restores into a scratch target nobody uses, counts what arrived, and removes the scratch target. */
 async function restoreTest(ctx: CoreContext, backupId: string, signal: AbortSignal, say: Say, progress: Progress): Promise<Outcome> {
   const settings = await readSettings(ctx.db);
-  const tempDir = settings['system.temp_directory'];
+  const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
   const fetched = await fetchVerified(ctx, backupId, { tempDir, signal, say, progress });
-  const scratchDir = await mkdtemp(path.join(tempDir, 'dataguardian-verify-'));
+  const scratchDir = await mkdtemp(path.join(tempDir, 'verify-'));
   try {
     const backup = fetched.backup;
     const type = await backupTypeOf(ctx, backup);

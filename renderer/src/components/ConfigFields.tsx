@@ -1,7 +1,7 @@
 import { api } from '../api.js';
 import { SAVED_SECRET_PLACEHOLDER, secretIsSet, type ConfigField, type ConfigValues } from '../config-fields.js';
 import type { Validation } from '../forms.js';
-import { Checkbox, TextArea, TextField } from './fields.js';
+import { Checkbox, SelectField, TextArea, TextField } from './fields.js';
 import { Button } from './ui.js';
 
 /**
@@ -37,7 +37,7 @@ export function ConfigFields({
           error: validation.errorFor(path),
           hint: f.hint,
           required: f.required,
-          className: f.wide || f.kind === 'lines' || f.kind === 'secret-text' ? 'form-grid__wide' : undefined,
+          className: f.wide || f.kind === 'lines' || f.kind === 'multiline' || f.kind === 'secret-text' ? 'form-grid__wide' : undefined,
         };
         const change = (value: string | boolean) => {
           validation.edited(path);
@@ -53,6 +53,9 @@ export function ConfigFields({
                 <Checkbox id={id} label={f.label} hint={f.hint} checked={values[f.key] === true} onChange={change} />
               </div>
             );
+          case 'select':
+            return <SelectField key={f.key} {...common} value={String(values[f.key] ?? '')} options={f.options ?? []} onChange={change} onBlur={blur} />;
+          case 'multiline':
           case 'lines':
             return (
               <TextArea

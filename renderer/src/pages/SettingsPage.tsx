@@ -31,7 +31,13 @@ const GROUPS: { title: string; description: string; keys: SettingKey[] }[] = [
 ];
 
 const NUMBER_KEYS = new Set<SettingKey>(['system.max_concurrent_backups', 'system.health_check_interval_ms', 'system.scheduler_interval_ms']);
-const NULLABLE_KEYS = new Set<SettingKey>(['notifications.webhook_url', 'tools.postgres_bin_dir', 'tools.mysql_bin_dir', 'tools.mongodb_bin_dir']);
+const NULLABLE_KEYS = new Set<SettingKey>([
+  'notifications.webhook_url',
+  'system.temp_directory',
+  'tools.postgres_bin_dir',
+  'tools.mysql_bin_dir',
+  'tools.mongodb_bin_dir',
+]);
 
 function draftOf(s: Settings): Draft {
   const smtp = s[SMTP_KEY];
@@ -159,6 +165,7 @@ function SettingsForm({ initial }: { initial: Settings }) {
 
 const PLACEHOLDERS: Partial<Record<SettingKey, string>> = {
   'notifications.webhook_url': 'https://hooks.slack.com/services/…',
+  'system.temp_directory': 'inside the data folder',
   'tools.postgres_bin_dir': '/usr/lib/postgresql/17/bin',
   'tools.mysql_bin_dir': '/usr/bin',
   'tools.mongodb_bin_dir': '/usr/bin',

@@ -1,4 +1,4 @@
-import type { ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
+import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import { withTimeout } from '../probe.js';
 import type { Engine } from '../types.js';
 
@@ -8,7 +8,7 @@ export const mongodbEngine: Engine = {
   format: 'archive',
 
   async probe(config, ms) {
-    const c = config as ServerConnectionConfig & { auth_database?: string };
+    const c = config as ConnectionConfig<'mongodb'>;
     const { MongoClient } = await import('mongodb');
     const client = new MongoClient(`mongodb://${c.host}:${c.port}/${encodeURIComponent(c.database)}`, {
       auth: c.username ? { username: c.username, password: c.password ?? '' } : undefined,

@@ -6,10 +6,20 @@ import { withConnection } from '../connection.js';
 import { withTimeout } from '../probe.js';
 import { runTool, secretFile, spawnDump } from '../process.js';
 import { databaseTarget } from '../target.js';
+import { caFile, sslModeOf, verifies } from '../tls.js';
 import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
-import { mysqlTool } from './tools.js';
+import { findClientCommand } from './commands.js';
+import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
 
 const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
+/** The driver's TLS options for the datasource's SSL mode (verify-ca: the CA is checked, not the host name). */
+function mysqlSsl(c: ServerConnectionConfig): mysql.SslOptions | undefined {
+  const mode = sslModeOf(c);
+  if (mode === 'disable') return undefined;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  return { ca: c.ssl_ca || undefined, rejectUnauthorized: true, verifyIdentity: mode === 'verify-full' };
+}
 
 /** `database` null: connected to the server only (to create or drop a database). */
 function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.database, timeoutMs = 15_000) {
@@ -20,7 +30,7 @@ function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.
     user: c.username,
     password: c.password ?? '',
     connectTimeout: timeoutMs,
-    ssl: c.ssl_enabled ? { rejectUnauthorized: false } : undefined,
+    ssl: mysqlSsl(c),
     multipleStatements: false,
   });
 }
@@ -72,14 +82,32 @@ async function inspect(config: ConnectionConfig, options: EngineOptions): Promis
   );
 }
 
-/** Credentials reach the client through a 0600 --defaults-extra-file, never argv. */
-export function mysqlDefaults(c: ServerConnectionConfig, options: Pick<EngineOptions, 'tempDir'>) {
+/** The [client] lines for the SSL mode, as each brand of client reads them. */
+function sslOptions(c: ServerConnectionConfig, tool: MysqlTool, ca: string | null): string[] {
+  const mode = sslModeOf(c);
+  if (!tool.mariadb) {
+    const mysqlMode = { disable: 'DISABLED', require: 'REQUIRED', 'verify-ca': 'VERIFY_CA', 'verify-full': 'VERIFY_IDENTITY' }[mode];
+    return [`ssl-mode=${mysqlMode}`, ...(ca ? [`ssl-ca=${ca}`] : [])];
+  }
+  if (mode === 'disable') return ['skip-ssl'];
+  // MariaDB's client checks the CA only together with the host name: verify-ca is as strict as verify-full there.
+  if (mode === 'require') return ['ssl', 'skip-ssl-verify-server-cert'];
+  return ['ssl', `ssl-ca=${ca}`, 'ssl-verify-server-cert'];
+}
+
+/** Credentials and TLS settings reach the client through a 0600 --defaults-extra-file in the private temp folder, never argv. */
+export function mysqlDefaults(c: ServerConnectionConfig, tool: MysqlTool, options: Pick<EngineOptions, 'tempDir'>) {
   const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  return secretFile(
-    options.tempDir,
-    'my.cnf',
-    `[client]\nhost=${quote(c.host)}\nport=${c.port}\nuser=${quote(c.username)}\npassword=${quote(c.password ?? '')}\n${c.ssl_enabled ? 'ssl=1\n' : ''}`,
-  );
+  const ca = verifies(sslModeOf(c)) ? caFile(c, options.tempDir) : null;
+  const lines = ['[client]', `host=${quote(c.host)}`, `port=${c.port}`, `user=${quote(c.username)}`, `password=${quote(c.password ?? '')}`];
+  const file = secretFile(options.tempDir, 'my.cnf', [...lines, ...sslOptions(c, tool, ca?.path ?? null), ''].join('\n'));
+  return {
+    path: file.path,
+    remove: () => {
+      file.remove();
+      ca?.remove();
+    },
+  };
 }
 
 /** Runs `work` on a connection; abort destroys the connection, which stops a running query. */
@@ -159,8 +187,9 @@ export const mysqlEngine: BackupEngine = {
     const c = config as ServerConnectionConfig;
     const info = await inspect(config, options);
     const tool = await mysqlTool('dump', info.mariadb, options.toolDirs.mysql);
-    const defaults = mysqlDefaults(c, options);
+    const defaults = mysqlDefaults(c, tool, options);
     // No --databases: the dump carries no CREATE DATABASE/USE, so it restores into any database name.
+    // `--` ends the options: a database or table named `--host=evil.example` is a name.
     const args = [
       `--defaults-extra-file=${defaults.path}`,
       '--single-transaction',
@@ -169,6 +198,7 @@ export const mysqlEngine: BackupEngine = {
       '--events',
       '--hex-blob',
       '--quick',
+      '--',
       c.database,
     ];
     const filtered = options.includeTables.length > 0 || options.excludeTables.length > 0;
@@ -179,20 +209,33 @@ export const mysqlEngine: BackupEngine = {
       }
       args.push(...info.tables.chosen);
     }
-    options.log('info', `Running ${tool}${filtered ? ` on ${info.tables.chosen.length} of ${info.tables.all.length} tables` : ''}`);
-    return spawnDump(tool, args, { signal: options.signal, cleanup: defaults.remove });
+    options.log('info', `Running ${tool.path}${filtered ? ` on ${info.tables.chosen.length} of ${info.tables.all.length} tables` : ''}`);
+    return spawnDump(tool.path, args, { signal: options.signal, cleanup: defaults.remove });
   },
 
   async restore(config, artifactPath, options) {
     const c = config as ServerConnectionConfig;
     const mariadb = await prepareTarget(c, options);
     const tool = await mysqlTool('client', mariadb, options.toolDirs.mysql);
-    const defaults = mysqlDefaults(c, options);
+    // A backup may come from a shared bucket: the client must not run its shell, file or connect commands.
+    const sandbox = await hasSandbox(tool.path);
+    if (!sandbox) {
+      const command = await findClientCommand(artifactPath);
+      if (command) {
+        throw new AppError(
+          'damaged',
+          `This backup holds a mysql client command at line ${command.line} (${command.text.trim().slice(0, 80)}), which could run programs on this computer: ` +
+            `it was not restored. Update the MariaDB/MySQL client to a version with --sandbox (MariaDB 10.11.8, MySQL 8.0.37 or later) to restore its SQL without running such commands.`,
+        );
+      }
+    }
+    const defaults = mysqlDefaults(c, tool, options);
     // The dump names no database (made without --databases): it lands in the one named here.
-    options.log('info', `Running ${tool} into ${c.database}`);
+    options.log('info', `Running ${tool.path} into ${c.database}${sandbox ? ' (sandbox mode: no client commands)' : ''}`);
     try {
-      const args = [`--defaults-extra-file=${defaults.path}`, '--batch', c.database];
-      return { engine_output: await runTool(tool, args, { stdinFile: artifactPath, signal: options.signal }) };
+      // No LOAD DATA LOCAL: a dump must not send this computer's files to the server.
+      const args = [`--defaults-extra-file=${defaults.path}`, '--batch', '--local-infile=0', ...(sandbox ? ['--sandbox'] : []), '--', c.database];
+      return { engine_output: await runTool(tool.path, args, { stdinFile: artifactPath, signal: options.signal }) };
     } finally {
       defaults.remove();
     }

@@ -65,11 +65,12 @@ export const postgresEngine: BackupEngine = {
     const c = config as ServerConnectionConfig;
     const { major } = await inspect(config);
     const tool = await pgTool('pg_dump', major, options.toolDirs.postgres);
-    const { env, remove } = pgEnv(c, options);
-    const args = ['-h', c.host, '-p', String(c.port), '-U', c.username, '-d', c.database, '--format=custom', '--no-password'];
+    const { env, dbname, remove } = pgEnv(c, options);
+    // Every value is fused to its option (`--table=…`): a pattern like `--file=/x` cannot become an option of its own.
+    const args = [dbname(), '--format=custom', '--no-password'];
     if (options.compressedByPipeline) args.push('--compress=0');
-    for (const t of options.includeTables) args.push('--table', t);
-    for (const t of options.excludeTables) args.push('--exclude-table', t);
+    for (const t of options.includeTables) args.push(`--table=${t}`);
+    for (const t of options.excludeTables) args.push(`--exclude-table=${t}`);
     options.log('info', `Running ${tool} (custom format${options.compressedByPipeline ? ', uncompressed: DataGuardian compresses' : ''})`);
     return spawnDump(tool, args, { env, signal: options.signal, cleanup: remove });
   },
@@ -108,7 +109,7 @@ export const postgresEngine: BackupEngine = {
       database: name,
       username: decodeURIComponent(url.username),
       password: decodeURIComponent(url.password),
-      ssl_enabled: false,
+      ssl_mode: 'disable',
     };
     return {
       config,

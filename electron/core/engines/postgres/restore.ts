@@ -37,17 +37,17 @@ const ACL_ENTRY = /^\d+; \d+ \d+ (?:DEFAULT )?ACL /;
  */
 export async function pgRestore(c: ServerConnectionConfig, major: number, artifactPath: string, o: RestoreOptions): Promise<string> {
   const tool = await pgTool('pg_restore', major, o.toolDirs.postgres);
-  const { env, remove } = pgEnv(c, o);
+  const { env, dbname, remove } = pgEnv(c, o);
   const files: { remove: () => void }[] = [];
   const tempFile = (content: string) => {
     const f = secretFile(o.tempDir, 'pg-restore', content);
     files.push(f);
     return f.path;
   };
-  const connect = ['-h', c.host, '-p', String(c.port), '-U', c.username, '-d', c.database, '--no-password'];
+  const connect = [dbname(), '--no-password'];
   try {
     const toc = tempFile('');
-    await runTool(tool, ['--list', `--file=${toc}`, artifactPath], { signal: o.signal });
+    await runTool(tool, ['--list', `--file=${toc}`, '--', artifactPath], { signal: o.signal });
     const lines = (await readFile(toc, 'utf8')).split('\n');
     const grants = lines.filter((l) => ACL_ENTRY.test(l));
     const data = lines.map((l) => (ACL_ENTRY.test(l) ? `;${l}` : l));
@@ -58,21 +58,14 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, artifa
     if (o.parallelJobs > 1) args.push(`--jobs=${o.parallelJobs}`);
     else args.push('--single-transaction');
     o.log('info', `Running ${tool} ${o.parallelJobs > 1 ? `with ${o.parallelJobs} jobs` : 'in one transaction'}`);
-    let output = await runTool(tool, [...args, artifactPath], { env, signal: o.signal });
+    let output = await runTool(tool, [...args, '--', artifactPath], { env, signal: o.signal });
 
     if (grants.length) {
       try {
         // pg_restore sends an object's grants together, so one missing role would cost the others too.
         const sql = tempFile('');
-        await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, artifactPath], { signal: o.signal });
-        const psql = await pgTool('psql', major, o.toolDirs.postgres);
-        const said = await runTool(psql, [...connect, '--no-psqlrc', '--quiet', '--set=ON_ERROR_STOP=0', `--file=${sql}`], { env, signal: o.signal });
-        const errors = said
-          .split('\n')
-          .filter((l) => l.includes('ERROR:'))
-          .map((l) => l.replace(/^.*ERROR:\s*/, ''));
-        if (errors.length) o.log('warn', `${errors.length} grant(s) of the backup were not restored (the data was): ${errors.slice(0, 5).join('; ')}`);
-        output += said;
+        await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, '--', artifactPath], { signal: o.signal });
+        output += await restoreGrants(c, major, await readFile(sql, 'utf8'), o);
       } catch (e) {
         // The data is in; grants are restored where they can be, and a missing psql does not undo that.
         o.signal.throwIfAborted();
@@ -84,4 +77,96 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, artifa
     remove();
     for (const f of files) f.remove();
   }
+}
+
+/**
+ * Runs the backup's grants (SQL that pg_restore wrote from the archive) through psql, one statement at
+ * a time, a failure being a warning. The archive may come from a shared bucket: psql reads no psqlrc
+ * (-X) and is handed no meta-command (`\\! …` runs a shell), see sqlOnly.
+ */
+export async function restoreGrants(c: ServerConnectionConfig, major: number, sql: string, o: RestoreOptions): Promise<string> {
+  const { sql: clean, dropped } = sqlOnly(sql);
+  if (dropped.length) {
+    o.log(
+      'warn',
+      `${dropped.length} line(s) of the backup's grants were psql commands, not SQL, and were not run: ${dropped.slice(0, 3).join(' | ').slice(0, 300)}`,
+    );
+  }
+  const psql = await pgTool('psql', major, o.toolDirs.postgres);
+  const { env, dbname, remove } = pgEnv(c, o);
+  const file = secretFile(o.tempDir, 'grants', clean);
+  try {
+    const said = await runTool(psql, ['-X', dbname(), '--no-password', '--quiet', '--set=ON_ERROR_STOP=0', `--file=${file.path}`], {
+      env,
+      signal: o.signal,
+    });
+    const errors = said
+      .split('\n')
+      .filter((l) => l.includes('ERROR:'))
+      .map((l) => l.replace(/^.*ERROR:\s*/, ''));
+    if (errors.length) o.log('warn', `${errors.length} grant(s) of the backup were not restored (the data was): ${errors.slice(0, 5).join('; ')}`);
+    return said;
+  } finally {
+    file.remove();
+    remove();
+  }
+}
+
+// pg_restore's own guard lines around a script (PostgreSQL 17.6/16.10/15.14 and later): not SQL, and
+// not worth a warning.
+const RESTRICT = /^\\(un)?restrict [A-Za-z0-9]+\s*$/;
+
+/**
+ * `sql` without the lines that hold a psql meta-command: a backslash outside a string, an identifier or
+ * a comment, wherever it stands on the line (psql runs `GRANT …; \\! cmd` as a grant and a shell).
+ */
+export function sqlOnly(sql: string): { sql: string; dropped: string[] } {
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  // What the scanner is inside when a line starts: plain SQL, a '…' or E'…' string, a "…" identifier, a /* */ comment, a $tag$ body.
+  let inside: { kind: 'sql' } | { kind: 'quote'; close: "'" | '"'; backslash: boolean } | { kind: 'comment'; depth: number } | { kind: 'dollar'; tag: string } =
+    {
+      kind: 'sql',
+    };
+  for (const line of sql.split('\n')) {
+    let meta = false;
+    for (let i = 0; i < line.length && !meta; i++) {
+      const ch = line[i]!;
+      const next = line[i + 1];
+      if (inside.kind === 'quote') {
+        if (inside.backslash && ch === '\\') i++;
+        else if (ch === inside.close) inside = { kind: 'sql' };
+      } else if (inside.kind === 'comment') {
+        if (ch === '*' && next === '/') {
+          inside = inside.depth > 1 ? { kind: 'comment', depth: inside.depth - 1 } : { kind: 'sql' };
+          i++;
+        } else if (ch === '/' && next === '*') {
+          inside = { kind: 'comment', depth: inside.depth + 1 };
+          i++;
+        }
+      } else if (inside.kind === 'dollar') {
+        if (line.startsWith(inside.tag, i)) {
+          i += inside.tag.length - 1;
+          inside = { kind: 'sql' };
+        }
+      } else if (ch === '\\') meta = true;
+      else if (ch === '-' && next === '-') break;
+      else if (ch === '/' && next === '*') {
+        inside = { kind: 'comment', depth: 1 };
+        i++;
+      } else if (ch === "'" || ch === '"') {
+        const escaped = ch === "'" && /[eE]/.test(line[i - 1] ?? '') && !/[A-Za-z0-9_]/.test(line[i - 2] ?? '');
+        inside = { kind: 'quote', close: ch, backslash: escaped };
+      } else if (ch === '$') {
+        const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(line.slice(i))?.[0];
+        if (tag && !/[A-Za-z0-9_]/.test(line[i - 1] ?? '')) {
+          inside = { kind: 'dollar', tag };
+          i += tag.length - 1;
+        }
+      }
+    }
+    if (!meta) kept.push(line);
+    else if (!RESTRICT.test(line)) dropped.push(line);
+  }
+  return { sql: kept.join('\n'), dropped };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { constants, createReadStream, existsSync, rmSync, statSync } from 'node:fs';
 import { chmod, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -99,7 +99,6 @@ export const sqliteEngine: BackupEngine = {
    */
   async dump(config, options) {
     const { file_path } = config as ConnectionConfig<'sqlite'>;
-    mkdirSync(options.tempDir, { recursive: true, mode: 0o700 });
     const copy = path.join(options.tempDir, `sqlite-${randomBytes(6).toString('hex')}.db`);
     const db = open(file_path);
     try {

@@ -1,4 +1,4 @@
-import type { ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
+import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import { withTimeout } from '../probe.js';
 import type { Engine } from '../types.js';
 
@@ -8,7 +8,7 @@ export const sqlserverEngine: Engine = {
   format: 'bacpac',
 
   async probe(config, ms) {
-    const c = config as ServerConnectionConfig & { trust_server_certificate?: boolean };
+    const c = config as ConnectionConfig<'sqlserver'>;
     const mssql = (await import('mssql')).default;
     const pool = new mssql.ConnectionPool({
       server: c.host,
