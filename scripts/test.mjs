@@ -4,7 +4,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 const only = process.argv.slice(2);
-const suites = only.length ? only : ['unit', 'integration', 'e2e'];
+const suites = only.length ? only : ['unit', 'integration', 'security', 'e2e'];
 const files = suites.flatMap((suite) => {
   const dir = path.join('tests', suite);
   if (!existsSync(dir)) return [];
