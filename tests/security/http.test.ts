@@ -242,7 +242,8 @@ describe('password login (for a server other machines reach)', () => {
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const first = median(times.slice(0, 5));
       const last = median(times.slice(-5));
-      assert.ok(last >= first + delays.maxDelayMs * 0.8, `the last attempts take longer (first ${first.toFixed(0)} ms, last ${last.toFixed(0)} ms)`);
+      // Half the cap, not all of it: scrypt's own time varies with the machine's load between the two ends.
+      assert.ok(last >= first + delays.maxDelayMs / 2, `the last attempts take longer (first ${first.toFixed(0)} ms, last ${last.toFixed(0)} ms)`);
       for (const ms of times.slice(-5)) assert.ok(ms >= delays.maxDelayMs * 0.9, `each late attempt waits the capped delay (${ms.toFixed(0)} ms)`);
 
       const right = await signIn(guarded.url, PASSWORD);
