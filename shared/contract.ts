@@ -25,6 +25,11 @@ export interface Channel<I extends z.ZodType = z.ZodType, O extends z.ZodType = 
   output: O;
   /** The seed's REST route; every channel is also `POST /api/rpc/<group>.<name>`. */
   route?: { method: HttpMethod; path: string; status?: number };
+  /**
+   * Reachable over IPC only: the channel acts on this machine's files on the caller's word (e.g. writes
+   * to any path), which only the desktop window's user may ask for. The HTTP transport answers 404.
+   */
+  desktopOnly?: true;
 }
 
 const channel = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, route?: Channel['route']): Channel<I, O> => ({
@@ -32,6 +37,9 @@ const channel = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, 
   output,
   ...(route ? { route } : {}),
 });
+
+/** Marks a channel the headless server must not offer (see `Channel.desktopOnly`). */
+const desktopOnly = <I extends z.ZodType, O extends z.ZodType>(c: Channel<I, O>): Channel<I, O> => ({ ...c, desktopOnly: true });
 
 const none = z.object({}).strict().default({});
 const deleted = z.object({ id: uuid, deleted: z.literal(true) });
@@ -97,7 +105,7 @@ export const contract = {
     get: channel(idInput, executionDetails, { method: 'GET', path: '/api/executions/:id' }),
     cancel: channel(idInput, execution, { method: 'POST', path: '/api/executions/:id/cancel' }),
     /** Desktop: write the joined artifact to a chosen file (headless: GET /api/executions/:id/download). */
-    export: channel(exportInput, z.object({ path: z.string(), size_bytes: z.number() })),
+    export: desktopOnly(channel(exportInput, z.object({ path: z.string(), size_bytes: z.number() }))),
     /** A restore done by hand (seed, rollback step 7): recorded as a `restore_completed` notification. */
     markRestored: channel(markRestoredInput, notification, { method: 'POST', path: '/api/executions/:id/mark-restored' }),
   },

@@ -1,23 +1,48 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { AppError, HTTP_STATUS, type AppErrorShape, type Result } from '../../shared/errors.js';
 import type { Core } from '../core/app.js';
 import { scoped } from '../core/kernel/log.js';
-import { LOGIN_PAGE, Login } from './auth.js';
-import { matchRoute, restRoutes } from './routes.js';
+import { Login, signInPage } from './auth.js';
+import { readInput, Refusal } from './body.js';
+import { allowedHosts, hostAllowed, sameOrigin } from './host-check.js';
+import { FailureThrottle, type DelaySchedule } from './rate-limit.js';
+import { httpChannel, matchRoute, restRoutes } from './routes.js';
 import { serveStatic } from './static-files.js';
+import { sameToken, tokenCookie, tokenOf } from './token.js';
 
 const log = scoped('http');
-const MAX_BODY = 1024 * 1024;
+
+export interface Limits {
+  /** A larger request body gets 413. */
+  maxBodyBytes: number;
+  /** Open event streams at once; the next one gets 503 (each holds a socket and a subscription). */
+  maxEventStreams: number;
+  /** A client slower than this to send its headers, or its whole request, is cut off (slowloris). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+const DEFAULT_LIMITS: Limits = { maxBodyBytes: 1024 * 1024, maxEventStreams: 32, headersTimeoutMs: 15_000, requestTimeoutMs: 60_000 };
 
 export interface ServerOptions {
   host: string;
   port: number;
   /** The built renderer (dist/renderer); without it only the API is served. */
   staticDir?: string;
-  /** Required for any bind other than loopback. */
+  /** Every request but `GET /health` and the sign-in page carries it (see token.ts), even on loopback. */
+  token: string;
+  /** Required for any bind other than loopback, with `tls`. */
   password?: string;
+  /** More names the server answers to (--allowed-host, DG_ALLOWED_HOSTS), besides loopback and the bound address. */
+  allowedHosts?: readonly string[];
+  /** PEM certificate and key: the server speaks HTTPS, and its cookies are `Secure`. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  limits?: Partial<Limits>;
+  /** How wrong passwords slow a client down (tests use a fast schedule). */
+  loginDelays?: DelaySchedule;
 }
 
 export interface RunningServer {
@@ -26,6 +51,7 @@ export interface RunningServer {
 }
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost';
+const isWildcard = (host: string) => host === '0.0.0.0' || host === '::';
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const json = JSON.stringify(body);
@@ -34,40 +60,28 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 const fail = (res: ServerResponse, error: AppErrorShape) => send(res, HTTP_STATUS[error.code], { ok: false, error });
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('Request body is larger than 1 MB');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  return text ? JSON.parse(text) : {};
-}
+/** The one error shape, under the HTTP status that says why the transport itself refused (421, 413, 503...). */
+const refuse = (res: ServerResponse, status: number, error: AppErrorShape, headers: Record<string, string> = {}) =>
+  send(res, status, { ok: false, error }, headers);
 
 /**
- * A request from a web page of another origin must not drive the API (it could reach 127.0.0.1):
- * bodies must be JSON (a cross-site form cannot send that without a preflight we never allow), and an
- * Origin, when present, must be this server.
+ * The headless transport: the contract over HTTP (RPC + the seed's REST routes), SSE events, the UI.
+ * Every request passes, in order: the Host check (DNS rebinding), the Origin check (other web pages),
+ * then the token (other local users and programs); only `GET /health` and the sign-in page skip the token.
  */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
-/** The headless transport: the contract over HTTP (RPC + the seed's REST routes), SSE events, the UI. */
 export async function startHttpServer(core: Core, options: ServerOptions): Promise<RunningServer> {
   if (!isLoopback(options.host) && !options.password) {
     throw new Error(`Refusing to listen on ${options.host} without a login: set DG_PASSWORD (only this machine can reach 127.0.0.1 without one).`);
   }
-  const login = options.password ? new Login(options.password) : undefined;
+  if (!isLoopback(options.host) && !options.tls) {
+    throw new Error(`Refusing to listen on ${options.host} without TLS: pass --tls-cert and --tls-key, or stay on 127.0.0.1 behind a proxy that does TLS.`);
+  }
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const secure = Boolean(options.tls);
+  const { token } = options;
+  const login = options.password ? await Login.create(options.password, { secure }) : undefined;
+  const throttle = new FailureThrottle(options.loginDelays);
+  const hosts = allowedHosts(options.host, options.allowedHosts);
   const routes = restRoutes();
   const streams = new Set<ServerResponse>();
 
@@ -106,33 +120,64 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
     });
   }
 
+  function showSignIn(res: ServerResponse, message?: string) {
+    res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(signInPage({ password: Boolean(login), message }));
+  }
+
+  async function signInWithPassword(req: IncomingMessage, res: ServerResponse, current: Login) {
+    const body = await readInput(req, limits.maxBodyBytes);
+    const password = body && typeof body === 'object' && 'password' in body ? body.password : undefined;
+    const outcome = await throttle.attempt(req.socket.remoteAddress ?? 'unknown', async () => typeof password === 'string' && (await current.check(password)));
+    if (outcome === 'busy')
+      return refuse(res, 429, { code: 'busy', message: 'Too many sign-in attempts at once: wait for the last one' }, { 'Retry-After': '5' });
+    if (!outcome) return fail(res, { code: 'unauthorized', message: 'Wrong password' });
+    send(res, 200, { ok: true, data: { signed_in: true } }, { 'Set-Cookie': current.open().cookie });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Parsed against a fixed base so that `//name/path` stays a path, never another host.
+    const url = new URL(`http://localhost/${(req.url ?? '/').replace(/^\/+/, '')}`);
     const { pathname } = url;
     const method = req.method ?? 'GET';
     const isApi = pathname.startsWith('/api/') || pathname === '/health';
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
 
-    if (isApi && !sameOrigin(req)) return fail(res, { code: 'unauthorized', message: 'Cross-origin requests are not allowed' });
-    if (isApi && method !== 'GET' && method !== 'DELETE' && !(req.headers['content-type'] ?? '').includes('application/json')) {
-      return fail(res, { code: 'validation_error', message: 'Send the body as JSON (Content-Type: application/json)' });
+    if (!hostAllowed(req, hosts)) {
+      return refuse(res, 421, {
+        code: 'unauthorized',
+        message: 'DataGuardian does not answer to this host name: add it with --allowed-host or DG_ALLOWED_HOSTS',
+      });
     }
+    if (!sameOrigin(req)) return refuse(res, 403, { code: 'unauthorized', message: 'Requests from other web pages are not allowed' });
 
-    if (login) {
-      if (pathname === '/api/auth/login' && method === 'POST') {
-        const body = (await readJson(req)) as { password?: unknown };
-        if (typeof body.password === 'string' && login.check(body.password)) {
-          return send(res, 200, { ok: true, data: { signed_in: true } }, { 'Set-Cookie': login.open().cookie });
-        }
-        return fail(res, { code: 'unauthorized', message: 'Wrong password' });
-      }
-      if (pathname !== '/health' && !login.isSignedIn(req)) {
-        if (isApi) return fail(res, { code: 'unauthorized', message: 'Sign in first' });
-        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-        return void res.end(LOGIN_PAGE);
-      }
+    const isGet = method === 'GET' || method === 'HEAD';
+    const linkToken = url.searchParams.get('token');
+    if (isGet && !isApi && linkToken !== null) {
+      if (!sameToken(linkToken, token)) return showSignIn(res, 'That token is not this server’s.');
+      // The cookie carries the token from now on; the address bar, history and any Referer lose it.
+      url.searchParams.delete('token');
+      res.writeHead(303, {
+        Location: url.pathname + url.search,
+        'Set-Cookie': tokenCookie(token, secure),
+        'Cache-Control': 'no-store',
+        'Referrer-Policy': 'no-referrer',
+      });
+      return void res.end();
+    }
+    if (login && pathname === '/api/auth/login' && method === 'POST') return signInWithPassword(req, res, login);
+
+    const open = pathname === '/health' && isGet;
+    if (!open && !sameToken(tokenOf(req), token) && !login?.isSignedIn(req)) {
+      if (isApi) return fail(res, { code: 'unauthorized', message: 'Send the API token (Authorization: Bearer <token>), or sign in' });
+      return showSignIn(res);
     }
 
     if (pathname === '/api/events' && method === 'GET') {
+      if (streams.size >= limits.maxEventStreams) {
+        return refuse(res, 503, { code: 'busy', message: `Too many open event streams (${limits.maxEventStreams})` }, { 'Retry-After': '10' });
+      }
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
       res.write('retry: 3000\n\n');
       streams.add(res);
@@ -141,7 +186,9 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
     }
 
     if (pathname.startsWith('/api/rpc/') && method === 'POST') {
-      return answer(res, pathname.slice('/api/rpc/'.length), await readJson(req), 200, true);
+      const name = pathname.slice('/api/rpc/'.length);
+      if (!httpChannel(name)) return fail(res, { code: 'not_found', message: `Unknown channel: ${name}` });
+      return answer(res, name, await readInput(req, limits.maxBodyBytes), 200, true);
     }
 
     const download = /^\/api\/executions\/([0-9a-f-]{36})\/download$/.exec(pathname);
@@ -149,33 +196,36 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
 
     const match = matchRoute(routes, method, pathname);
     if (match) {
-      const body = method === 'GET' || method === 'DELETE' ? {} : await readJson(req);
+      const body = method === 'GET' || method === 'DELETE' ? undefined : await readInput(req, limits.maxBodyBytes);
       const query = Object.fromEntries(url.searchParams);
       const input = { ...query, ...(body && typeof body === 'object' ? body : {}), ...match.params };
       return answer(res, match.route.channel, input, match.route.status, false);
     }
 
     if (isApi) return fail(res, { code: 'not_found', message: `No route for ${method} ${pathname}` });
-    if ((method === 'GET' || method === 'HEAD') && options.staticDir && serveStatic(options.staticDir, pathname, res)) return;
+    if (isGet && options.staticDir && serveStatic(options.staticDir, pathname, res)) return;
     fail(res, { code: 'not_found', message: 'Not found' });
   }
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: Error) => {
-      const message = e instanceof SyntaxError ? 'The body is not valid JSON' : e.message;
-      log.warn(`${req.method} ${req.url}: ${message}`);
-      if (!res.headersSent) fail(res, { code: e instanceof SyntaxError || message.includes('1 MB') ? 'validation_error' : 'internal', message });
+      if (e instanceof Refusal) return void (res.headersSent ? res.end() : refuse(res, e.status, e.error));
+      log.warn(`${req.method} ${req.url}: ${e.message}`);
+      if (!res.headersSent) fail(res, { code: 'internal', message: e.message });
       else res.end();
     });
-  });
+  };
+  const server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, listener) : http.createServer(listener);
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const shownHost = isWildcard(options.host) ? '127.0.0.1' : options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
-    url: `http://${shownHost}:${port}`,
+    url: `${secure ? 'https' : 'http'}://${shownHost}:${port}`,
     async close() {
       clearInterval(heartbeat);
       unsubscribe();

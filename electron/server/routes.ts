@@ -1,4 +1,4 @@
-import { channelNames, channelOf, type HttpMethod } from '../../shared/contract.js';
+import { channelNames, channelOf, type Channel, type HttpMethod } from '../../shared/contract.js';
 
 export interface Route {
   channel: string;
@@ -8,11 +8,17 @@ export interface Route {
   status: number;
 }
 
+/** A channel the HTTP transport offers: desktop-only ones (writing to any path, ...) are as unknown as a typo. */
+export function httpChannel(name: string): Channel | undefined {
+  const channel = channelOf(name);
+  return channel?.desktopOnly ? undefined : channel;
+}
+
 /** The seed's REST routes, derived from the contract (longest literal prefix first, so `/test` beats `/:id`). */
 export function restRoutes(): Route[] {
   const routes: Route[] = [];
   for (const name of channelNames()) {
-    const route = channelOf(name)?.route;
+    const route = httpChannel(name)?.route;
     if (!route) continue;
     const params: string[] = [];
     const pattern = new RegExp(

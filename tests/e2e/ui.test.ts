@@ -2,7 +2,7 @@
 // and a real PostgreSQL: add a datasource, a storage and a job through the forms, then reload and find them.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
@@ -18,31 +18,37 @@ const CHROMIUM = '/usr/bin/chromium';
 let server: PgServer;
 let app: Daemon;
 let appUrl: string;
+/** The address the server prints at start, with its token: what a user opens to sign in. */
+let signInUrl: string;
 let dataDir: string;
 let storageDir: string;
 let browser: Browser;
 let page: Page;
 
-async function startServer(): Promise<{ daemon: Daemon; url: string }> {
+async function startServer(): Promise<{ daemon: Daemon; url: string; signInUrl: string }> {
   return withPortRetry(async () => {
     const port = await freePort();
+    const logFile = path.join(dataDir, 'server.log');
     const daemon = new Daemon('DataGuardian server', process.execPath, [cli, '--port', String(port), '--host', '127.0.0.1'], {
-      logFile: path.join(dataDir, 'server.log'),
+      logFile,
       // SIGTERM lets it stop its embedded PostgreSQL too.
       stopSignal: 'SIGTERM',
       exitSignal: 'SIGTERM',
     });
     const url = `http://127.0.0.1:${port}`;
+    let printed: string | undefined;
     try {
       await daemon.waitUntilReady(async () => {
         const res = await fetch(`${url}/health`);
         if (res.status !== 200) throw new Error(`/health answered ${res.status}`);
+        printed = /DataGuardian is running at (\S+)/.exec(readFileSync(logFile, 'utf8'))?.[1];
+        if (!printed) throw new Error('the server has not printed its address yet');
       }, 90_000);
     } catch (e) {
       await daemon.stop();
       throw e;
     }
-    return { daemon, url };
+    return { daemon, url, signInUrl: printed! };
   });
 }
 
@@ -86,7 +92,7 @@ before(async () => {
   server = await startPostgres();
   await server.createDatabase('shop');
   await server.query('CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL); INSERT INTO orders (total) VALUES (9.5), (12)', 'shop');
-  ({ daemon: app, url: appUrl } = await startServer());
+  ({ daemon: app, url: appUrl, signInUrl } = await startServer());
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -101,6 +107,24 @@ after(async () => {
   await server?.stop();
   if (dataDir) await removeTempDir(dataDir);
   if (storageDir) await removeTempDir(storageDir);
+});
+
+test('the printed address signs the browser in; without it the UI is not shown', async () => {
+  // Without the token: the sign-in page, not the app.
+  const refused = await page.goto(appUrl);
+  assert.equal(refused?.status(), 401);
+  await page.getByLabel('Token').waitFor();
+  assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0);
+
+  // The address printed at start: a cookie, then the same page without the token in the address bar.
+  assert.match(signInUrl, new RegExp(`^${appUrl}/\\?token=[\\w-]{40,}$`));
+  await page.goto(signInUrl);
+  await page.getByRole('heading', { level: 1, name: 'Datasources' }).waitFor();
+  assert.equal(page.url(), `${appUrl}/`, 'the token is gone from the address bar');
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'dg_token');
+  assert.ok(cookie, 'the browser keeps the token in a cookie');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
 });
 
 test('a datasource, a storage and a job added through the forms are listed after a reload', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startMariadb, startPostgres, startS3, startSshd } from '../harness/index.js';
-import { startApp, type AppUnderTest } from '../support/app.js';
+import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 
 type Servers = {
   pg: Awaited<ReturnType<typeof startPostgres>>;
@@ -116,7 +116,7 @@ describe('datasources over HTTP', () => {
     assert.equal(bad.body.error.code, 'validation_error');
     assert.ok(bad.body.error.issues.some((i: { path: string }) => i.path === 'connection_config.host'));
     assert.doesNotMatch(bad.text, /at .*\.ts:\d+/);
-    const notJson = await fetch(`${app.url}/api/datasources`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{oops' });
+    const notJson = await app.fetch('/api/datasources', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{oops' });
     assert.equal(notJson.status, 400);
     assert.equal((await app.http('GET', '/api/datasources')).text, before);
     const missing = await app.http('GET', '/api/datasources/550e8400-e29b-41d4-a716-446655440000');
@@ -265,7 +265,7 @@ describe('settings, events, restart and secrets', () => {
 
   it('changes are announced over SSE', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${app.url}/api/events`, { signal: controller.signal });
+    const res = await app.fetch('/api/events', { signal: controller.signal });
     const reader = res.body!.getReader();
     await app.http('POST', '/api/storage-locations', { name: 'Evented', type: 'local', config: { path: folder() } });
     let text = '';
@@ -274,15 +274,24 @@ describe('settings, events, restart and secrets', () => {
     assert.match(text, /event: entity.changed\ndata: \{"entity":"storage"/);
   });
 
-  it('cross-origin calls and non-JSON bodies are refused', async () => {
-    const cross = await fetch(`${app.url}/api/rpc/datasources.list`, {
+  it('cross-origin calls and non-JSON bodies are refused, even with the token; no body at all means the defaults', async () => {
+    const cross = await app.fetch('/api/rpc/datasources.list', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Origin: 'https://evil.example' },
       body: '{}',
     });
-    assert.equal(cross.status, 401);
-    const form = await fetch(`${app.url}/api/rpc/settings.update`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
-    assert.equal(form.status, 400);
+    assert.equal(cross.status, 403);
+    const form = await app.fetch('/api/rpc/settings.update', { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+    assert.equal(form.status, 415);
+    const urlEncoded = await app.fetch('/api/rpc/settings.update', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'system.max_concurrent_backups=1',
+    });
+    assert.equal(urlEncoded.status, 415);
+    const noBody = await app.fetch('/api/rpc/system.info', { method: 'POST' });
+    assert.equal(noBody.status, 200);
+    assert.equal(((await noBody.json()) as Json).data.mode, 'headless');
   });
 
   it('everything survives a restart of the app', async () => {
@@ -316,6 +325,7 @@ describe('settings, events, restart and secrets', () => {
 
   it('a non-loopback bind without a password is refused', async () => {
     const { startHttpServer } = await import('../../electron/server/http.js');
-    await assert.rejects(startHttpServer(app.core, { host: '0.0.0.0', port: 0 }), /DG_PASSWORD/);
+    await assert.rejects(startHttpServer(app.core, { host: '0.0.0.0', port: 0, token: app.token }), /DG_PASSWORD/);
+    await assert.rejects(startHttpServer(app.core, { host: '0.0.0.0', port: 0, token: app.token, password: 'long enough' }), /TLS/);
   });
 });

@@ -191,7 +191,7 @@ describe('download', () => {
   it('GET /api/executions/:id/download streams the joined artifact', async () => {
     const list = (await app.http('GET', '/api/executions?status=completed&limit=1')).body;
     const execution = (await app.rpc('executions.get', { id: list[0].id })).body.data;
-    const res = await fetch(`${app.url}/api/executions/${execution.id}/download`);
+    const res = await app.fetch(`/api/executions/${execution.id}/download`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-disposition')!, new RegExp(execution.metadata.artifact.replace(/\./g, '\\.')));
     const body = Buffer.from(await res.arrayBuffer());

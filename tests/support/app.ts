@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startCore, type Core } from '../../electron/core/app.js';
 import { startHttpServer, type RunningServer } from '../../electron/server/http.js';
+import { loadApiToken } from '../../electron/server/token.js';
 
 /** A JSON answer as the API sends it: the tests read it loosely and assert on its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the one deliberate escape: the tests are the API's untyped clients
@@ -17,11 +18,15 @@ export interface HttpAnswer<T = Json> {
 export interface AppUnderTest {
   url: string;
   dataDir: string;
+  /** The API token the server requires; every request below sends it as `Authorization: Bearer`. */
+  token: string;
   core: Core;
   /** Every answer's raw text, to check that no secret ever left the app. */
   transcript: string[];
   http<T = Json>(method: string, route: string, body?: unknown): Promise<HttpAnswer<T>>;
   rpc<T = Json>(channel: string, input?: unknown): Promise<HttpAnswer<T>>;
+  /** A raw request with the token (downloads, event streams, bodies that are not JSON). */
+  fetch(route: string, init?: RequestInit): Promise<Response>;
   /** Stop and start again on the same data directory. */
   restart(): Promise<void>;
   stop(options?: { keepData?: boolean }): Promise<void>;
@@ -37,13 +42,21 @@ export async function startApp(options: { dataDir?: string; databaseUrl?: string
 
   async function boot() {
     core = await startCore({ mode: 'headless', dataDir, databaseUrl: options.databaseUrl, checkOutput: true });
-    server = await startHttpServer(core, { host: '127.0.0.1', port: 0 });
+    // Read from the data directory as the CLI does (written there at first start, 0600).
+    app.token = loadApiToken(dataDir, '').value;
+    server = await startHttpServer(core, { host: '127.0.0.1', port: 0, token: app.token });
     app.url = server.url;
     app.core = core;
   }
 
+  function authorizedFetch(route: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${app.token}`);
+    return fetch(app.url + route, { ...init, headers });
+  }
+
   async function http(method: string, route: string, body?: unknown): Promise<HttpAnswer> {
-    const res = await fetch(app.url + route, {
+    const res = await authorizedFetch(route, {
       method,
       headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -56,9 +69,11 @@ export async function startApp(options: { dataDir?: string; databaseUrl?: string
   const app: AppUnderTest = {
     url: '',
     dataDir,
+    token: '',
     core: undefined as unknown as Core,
     transcript,
     http,
+    fetch: authorizedFetch,
     rpc: (channel, input = {}) => http('POST', `/api/rpc/${channel}`, input),
     async restart() {
       await server.close();
