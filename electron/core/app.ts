@@ -13,6 +13,7 @@ import { SecretBox } from './kernel/secrets.js';
 import { seedSettings } from './kernel/settings.js';
 import { Notifier } from './notify/notifier.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { createHandlers } from './services/index.js';
 
 export interface CoreOptions {
@@ -35,6 +36,8 @@ export interface Core {
   notifier: Notifier;
   info: AppInfo;
   db: DataSource;
+  /** Runs the jobs at their slots; tests wait on `settled()` after moving their clock. */
+  scheduler: Pick<Scheduler, 'settled' | 'look'>;
   close(): Promise<void>;
 }
 
@@ -71,6 +74,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   await seedSettings(db);
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
   await executions.start();
+  const scheduler = new Scheduler(base, executions);
+  await scheduler.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
   let closed = false;
   return {
@@ -80,9 +85,11 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     notifier,
     info,
     db,
+    scheduler,
     async close() {
       if (closed) return;
       closed = true;
+      await scheduler.stop();
       await executions.stop();
       await db.destroy();
       await embedded?.stop();
