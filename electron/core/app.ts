@@ -14,6 +14,7 @@ import { readSettings, seedSettings } from './kernel/settings.js';
 import { PrivateTemp } from './kernel/temp.js';
 import { Notifier } from './notify/notifier.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
+import { Scheduler } from './scheduler/scheduler.js';
 import { createHandlers } from './services/index.js';
 
 export interface CoreOptions {
@@ -36,6 +37,8 @@ export interface Core {
   notifier: Notifier;
   info: AppInfo;
   db: DataSource;
+  /** Runs the jobs at their slots; tests wait on `settled()` after moving their clock. */
+  scheduler: Pick<Scheduler, 'settled' | 'look'>;
   close(): Promise<void>;
 }
 
@@ -74,6 +77,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const ctx: ServiceContext = { ...base, info, executions, notifier };
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
   await executions.start();
+  const scheduler = new Scheduler(base, executions);
+  await scheduler.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
   let closed = false;
   return {
@@ -83,9 +88,11 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     notifier,
     info,
     db,
+    scheduler,
     async close() {
       if (closed) return;
       closed = true;
+      await scheduler.stop();
       await executions.stop();
       await temp.close();
       await db.destroy();

@@ -71,3 +71,9 @@ export function executionTitle(e: Pick<Execution, 'operation' | 'job_name' | 'me
   if (e.operation === 'verify') return `Verify (${String(e.metadata?.method ?? 'checksum')}) · ${job}`;
   return e.metadata?.safety_for ? `Safety backup · ${job}` : job;
 }
+
+/** Why a run started, in the user's words. */
+export function triggerLabel(e: Pick<Execution, 'trigger' | 'attempt'>): string {
+  if (e.trigger === 'retry') return `Retry ${e.attempt - 1}`;
+  return { manual: 'Run by hand', schedule: 'On schedule', catch_up: 'Catch-up (missed while away)' }[e.trigger];
+}

@@ -5,7 +5,11 @@ export const DATASOURCE_TYPES = ['postgres', 'mysql', 'mariadb', 'mongodb', 'sql
 export const DATASOURCE_STATUSES = ['healthy', 'warning', 'critical', 'unknown'] as const;
 export const STORAGE_TYPES = ['local', 's3', 'ssh', 'minio', 'backblaze'] as const;
 export const STORAGE_STATUSES = ['healthy', 'full', 'unreachable'] as const;
-export const EXECUTION_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const EXECUTION_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+/** Why an execution ran: Run now, its schedule, a slot missed while the app was away, or a retry of a failed run. */
+export const EXECUTION_TRIGGERS = ['manual', 'schedule', 'catch_up', 'retry'] as const;
+/** What a job does about slots missed while the app was closed or asleep: one run when it is back, or none. */
+export const CATCH_UP_POLICIES = ['once', 'skip'] as const;
 export const HEALTH_CHECK_STATUSES = ['ok', 'timeout', 'auth_failed', 'unreachable', 'error'] as const;
 export const NOTIFICATION_TYPES = [
   'backup_success',
@@ -28,6 +32,8 @@ export const datasourceStatus = z.enum(DATASOURCE_STATUSES);
 export const storageType = z.enum(STORAGE_TYPES);
 export const storageStatus = z.enum(STORAGE_STATUSES);
 export const executionStatus = z.enum(EXECUTION_STATUSES);
+export const executionTrigger = z.enum(EXECUTION_TRIGGERS);
+export const catchUpPolicy = z.enum(CATCH_UP_POLICIES, { message: 'Catch-up is once or skip' });
 export const healthCheckStatus = z.enum(HEALTH_CHECK_STATUSES);
 export const compression = z.enum(COMPRESSIONS, { message: `Compression must be one of ${COMPRESSIONS.join(', ')}` });
 export const storageStrategy = z.enum(STORAGE_STRATEGIES);
@@ -37,6 +43,8 @@ export type DatasourceStatus = z.infer<typeof datasourceStatus>;
 export type StorageType = z.infer<typeof storageType>;
 export type StorageStatus = z.infer<typeof storageStatus>;
 export type ExecutionStatus = z.infer<typeof executionStatus>;
+export type ExecutionTrigger = z.infer<typeof executionTrigger>;
+export type CatchUpPolicy = z.infer<typeof catchUpPolicy>;
 export type HealthCheckStatus = z.infer<typeof healthCheckStatus>;
 export type Compression = z.infer<typeof compression>;
 export type StorageStrategy = z.infer<typeof storageStrategy>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
-import { compression, executionStatus } from './enums.js';
+import { compression, executionStatus, executionTrigger } from './enums.js';
 
 export const OPERATIONS = ['backup', 'restore', 'verify'] as const;
 export const COPY_STATUSES = ['pending', 'completed', 'failed', 'skipped'] as const;
@@ -127,6 +127,14 @@ export const execution = z.object({
   storage_location_id: uuid,
   operation: z.enum(OPERATIONS),
   status: executionStatus,
+  /** manual (Run now, restore, verify), schedule, catch_up (a slot missed while the app was away) or retry. */
+  trigger: executionTrigger,
+  /** The schedule slot this run is for (null for a manual one). */
+  scheduled_for: isoDate.nullable(),
+  /** 1 for a first run; a retry counts on from the run it retries. */
+  attempt: z.number().int(),
+  /** The first run of the slot this one retries. */
+  retry_of: uuid.nullable(),
   started_at: isoDate.nullable(),
   finished_at: isoDate.nullable(),
   duration_seconds: z.number().int().nullable(),

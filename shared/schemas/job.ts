@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronError, isValidTimezone } from '../cron.js';
 import { isoDate, name, uuid } from './common.js';
-import { compression, storageStrategy } from './enums.js';
+import { catchUpPolicy, compression, executionStatus, executionTrigger, storageStrategy } from './enums.js';
 
 export const scheduleCron = z
   .string()
@@ -59,6 +59,27 @@ export const backupOptions = z
     compression_level: o.compression === 'none' ? undefined : (o.compression_level ?? (o.compression === 'zstd' ? 3 : 6)),
   }));
 
+const minutes = (what: string, max: number) =>
+  z.coerce
+    .number()
+    .int({ message: `${what} is a whole number of minutes` })
+    .min(0, { message: `${what} cannot be negative` })
+    .max(max, { message: `${what} is at most ${max} minutes` });
+
+/** How a job runs by itself, beyond its cron: missed slots, retries of a failed run, a random delay. */
+const schedulingFields = {
+  catch_up: catchUpPolicy,
+  max_retries: z.coerce
+    .number()
+    .int({ message: 'Retries is a whole number' })
+    .min(0, { message: 'Retries cannot be negative' })
+    .max(10, { message: 'At most 10 retries' }),
+  /** The first retry waits this long; each next one three times longer (5, 15, 45…). */
+  retry_delay_minutes: minutes('The wait before a retry', 24 * 60).min(1, { message: 'Wait at least 1 minute before a retry' }),
+  /** Each run starts up to this many minutes after its time, so jobs set to the same time do not all start at once. */
+  jitter_minutes: minutes('The random delay', 120),
+};
+
 const jobFields = {
   name,
   datasource_id: uuid,
@@ -69,6 +90,10 @@ const jobFields = {
   schedule_cron: scheduleCron,
   schedule_timezone: scheduleTimezone.default('UTC'),
   enabled: z.boolean().default(true),
+  catch_up: schedulingFields.catch_up.default('once'),
+  max_retries: schedulingFields.max_retries.default(2),
+  retry_delay_minutes: schedulingFields.retry_delay_minutes.default(5),
+  jitter_minutes: schedulingFields.jitter_minutes.default(0),
   retention_policy: retentionPolicy.default({ max_backups: 3, auto_delete: true }),
   // prefault: the default is parsed like an input, so it gets every field's default and level.
   backup_options: backupOptions.prefault({}),
@@ -101,6 +126,10 @@ export const jobUpdate = z
     schedule_cron: scheduleCron.optional(),
     schedule_timezone: scheduleTimezone.optional(),
     enabled: z.boolean().optional(),
+    catch_up: schedulingFields.catch_up.optional(),
+    max_retries: schedulingFields.max_retries.optional(),
+    retry_delay_minutes: schedulingFields.retry_delay_minutes.optional(),
+    jitter_minutes: schedulingFields.jitter_minutes.optional(),
     retention_policy: retentionPolicy.optional(),
     backup_options: backupOptions.optional(),
   })
@@ -120,10 +149,19 @@ export const job = z.object({
   schedule_timezone: z.string(),
   schedule_description: z.string(),
   enabled: z.boolean(),
+  catch_up: catchUpPolicy,
+  max_retries: z.number().int(),
+  retry_delay_minutes: z.number().int(),
+  jitter_minutes: z.number().int(),
   retention_policy: z.record(z.string(), z.unknown()),
   backup_options: z.record(z.string(), z.unknown()),
   last_execution_at: isoDate.nullable(),
+  /** The next slot; null while the job or all schedules are paused. */
   next_execution_at: isoDate.nullable(),
+  /** The job's latest backup run, whatever started it, or null before its first. */
+  last_result: z
+    .object({ execution_id: uuid, status: executionStatus, trigger: executionTrigger, at: isoDate, error_message: z.string().nullable() })
+    .nullable(),
   created_at: isoDate,
   updated_at: isoDate,
 });

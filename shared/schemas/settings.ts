@@ -51,6 +51,11 @@ export const SETTINGS = {
     default: 60_000,
     description: 'How often the scheduler looks for due jobs (ms)',
   },
+  'schedules.paused': {
+    schema: z.boolean(),
+    default: false,
+    description: 'Pause schedules: no job runs by itself, and slots missed meanwhile are not caught up',
+  },
   'tools.postgres_bin_dir': { ...optionalPath, description: 'Folder with pg_dump/pg_restore (found automatically when empty)' },
   'tools.mysql_bin_dir': { ...optionalPath, description: 'Folder with mysqldump/mysql (found automatically when empty)' },
   'tools.mongodb_bin_dir': { ...optionalPath, description: 'Folder with mongodump/mongorestore (found automatically when empty)' },

@@ -383,3 +383,40 @@ test('Backups: pick the datasource, press Restore, confirm by name, and the data
 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });
+
+test('a job with an every-minute schedule runs by itself and shows in Activity as started on schedule', async () => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openSection('Backup jobs', 'Backup jobs');
+  await page.getByRole('button', { name: 'Add backup job' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Every minute shop');
+  await page.getByLabel('Datasource').selectOption({ label: 'Shop database (PostgreSQL)' });
+  await page.getByRole('list', { name: 'Storages' }).getByText('Local backups').waitFor();
+  await page.getByLabel('Timezone').fill('UTC');
+  await page.getByLabel('Schedule (cron)').fill('* * * * *');
+  await page.getByLabel('When runs were missed').selectOption('skip');
+  await page.getByRole('button', { name: 'Save job' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Backup jobs' }).waitFor();
+  const jobRow = await rowText('Backup jobs', 'Every minute shop');
+  assert.match(jobRow, /Skips missed runs/);
+  assert.match(jobRow, /2 retries/);
+  await page.getByRole('switch', { name: 'Pause schedules' }).or(page.getByLabel('Pause schedules')).first().waitFor();
+
+  // Real time: the next minute starts it, with no click.
+  await openSection('Activity', 'Activity');
+  const scheduled = page
+    .getByRole('table', { name: 'Activity' })
+    .locator('tbody tr')
+    .filter({ hasText: 'Every minute shop' })
+    .filter({ hasText: 'On schedule' });
+  const until = Date.now() + 90_000;
+  while ((await scheduled.count()) === 0) {
+    assert.ok(Date.now() < until, 'the every-minute job ran by itself within 90 s');
+    await page.waitForTimeout(3000);
+    await openSection('Backup jobs', 'Backup jobs');
+    await openSection('Activity', 'Activity');
+  }
+  await scheduled.first().filter({ hasText: 'Completed' }).waitFor({ timeout: 60_000 });
+  await screenshot('15-activity-scheduled');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});

@@ -1,9 +1,11 @@
 import { EntitySchema } from 'typeorm';
 import type { Operation } from '../../../shared/schemas/execution.js';
 import type {
+  CatchUpPolicy,
   DatasourceStatus,
   DatasourceType,
   ExecutionStatus,
+  ExecutionTrigger,
   HealthCheckStatus,
   StorageStatus,
   StorageStrategy,
@@ -47,6 +49,10 @@ export interface JobRow {
   schedule_cron: string;
   schedule_timezone: string;
   enabled: boolean;
+  catch_up: CatchUpPolicy;
+  max_retries: number;
+  retry_delay_minutes: number;
+  jitter_minutes: number;
   retention_policy: Record<string, unknown>;
   backup_options: Record<string, unknown>;
   last_execution_at: Date | null;
@@ -70,6 +76,11 @@ export interface ExecutionRow {
   /** What this execution is; its `metadata` has the shape this names (see metadata.ts). */
   operation: Operation;
   status: ExecutionStatus;
+  trigger: ExecutionTrigger;
+  /** The schedule slot this run is for; with `attempt`, unique per job. */
+  scheduled_for: Date | null;
+  attempt: number;
+  retry_of: string | null;
   started_at: Date | null;
   finished_at: Date | null;
   duration_seconds: number | null;
@@ -187,6 +198,10 @@ export const BackupJobs = new EntitySchema<JobRow>({
     schedule_cron: { type: 'varchar', length: 100 },
     schedule_timezone: { type: 'varchar', length: 50 },
     enabled: { type: 'boolean' },
+    catch_up: enumOf('catch_up_policy'),
+    max_retries: { type: 'smallint' },
+    retry_delay_minutes: { type: 'smallint' },
+    jitter_minutes: { type: 'smallint' },
     retention_policy: json(),
     backup_options: json(),
     last_execution_at: ts,
@@ -214,6 +229,10 @@ export const BackupExecutions = new EntitySchema<ExecutionRow>({
     storage_location_id: { type: 'uuid' },
     operation: enumOf('execution_operation'),
     status: enumOf('execution_status'),
+    trigger: enumOf('execution_trigger'),
+    scheduled_for: ts,
+    attempt: { type: 'smallint' },
+    retry_of: { type: 'uuid', nullable: true },
     started_at: ts,
     finished_at: ts,
     duration_seconds: { type: 'int', nullable: true },

@@ -205,7 +205,7 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
         followUp: options.verify_after_backup !== 'none' ? () => verify(row.id, options.verify_after_backup as VerifyMethod) : undefined,
       };
     } catch (e) {
-      return failedBackup(e, signal, report.say, request, job?.name ?? null, row.id, row.job_id);
+      return failedBackup(e, signal, report.say, request, job?.name ?? null, row.id, job ? row.job_id : null, ctx.clock.now());
     }
   };
 }
@@ -219,6 +219,7 @@ function failedBackup(
   jobName: string | null,
   executionId: string,
   jobId: string | null,
+  finishedAt: Date,
 ): Ending {
   const { status, message, stack, engineOutput } = failureOf(e, signal);
   const cancelled = status === 'cancelled';
@@ -228,13 +229,16 @@ function failedBackup(
     message,
     stack,
     metadata: { ...request, engine_output: engineOutput },
-    record: (m) =>
-      m
+    record: async (m) => {
+      await m
         .getRepository(BackupCopies)
         .update(
           { execution_id: executionId, status: 'pending' },
           { status: 'skipped', error_message: cancelled ? 'Cancelled' : 'The backup failed before this copy' },
-        ),
+        );
+      // A failed run is still the job's last run (a cancelled one never really ran).
+      if (!cancelled && jobId) await m.getRepository(BackupJobs).update(jobId, { last_execution_at: finishedAt });
+    },
     notification: cancelled
       ? null
       : {

@@ -8,7 +8,7 @@ import { backupEngineFor, sameEngine } from '../engines/index.js';
 import type { CoreContext } from '../kernel/context.js';
 import type { Notifier } from '../notify/notifier.js';
 import { backupWork } from './backup.js';
-import { ExecutionQueue, type RunExecution } from './queue.js';
+import { ExecutionQueue, type RunExecution, type SlotClaim } from './queue.js';
 import { restoreWork } from './restore.js';
 import { createRunner } from './runner.js';
 import { verifyWork } from './verify.js';
@@ -50,6 +50,16 @@ export class Executions {
   /** Run now: a backup of the job, unless one is already queued or running. */
   backup(jobId: string): Promise<ExecutionRow> {
     return this.queue.enqueueBackup(jobId, { operation: 'backup', execution_logs: [] });
+  }
+
+  /** A schedule slot: claimed at most once across instances and restarts, run or recorded as skipped. */
+  claimSlot(claim: SlotClaim): Promise<ExecutionRow | null> {
+    return this.queue.claimSlot(claim);
+  }
+
+  /** The next attempt of a failed scheduled run (trigger `retry`). */
+  retry(failed: ExecutionRow): Promise<ExecutionRow | null> {
+    return this.queue.enqueueRetry(failed);
   }
 
   async restore(input: RestoreInput): Promise<ExecutionRow> {

@@ -1,5 +1,6 @@
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
+import type { ExecutionTrigger } from '../../../shared/schemas/enums.js';
 import type { ExecutionMetadata } from '../../../shared/schemas/execution.js';
 import { BackupExecutions, BackupJobs, type ExecutionRow } from '../db/entities.js';
 import { storedMetadata } from '../db/metadata.js';
@@ -18,6 +19,17 @@ export interface NewExecution {
   datasource_id: string | null;
   storage_location_id: string;
   metadata: ExecutionMetadata;
+}
+
+/** One schedule slot of a job, as the scheduler read it, and what to do with it. */
+export interface SlotClaim {
+  jobId: string;
+  /** `next_execution_at` as read: the claim holds only if no one moved it since. */
+  due: Date;
+  /** What `next_execution_at` becomes. */
+  next: Date | null;
+  /** The run this claim makes, or null when the missed slots are dropped (catch-up `skip`). */
+  run: { slot: Date; trigger: Extract<ExecutionTrigger, 'schedule' | 'catch_up'> } | null;
 }
 
 const busy = (what: string, active: ExecutionRow) =>
@@ -76,6 +88,116 @@ export class ExecutionQueue {
     });
     this.queued(row);
     return row;
+  }
+
+  /**
+   * Claims a schedule slot: moves the job's `next_execution_at` on from the value the scheduler read,
+   * and records its run, in one transaction. Another instance, a restart or a clock jump that tries the
+   * same slot finds `next_execution_at` moved (and the unique (job, slot, attempt) index): a slot runs
+   * at most once. A job still queued or running gets a `skipped` execution saying why, never a second run.
+   * Answers the execution recorded, or null when the claim was lost or made no run.
+   */
+  async claimSlot(claim: SlotClaim): Promise<ExecutionRow | null> {
+    const row = await this.ctx.db.transaction(async (m) => {
+      const [moved] = (await m.query(`UPDATE backup_jobs SET next_execution_at = $1 WHERE id = $2 AND enabled AND next_execution_at = $3 RETURNING id`, [
+        claim.next,
+        claim.jobId,
+        claim.due,
+      ])) as [{ id: string }[], number];
+      if (!moved?.length || !claim.run) return null;
+      const job = await m.getRepository(BackupJobs).findOneByOrFail({ id: claim.jobId });
+      const active = await this.activeOf(m, job.id);
+      const when = claim.run.slot.toISOString();
+      return this.insertOnce(m, {
+        job_id: job.id,
+        datasource_id: job.datasource_id,
+        storage_location_id: job.storage_location_id,
+        trigger: claim.run.trigger,
+        scheduled_for: claim.run.slot,
+        attempt: 1,
+        retry_of: null,
+        metadata: { operation: 'backup', job_name: job.name, execution_logs: [] },
+        skipped: active
+          ? `Skipped the run of ${when}: the previous run of this job (execution ${active.id}) was still ${active.status}. A job never runs twice at once.`
+          : null,
+      });
+    });
+    if (row) this.announce(row);
+    return row;
+  }
+
+  /**
+   * Queues the retry of a failed scheduled run: attempt n+1 of the same slot, linked to the slot's first
+   * run. Null when it already exists (another instance made it), or while the job is busy (the next look
+   * tries again).
+   */
+  async enqueueRetry(failed: ExecutionRow): Promise<ExecutionRow | null> {
+    if (!failed.job_id || !failed.scheduled_for) return null;
+    const jobId = failed.job_id;
+    const scheduledFor = failed.scheduled_for;
+    const row = await this.ctx.db.transaction(async (m) => {
+      const job = await m.getRepository(BackupJobs).createQueryBuilder('j').setLock('pessimistic_write').where('j.id = :jobId', { jobId }).getOne();
+      if (!job?.enabled || (await this.activeOf(m, job.id))) return null;
+      return this.insertOnce(m, {
+        job_id: job.id,
+        datasource_id: job.datasource_id,
+        storage_location_id: job.storage_location_id,
+        trigger: 'retry',
+        scheduled_for: scheduledFor,
+        attempt: failed.attempt + 1,
+        retry_of: failed.retry_of ?? failed.id,
+        metadata: { operation: 'backup', job_name: job.name, execution_logs: [] },
+        skipped: null,
+      });
+    });
+    if (row) this.announce(row);
+    return row;
+  }
+
+  private async activeOf(m: EntityManager, jobId: string): Promise<ExecutionRow | null> {
+    return m.getRepository(BackupExecutions).findOne({
+      where: [
+        { job_id: jobId, status: 'queued' },
+        { job_id: jobId, status: 'running' },
+      ],
+    });
+  }
+
+  /** Inserts a scheduled execution unless its (job, slot, attempt) exists already. */
+  private async insertOnce(
+    m: EntityManager,
+    v: NewExecution & Pick<ExecutionRow, 'trigger' | 'scheduled_for' | 'attempt' | 'retry_of'> & { skipped: string | null },
+  ): Promise<ExecutionRow | null> {
+    const now = this.ctx.clock.now();
+    const result = await m
+      .createQueryBuilder()
+      .insert()
+      .into(BackupExecutions)
+      .values({
+        job_id: v.job_id,
+        datasource_id: v.datasource_id,
+        storage_location_id: v.storage_location_id,
+        operation: 'backup',
+        metadata: storedMetadata(v.metadata),
+        status: v.skipped ? 'skipped' : 'queued',
+        finished_at: v.skipped ? now : null,
+        error_message: v.skipped,
+        trigger: v.trigger,
+        scheduled_for: v.scheduled_for,
+        attempt: v.attempt,
+        retry_of: v.retry_of,
+        backup_type: 'full',
+      })
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    const id = (result.raw as { id: string }[])[0]?.id;
+    return id ? m.getRepository(BackupExecutions).findOneByOrFail({ id }) : null;
+  }
+
+  private announce(row: ExecutionRow) {
+    if (row.status === 'queued') return this.queued(row);
+    this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: row.status, error_message: row.error_message });
   }
 
   /**

@@ -3,11 +3,15 @@ import { describeSchedule, nextRuns } from '../../../shared/cron.js';
 import { AppError } from '../../../shared/errors.js';
 import type { Job } from '../../../shared/schemas/job.js';
 import { BackupJobs, BackupJobStorages, Datasources, StorageLocations, type JobRow } from '../db/entities.js';
+import { readSettings } from '../kernel/settings.js';
+import { nextExecution } from '../scheduler/slots.js';
 import type { Handlers } from './handlers.js';
 import { iso, type ServiceContext } from './context.js';
 import { notFound } from './validate.js';
 
-export function toJob(row: JobRow, storageIds: string[]): Job {
+type LastResult = Job['last_result'];
+
+function toJob(row: JobRow, storageIds: string[], last: LastResult): Job {
   return {
     id: row.id,
     name: row.name,
@@ -19,20 +23,18 @@ export function toJob(row: JobRow, storageIds: string[]): Job {
     schedule_timezone: row.schedule_timezone,
     schedule_description: describeSchedule(row.schedule_cron, row.schedule_timezone),
     enabled: row.enabled,
+    catch_up: row.catch_up,
+    max_retries: row.max_retries,
+    retry_delay_minutes: row.retry_delay_minutes,
+    jitter_minutes: row.jitter_minutes,
     retention_policy: row.retention_policy,
     backup_options: row.backup_options,
     last_execution_at: iso(row.last_execution_at),
     next_execution_at: iso(row.next_execution_at),
+    last_result: last,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
-}
-
-/** When the job runs next, or null while it is disabled. */
-export function nextExecution(row: Pick<JobRow, 'enabled' | 'schedule_cron' | 'schedule_timezone'>, from = new Date()): Date | null {
-  if (!row.enabled) return null;
-  const [next] = nextRuns(row.schedule_cron, row.schedule_timezone, 1, from);
-  return next ? new Date(next) : null;
 }
 
 /** `run` and `executions` live with the executions service. */
@@ -55,8 +57,33 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
     return row;
   }
 
+  /** Each job's latest backup run (skipped slots included: they are results too). */
+  async function lastResults(jobIds: string[]): Promise<Map<string, NonNullable<LastResult>>> {
+    if (jobIds.length === 0) return new Map();
+    const rows = (await ctx.db.query(
+      `SELECT DISTINCT ON (job_id) id, job_id, status, trigger, COALESCE(finished_at, started_at, created_at) AS at, error_message
+       FROM backup_executions WHERE job_id = ANY($1) AND operation = 'backup' ORDER BY job_id, created_at DESC`,
+      [jobIds],
+    )) as {
+      id: string;
+      job_id: string;
+      status: NonNullable<LastResult>['status'];
+      trigger: NonNullable<LastResult>['trigger'];
+      at: Date;
+      error_message: string | null;
+    }[];
+    return new Map(
+      rows.map((r) => [r.job_id, { execution_id: r.id, status: r.status, trigger: r.trigger, at: r.at.toISOString(), error_message: r.error_message }]),
+    );
+  }
+
   async function present(row: JobRow): Promise<Job> {
-    return toJob(row, (await storagesOf([row.id])).get(row.id) ?? []);
+    return toJob(row, (await storagesOf([row.id])).get(row.id) ?? [], (await lastResults([row.id])).get(row.id) ?? null);
+  }
+
+  /** Recomputed on every create and update: a job's next run is always the truth. */
+  async function nextOf(row: JobRow): Promise<Date | null> {
+    return nextExecution(row, ctx.clock.now(), (await readSettings(ctx.db))['schedules.paused']);
   }
 
   async function checkReferences(datasourceId: string | undefined, storageIds: string[] | undefined) {
@@ -85,8 +112,9 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
   return {
     async list() {
       const rows = await repo.find({ order: { name: 'ASC' } });
-      const storages = await storagesOf(rows.map((r) => r.id));
-      return rows.map((r) => toJob(r, storages.get(r.id) ?? []));
+      const ids = rows.map((r) => r.id);
+      const [storages, last] = await Promise.all([storagesOf(ids), lastResults(ids)]);
+      return rows.map((r) => toJob(r, storages.get(r.id) ?? [], last.get(r.id) ?? null));
     },
 
     async get({ id }) {
@@ -104,10 +132,14 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
           schedule_cron: input.schedule_cron,
           schedule_timezone: input.schedule_timezone,
           enabled: input.enabled,
+          catch_up: input.catch_up,
+          max_retries: input.max_retries,
+          retry_delay_minutes: input.retry_delay_minutes,
+          jitter_minutes: input.jitter_minutes,
           retention_policy: input.retention_policy,
           backup_options: input.backup_options,
         });
-        row.next_execution_at = nextExecution(row);
+        row.next_execution_at = await nextOf(row);
         const job = await m.getRepository(BackupJobs).save(row);
         await setStorages(m, job.id, input.storage_location_ids);
         return job;
@@ -122,7 +154,7 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
       const { id, storage_location_ids, ...fields } = input;
       for (const [k, v] of Object.entries(fields)) if (v !== undefined) (row as unknown as Record<string, unknown>)[k] = v;
       if (storage_location_ids) row.storage_location_id = storage_location_ids[0]!;
-      row.next_execution_at = nextExecution(row);
+      row.next_execution_at = await nextOf(row);
       const saved = await ctx.db.transaction(async (m) => {
         const job = await m.getRepository(BackupJobs).save(row);
         if (storage_location_ids) await setStorages(m, id, storage_location_ids);
@@ -142,7 +174,7 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
     async previewSchedule({ schedule_cron, schedule_timezone }) {
       return {
         description: describeSchedule(schedule_cron, schedule_timezone),
-        next_runs: nextRuns(schedule_cron, schedule_timezone, 5),
+        next_runs: nextRuns(schedule_cron, schedule_timezone, 5, ctx.clock.now()),
       };
     },
   };

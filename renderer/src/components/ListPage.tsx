@@ -26,6 +26,7 @@ export function ListPage<T extends Listed>({
   table,
   Row,
   deletion,
+  headerExtra,
 }: {
   resource: Resource;
   collection: Collection<T[]>;
@@ -39,6 +40,8 @@ export function ListPage<T extends Listed>({
   table: { label: string; columns: string[] };
   Row: ComponentType<{ item: T; onDelete(): void }>;
   deletion: { what: string; consequence: string; remove(id: string): Promise<Result<unknown>> };
+  /** Shown in the header before the Add button (the Jobs page's Pause schedules switch). */
+  headerExtra?: ReactNode;
 }) {
   const { data, loading, error } = collection;
   const load = useStore((s) => s.load);
@@ -53,7 +56,18 @@ export function ListPage<T extends Listed>({
 
   return (
     <>
-      <PageHeader title={title} subtitle={subtitle} actions={data?.length ? addButton : undefined} />
+      <PageHeader
+        title={title}
+        subtitle={subtitle}
+        actions={
+          headerExtra || data?.length ? (
+            <>
+              {headerExtra}
+              {data?.length ? addButton : null}
+            </>
+          ) : undefined
+        }
+      />
       {error && <LoadFailed what={what} error={error} retry={() => load(resource)} />}
       {!data && loading && <Loading what={what} />}
       {data && data.length === 0 && (

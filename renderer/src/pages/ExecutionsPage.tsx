@@ -5,7 +5,7 @@ import { ActivityIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Button, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, duration, fromNow } from '../format.js';
-import { executionTitle } from '../labels.js';
+import { executionTitle, triggerLabel } from '../labels.js';
 import { navigate, useRoute } from '../router.js';
 import { useStore } from '../store.js';
 
@@ -56,7 +56,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
         </EmptyState>
       )}
       {shown.length > 0 && (
-        <DataTable label="Activity" columns={['Job', 'Status', 'Started', 'Duration', 'Size']} actions>
+        <DataTable label="Activity" columns={['Job', 'Status', 'Started by', 'Started', 'Duration', 'Size']} actions>
           {shown.map((e) => (
             <tr key={e.id}>
               <td>
@@ -68,6 +68,10 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
               <td className="table__status">
                 <StatusBadge status={e.status} />
                 {isActive(e) ? <ProgressBar execution={e} compact /> : e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>}
+              </td>
+              <td data-trigger={e.trigger}>
+                {triggerLabel(e)}
+                {e.scheduled_for && <div className="table__sub">for {dateTime(e.scheduled_for)}</div>}
               </td>
               <td title={dateTime(e.started_at ?? e.created_at)}>{fromNow(e.started_at ?? e.created_at)}</td>
               <td>{duration(e.duration_seconds)}</td>

@@ -4,10 +4,12 @@ import { api } from '../api.js';
 import { ClockIcon, PlayIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
 import { EditAndDelete, EnabledSwitch } from '../components/row-actions.js';
-import { Button } from '../components/ui.js';
+import { Switch } from '../components/fields.js';
+import { Button, StatusBadge } from '../components/ui.js';
 import { dateTime, fromNow } from '../format.js';
 import { navigate } from '../router.js';
 import { toast, useStore } from '../store.js';
+import { triggerLabel } from '../labels.js';
 
 export function JobsPage() {
   const datasources = useStore((s) => s.datasources.data);
@@ -44,7 +46,8 @@ export function JobsPage() {
           </div>
         ),
       }}
-      table={{ label: 'Backup jobs', columns: ['Name', 'Datasource', 'Storages', 'Schedule', 'Next run', 'Enabled'] }}
+      headerExtra={<PauseSchedules />}
+      table={{ label: 'Backup jobs', columns: ['Name', 'Datasource', 'Storages', 'Schedule', 'Next run', 'Last result', 'Enabled'] }}
       Row={JobRow}
       deletion={{
         what: 'backup job',
@@ -55,7 +58,26 @@ export function JobsPage() {
   );
 }
 
+/** The global switch: while on, no job runs by itself, and what is missed meanwhile is not caught up. */
+function PauseSchedules() {
+  const settings = useStore((s) => s.settings.data);
+  const load = useStore((s) => s.load);
+  const [saving, setSaving] = useState(false);
+  if (!settings) return null;
+  async function toggle(paused: boolean) {
+    setSaving(true);
+    const result = await api.call('settings.update', { 'schedules.paused': paused });
+    setSaving(false);
+    if (result.ok) toast('success', paused ? 'Schedules paused: no job runs by itself until you resume' : 'Schedules resumed');
+    else toast('error', result.error.message);
+    void load('settings');
+    void load('jobs');
+  }
+  return <Switch label="Pause schedules" checked={settings['schedules.paused']} disabled={saving} onChange={toggle} />;
+}
+
 function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
+  const allPaused = useStore((s) => s.settings.data?.['schedules.paused'] ?? false);
   const datasources = useStore((s) => s.datasources.data) ?? [];
   const storages = useStore((s) => s.storages.data) ?? [];
   const [running, setRunning] = useState(false);
@@ -89,8 +111,29 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
       <td>
         {j.schedule_description}
         <div className="table__sub mono">{j.schedule_cron}</div>
+        <div className="table__sub badges">
+          <span className="badge badge--neutral" title="What happens to runs missed while DataGuardian was off or asleep">
+            {j.catch_up === 'once' ? 'Catches up once' : 'Skips missed runs'}
+          </span>{' '}
+          <span className="badge badge--neutral" title="How often a failed scheduled run is tried again">
+            {j.max_retries ? `${j.max_retries} ${j.max_retries === 1 ? 'retry' : 'retries'}` : 'No retries'}
+          </span>
+          {j.jitter_minutes > 0 && <span className="badge badge--neutral">{` up to ${j.jitter_minutes} min later`}</span>}
+        </div>
       </td>
-      <td title={dateTime(j.next_execution_at, j.schedule_timezone)}>{j.enabled ? fromNow(j.next_execution_at) : <span className="muted">Paused</span>}</td>
+      <td title={j.next_execution_at ? dateTime(j.next_execution_at, j.schedule_timezone) : undefined}>
+        {!j.enabled ? <span className="muted">Paused</span> : allPaused ? <span className="muted">Schedules paused</span> : fromNow(j.next_execution_at)}
+      </td>
+      <td>
+        {j.last_result ? (
+          <a href={`#/activity/${j.last_result.execution_id}`} title={j.last_result.error_message ?? undefined}>
+            <StatusBadge status={j.last_result.status} />
+            <div className="table__sub">{triggerLabel({ trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 })}</div>
+          </a>
+        ) : (
+          <span className="muted">Never run</span>
+        )}
+      </td>
       <td>
         <EnabledSwitch name={j.name} enabled={j.enabled} resource="jobs" save={(enabled) => api.call('jobs.update', { id: j.id, enabled })} />
       </td>

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { cronError, describeSchedule, isValidTimezone, nextRuns } from '../../../../shared/cron.js';
-import { Checkbox, TextField } from '../../components/fields.js';
+import { Checkbox, SelectField, TextField } from '../../components/fields.js';
 import { Card } from '../../components/ui.js';
 import { browserTimezone, dateTime, timezones } from '../../format.js';
 import type { SectionProps } from './draft.js';
@@ -14,7 +14,7 @@ const PRESETS: [string, string][] = [
 ];
 
 /** When the job runs: a cron expression in a timezone, shown back in words with its next runs. */
-export function Schedule({ draft, set, validation }: SectionProps) {
+export function Schedule({ draft, set, bind, validation }: SectionProps) {
   const zones = useMemo(() => timezones(), []);
   const preview = useMemo(() => {
     if (cronError(draft.cron) || !isValidTimezone(draft.timezone)) return null;
@@ -99,6 +99,38 @@ export function Schedule({ draft, set, validation }: SectionProps) {
             onChange={set('enabled')}
           />
         </div>
+        <SelectField
+          id="job-catch-up"
+          label="When runs were missed"
+          hint="The computer was off or asleep at the scheduled time."
+          value={draft.catch_up}
+          options={[
+            { value: 'once', label: 'Run once as soon as DataGuardian is back' },
+            { value: 'skip', label: 'Skip them, wait for the next time' },
+          ]}
+          onChange={(v) => set('catch_up', 'catch_up')(v === 'skip' ? 'skip' : 'once')}
+        />
+        <TextField
+          id="job-jitter"
+          label="Start up to (minutes) later"
+          type="number"
+          hint="A random delay, so jobs set to the same time do not all start at once. 0: on time."
+          {...bind('jitter_minutes', 'jitter_minutes')}
+        />
+        <TextField
+          id="job-retries"
+          label="Retries after a failure"
+          type="number"
+          hint="A failed scheduled run is tried again this many times."
+          {...bind('max_retries', 'max_retries')}
+        />
+        <TextField
+          id="job-retry-delay"
+          label="First retry after (minutes)"
+          type="number"
+          hint="Each next retry waits three times longer: 5, 15, 45…"
+          {...bind('retry_delay_minutes', 'retry_delay_minutes')}
+        />
       </div>
     </Card>
   );

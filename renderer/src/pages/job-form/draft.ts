@@ -1,4 +1,4 @@
-import { COMPRESSIONS, type Compression, type StorageStrategy } from '../../../../shared/schemas/enums.js';
+import { COMPRESSIONS, type CatchUpPolicy, type Compression, type StorageStrategy } from '../../../../shared/schemas/enums.js';
 import { VERIFY_MODES, type Job } from '../../../../shared/schemas/job.js';
 import { browserTimezone } from '../../format.js';
 import { lines, optionalNumber, type Validation } from '../../forms.js';
@@ -14,6 +14,10 @@ export interface Draft {
   cron: string;
   timezone: string;
   enabled: boolean;
+  catch_up: CatchUpPolicy;
+  max_retries: string;
+  retry_delay_minutes: string;
+  jitter_minutes: string;
   retentionMode: 'count' | 'legacy';
   max_backups: string;
   keep_daily: string;
@@ -63,6 +67,10 @@ export function draftFromJob(job: Job): Draft {
     cron: job.schedule_cron,
     timezone: job.schedule_timezone,
     enabled: job.enabled,
+    catch_up: job.catch_up,
+    max_retries: text(job.max_retries),
+    retry_delay_minutes: text(job.retry_delay_minutes),
+    jitter_minutes: text(job.jitter_minutes),
     retentionMode: legacy ? 'legacy' : 'count',
     max_backups: text(r.max_backups ?? (legacy ? '' : 3)),
     keep_daily: text(r.keep_daily ?? (legacy ? '' : 7)),
@@ -88,6 +96,10 @@ export function freshDraft(defaultStorage: string | undefined, datasource: strin
     cron: '0 3 * * *',
     timezone: browserTimezone(),
     enabled: true,
+    catch_up: 'once',
+    max_retries: '2',
+    retry_delay_minutes: '5',
+    jitter_minutes: '0',
     retentionMode: 'count',
     max_backups: '7',
     keep_daily: '7',
@@ -119,6 +131,10 @@ export function payloadOf(d: Draft) {
     schedule_cron: d.cron,
     schedule_timezone: d.timezone,
     enabled: d.enabled,
+    catch_up: d.catch_up,
+    max_retries: n(d.max_retries),
+    retry_delay_minutes: n(d.retry_delay_minutes),
+    jitter_minutes: n(d.jitter_minutes),
     retention_policy: Object.fromEntries(Object.entries(retention).filter(([, v]) => v !== undefined)),
     backup_options: {
       compression: d.compression,
