@@ -5,6 +5,7 @@ import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { createDispatch, type Dispatch } from './services/dispatch.js';
 import { Executions } from './executions/index.js';
+import type { Lease } from './executions/recovery.js';
 import { appVersion } from './kernel/app-version.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
@@ -12,6 +13,8 @@ import { logger, setLogDirectory } from './kernel/log.js';
 import { SecretBox } from './kernel/secrets.js';
 import { seedSettings } from './kernel/settings.js';
 import { Notifier } from './notify/notifier.js';
+import { CleanupWorker } from './scheduler/cleanup-worker.js';
+import { planRetention } from './scheduler/retention.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
 import { createHandlers } from './services/index.js';
 
@@ -25,6 +28,8 @@ export interface CoreOptions {
   checkOutput?: boolean;
   /** Tests drive time; the app reads the system clock. */
   clock?: Clock;
+  /** How runs prove their process is alive (tests shorten it to see a takeover in seconds). */
+  lease?: Partial<Lease>;
 }
 
 export interface Core {
@@ -66,11 +71,13 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   };
   const base = { db, secrets: SecretBox.open(dataDir), events: new EventBus(), clock };
   const notifier = new Notifier(base);
-  const executions = new Executions(base, notifier);
+  const executions = new Executions(base, notifier, { planRetention, lease: options.lease });
+  const cleanupWorker = new CleanupWorker(base, executions);
   const ctx: ServiceContext = { ...base, info, executions, notifier };
   await seedSettings(db);
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
   await executions.start();
+  cleanupWorker.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
   let closed = false;
   return {
@@ -83,6 +90,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     async close() {
       if (closed) return;
       closed = true;
+      await cleanupWorker.stop();
       await executions.stop();
       await db.destroy();
       await embedded?.stop();

@@ -4,13 +4,20 @@ import { InitialSchema1700000000001 } from '../../../migrations/1700000000001-in
 import { BackupCopies1700000000002 } from '../../../migrations/1700000000002-backup-copies.js';
 import { KeepBackupHistory1700000000003 } from '../../../migrations/1700000000003-keep-backup-history.js';
 import { ExecutionOperation1700000000004 } from '../../../migrations/1700000000004-execution-operation.js';
+import { RetentionRecovery1700000000006 } from '../../../migrations/1700000000006-retention-recovery.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
 const log = scoped('metadata-db');
 
 /** Listed explicitly (no globs) so a bundled app finds them. */
-export const MIGRATIONS = [InitialSchema1700000000001, BackupCopies1700000000002, KeepBackupHistory1700000000003, ExecutionOperation1700000000004];
+export const MIGRATIONS = [
+  InitialSchema1700000000001,
+  BackupCopies1700000000002,
+  KeepBackupHistory1700000000003,
+  ExecutionOperation1700000000004,
+  RetentionRecovery1700000000006,
+];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */
 export async function openDataSource(url: string): Promise<DataSource> {

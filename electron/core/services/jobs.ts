@@ -35,8 +35,8 @@ export function nextExecution(row: Pick<JobRow, 'enabled' | 'schedule_cron' | 's
   return next ? new Date(next) : null;
 }
 
-/** `run` and `executions` live with the executions service. */
-export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 'executions'> {
+/** `run` and `executions` live with the executions service, `retentionPreview` with retention. */
+export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 'executions' | 'retentionPreview'> {
   const repo = ctx.db.getRepository(BackupJobs);
   const links = ctx.db.getRepository(BackupJobStorages);
 
