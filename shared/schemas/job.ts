@@ -37,6 +37,8 @@ export const retentionPolicy = z
   // A rule that keeps nothing would leave only the safety floor; the user surely meant something else.
   .refine((r) => [r.max_backups, r.keep_daily, r.keep_weekly, r.keep_monthly, r.keep_yearly].some((n) => n !== undefined && n > 0), {
     message: 'This rule keeps nothing: set max_backups, or keep_daily/keep_weekly/keep_monthly/keep_yearly above 0',
+    // A field that is already wrong says so itself; the rule as a whole is judged once the fields are right.
+    when: (payload) => payload.issues.length === 0,
   });
 export type RetentionPolicy = z.output<typeof retentionPolicy>;
 
