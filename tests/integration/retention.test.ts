@@ -48,15 +48,18 @@ async function backup(): Promise<Json> {
   return done;
 }
 
-/** The cleanups of the job, newest first, once none is queued or running. */
-async function cleanups(): Promise<Json[]> {
+/** The cleanups of the job, newest first, once there are more than `seen` and none is queued or running. */
+async function cleanups(seen = -1): Promise<Json[]> {
   for (const until = Date.now() + 60_000; ;) {
     const list: Json[] = (await call('executions.list', { job_id: jobId, limit: 100 })).filter((e: Json) => e.operation === 'cleanup');
-    if (list.every((e) => !['queued', 'running'].includes(e.status))) return list;
-    if (Date.now() > until) throw new Error('a cleanup is still running');
+    if (list.length > seen && list.every((e) => !['queued', 'running'].includes(e.status))) return list;
+    if (Date.now() > until) throw new Error(`no new cleanup after ${seen}, or one is still running`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** The cleanup the backup just made queued (its follow-up starts a moment after the backup is recorded). */
+const nextCleanup = async (seen: number): Promise<Json> => (await cleanups(seen))[0];
 
 const backupIds = async () => (await call('jobs.executions', { id: jobId, status: 'completed', limit: 100 })).filter((e: Json) => e.operation === 'backup');
 
@@ -123,8 +126,7 @@ describe('retention on real storages', () => {
     const watchers = Object.fromEntries(Object.entries(dirs).map(([k, dir]) => [k, watchDeletions(dir)]));
 
     await backup();
-    const [cleanup] = await cleanups();
-    assert.ok(cleanup, 'a cleanup followed the third backup');
+    const cleanup = await nextCleanup(0);
     assert.equal(cleanup.status, 'completed', cleanup.error_message);
     await new Promise((r) => setTimeout(r, 300));
     for (const w of Object.values(watchers)) w.close();
@@ -171,8 +173,9 @@ describe('retention on real storages', () => {
   });
 
   it('the second cleanup appends to each cleanup.log', async () => {
+    const seen = (await cleanups()).length;
     await backup();
-    const [latest] = await cleanups();
+    const latest = await nextCleanup(seen);
     assert.equal(latest.status, 'completed');
     assert.equal(readFileSync(path.join(ssh.remoteDir, '_system/cleanup.log'), 'utf8').trim().split('\n').length, 2);
     assert.equal(readFileSync(path.join(localDir, '_system/cleanup.log'), 'utf8').trim().split('\n').length, 2);
@@ -200,7 +203,7 @@ describe('retention on real storages', () => {
 
     // Once the restore is done it is an ordinary old backup again.
     await backup();
-    const [latest] = await cleanups();
+    const latest = await nextCleanup(before);
     assert.ok(latest.metadata.deleted.some((d: Json) => d.execution_id === oldest.id));
     assert.equal((await backupIds()).length, 2);
   });
