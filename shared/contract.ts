@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { idInput } from './schemas/common.js';
 import { connectionTestResult, datasource, datasourceCreate, datasourceTestInput, datasourceUpdate, healthCheck } from './schemas/datasource.js';
-import { job, jobCreate, jobUpdate, schedulePreview, schedulePreviewInput } from './schemas/job.js';
+import { job, jobCreate, jobUpdate, retentionPreview, retentionPreviewInput, schedulePreview, schedulePreviewInput } from './schemas/job.js';
 import {
   execution,
   executionDetails,
@@ -96,6 +96,8 @@ export const contract = {
     update: channel(jobUpdate, job, { method: 'PUT', path: '/api/backup-jobs/:id' }),
     delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/backup-jobs/:id' }),
     previewSchedule: channel(schedulePreviewInput, schedulePreview, { method: 'POST', path: '/api/backup-jobs/preview-schedule' }),
+    /** Which of the job's backups its retention (stored, or being edited) keeps and deletes, and why. */
+    retentionPreview: channel(retentionPreviewInput, retentionPreview, { method: 'POST', path: '/api/backup-jobs/:id/retention-preview' }),
     /** Answers at once with the queued execution; progress arrives as events. */
     run: channel(idInput, runStarted, { method: 'POST', path: '/api/backup-jobs/:id/run', status: 202 }),
     executions: channel(jobExecutionsInput, z.array(execution), { method: 'GET', path: '/api/backup-jobs/:id/executions' }),

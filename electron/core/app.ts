@@ -5,6 +5,7 @@ import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { createDispatch, type Dispatch } from './services/dispatch.js';
 import { Executions } from './executions/index.js';
+import type { Lease } from './executions/recovery.js';
 import { appVersion } from './kernel/app-version.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
@@ -13,6 +14,8 @@ import { SecretBox } from './kernel/secrets.js';
 import { readSettings, seedSettings } from './kernel/settings.js';
 import { PrivateTemp } from './kernel/temp.js';
 import { Notifier } from './notify/notifier.js';
+import { CleanupWorker } from './scheduler/cleanup-worker.js';
+import { planRetention } from './scheduler/retention.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { createHandlers } from './services/index.js';
@@ -27,6 +30,8 @@ export interface CoreOptions {
   checkOutput?: boolean;
   /** Tests drive time; the app reads the system clock. */
   clock?: Clock;
+  /** How runs prove their process is alive (tests shorten it to see a takeover in seconds). */
+  lease?: Partial<Lease>;
 }
 
 export interface Core {
@@ -73,12 +78,14 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const temp = await PrivateTemp.open(dataDir, (await readSettings(db))['system.temp_directory']);
   const base = { db, secrets: SecretBox.open(dataDir), events: new EventBus(), clock, temp };
   const notifier = new Notifier(base);
-  const executions = new Executions(base, notifier);
+  const executions = new Executions(base, notifier, { planRetention, lease: options.lease });
+  const cleanupWorker = new CleanupWorker(base, executions);
   const ctx: ServiceContext = { ...base, info, executions, notifier };
   const dispatch = createDispatch(createHandlers(ctx), { checkOutput: options.checkOutput });
   await executions.start();
   const scheduler = new Scheduler(base, executions);
   await scheduler.start();
+  cleanupWorker.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
   let closed = false;
   return {
@@ -93,6 +100,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       if (closed) return;
       closed = true;
       await scheduler.stop();
+      await cleanupWorker.stop();
       await executions.stop();
       await temp.close();
       await db.destroy();

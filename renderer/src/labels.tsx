@@ -64,16 +64,19 @@ export function datasourceWhere(type: DatasourceType, config: Record<string, unk
   return `${s('host')}:${s('port')}/${s('database')}`;
 }
 
-/** What a user calls an execution: "Nightly shop", "Restore · Nightly shop", "Verify (checksum) · Nightly shop". */
+/** What a user calls an execution: "Nightly shop", "Restore · Nightly shop", "Verify (checksum) · Nightly shop", "Cleanup · Nightly shop". */
 export function executionTitle(e: Pick<Execution, 'operation' | 'job_name' | 'metadata'>): string {
   const job = e.job_name ?? 'Imported backup';
   if (e.operation === 'restore') return `Restore · ${job}`;
   if (e.operation === 'verify') return `Verify (${String(e.metadata?.method ?? 'checksum')}) · ${job}`;
+  if (e.operation === 'cleanup') return `Cleanup · ${job}`;
   return e.metadata?.safety_for ? `Safety backup · ${job}` : job;
 }
 
 /** Why a run started, in the user's words. */
-export function triggerLabel(e: Pick<Execution, 'trigger' | 'attempt'>): string {
+export function triggerLabel(e: Pick<Execution, 'trigger' | 'attempt' | 'operation' | 'metadata'>): string {
+  // A cleanup is started by retention, after a backup or at the daily hour, never by a hand or a slot.
+  if (e.operation === 'cleanup') return e.metadata?.trigger === 'daily' ? 'Daily cleanup' : 'After a backup';
   if (e.trigger === 'retry') return `Retry ${e.attempt - 1}`;
   return { manual: 'Run by hand', schedule: 'On schedule', catch_up: 'Catch-up (missed while away)' }[e.trigger];
 }

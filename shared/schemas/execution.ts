@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
 import { compression, executionStatus, executionTrigger } from './enums.js';
 
-export const OPERATIONS = ['backup', 'restore', 'verify'] as const;
+export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup'] as const;
 export const COPY_STATUSES = ['pending', 'completed', 'failed', 'skipped'] as const;
 export const STAGES = ['queued', 'connecting', 'dump', 'upload', 'replicate', 'finishing', 'download', 'safety_backup', 'restore', 'check'] as const;
 
@@ -108,12 +108,36 @@ export const verifyMetadata = z.object({
   verification: verification.optional(),
 });
 
+/** One backup retention removed (or, with auto_delete off, would remove). */
+export const cleanedBackup = z.object({
+  execution_id: uuid,
+  started_at: isoDate,
+  /** Why it went: the rule it fell outside of. */
+  reason: z.string(),
+  bytes: z.number(),
+  storages: z.array(z.string()),
+});
+
+/** A retention run over one job: why it ran and, once it ran, what went. */
+export const cleanupMetadata = z.object({
+  operation: z.literal('cleanup'),
+  ...recorded,
+  trigger: z.enum(['after_backup', 'daily']),
+  deleted: z.array(cleanedBackup).optional(),
+  /** auto_delete off: what the rule would have removed. */
+  would_delete: z.array(cleanedBackup).optional(),
+  kept: z.number().optional(),
+  bytes_freed: z.number().optional(),
+});
+
 /** An execution's `metadata`, by its kind (the `operation` column). */
-export const executionMetadata = z.discriminatedUnion('operation', [backupMetadata, restoreMetadata, verifyMetadata]);
+export const executionMetadata = z.discriminatedUnion('operation', [backupMetadata, restoreMetadata, verifyMetadata, cleanupMetadata]);
 export type ExecutionMetadata = z.output<typeof executionMetadata>;
 export type BackupMetadata = z.output<typeof backupMetadata>;
 export type RestoreMetadata = z.output<typeof restoreMetadata>;
 export type VerifyMetadata = z.output<typeof verifyMetadata>;
+export type CleanupMetadata = z.output<typeof cleanupMetadata>;
+export type CleanedBackup = z.output<typeof cleanedBackup>;
 export type Operation = ExecutionMetadata['operation'];
 
 export const execution = z.object({

@@ -19,18 +19,28 @@ const count = (what: string) =>
     .int({ message: `${what} must be a whole number` })
     .min(0, { message: `${what} cannot be negative` });
 
-/** `{ max_backups }` (current) or the legacy `{ keep_daily, keep_weekly, keep_monthly }` (database-summary.md). */
+/**
+ * How many backups a job keeps: the N newest (`max_backups`) and/or restic-style buckets (`keep_daily`,
+ * `keep_weekly`, `keep_monthly`, `keep_yearly`, counted in the job's timezone), the tiers overlapping.
+ * Whatever they say, the newest backup and `min_keep` backups always stay.
+ */
 export const retentionPolicy = z
   .object({
     max_backups: count('max_backups').min(1, { message: 'Keep at least one backup' }).optional(),
     keep_daily: count('keep_daily').optional(),
     keep_weekly: count('keep_weekly').optional(),
     keep_monthly: count('keep_monthly').optional(),
+    keep_yearly: count('keep_yearly').optional(),
+    min_keep: count('min_keep').min(1, { message: 'A job always keeps at least one backup' }).default(1),
     auto_delete: z.boolean().default(true),
   })
-  .refine((r) => r.max_backups !== undefined || r.keep_daily !== undefined || r.keep_weekly !== undefined || r.keep_monthly !== undefined, {
-    message: 'Set max_backups, or keep_daily/keep_weekly/keep_monthly',
+  // A rule that keeps nothing would leave only the safety floor; the user surely meant something else.
+  .refine((r) => [r.max_backups, r.keep_daily, r.keep_weekly, r.keep_monthly, r.keep_yearly].some((n) => n !== undefined && n > 0), {
+    message: 'This rule keeps nothing: set max_backups, or keep_daily/keep_weekly/keep_monthly/keep_yearly above 0',
+    // A field that is already wrong says so itself; the rule as a whole is judged once the fields are right.
+    when: (payload) => payload.issues.length === 0,
   });
+export type RetentionPolicy = z.output<typeof retentionPolicy>;
 
 const LEVELS = { gzip: [1, 9], zstd: [1, 19], lz4: [1, 12], none: [0, 0] } as const;
 
@@ -94,7 +104,7 @@ const jobFields = {
   max_retries: schedulingFields.max_retries.default(2),
   retry_delay_minutes: schedulingFields.retry_delay_minutes.default(5),
   jitter_minutes: schedulingFields.jitter_minutes.default(0),
-  retention_policy: retentionPolicy.default({ max_backups: 3, auto_delete: true }),
+  retention_policy: retentionPolicy.default({ max_backups: 3, min_keep: 1, auto_delete: true }),
   // prefault: the default is parsed like an input, so it gets every field's default and level.
   backup_options: backupOptions.prefault({}),
 };
@@ -169,3 +179,21 @@ export type Job = z.output<typeof job>;
 
 export const schedulePreviewInput = z.object({ schedule_cron: scheduleCron, schedule_timezone: scheduleTimezone.default('UTC') });
 export const schedulePreview = z.object({ description: z.string(), next_runs: z.array(isoDate) });
+
+/** `POST /api/backup-jobs/:id/retention-preview`: the job's stored rule, or the one being edited. */
+export const retentionPreviewInput = z.object({ id: uuid, retention_policy: retentionPolicy.optional() });
+
+/** What retention does with one completed backup, and why ("newest", "daily 2026-11-29", "min_keep", "used by a restore"). */
+export const retentionDecision = z.object({
+  execution_id: uuid,
+  started_at: isoDate,
+  keep: z.boolean(),
+  reasons: z.array(z.string()),
+});
+export type RetentionDecision = z.output<typeof retentionDecision>;
+
+export const retentionPreview = z.object({
+  auto_delete: z.boolean(),
+  kept: z.array(retentionDecision),
+  deleted: z.array(retentionDecision),
+});

@@ -16,6 +16,8 @@ declare module 's3rver' {
   class S3rver {
     constructor(options: S3rverOptions);
     httpServer?: Server;
+    /** Koa's middleware list (s3rver is a Koa app); composed when the server starts. */
+    middleware: ((ctx: never, next: () => Promise<unknown>) => unknown)[];
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }

@@ -5,6 +5,7 @@ import { BackupCopies1700000000002 } from '../../../migrations/1700000000002-bac
 import { KeepBackupHistory1700000000003 } from '../../../migrations/1700000000003-keep-backup-history.js';
 import { ExecutionOperation1700000000004 } from '../../../migrations/1700000000004-execution-operation.js';
 import { Schedules1700000000005 } from '../../../migrations/1700000000005-schedules.js';
+import { RetentionRecovery1700000000006 } from '../../../migrations/1700000000006-retention-recovery.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   KeepBackupHistory1700000000003,
   ExecutionOperation1700000000004,
   Schedules1700000000005,
+  RetentionRecovery1700000000006,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */

@@ -96,6 +96,8 @@ export interface ExecutionRow {
    * TypeORM's update typing refuses a record whose values may be null.
    */
   metadata: object | null;
+  /** The run's lease: refreshed while it runs (by the metadata database's clock); a stale one means its process died. */
+  heartbeat_at: Date | null;
   created_at: Date;
 }
 
@@ -244,6 +246,7 @@ export const BackupExecutions = new EntitySchema<ExecutionRow>({
     error_message: { type: 'text', nullable: true },
     error_stack: { type: 'text', nullable: true },
     metadata: json(true),
+    heartbeat_at: ts,
     created_at: createdAt,
   },
 });

@@ -29,11 +29,19 @@ interface PrimaryCopy {
   manifest: string;
 }
 
+/** What follows a completed backup, queued once it is recorded. */
+export interface BackupFollowUps {
+  /** The verification the job asks for. */
+  verify: (backupId: string, method: VerifyMethod) => Promise<unknown>;
+  /** Retention of the job, now that it has one more backup. */
+  cleanup: (jobId: string) => Promise<unknown>;
+}
+
 /**
  * A backup: dump → pipeline → the job's storages (fallback: the first that accepts; replicate: all),
- * manifest.json last. `verify` queues the verification the job asks for once the backup is recorded.
+ * manifest.json last. Once recorded, the job's verification and retention follow.
  */
-export function backupWork(ctx: CoreContext, verify: (backupId: string, method: VerifyMethod) => Promise<unknown>): Work {
+export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUps): Work {
   return async (row, { signal, report }) => {
     const { say, progress } = report;
     const startedAt = row.started_at ?? ctx.clock.now();
@@ -86,6 +94,8 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
         const storage = openSavedStorage(ctx, target);
         try {
           folder = await unusedFolder(storage, folder);
+          // Recorded before the first byte: after a crash, recovery removes what is in this folder.
+          await setCopy(target.id, { backup_path: folder });
           const dump = await engine.dump(config, engineOptions);
           const written = await writeArtifact({
             source: dump.stream,
@@ -130,7 +140,7 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
           if (!(e instanceof StorageWriteError) || signal.aborted) throw e;
           const reason = e.message;
           failed.push(`${target.name}: ${reason}`);
-          await setCopy(target.id, { status: 'failed', error_message: reason });
+          await setCopy(target.id, { status: 'failed', backup_path: null, error_message: reason });
           say('warn', `Could not write to ${target.name} (${reason}); trying the next storage`);
         } finally {
           await storage.close().catch(() => undefined);
@@ -143,10 +153,11 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
         for (const target of rest) {
           signal.throwIfAborted();
           progress({ stage: 'replicate', bytes_raw: primary.written.raw.bytes, bytes_stored: primary.written.stored.bytes, total_raw_estimate: null }, true);
+          await setCopy(target.id, { backup_path: folder });
           const error = await replicate(ctx, primary, target, folder, signal);
           if (error) {
             failed.push(`${target.name}: ${error}`);
-            await setCopy(target.id, { status: 'failed', error_message: error });
+            await setCopy(target.id, { status: 'failed', backup_path: null, error_message: error });
             say('warn', `Copy to ${target.name} failed: ${error}`);
           } else {
             await setCopy(target.id, { status: 'completed', backup_path: folder });
@@ -202,7 +213,15 @@ export function backupWork(ctx: CoreContext, verify: (backupId: string, method: 
             : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${stored} storage(s).`,
           metadata: { execution_id: row.id },
         },
-        followUp: options.verify_after_backup !== 'none' ? () => verify(row.id, options.verify_after_backup as VerifyMethod) : undefined,
+        followUp: async () => {
+          // Each is independent: a verification refused as busy must not skip the cleanup.
+          const [verified, cleaned] = await Promise.allSettled([
+            options.verify_after_backup !== 'none' ? verify(row.id, options.verify_after_backup as VerifyMethod) : undefined,
+            cleanup(job.id),
+          ]);
+          for (const r of [verified, cleaned])
+            if (r.status === 'rejected') log.warn(`[${row.id}] what follows it could not start: ${(r.reason as Error).message}`);
+        },
       };
     } catch (e) {
       return failedBackup(e, signal, report.say, request, job?.name ?? null, row.id, job ? row.job_id : null, ctx.clock.now());

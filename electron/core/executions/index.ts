@@ -2,36 +2,52 @@ import { AppError } from '../../../shared/errors.js';
 import type { RestoreInput, VerifyMethod } from '../../../shared/schemas/restore.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { backupTypeOf, locateBackup } from '../catalog/locate.js';
-import { Datasources, type ExecutionRow } from '../db/entities.js';
+import { BackupJobs, Datasources, type ExecutionRow } from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
 import { backupEngineFor, sameEngine } from '../engines/index.js';
 import type { CoreContext } from '../kernel/context.js';
 import type { Notifier } from '../notify/notifier.js';
 import { backupWork } from './backup.js';
+import { cleanupWork, expiredBackups, type PlanRetention } from './cleanup.js';
 import { ExecutionQueue, type RunExecution, type SlotClaim } from './queue.js';
+import type { Lease } from './recovery.js';
 import { restoreWork } from './restore.js';
 import { createRunner } from './runner.js';
 import { verifyWork } from './verify.js';
 
 const invalid = (field: string, message: string) => new AppError('validation_error', message, [{ path: field, message }]);
 
+/** What the composition root hands in: the retention planner (it lives in the scheduler, above this layer) and the run lease. */
+export interface ExecutionsOptions {
+  planRetention: PlanRetention;
+  lease?: Partial<Lease>;
+}
+
 /**
- * Backups, restores and verifications: each request is checked against the catalog, then queued;
- * the queue hands every one to one runner, which ends them all the same way.
+ * Backups, restores, verifications and cleanups: each request is checked against the catalog, then
+ * queued; the queue hands every one to one runner, which ends them all the same way.
  */
 export class Executions {
   private readonly queue: ExecutionQueue;
   private readonly run: RunExecution;
 
+  private readonly planRetention: PlanRetention;
+
   constructor(
     private readonly ctx: CoreContext,
     notifier: Notifier,
+    options: ExecutionsOptions,
   ) {
-    this.queue = new ExecutionQueue(ctx);
+    this.planRetention = options.planRetention;
+    this.queue = new ExecutionQueue(ctx, options.lease);
     this.run = createRunner(ctx, notifier, {
-      backup: backupWork(ctx, (backupId, method) => this.verify(backupId, method)),
+      backup: backupWork(ctx, {
+        verify: (backupId, method) => this.verify(backupId, method),
+        cleanup: (jobId) => this.cleanup(jobId, 'after_backup'),
+      }),
       restore: restoreWork(ctx, (signal, values) => this.queue.runInside(signal, values)),
       verify: verifyWork(ctx),
+      cleanup: cleanupWork(ctx, this.planRetention),
     });
   }
 
@@ -60,6 +76,35 @@ export class Executions {
   /** The next attempt of a failed scheduled run (trigger `retry`). */
   retry(failed: ExecutionRow): Promise<ExecutionRow | null> {
     return this.queue.enqueueRetry(failed);
+  }
+
+  /**
+   * Queues a retention run of the job when its rule lets a backup go (or, with auto_delete off, would):
+   * a job whose backups are all kept gets no cleanup row in Activity. One at a time per job; it runs
+   * after the job's backup, never beside it. Answers null when there is nothing to do.
+   */
+  async cleanup(jobId: string, trigger: 'after_backup' | 'daily'): Promise<ExecutionRow | null> {
+    const job = await this.ctx.db.getRepository(BackupJobs).findOneBy({ id: jobId });
+    if (!job) return null;
+    const { going } = await expiredBackups(this.ctx, this.planRetention, job);
+    if (going.length === 0) return null;
+    const pending = (active: ExecutionRow) => active.operation === 'cleanup' && active.job_id === jobId && active.status === 'queued';
+    try {
+      return await this.queue.enqueue(
+        {
+          job_id: job.id,
+          datasource_id: job.datasource_id,
+          storage_location_id: job.storage_location_id,
+          metadata: { operation: 'cleanup', trigger, job_name: job.name, execution_logs: [] },
+        },
+        pending,
+        'A cleanup of this job',
+      );
+    } catch (e) {
+      // One already waiting will see these backups too.
+      if (e instanceof AppError && e.code === 'busy') return null;
+      throw e;
+    }
   }
 
   async restore(input: RestoreInput): Promise<ExecutionRow> {

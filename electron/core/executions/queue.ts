@@ -7,6 +7,7 @@ import { storedMetadata } from '../db/metadata.js';
 import type { CoreContext } from '../kernel/context.js';
 import { scoped } from '../kernel/log.js';
 import { readSettings } from '../kernel/settings.js';
+import { DEFAULT_LEASE, takeOverStaleRuns, type Lease } from './recovery.js';
 
 const log = scoped('queue');
 const POLL_MS = 1000;
@@ -50,21 +51,37 @@ export class ExecutionQueue {
   private pumping = false;
   private readonly finished = new Set<Promise<void>>();
   private runExecution: RunExecution = async () => undefined;
+  private staleCheck: NodeJS.Timeout | undefined;
+  private readonly lease: Lease;
 
-  constructor(private readonly ctx: Pick<CoreContext, 'db' | 'events' | 'clock'>) {}
+  constructor(
+    private readonly ctx: CoreContext,
+    lease: Partial<Lease> = {},
+  ) {
+    this.lease = { ...DEFAULT_LEASE, ...lease };
+  }
 
-  /** Starts claiming work; rows left `running` by a process that died are marked failed first. */
+  /**
+   * Starts claiming work. Runs left `running` by a process that died are failed and their partial
+   * files removed, now and on every check after: a run is only taken once its lease is stale, so two
+   * instances on one metadata database never fail each other's live runs.
+   */
   async start(run: RunExecution): Promise<void> {
     this.runExecution = run;
     this.stopped = false;
-    const [interrupted] = (await this.ctx.db.query(
-      `UPDATE backup_executions SET status = 'failed', finished_at = $1,
-         error_message = 'Interrupted: DataGuardian stopped while this was running. Start it again.'
-       WHERE status = 'running' RETURNING id`,
-      [this.ctx.clock.now()],
-    )) as [{ id: string }[], number];
-    for (const row of interrupted) log.warn(`execution ${row.id} was interrupted by a stop`);
+    await this.checkLeases();
+    // Real time, not the injectable clock: a lease measures how long a process has been silent.
+    this.staleCheck = setInterval(() => void this.checkLeases(), this.lease.checkMs);
+    this.staleCheck.unref?.();
     this.schedule(0);
+  }
+
+  private async checkLeases(): Promise<void> {
+    try {
+      await takeOverStaleRuns(this.ctx, this.lease, [...this.running.keys()]);
+    } catch (e) {
+      log.error('could not look for interrupted executions', e);
+    }
   }
 
   /** Queues a backup of a job, unless the job already has one queued or running. */
@@ -262,6 +279,7 @@ export class ExecutionQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.staleCheck);
     for (const c of this.running.values()) c.abort(new AppError('cancelled', 'DataGuardian is stopping'));
     await Promise.allSettled([...this.finished]);
   }
@@ -276,6 +294,8 @@ export class ExecutionQueue {
         metadata: storedMetadata(values.metadata),
         status,
         started_at: status === 'running' ? this.ctx.clock.now() : null,
+        // Renewed at once by the database's clock (see run); this only covers the moment between.
+        heartbeat_at: status === 'running' ? new Date() : null,
         backup_type: 'full',
       }),
     );
@@ -317,7 +337,7 @@ export class ExecutionQueue {
 
   private async claim(): Promise<ExecutionRow | undefined> {
     const [rows] = (await this.ctx.db.query(
-      `UPDATE backup_executions SET status = 'running', started_at = $1
+      `UPDATE backup_executions SET status = 'running', started_at = $1, heartbeat_at = now()
        WHERE id = (
          SELECT e.id FROM backup_executions e
          WHERE e.status = 'queued'
@@ -336,12 +356,35 @@ export class ExecutionQueue {
   private async run(row: ExecutionRow, controller: AbortController): Promise<void> {
     this.running.set(row.id, controller);
     this.ctx.events.emit('execution.status', { execution_id: row.id, job_id: row.job_id, status: 'running', error_message: null });
+    const heartbeat = setInterval(() => void this.beat(row.id, controller), this.lease.heartbeatMs);
+    heartbeat.unref?.();
     try {
+      await this.beat(row.id, controller);
       await this.runExecution(row, controller.signal);
     } catch (e) {
       log.error(`execution ${row.id} ended with an unexpected error`, e);
     } finally {
+      clearInterval(heartbeat);
       this.running.delete(row.id);
+    }
+  }
+
+  /**
+   * Renews the run's lease. A run whose row is no longer `running` was taken over by another instance
+   * while this one could not renew (a frozen process, a lost connection): it stops rather than write
+   * where the other instance is cleaning up.
+   */
+  private async beat(id: string, controller: AbortController): Promise<void> {
+    try {
+      const [, renewed] = (await this.ctx.db.query(`UPDATE backup_executions SET heartbeat_at = now() WHERE id = $1 AND status = 'running'`, [id])) as [
+        unknown,
+        number,
+      ];
+      if (renewed === 0 && !controller.signal.aborted) {
+        controller.abort(new AppError('cancelled', 'Taken over as interrupted by another DataGuardian instance, after this one stopped renewing its lease'));
+      }
+    } catch (e) {
+      log.warn(`could not renew the lease of execution ${id}: ${(e as Error).message}`);
     }
   }
 }

@@ -5,6 +5,7 @@ import { datasourceService } from './datasources.js';
 import { executionService } from './executions.js';
 import { jobService } from './jobs.js';
 import { notificationService } from './notifications.js';
+import { retentionService } from './retention.js';
 import { settingsService } from './settings.js';
 import { storageService } from './storages.js';
 import { systemService } from './system.js';
@@ -16,7 +17,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     system: systemService(ctx),
     datasources: datasourceService(ctx),
     storages: storageService(ctx),
-    jobs: { ...jobService(ctx), run, executions },
+    jobs: { ...jobService(ctx), ...retentionService(ctx), run, executions },
     executions: executionHandlers,
     backups: backupService(ctx),
     notifications: notificationService(ctx),

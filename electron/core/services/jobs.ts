@@ -37,8 +37,8 @@ function toJob(row: JobRow, storageIds: string[], last: LastResult): Job {
   };
 }
 
-/** `run` and `executions` live with the executions service. */
-export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 'executions'> {
+/** `run` and `executions` live with the executions service, `retentionPreview` with retention. */
+export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 'executions' | 'retentionPreview'> {
   const repo = ctx.db.getRepository(BackupJobs);
   const links = ctx.db.getRepository(BackupJobStorages);
 

@@ -1,6 +1,6 @@
 // A folder on this machine: a local disk, a mounted USB drive or a network share.
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { appendFile, link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -152,6 +152,23 @@ export class LocalStorage implements Storage {
       throw this.explain(error);
     }
     await this.pruneFolders(key);
+  }
+
+  async append(key: string, text: string): Promise<void> {
+    try {
+      const path = this.pathOf(key);
+      await this.ensureRoot();
+      await mkdir(dirname(path), { recursive: true });
+      // O_APPEND: each write lands at the end, even with another process appending too.
+      await appendFile(path, text, { mode: 0o600, flag: 'a' });
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** A put cut short leaves a hidden temp file, which `list` shows and deleting the folder removes. */
+  async abortUnfinishedUploads(): Promise<number> {
+    return 0;
   }
 
   /** Retention deletes whole backups; their emptied folders should not pile up in the user's folder. */

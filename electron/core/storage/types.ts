@@ -48,6 +48,18 @@ export interface Storage {
   rename(from: string, to: string): Promise<void>;
   /** A missing key is fine. */
   delete(key: string): Promise<void>;
+  /**
+   * Adds text at the end of a log object (`_system/cleanup.log`), creating it when missing. For logs
+   * only, never for backup files: a crash may cut a line short, and on S3 (which has no append) two
+   * writers racing may lose one of their lines.
+   */
+  append(key: string, text: string): Promise<void>;
+  /**
+   * Discards writes under `prefix` that a crash cut short and that the storage keeps apart from its
+   * objects, so `list` cannot show them: S3's open multipart uploads, which are billed until aborted.
+   * Folder storages keep theirs as hidden temp files that `list` shows; they answer 0. Answers how many.
+   */
+  abortUnfinishedUploads(prefix: string): Promise<number>;
   /** null when the storage cannot tell (S3, SFTP servers without statvfs). */
   freeSpaceBytes(): Promise<number | null>;
   /** Writes, reads back, compares and deletes a probe under `_system/`; expected failures come back as `ok: false`. */

@@ -166,7 +166,7 @@ export function ExecutionPage({ id }: { id: string }) {
 
 const link = (id: unknown, label: string) => (typeof id === 'string' ? <a href={`#/activity/${id}`}>{label}</a> : '—');
 
-/** What a restore or a verification adds to the summary. */
+/** What a restore, a verification or a cleanup adds to the summary. */
 function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
   const m = e.metadata ?? {};
   if (e.operation === 'restore') {
@@ -193,6 +193,19 @@ function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
             ['Rows seen', count(v.rows) ?? '—'],
           ] as [string, ReactNode][])
         : []),
+    ];
+  }
+  if (e.operation === 'cleanup') {
+    const listed = (v: unknown) => (Array.isArray(v) ? (v as { started_at?: string; reason?: string }[]) : []);
+    const gone = listed(m.deleted);
+    const would = listed(m.would_delete);
+    return [
+      ['Why', m.trigger === 'daily' ? 'The daily cleanup (04:00)' : 'After a backup of the job'],
+      ['Deleted', gone.length ? gone.map((d) => d.started_at ?? '').join(', ') : 'Nothing'],
+      ...(would.length ? ([['Would delete (automatic deletion is off)', would.map((d) => d.started_at ?? '').join(', ')]] as [string, ReactNode][]) : []),
+      ['Reason', gone[0]?.reason ?? would[0]?.reason ?? '—'],
+      ['Space freed', count(m.bytes_freed) ?? '—'],
+      ['Backups kept', count(m.kept) ?? '—'],
     ];
   }
   return m.verification ? [['Last verification', (m.verification as { message?: string }).message ?? '—']] : [];

@@ -28,6 +28,8 @@ const SHOWN_IN_PLACE = [
   'retention_policy.keep_daily',
   'retention_policy.keep_weekly',
   'retention_policy.keep_monthly',
+  'retention_policy.keep_yearly',
+  'retention_policy.min_keep',
   'backup_options.compression_level',
   'backup_options.parallel_jobs',
   'backup_options.max_file_size_mb',
@@ -86,7 +88,7 @@ function JobForm({ stored, back }: FormProps<Job>) {
       <form className="form" onSubmit={onSubmit} noValidate aria-label={editing ? 'Edit backup job' : 'Add backup job'}>
         <WhatAndWhere {...sections} />
         <Schedule {...sections} />
-        <Retention {...sections} />
+        <Retention {...sections} jobId={stored?.id} />
         <BackupOptions {...sections} />
         <FormProblems errors={validation.formErrors(SHOWN_IN_PLACE)} saveError={saveError} />
         <FormActions cancelTo="/jobs" busy={saving} submit={editing ? 'Save changes' : 'Save job'} />

@@ -128,7 +128,9 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
         {j.last_result ? (
           <a href={`#/activity/${j.last_result.execution_id}`} title={j.last_result.error_message ?? undefined}>
             <StatusBadge status={j.last_result.status} />
-            <div className="table__sub">{triggerLabel({ trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 })}</div>
+            <div className="table__sub">
+              {triggerLabel({ operation: 'backup', metadata: null, trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 })}
+            </div>
           </a>
         ) : (
           <span className="muted">Never run</span>

@@ -1,9 +1,12 @@
 // A bucket on an S3-compatible service: AWS S3 (and Wasabi & co), MinIO, Backblaze B2.
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   type S3ClientConfig,
   type StorageClass,
@@ -276,6 +279,52 @@ export class S3Storage implements Storage {
       if ((error as Error).name === 'NoSuchKey') return;
       throw this.explain(error);
     }
+  }
+
+  /**
+   * S3 has no append: the log is read, extended and put back whole. A PUT replaces an object
+   * atomically, so a reader sees the old log or the new one, never half of one.
+   */
+  async append(key: string, text: string): Promise<void> {
+    const Key = this.objectKey(key);
+    let before = '';
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key }));
+      before = (await answer.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if ((error as Error).name !== 'NoSuchKey') throw this.explain(error);
+    }
+    const Body = Buffer.from(before + text, 'utf8');
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key, Body, ContentLength: Body.length, ContentType: 'text/plain' }));
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  async abortUnfinishedUploads(prefix: string): Promise<number> {
+    checkPrefix(prefix);
+    const Bucket = this.settings.bucket;
+    let aborted = 0;
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListMultipartUploadsCommand({ Bucket, Prefix: this.root + prefix, ...(KeyMarker ? { KeyMarker, UploadIdMarker } : {}) }),
+        );
+        for (const upload of page.Uploads ?? []) {
+          if (!upload.Key || !upload.UploadId) continue;
+          await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key, UploadId: upload.UploadId }));
+          aborted += 1;
+        }
+        KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (KeyMarker);
+    } catch (error) {
+      throw this.explain(error);
+    }
+    return aborted;
   }
 
   /** Buckets have no size limit to report. */

@@ -169,6 +169,24 @@ export class SftpStorage implements Storage {
     }
   }
 
+  async append(key: string, text: string): Promise<void> {
+    try {
+      const { sftp } = await this.connection.connect();
+      const path = this.pathOf(key);
+      await this.ensureRoot(sftp);
+      await this.makeFolders(sftp, parentOf(key));
+      // SSH_FXF_APPEND: OpenSSH opens the file O_APPEND, so each write lands at the end.
+      await call((done) => sftp.appendFile(path, text, { mode: 0o600 }, done));
+    } catch (error) {
+      throw explain(error, this.place);
+    }
+  }
+
+  /** A put cut short leaves a hidden temp file, which `list` shows and deleting the folder removes. */
+  async abortUnfinishedUploads(): Promise<number> {
+    return 0;
+  }
+
   async freeSpaceBytes(): Promise<number | null> {
     const { sftp } = await this.connection.connect();
     try {

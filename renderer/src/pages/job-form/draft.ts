@@ -23,6 +23,8 @@ export interface Draft {
   keep_daily: string;
   keep_weekly: string;
   keep_monthly: string;
+  keep_yearly: string;
+  min_keep: string;
   auto_delete: boolean;
   compression: Compression;
   level: string;
@@ -58,7 +60,8 @@ const list = (v: unknown) => (Array.isArray(v) ? v.join('\n') : '');
 export function draftFromJob(job: Job): Draft {
   const r = job.retention_policy;
   const o = job.backup_options;
-  const legacy = r.max_backups === undefined && (r.keep_daily !== undefined || r.keep_weekly !== undefined || r.keep_monthly !== undefined);
+  const legacy =
+    r.max_backups === undefined && (r.keep_daily !== undefined || r.keep_weekly !== undefined || r.keep_monthly !== undefined || r.keep_yearly !== undefined);
   return {
     name: job.name,
     datasource_id: job.datasource_id,
@@ -76,6 +79,8 @@ export function draftFromJob(job: Job): Draft {
     keep_daily: text(r.keep_daily ?? (legacy ? '' : 7)),
     keep_weekly: text(r.keep_weekly ?? (legacy ? '' : 4)),
     keep_monthly: text(r.keep_monthly ?? (legacy ? '' : 6)),
+    keep_yearly: text(r.keep_yearly ?? ''),
+    min_keep: text(r.min_keep ?? 1),
     auto_delete: r.auto_delete !== false,
     compression: isCompression(o.compression) ? o.compression : 'gzip',
     level: text(o.compression_level),
@@ -105,6 +110,8 @@ export function freshDraft(defaultStorage: string | undefined, datasource: strin
     keep_daily: '7',
     keep_weekly: '4',
     keep_monthly: '6',
+    keep_yearly: '',
+    min_keep: '1',
     auto_delete: true,
     compression: 'gzip',
     level: '',
@@ -116,13 +123,19 @@ export function freshDraft(defaultStorage: string | undefined, datasource: strin
   };
 }
 
+/** The retention rule as the draft says it (also what the retention preview is asked about). */
+export function retentionOf(d: Draft): Record<string, unknown> {
+  const n = (s: string) => optionalNumber(s);
+  const rule =
+    d.retentionMode === 'count'
+      ? { max_backups: n(d.max_backups) }
+      : { keep_daily: n(d.keep_daily), keep_weekly: n(d.keep_weekly), keep_monthly: n(d.keep_monthly), keep_yearly: n(d.keep_yearly) };
+  const retention = { ...rule, min_keep: n(d.min_keep), auto_delete: d.auto_delete };
+  return Object.fromEntries(Object.entries(retention).filter(([, v]) => v !== undefined));
+}
+
 /** The draft as `jobs.create` takes it; the shared schema then names what is wrong with it. */
 export function payloadOf(d: Draft) {
-  const n = (s: string) => optionalNumber(s);
-  const retention =
-    d.retentionMode === 'count'
-      ? { max_backups: n(d.max_backups), auto_delete: d.auto_delete }
-      : { keep_daily: n(d.keep_daily), keep_weekly: n(d.keep_weekly), keep_monthly: n(d.keep_monthly), auto_delete: d.auto_delete };
   return {
     name: d.name,
     datasource_id: d.datasource_id,
@@ -132,10 +145,10 @@ export function payloadOf(d: Draft) {
     schedule_timezone: d.timezone,
     enabled: d.enabled,
     catch_up: d.catch_up,
-    max_retries: n(d.max_retries),
-    retry_delay_minutes: n(d.retry_delay_minutes),
-    jitter_minutes: n(d.jitter_minutes),
-    retention_policy: Object.fromEntries(Object.entries(retention).filter(([, v]) => v !== undefined)),
+    max_retries: optionalNumber(d.max_retries),
+    retry_delay_minutes: optionalNumber(d.retry_delay_minutes),
+    jitter_minutes: optionalNumber(d.jitter_minutes),
+    retention_policy: retentionOf(d),
     backup_options: {
       compression: d.compression,
       ...(d.compression !== 'none' && d.level.trim() !== '' ? { compression_level: Number(d.level) } : {}),

@@ -1,0 +1,36 @@
+import type { CoreContext } from '../kernel/context.js';
+
+/** A completed backup of a job, as retention weighs it. */
+export interface JobBackup {
+  id: string;
+  at: Date;
+}
+
+/**
+ * The job's completed backups, newest first. Safety backups taken before a restore run with the
+ * job's settings and carry its id, so they count as the job's backups like any other.
+ */
+export async function jobBackups(ctx: Pick<CoreContext, 'db'>, jobId: string): Promise<JobBackup[]> {
+  const rows = (await ctx.db.query(
+    `SELECT id, COALESCE(started_at, created_at) AS at FROM backup_executions
+     WHERE job_id = $1 AND operation = 'backup' AND status = 'completed'
+     ORDER BY at DESC, id DESC`,
+    [jobId],
+  )) as { id: string; at: Date }[];
+  return rows.map((r) => ({ id: r.id, at: new Date(r.at) }));
+}
+
+/** Backups a queued or running restore or verification is going to read: retention must leave them. */
+export async function backupsInUse(ctx: Pick<CoreContext, 'db'>, backupIds: readonly string[]): Promise<Map<string, 'restore' | 'verify'>> {
+  if (backupIds.length === 0) return new Map();
+  const rows = (await ctx.db.query(
+    `SELECT metadata->>'source_execution_id' AS source, operation FROM backup_executions
+     WHERE operation IN ('restore', 'verify') AND status IN ('queued', 'running')
+       AND metadata->>'source_execution_id' = ANY($1::text[])`,
+    [backupIds],
+  )) as { source: string; operation: 'restore' | 'verify' }[];
+  const used = new Map<string, 'restore' | 'verify'>();
+  // A restore is the stronger claim: it is what the user waits for.
+  for (const r of rows) if (used.get(r.source) !== 'restore') used.set(r.source, r.operation);
+  return used;
+}

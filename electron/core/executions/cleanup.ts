@@ -1,0 +1,225 @@
+import { In } from 'typeorm';
+import { AppError } from '../../../shared/errors.js';
+import type { CleanedBackup, CleanupMetadata } from '../../../shared/schemas/execution.js';
+import { retentionPolicy, type RetentionDecision, type RetentionPolicy } from '../../../shared/schemas/job.js';
+import { backupsInUse, jobBackups, type JobBackup } from '../catalog/job-backups.js';
+import { openSavedStorage } from '../catalog/storages.js';
+import { BackupCopies, BackupExecutions, BackupJobs, StorageLocations, type JobRow, type StorageRow } from '../db/entities.js';
+import { metadataOf } from '../db/metadata.js';
+import type { CoreContext } from '../kernel/context.js';
+import type { Say } from './report.js';
+import type { Ending, Work } from './runner.js';
+
+/** The retention planner (scheduler/retention.ts), handed in by the composition root: executions may not import the scheduler. */
+export type PlanRetention = (input: {
+  policy: RetentionPolicy;
+  backups: readonly JobBackup[];
+  timeZone: string;
+  inUse: ReadonlyMap<string, 'restore' | 'verify'>;
+}) => RetentionDecision[];
+
+export const CLEANUP_LOG = '_system/cleanup.log';
+
+/** The job's rule, or why it cannot be applied. */
+export function policyOf(job: JobRow): RetentionPolicy {
+  const parsed = retentionPolicy.safeParse(job.retention_policy);
+  if (!parsed.success) {
+    throw new AppError('validation_error', `The retention rule of job "${job.name}" is invalid (${parsed.error.issues[0]?.message}): edit the job.`);
+  }
+  return parsed.data;
+}
+
+/** What the job's rule lets go, oldest first (the plan is newest first). */
+export async function expiredBackups(
+  ctx: CoreContext,
+  plan: PlanRetention,
+  job: JobRow,
+): Promise<{ policy: RetentionPolicy; going: RetentionDecision[]; kept: number }> {
+  const policy = policyOf(job);
+  const backups = await jobBackups(ctx, job.id);
+  const decisions = plan({
+    policy,
+    backups,
+    timeZone: job.schedule_timezone,
+    inUse: await backupsInUse(
+      ctx,
+      backups.map((b) => b.id),
+    ),
+  });
+  const going = decisions.filter((d) => !d.keep).reverse();
+  return { policy, going, kept: decisions.length - going.length };
+}
+
+function describeRule(p: RetentionPolicy): string {
+  const parts = [
+    p.max_backups ? `the last ${p.max_backups}` : '',
+    p.keep_daily ? `${p.keep_daily} daily` : '',
+    p.keep_weekly ? `${p.keep_weekly} weekly` : '',
+    p.keep_monthly ? `${p.keep_monthly} monthly` : '',
+    p.keep_yearly ? `${p.keep_yearly} yearly` : '',
+  ].filter(Boolean);
+  return `not among ${parts.join(', ')}`;
+}
+
+/**
+ * A retention run over one job: plan, then delete every copy of each backup the rule lets go, on
+ * every storage (manifest.json first, so a deletion cut short never leaves what looks like a complete
+ * backup; then its parts; then its catalog rows), and append what went to each storage's
+ * `_system/cleanup.log`. With auto_delete off it only reports what would go.
+ */
+export function cleanupWork(ctx: CoreContext, plan: PlanRetention): Work {
+  return async (row, { signal, report }) => {
+    const { say } = report;
+    const request = metadataOf(row);
+    if (request.operation !== 'cleanup') throw new Error(`execution ${row.id} is not a cleanup`);
+    const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
+    if (!job) {
+      say('info', 'The job was deleted since: nothing to clean up');
+      return { status: 'completed', metadata: { ...request, deleted: [], kept: 0, bytes_freed: 0 } };
+    }
+    const { policy, going, kept } = await expiredBackups(ctx, plan, job);
+    const reason = describeRule(policy);
+    const base: CleanupMetadata = { ...request, job_name: job.name, kept };
+    if (going.length === 0) {
+      say('info', `Nothing to delete: the ${kept} backup(s) of ${job.name} are all kept by its rule`);
+      return { status: 'completed', metadata: { ...base, deleted: [], bytes_freed: 0 } };
+    }
+    if (!policy.auto_delete) {
+      const would = await Promise.all(going.map(async (d) => ({ ...d, ...(await sizeOf(ctx, d.execution_id)) })));
+      say('info', `Automatic deletion is off: ${going.length} backup(s) would be deleted (${reason}); nothing was deleted`);
+      return {
+        status: 'completed',
+        metadata: {
+          ...base,
+          deleted: [],
+          bytes_freed: 0,
+          would_delete: would.map((d) => ({ execution_id: d.execution_id, started_at: d.started_at, reason, bytes: d.bytes, storages: d.storages })),
+        },
+      };
+    }
+
+    const deleted: CleanedBackup[] = [];
+    const failures: string[] = [];
+    const logLines = new Map<string, { storage: StorageRow; lines: string[] }>();
+    for (const decision of going) {
+      // Between backups only: one cut short halfway would be neither kept nor gone.
+      if (signal.aborted) break;
+      // A restore queued since the plan was made wins over the rule.
+      if ((await backupsInUse(ctx, [decision.execution_id])).size > 0) {
+        say('info', `Kept ${decision.execution_id}: a restore or verification was queued for it meanwhile`);
+        continue;
+      }
+      const result = await deleteBackup(ctx, decision.execution_id, say);
+      failures.push(...result.failures);
+      if (result.storages.length === 0 && result.failures.length > 0) continue;
+      deleted.push({
+        execution_id: decision.execution_id,
+        started_at: decision.started_at,
+        reason,
+        bytes: result.bytes,
+        storages: result.storages.map((s) => s.name),
+      });
+      for (const { storage, folder, bytes } of result.removed) {
+        const entry = logLines.get(storage.id) ?? { storage, lines: [] };
+        entry.lines.push(
+          `${ctx.clock.now().toISOString()} job=${job.id} job_name=${JSON.stringify(job.name)} deleted=${folder} backup=${decision.execution_id} bytes=${bytes} reason=${JSON.stringify(reason)} cleanup=${row.id}\n`,
+        );
+        logLines.set(storage.id, entry);
+      }
+    }
+    for (const { storage: storageRow, lines } of logLines.values()) {
+      const storage = openSavedStorage(ctx, storageRow);
+      try {
+        await storage.append(CLEANUP_LOG, lines.join(''));
+      } catch (e) {
+        say('warn', `Could not append to ${CLEANUP_LOG} on ${storageRow.name}: ${(e as Error).message}`);
+      } finally {
+        await storage.close().catch(() => undefined);
+      }
+    }
+
+    const bytesFreed = deleted.reduce((sum, d) => sum + d.bytes, 0);
+    say('info', `Deleted ${deleted.length} backup(s) of ${job.name} (${reason}), ${bytesFreed} bytes freed; ${kept} kept`);
+    const ending: Ending = {
+      status: 'completed',
+      message: failures.length ? `Some copies could not be deleted: ${failures.join('; ')}` : null,
+      metadata: { ...base, deleted, bytes_freed: bytesFreed },
+      notification: {
+        type: 'cleanup_completed',
+        severity: failures.length ? 'warning' : 'info',
+        entity_type: 'backup_job',
+        entity_id: job.id,
+        title: failures.length ? `Cleanup of ${job.name} could not delete every copy` : `Cleanup of ${job.name}: ${deleted.length} old backup(s) deleted`,
+        message: failures.length
+          ? `${deleted.length} backup(s) deleted, ${bytesFreed} bytes freed; these failed and will be retried: ${failures.join('; ')}`
+          : `${bytesFreed} bytes freed; ${kept} backup(s) kept.`,
+        metadata: { execution_id: row.id, deleted: deleted.map((d) => d.execution_id), bytes_freed: bytesFreed },
+      },
+    };
+    return ending;
+  };
+}
+
+/** What a backup takes, as recorded: its stored size on each storage that holds a copy. */
+async function sizeOf(ctx: CoreContext, executionId: string): Promise<{ bytes: number; storages: string[] }> {
+  const execution = await ctx.db.getRepository(BackupExecutions).findOneBy({ id: executionId });
+  const copies = await ctx.db.getRepository(BackupCopies).findBy({ execution_id: executionId, status: 'completed' });
+  const storages = copies.length ? await ctx.db.getRepository(StorageLocations).findBy({ id: In(copies.map((c) => c.storage_location_id)) }) : [];
+  return { bytes: Number(execution?.compressed_size_bytes ?? 0) * copies.length, storages: storages.map((s) => s.name) };
+}
+
+interface Removal {
+  bytes: number;
+  storages: StorageRow[];
+  removed: { storage: StorageRow; folder: string; bytes: number }[];
+  failures: string[];
+}
+
+/**
+ * Removes every copy of a backup. Each copy goes manifest first, then its parts; the copy's row goes
+ * once its files are gone. The backup's own rows (execution, chunks) go only when no copy is left,
+ * so a storage that could not be reached keeps its copy listed, and the next cleanup tries again.
+ */
+async function deleteBackup(ctx: CoreContext, executionId: string, say: Say): Promise<Removal> {
+  const copiesRepo = ctx.db.getRepository(BackupCopies);
+  const copies = await copiesRepo.findBy({ execution_id: executionId });
+  const storageRows = copies.length ? await ctx.db.getRepository(StorageLocations).findBy({ id: In(copies.map((c) => c.storage_location_id)) }) : [];
+  const result: Removal = { bytes: 0, storages: [], removed: [], failures: [] };
+  for (const copy of copies) {
+    const storageRow = storageRows.find((s) => s.id === copy.storage_location_id);
+    if (!storageRow || !copy.backup_path) {
+      await copiesRepo.delete({ execution_id: executionId, storage_location_id: copy.storage_location_id });
+      continue;
+    }
+    const folder = copy.backup_path;
+    const storage = openSavedStorage(ctx, storageRow);
+    let manifestGone = false;
+    try {
+      const objects = await storage.list(`${folder}/`);
+      const manifestKey = `${folder}/manifest.json`;
+      await storage.delete(manifestKey);
+      manifestGone = true;
+      for (const object of objects) if (object.key !== manifestKey) await storage.delete(object.key);
+      const bytes = objects.reduce((sum, o) => sum + o.size, 0);
+      await copiesRepo.delete({ execution_id: executionId, storage_location_id: storageRow.id });
+      result.bytes += bytes;
+      result.storages.push(storageRow);
+      result.removed.push({ storage: storageRow, folder, bytes });
+      say('info', `Deleted ${folder} on ${storageRow.name} (${objects.length} file(s), ${bytes} bytes)`);
+    } catch (e) {
+      const message = (e as Error).message;
+      result.failures.push(`${folder} on ${storageRow.name}: ${message}`);
+      say('warn', `Could not delete ${folder} on ${storageRow.name}: ${message}`);
+      // Without its manifest the copy is no backup any more: never offer it for a restore.
+      if (manifestGone)
+        await copiesRepo.update(
+          { execution_id: executionId, storage_location_id: storageRow.id },
+          { status: 'failed', error_message: `Partly deleted by retention: ${message}` },
+        );
+    } finally {
+      await storage.close().catch(() => undefined);
+    }
+  }
+  if (result.failures.length === 0) await ctx.db.getRepository(BackupExecutions).delete({ id: executionId });
+  return result;
+}

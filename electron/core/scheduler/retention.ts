@@ -1,0 +1,114 @@
+import type { RetentionDecision, RetentionPolicy } from '../../../shared/schemas/job.js';
+
+/** A completed backup of the job, as retention sees it. */
+export interface RetentionCandidate {
+  id: string;
+  /** When the backup started: its folder's name and what the buckets are computed from. */
+  at: Date;
+}
+
+/** Why a backup must stay whatever the rule says: a queued or running restore or verification reads it. */
+export type InUse = ReadonlyMap<string, 'restore' | 'verify'>;
+
+export interface RetentionInput {
+  policy: RetentionPolicy;
+  backups: readonly RetentionCandidate[];
+  /** The job's schedule_timezone: a "day" is the user's day, not UTC's. */
+  timeZone: string;
+  inUse: InUse;
+}
+
+type Tier = 'daily' | 'weekly' | 'monthly' | 'yearly';
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The calendar fields of an instant in a timezone, read by Intl (which knows every DST rule). */
+function calendarOf(at: Date, timeZone: string): { year: number; month: number; day: number } {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, format);
+  }
+  const parts = format.formatToParts(at);
+  const field = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  return { year: field('year'), month: field('month'), day: field('day') };
+}
+
+/** ISO 8601 year and week of a calendar date (weeks start on Monday; week 1 holds the year's first Thursday). */
+function isoWeek(year: number, month: number, day: number): { year: number; week: number } {
+  // Pure calendar arithmetic on a date-only value: no timezone is involved any more.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const weekday = date.getUTCDay() || 7;
+  date.setUTCDate(date.getUTCDate() + 4 - weekday);
+  const weekYear = date.getUTCFullYear();
+  const week = Math.ceil(((date.getTime() - Date.UTC(weekYear, 0, 1)) / 86_400_000 + 1) / 7);
+  return { year: weekYear, week };
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** The period a backup falls in for each tier: its key is also the reason shown to the user ("daily 2026-11-29"). */
+export function periodsOf(at: Date, timeZone: string): Record<Tier, string> {
+  const { year, month, day } = calendarOf(at, timeZone);
+  const week = isoWeek(year, month, day);
+  return {
+    daily: `${year}-${pad(month)}-${pad(day)}`,
+    weekly: `${week.year}-W${pad(week.week)}`,
+    monthly: `${year}-${pad(month)}`,
+    yearly: String(year),
+  };
+}
+
+const TIERS: { tier: Tier; count: (p: RetentionPolicy) => number | undefined }[] = [
+  { tier: 'daily', count: (p) => p.keep_daily },
+  { tier: 'weekly', count: (p) => p.keep_weekly },
+  { tier: 'monthly', count: (p) => p.keep_monthly },
+  { tier: 'yearly', count: (p) => p.keep_yearly },
+];
+
+/**
+ * Which backups a job keeps, newest first, each with its reasons. The rule is restic's `forget`: walk
+ * the backups newest to oldest; `max_backups` keeps the first N; each bucket tier keeps a backup when
+ * its period differs from the last one that tier kept and the tier has count left. Tiers overlap, and
+ * only periods that hold a backup count, so nothing ages out while backups fail. Then the safety
+ * rules, which no policy overrides: the newest stays, a backup a restore or verification is waiting
+ * for stays, and the newest ones stay until `min_keep` are kept.
+ */
+export function planRetention({ policy, backups, timeZone, inUse }: RetentionInput): RetentionDecision[] {
+  const sorted = [...backups].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
+  const left = new Map(TIERS.map(({ tier, count }) => [tier, count(policy) ?? 0]));
+  const lastKept = new Map<Tier, string>();
+  let lastLeft = policy.max_backups ?? 0;
+
+  const decisions = sorted.map((backup, index): RetentionDecision => {
+    const reasons: string[] = [];
+    if (index === 0) reasons.push('newest');
+    if (lastLeft > 0) {
+      lastLeft -= 1;
+      reasons.push(`last ${policy.max_backups}`);
+    }
+    const periods = periodsOf(backup.at, timeZone);
+    for (const { tier } of TIERS) {
+      const remaining = left.get(tier)!;
+      if (remaining > 0 && lastKept.get(tier) !== periods[tier]) {
+        left.set(tier, remaining - 1);
+        lastKept.set(tier, periods[tier]);
+        reasons.push(`${tier} ${periods[tier]}`);
+      }
+    }
+    const use = inUse.get(backup.id);
+    if (use) reasons.push(use === 'restore' ? 'used by a restore' : 'used by a verification');
+    return { execution_id: backup.id, started_at: backup.at.toISOString(), keep: reasons.length > 0, reasons };
+  });
+
+  // The floor is filled with the newest backups the rule let go, since they are the likeliest to be wanted.
+  let kept = decisions.filter((d) => d.keep).length;
+  for (const d of decisions) {
+    if (kept >= policy.min_keep) break;
+    if (d.keep) continue;
+    d.keep = true;
+    d.reasons.push('min_keep');
+    kept += 1;
+  }
+  return decisions;
+}
