@@ -420,3 +420,25 @@ test('a job with an every-minute schedule runs by itself and shows in Activity a
   await screenshot('15-activity-scheduled');
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });
+
+test('the job form previews which backups a retention rule keeps and deletes, with the reason for each', async () => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await openSection('Backup jobs', 'Backup jobs');
+  await page.getByRole('button', { name: 'Edit Nightly shop' }).click();
+  const count = page.getByLabel('Backups to keep');
+  await count.waitFor();
+  await count.fill('1');
+  // The job holds its backup and the safety backup taken before the restore: the newest stays, the other goes.
+  const preview = page.getByRole('table', { name: 'Backups and what retention does with them' });
+  const rows = preview.locator('tbody tr');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.match((await rows.nth(0).textContent()) ?? '', /Kept.*newest/);
+  assert.match((await rows.nth(1).textContent()) ?? '', /Deleted\s*Outside the rule/);
+  await page.getByRole('region', { name: 'Retention preview' }).getByText('1 kept, 1 deleted').waitFor();
+  await screenshot('16-retention-preview');
+  // Leaving without saving deletes nothing.
+  await openSection('Backup jobs', 'Backup jobs');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});

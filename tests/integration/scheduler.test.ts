@@ -53,7 +53,14 @@ async function setup(start: string) {
   const ds = await call(app, 'datasources.create', { name: `Folder ${name}`, type: 'files', connection_config: { source_path: source } });
   const storage = await call(app, 'storages.create', { name: `Disk ${name}`, type: 'local', config: { path: storageDir } });
   const job = (fields: Record<string, unknown>) =>
-    call(app, 'jobs.create', { name: `Job ${Math.random()}`, datasource_id: ds.id, storage_location_ids: [storage.id], ...fields });
+    // Retention keeps every run here: these tests count the slots a schedule ran.
+    call(app, 'jobs.create', {
+      name: `Job ${Math.random()}`,
+      datasource_id: ds.id,
+      storage_location_ids: [storage.id],
+      retention_policy: { max_backups: 1000, auto_delete: true },
+      ...fields,
+    });
   return { app, clock, ds, storage, job, url: server.url(name), dataDir, storageDir };
 }
 
@@ -65,7 +72,7 @@ async function call(app: AppUnderTest, channel: string, input: unknown = {}): Pr
 
 const runsOf = async (app: AppUnderTest, jobId: string): Promise<Row[]> =>
   (await app.core.db.query(
-    `SELECT id, status, trigger, scheduled_for, attempt, retry_of, error_message, finished_at FROM backup_executions WHERE job_id = $1 ORDER BY created_at, attempt`,
+    `SELECT id, status, trigger, scheduled_for, attempt, retry_of, error_message, finished_at FROM backup_executions WHERE job_id = $1 AND operation = 'backup' ORDER BY created_at, attempt`,
     [jobId],
   )) as Row[];
 
