@@ -40,8 +40,8 @@ const busy = (what: string, active: ExecutionRow) =>
   });
 
 /**
- * The queue is the `backup_executions` table itself: Run now (and later the scheduler), Restore and
- * Verify insert a `queued` row; this runner claims rows with FOR UPDATE SKIP LOCKED, at most
+ * The queue is the `backup_executions` table itself: Run now, the scheduler, Restore, Verify and
+ * retention insert a `queued` row; this runner claims rows with FOR UPDATE SKIP LOCKED, at most
  * `system.max_concurrent_backups` at once, never two of the same job or datasource.
  */
 export class ExecutionQueue {
