@@ -29,6 +29,21 @@ export function policyOf(job: JobRow): RetentionPolicy {
   return parsed.data;
 }
 
+/** What a rule (the job's own unless another is given) keeps and lets go among the job's backups, newest first. */
+export async function retentionDecisions(
+  ctx: CoreContext,
+  plan: PlanRetention,
+  job: JobRow,
+  policy: RetentionPolicy = policyOf(job),
+): Promise<RetentionDecision[]> {
+  const backups = await jobBackups(ctx, job.id);
+  const inUse = await backupsInUse(
+    ctx,
+    backups.map((b) => b.id),
+  );
+  return plan({ policy, backups, timeZone: job.schedule_timezone, inUse });
+}
+
 /** What the job's rule lets go, oldest first (the plan is newest first). */
 export async function expiredBackups(
   ctx: CoreContext,
@@ -36,16 +51,7 @@ export async function expiredBackups(
   job: JobRow,
 ): Promise<{ policy: RetentionPolicy; going: RetentionDecision[]; kept: number }> {
   const policy = policyOf(job);
-  const backups = await jobBackups(ctx, job.id);
-  const decisions = plan({
-    policy,
-    backups,
-    timeZone: job.schedule_timezone,
-    inUse: await backupsInUse(
-      ctx,
-      backups.map((b) => b.id),
-    ),
-  });
+  const decisions = await retentionDecisions(ctx, plan, job, policy);
   const going = decisions.filter((d) => !d.keep).reverse();
   return { policy, going, kept: decisions.length - going.length };
 }

@@ -1,6 +1,5 @@
-import { backupsInUse, jobBackups } from '../catalog/job-backups.js';
 import { BackupJobs } from '../db/entities.js';
-import { policyOf } from '../executions/cleanup.js';
+import { policyOf, retentionDecisions } from '../executions/cleanup.js';
 import { planRetention } from '../scheduler/retention.js';
 import type { ServiceContext } from './context.js';
 import type { Handlers } from './handlers.js';
@@ -13,16 +12,7 @@ export function retentionService(ctx: ServiceContext): Pick<Handlers['jobs'], 'r
       const job = await ctx.db.getRepository(BackupJobs).findOneBy({ id });
       if (!job) throw notFound('Backup job', id);
       const policy = retention_policy ?? policyOf(job);
-      const backups = await jobBackups(ctx, job.id);
-      const decisions = planRetention({
-        policy,
-        backups,
-        timeZone: job.schedule_timezone,
-        inUse: await backupsInUse(
-          ctx,
-          backups.map((b) => b.id),
-        ),
-      });
+      const decisions = await retentionDecisions(ctx, planRetention, job, policy);
       return { auto_delete: policy.auto_delete, kept: decisions.filter((d) => d.keep), deleted: decisions.filter((d) => !d.keep) };
     },
   };
