@@ -9,6 +9,7 @@ import { artifactBaseName, executionFolder } from '../backup/layout.js';
 import { buildManifest } from '../backup/manifest.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from '../backup/pipeline.js';
 import { datasourceConfig } from '../catalog/datasources.js';
+import { removeBackupFolder } from '../catalog/remove.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { BackupChunks, BackupCopies, BackupJobs, BackupJobStorages, Datasources, StorageLocations, type CopyRow, type StorageRow } from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
@@ -286,7 +287,7 @@ async function unusedFolder(storage: Storage, folder: string): Promise<string> {
 /** Nothing of a failed or cancelled attempt may stay on a storage. */
 async function removeFolder(storage: Storage, folder: string): Promise<void> {
   try {
-    for (const object of await storage.list(`${folder}/`)) await storage.delete(object.key);
+    await removeBackupFolder(storage, folder);
   } catch (e) {
     log.warn(`could not remove the partial files in ${folder}`, e);
   }

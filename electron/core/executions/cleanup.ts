@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { CleanedBackup, CleanupMetadata } from '../../../shared/schemas/execution.js';
 import { retentionPolicy, type RetentionDecision, type RetentionPolicy } from '../../../shared/schemas/job.js';
 import { backupsInUse, jobBackups, type JobBackup } from '../catalog/job-backups.js';
+import { removeBackupFolder } from '../catalog/remove.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { BackupCopies, BackupExecutions, BackupJobs, StorageLocations, type JobRow, type StorageRow } from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
@@ -201,17 +202,12 @@ async function deleteBackup(ctx: CoreContext, executionId: string, say: Say): Pr
     const storage = openSavedStorage(ctx, storageRow);
     let manifestGone = false;
     try {
-      const objects = await storage.list(`${folder}/`);
-      const manifestKey = `${folder}/manifest.json`;
-      await storage.delete(manifestKey);
-      manifestGone = true;
-      for (const object of objects) if (object.key !== manifestKey) await storage.delete(object.key);
-      const bytes = objects.reduce((sum, o) => sum + o.size, 0);
+      const { files, bytes } = await removeBackupFolder(storage, folder, () => (manifestGone = true));
       await copiesRepo.delete({ execution_id: executionId, storage_location_id: storageRow.id });
       result.bytes += bytes;
       result.storages.push(storageRow);
       result.removed.push({ storage: storageRow, folder, bytes });
-      say('info', `Deleted ${folder} on ${storageRow.name} (${objects.length} file(s), ${bytes} bytes)`);
+      say('info', `Deleted ${folder} on ${storageRow.name} (${files} file(s), ${bytes} bytes)`);
     } catch (e) {
       const message = (e as Error).message;
       result.failures.push(`${folder} on ${storageRow.name}: ${message}`);

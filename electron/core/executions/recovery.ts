@@ -1,4 +1,5 @@
 import { In, IsNull, Not } from 'typeorm';
+import { removeBackupFolder } from '../catalog/remove.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { BackupCopies, StorageLocations } from '../db/entities.js';
 import type { CoreContext } from '../kernel/context.js';
@@ -54,7 +55,7 @@ async function removeLeftovers(ctx: CoreContext, executionId: string, jobId: str
     if (!row) continue;
     const storage = openSavedStorage(ctx, row);
     try {
-      for (const object of await storage.list(`${copy.backup_path}/`)) await storage.delete(object.key);
+      await removeBackupFolder(storage, copy.backup_path!);
       if (jobId) {
         const aborted = await storage.abortUnfinishedUploads(`${jobId}/`);
         if (aborted) log.info(`aborted ${aborted} unfinished upload(s) of job ${jobId} on ${row.name}`);
