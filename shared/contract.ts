@@ -16,7 +16,8 @@ import { notification, notificationsListInput } from './schemas/notification.js'
 import { backupDatasource, backupDatasourceDetails, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
-import { uuid } from './schemas/common.js';
+import { isoDate, uuid } from './schemas/common.js';
+import { datasourceStatus, storageStatus } from './schemas/enums.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -158,6 +159,10 @@ export const events = {
   'execution.progress': executionProgress,
   'execution.status': executionStatusEvent,
   'notification.created': notification,
+  /** The health monitor or a manual check changed a datasource's status (seed: `datasource:status-changed`). */
+  'datasource.status': z.object({ datasource_id: uuid, status: datasourceStatus, previous: datasourceStatus, checked_at: isoDate }),
+  /** A storage became reachable, unreachable or full. */
+  'storage.status': z.object({ storage_id: uuid, status: storageStatus, previous: storageStatus, available_space_gb: z.number().nullable() }),
   'entity.changed': z.object({
     entity: z.enum(['datasource', 'storage', 'job', 'settings', 'execution']),
     id: z.string().nullable(),

@@ -5,6 +5,7 @@ import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { createDispatch, type Dispatch } from './services/dispatch.js';
 import { Executions } from './executions/index.js';
+import { HealthMonitor } from './health/monitor.js';
 import type { Lease } from './executions/recovery.js';
 import { appVersion } from './kernel/app-version.js';
 import { systemClock, type Clock } from './kernel/clock.js';
@@ -44,6 +45,8 @@ export interface Core {
   db: DataSource;
   /** Runs the jobs at their slots; tests wait on `settled()` after moving their clock. */
   scheduler: Pick<Scheduler, 'settled' | 'look'>;
+  /** Checks datasources and storages and looks for overdue jobs; tests run a cycle and wait on `settled()`. */
+  health: Pick<HealthMonitor, 'runOnce' | 'settled'>;
   close(): Promise<void>;
 }
 
@@ -86,6 +89,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const scheduler = new Scheduler(base, executions);
   await scheduler.start();
   cleanupWorker.start();
+  const health = new HealthMonitor({ ...base, notifier });
+  await health.start();
   logger.info(`core ready (${info.mode}, data in ${dataDir}, ${info.metadataDatabase} metadata database)`);
   let closed = false;
   return {
@@ -96,9 +101,11 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     info,
     db,
     scheduler,
+    health,
     async close() {
       if (closed) return;
       closed = true;
+      await health.stop();
       await scheduler.stop();
       await cleanupWorker.stop();
       await executions.stop();

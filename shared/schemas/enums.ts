@@ -21,6 +21,8 @@ export const NOTIFICATION_TYPES = [
   'health_degraded',
   'cleanup_completed',
   'restore_completed',
+  /** A job's newest completed backup is older than its schedule allows (health/overdue.ts). */
+  'backup_overdue',
 ] as const;
 export const NOTIFICATION_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const NOTIFICATION_ENTITY_TYPES = ['datasource', 'backup_job', 'storage_location', 'system'] as const;

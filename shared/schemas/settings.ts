@@ -46,6 +46,19 @@ export const SETTINGS = {
     default: 300_000,
     description: 'How often datasources are checked (ms)',
   },
+  'system.health_latency_warning_ms': {
+    schema: z.coerce.number().int().min(1, { message: 'At least 1 ms' }).max(600_000, { message: 'At most 10 minutes' }),
+    default: 1_000,
+    description: 'A datasource that answers slower than this is shown as warning (ms)',
+  },
+  'notifications.reminder_cooldown_hours': {
+    schema: z.coerce
+      .number()
+      .min(1, { message: 'At least 1 hour' })
+      .max(24 * 30, { message: 'At most 30 days' }),
+    default: 24,
+    description: 'While a problem lasts, remind of it at most this often (hours)',
+  },
   'system.scheduler_interval_ms': {
     schema: z.coerce.number().int().min(1_000, { message: 'At least 1 second' }),
     default: 60_000,

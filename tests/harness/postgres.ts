@@ -24,6 +24,10 @@ export interface PgServer {
   url(db?: string): string;
   createDatabase(name: string): Promise<void>;
   query<Row extends Record<string, unknown> = Record<string, unknown>>(sql: string, db?: string, params?: unknown[]): Promise<Row[]>;
+  /** Stops the server as a crash or a reboot would, keeping its data and port (a health test's outage). */
+  halt(): Promise<void>;
+  /** Starts it again after halt(), on the same port and data; resolves once it accepts connections. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -83,32 +87,34 @@ async function startOnce(): Promise<PgServer> {
     await rm(pwfile, { force: true });
 
     const port = await freePort();
-    daemon = new Daemon(
-      'PostgreSQL',
-      join(binDir, 'postgres'),
-      [
-        '-D',
-        dataDir,
-        '-p',
-        String(port),
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        `unix_socket_directories=${dir}`,
-        // Throwaway data: durability only costs test time.
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
-        '-c',
-        'shared_buffers=32MB',
-        '-c',
-        'logging_collector=off',
-      ],
-      { user: 'postgres', logFile: join(dir, 'server.log'), stopSignal: 'SIGINT', exitSignal: 'SIGQUIT' },
-    );
+    const spawnServer = (): Daemon =>
+      new Daemon(
+        'PostgreSQL',
+        join(binDir, 'postgres'),
+        [
+          '-D',
+          dataDir,
+          '-p',
+          String(port),
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          `unix_socket_directories=${dir}`,
+          // Throwaway data: durability only costs test time.
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'shared_buffers=32MB',
+          '-c',
+          'logging_collector=off',
+        ],
+        { user: 'postgres', logFile: join(dir, 'server.log'), stopSignal: 'SIGINT', exitSignal: 'SIGQUIT' },
+      );
+    daemon = spawnServer();
 
     const connect = (database: string): pg.Client => new pg.Client({ host: '127.0.0.1', port, user: 'dg', password, database, connectionTimeoutMillis: 5_000 });
     const query = async <Row extends Record<string, unknown>>(sql: string, db = 'postgres', params?: unknown[]): Promise<Row[]> => {
@@ -122,10 +128,9 @@ async function startOnce(): Promise<PgServer> {
       }
     };
 
-    const running = daemon;
-    await running.waitUntilReady(async () => {
-      await query('SELECT 1');
-    });
+    let running = daemon;
+    const ready = () => running.waitUntilReady(async () => await query('SELECT 1').then(() => undefined));
+    await ready();
     const [row] = await query<{ server_version: string }>('SHOW server_version');
     const version = row?.server_version.split(' ')[0] ?? 'unknown';
 
@@ -142,6 +147,12 @@ async function startOnce(): Promise<PgServer> {
         await query(`CREATE DATABASE ${quotePgIdentifier(name)}`);
       },
       query,
+      halt: () => running.stop(),
+      resume: async () => {
+        if (running.running) return;
+        running = spawnServer();
+        await ready();
+      },
       stop: stopOnce(async () => {
         await running.stop();
         await removeTempDir(dir);

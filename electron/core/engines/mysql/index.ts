@@ -159,8 +159,8 @@ export const mysqlEngine: BackupEngine = {
       conn = await mysqlConnection(c, c.database, ms);
       await conn.query('SELECT 1');
       const [rows] = (await conn.query(
-        "SELECT VERSION() AS version, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME') AS uptime, (SELECT COUNT(*) FROM information_schema.PROCESSLIST) AS connections",
-      )) as unknown as [{ version: string; uptime: string; connections: number }[]];
+        "SELECT VERSION() AS version, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME') AS uptime, (SELECT COUNT(*) FROM information_schema.PROCESSLIST) AS connections, (SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()) AS size",
+      )) as unknown as [{ version: string; uptime: string; connections: number; size: string | number }[]];
       const r = rows[0]!;
       const product = /mariadb/i.test(r.version) ? 'MariaDB' : 'MySQL';
       return {
@@ -168,6 +168,7 @@ export const mysqlEngine: BackupEngine = {
           database_version: `${product} ${r.version.split('-')[0]}`,
           server_uptime: r.uptime ? `${Math.round(Number(r.uptime) / 3600)} hours` : undefined,
           active_connections: Number(r.connections),
+          database_size_bytes: Number(r.size),
         },
       };
     })();

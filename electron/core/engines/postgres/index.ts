@@ -40,13 +40,21 @@ export const postgresEngine: BackupEngine = {
         (async () => {
           await client.connect();
           await client.query('SELECT 1');
-          const { rows } = await client.query<{ version: string; uptime: string; connections: number }>(
+          const { rows } = await client.query<{ version: string; uptime: string; connections: number; size: string }>(
             `SELECT current_setting('server_version') AS version,
                     date_trunc('second', now() - pg_postmaster_start_time())::text AS uptime,
-                    (SELECT count(*)::int FROM pg_stat_activity) AS connections`,
+                    (SELECT count(*)::int FROM pg_stat_activity) AS connections,
+                    pg_database_size(current_database())::text AS size`,
           );
           const r = rows[0]!;
-          return { metadata: { database_version: `PostgreSQL ${r.version.split(' ')[0]}`, server_uptime: r.uptime, active_connections: r.connections } };
+          return {
+            metadata: {
+              database_version: `PostgreSQL ${r.version.split(' ')[0]}`,
+              server_uptime: r.uptime,
+              active_connections: r.connections,
+              database_size_bytes: Number(r.size),
+            },
+          };
         })(),
         ms,
         () => void client.end().catch(() => undefined),

@@ -70,7 +70,7 @@ export const sqliteEngine: BackupEngine = {
       db.pragma('schema_version');
       const version = db.prepare('SELECT sqlite_version() AS v').get() as { v: string };
       const tables = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-      return { metadata: { database_version: `SQLite ${version.v}`, tables: tables.n } };
+      return { metadata: { database_version: `SQLite ${version.v}`, tables: tables.n, database_size_bytes: statSync(file_path).size } };
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_NOTADB') throw new Error(`${file_path} is not an SQLite database`);
       throw e;
