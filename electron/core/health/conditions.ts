@@ -30,7 +30,7 @@ export function noticeFor(current: Condition | null, observed: Level | null, now
   return now.getTime() - current.last_notified_at.getTime() >= cooldownMs ? 'reminder' : null;
 }
 
-export interface Observation {
+interface Observation {
   kind: string;
   entity_id: string;
   /** The problem's level now, or null when it is not there. */

@@ -13,7 +13,7 @@ import { datasourceStatus, FAILURES_TO_CRITICAL } from './status.js';
 export type HealthContext = CoreContext & { notifier: Notifier };
 
 /** How long one check may take; each datasource has its own, so a hanging host delays no other. */
-export const CHECK_TIMEOUT_MS = 10_000;
+const CHECK_TIMEOUT_MS = 10_000;
 
 const HOUR = 3_600_000;
 

@@ -3,11 +3,14 @@ import type { Settings } from '../../../shared/schemas/settings.js';
 import { BackupJobs, type JobRow } from '../db/entities.js';
 import { duration, observe, type Notice } from './conditions.js';
 import type { HealthContext } from './datasource.js';
+import { scoped } from '../kernel/log.js';
+
+const log = scoped('health');
 
 /** Slack on top of 1.5x the schedule's longest gap: a backup that runs long or is retried is not yet overdue. */
 export const OVERDUE_GRACE_MS = 60 * 60_000;
 /** A job is late when its newest backup is older than this many times its schedule's longest gap (plus the grace). */
-export const GAP_FACTOR = 1.5;
+const GAP_FACTOR = 1.5;
 /** Slots looked at for the longest gap: a year of a weekly job, a month of an hourly one's nights and weekends. */
 const SLOTS = 60;
 
@@ -45,35 +48,40 @@ export async function checkOverdue(ctx: HealthContext, settings: Settings, judge
   const paused = settings['schedules.paused'];
   const cooldownMs = settings['notifications.reminder_cooldown_hours'] * 3_600_000;
   for (const job of await ctx.db.getRepository(BackupJobs).find()) {
-    const expected = job.enabled && !paused && longestGap(job, now) !== null;
-    if (!expected) {
-      await ctx.db.query('DELETE FROM backup_watch WHERE job_id = $1', [job.id]);
-      await observe(ctx, { kind: 'backup_overdue', entity_id: job.id, level: null, now, cooldownMs, message: () => null });
-      continue;
-    }
-    await ctx.db.query('INSERT INTO backup_watch (job_id, since) VALUES ($1, $2) ON CONFLICT DO NOTHING', [job.id, now]);
-    const [state] = (await ctx.db.query(
-      `SELECT w.since AS watched_since,
-              (SELECT max(finished_at) FROM backup_executions WHERE job_id = $1 AND operation = 'backup' AND status = 'completed') AS newest,
-              EXISTS (SELECT 1 FROM backup_executions WHERE job_id = $1 AND operation = 'backup' AND status IN ('queued', 'running')) AS in_flight
-         FROM backup_watch w WHERE w.job_id = $1`,
-      [job.id],
-    )) as JobState[];
-    if (!state) continue;
-    const since = new Date(Math.max(state.watched_since?.getTime() ?? 0, state.newest?.getTime() ?? 0));
-    const limit = overdueAfter(job, since);
-    const overdue = limit !== null && now.getTime() - since.getTime() > limit;
-    // A run on its way decides; a fresh start gives the scheduler's catch-up its chance first.
-    if (overdue && (state.in_flight || now < judgeFrom)) continue;
-    await observe(ctx, {
-      kind: 'backup_overdue',
-      entity_id: job.id,
-      level: overdue ? 'critical' : null,
-      now,
-      cooldownMs,
-      message: (notice) => overdueMessage(job, notice, state.newest, now),
-    });
+    await checkJob(ctx, job, { now, paused, cooldownMs, judgeFrom }).catch((e: unknown) => log.error(`could not tell whether job ${job.name} is overdue`, e));
   }
+}
+
+async function checkJob(ctx: HealthContext, job: JobRow, o: { now: Date; paused: boolean; cooldownMs: number; judgeFrom: Date }): Promise<void> {
+  const { now, paused, cooldownMs, judgeFrom } = o;
+  const expected = job.enabled && !paused && longestGap(job, now) !== null;
+  if (!expected) {
+    await ctx.db.query('DELETE FROM backup_watch WHERE job_id = $1', [job.id]);
+    await observe(ctx, { kind: 'backup_overdue', entity_id: job.id, level: null, now, cooldownMs, message: () => null });
+    return;
+  }
+  await ctx.db.query('INSERT INTO backup_watch (job_id, since) VALUES ($1, $2) ON CONFLICT DO NOTHING', [job.id, now]);
+  const [state] = (await ctx.db.query(
+    `SELECT w.since AS watched_since,
+            (SELECT max(finished_at) FROM backup_executions WHERE job_id = $1 AND operation = 'backup' AND status = 'completed') AS newest,
+            EXISTS (SELECT 1 FROM backup_executions WHERE job_id = $1 AND operation = 'backup' AND status IN ('queued', 'running')) AS in_flight
+       FROM backup_watch w WHERE w.job_id = $1`,
+    [job.id],
+  )) as JobState[];
+  if (!state) return;
+  const since = new Date(Math.max(state.watched_since?.getTime() ?? 0, state.newest?.getTime() ?? 0));
+  const limit = overdueAfter(job, since);
+  const overdue = limit !== null && now.getTime() - since.getTime() > limit;
+  // A run on its way decides; a fresh start gives the scheduler's catch-up its chance first.
+  if (overdue && (state.in_flight || now < judgeFrom)) return;
+  await observe(ctx, {
+    kind: 'backup_overdue',
+    entity_id: job.id,
+    level: overdue ? 'critical' : null,
+    now,
+    cooldownMs,
+    message: (notice) => overdueMessage(job, notice, state.newest, now),
+  });
 }
 
 function overdueMessage(job: JobRow, notice: Notice, newest: Date | null, now: Date) {

@@ -10,11 +10,11 @@ import { answerWithin, type HealthContext } from './datasource.js';
 const GB = 1024 ** 3;
 const HOUR = 3_600_000;
 /** A storage must keep room for this many times the largest backup written there lately. */
-export const ROOM_FACTOR = 1.5;
+const ROOM_FACTOR = 1.5;
 /** "Recent" backups, for the room a storage must keep. */
 const RECENT_MS = 30 * 24 * HOUR;
 /** A storage test writes, reads back and deletes a small file; a storage that takes longer is unreachable. */
-export const STORAGE_TIMEOUT_MS = 30_000;
+const STORAGE_TIMEOUT_MS = 30_000;
 
 const gb = (bytes: number) => `${(bytes / GB).toFixed(2)} GB`;
 
@@ -24,7 +24,7 @@ const gb = (bytes: number) => `${(bytes / GB).toFixed(2)} GB`;
  * recent backup written there, or a local folder over its `max_size_gb`. Status, free space and the
  * `storage_unreachable` / `storage_full` conditions follow.
  */
-export async function checkStorage(ctx: HealthContext, row: StorageRow, settings: Settings): Promise<StorageStatus> {
+export async function checkStorage(ctx: HealthContext, row: StorageRow, settings: Settings): Promise<void> {
   const now = ctx.clock.now();
   const storage = openSavedStorage(ctx, row);
   try {
@@ -62,7 +62,6 @@ export async function checkStorage(ctx: HealthContext, row: StorageRow, settings
         message: (notice, was) => fullMessage(row, full, notice, was, now),
       });
     }
-    return status;
   } finally {
     await storage.close().catch(() => undefined);
   }

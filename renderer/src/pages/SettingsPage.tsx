@@ -16,12 +16,18 @@ const GROUPS: { title: string; description: string; keys: SettingKey[] }[] = [
   {
     title: 'Notifications',
     description: 'Where alerts go besides the in-app inbox: failed backups, lost connections, full storages.',
-    keys: ['notifications.email_enabled', 'notifications.email_smtp_config', 'notifications.webhook_url'],
+    keys: ['notifications.email_enabled', 'notifications.email_smtp_config', 'notifications.webhook_url', 'notifications.reminder_cooldown_hours'],
   },
   {
     title: 'System',
     description: 'How the scheduler and the health checks behave.',
-    keys: ['system.max_concurrent_backups', 'system.temp_directory', 'system.health_check_interval_ms', 'system.scheduler_interval_ms'],
+    keys: [
+      'system.max_concurrent_backups',
+      'system.temp_directory',
+      'system.health_check_interval_ms',
+      'system.health_latency_warning_ms',
+      'system.scheduler_interval_ms',
+    ],
   },
   {
     title: 'Client tools',
@@ -30,7 +36,13 @@ const GROUPS: { title: string; description: string; keys: SettingKey[] }[] = [
   },
 ];
 
-const NUMBER_KEYS = new Set<SettingKey>(['system.max_concurrent_backups', 'system.health_check_interval_ms', 'system.scheduler_interval_ms']);
+const NUMBER_KEYS = new Set<SettingKey>([
+  'system.max_concurrent_backups',
+  'system.health_check_interval_ms',
+  'system.health_latency_warning_ms',
+  'system.scheduler_interval_ms',
+  'notifications.reminder_cooldown_hours',
+]);
 const NULLABLE_KEYS = new Set<SettingKey>([
   'notifications.webhook_url',
   'system.temp_directory',
