@@ -185,6 +185,8 @@ describe('storage health', () => {
     assert.ok(Number(row.available_space_gb) > 0, 'a local storage tells its free space');
 
     // The drive is unplugged: the folder and the folder it was in are gone.
+    const controller = new AbortController();
+    const stream = (await app.fetch('/api/events', { signal: controller.signal })).body!.getReader();
     rmSync(drive, { recursive: true, force: true });
     await app.core.health.runOnce();
     await app.core.health.runOnce();
@@ -192,6 +194,11 @@ describe('storage health', () => {
     assert.equal(row.status, 'unreachable');
     assert.equal((await notes(app, 'storage_unreachable', 'critical')).length, 1, 'storage_unreachable once');
     assert.ok(events.some((e) => e.name === 'storage.status' && e.payload.status === 'unreachable'));
+    // The browser hears it over SSE at once.
+    let text = '';
+    while (!text.includes('event: storage.status')) text += new TextDecoder().decode((await stream.read()).value);
+    controller.abort();
+    assert.match(text, new RegExp(`event: storage.status\ndata: \\{"storage_id":"${usb.id}","status":"unreachable","previous":"healthy"`));
 
     mkdirSync(path.join(drive, 'backups'), { recursive: true });
     await app.core.health.runOnce();

@@ -197,7 +197,7 @@ function DatasourceForm({ stored, back }: FormProps<Datasource>) {
           <ConnectionFailed
             message={failed.message}
             {...(failed.status ? { status: failed.status } : {})}
-            note="It will show as critical until it connects."
+            note="It will show as warning, and as critical once three checks in a row have failed, until it connects."
             busy={saving}
             onSaveAnyway={() => void submit(true)}
           />
