@@ -8,7 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EventName } from '../../shared/contract.js';
-import { freePort, removeTempDir, startPostgres, tempDir, type PgServer } from '../harness/index.js';
+import { freePort, removeTempDir, startMariadb, startPostgres, tempDir, type PgServer } from '../harness/index.js';
 import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { ManualClock } from '../support/clock.js';
 
@@ -87,6 +87,10 @@ describe('datasource health', () => {
       assert.equal((await notes(app, 'connection_lost')).length, 0, 'two failures are not a lost connection');
       assert.equal(await cycle(), 'critical');
       assert.equal(await cycle(), 'critical');
+      // A restart (its first cycle runs at start) does not tell it again.
+      await app.restart();
+      await app.core.health.settled();
+      app.core.events.onAny((name, payload) => events.push({ name, payload }));
       assert.equal(await cycle(), 'critical');
     } finally {
       await watched.resume();
@@ -114,6 +118,30 @@ describe('datasource health', () => {
     // The UI hears each change at once, and only changes.
     const changes = events.filter((e) => e.name === 'datasource.status').map((e) => `${e.payload.previous}>${e.payload.status}`);
     assert.deepEqual(changes, ['unknown>healthy', 'healthy>warning', 'warning>critical', 'critical>healthy']);
+  });
+
+  it('MariaDB tells its version, uptime, connections and database size', async () => {
+    const maria = await startMariadb();
+    try {
+      await maria.createDatabase('shop');
+      await maria.query('CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(50))', 'shop');
+      await maria.query("INSERT INTO items VALUES (1, 'one'), (2, 'two')", 'shop');
+      const { app } = await setup('2026-03-01T12:00:00Z');
+      const ds = await call(app, 'datasources.create', {
+        name: 'Shop on MariaDB',
+        type: 'mariadb',
+        connection_config: { host: maria.host, port: maria.port, database: 'shop', username: maria.user, password: maria.password },
+      });
+      await app.core.health.runOnce();
+      const [check] = await call(app, 'datasources.healthChecks', { id: ds.id, limit: 1 });
+      assert.equal(check.status, 'ok');
+      assert.match(check.metadata.database_version, /^MariaDB \d+/);
+      assert.ok(check.metadata.database_size_bytes > 0, `size: ${check.metadata.database_size_bytes}`);
+      assert.ok(check.metadata.active_connections >= 1);
+      assert.ok(check.metadata.server_uptime);
+    } finally {
+      await maria.stop();
+    }
   });
 
   it('the Test button follows the same rule: a slow answer is warning, and the threshold is a setting', async () => {
