@@ -120,6 +120,28 @@ describe('datasource health', () => {
     assert.deepEqual(changes, ['unknown>healthy', 'healthy>warning', 'warning>critical', 'critical>healthy']);
   });
 
+  it('runs every system.health_check_interval_ms on the app clock, and a new interval takes effect without a restart', async () => {
+    const { app, clock, dir } = await setup('2026-03-01T12:00:00Z');
+    mkdirSync(path.join(dir, 'folder'), { recursive: true });
+    const ds = await call(app, 'datasources.create', { name: 'Folder', type: 'files', connection_config: { source_path: path.join(dir, 'folder') } });
+    const checks = async () => (await call(app, 'datasources.healthChecks', { id: ds.id, limit: 100 })).length;
+    const advance = async (ms: number) => {
+      await clock.advance(ms);
+      await app.core.health.settled();
+    };
+    const first = await checks();
+    await advance(299_000);
+    assert.equal(await checks(), first, 'not before 5 minutes');
+    await advance(1_000);
+    assert.equal(await checks(), first + 1, 'the default interval: 5 minutes');
+    await call(app, 'settings.update', { 'system.health_check_interval_ms': 60_000 });
+    await app.core.health.settled();
+    await advance(60_000);
+    assert.equal(await checks(), first + 2, 'one minute after the last cycle');
+    await advance(60_000);
+    assert.equal(await checks(), first + 3);
+  });
+
   it('MariaDB tells its version, uptime, connections and database size', async () => {
     const maria = await startMariadb();
     try {

@@ -31,7 +31,7 @@ export class HealthMonitor {
     this.judgeFrom = new Date(this.ctx.clock.now().getTime() + OVERDUE_GRACE_MS);
     this.stops.push(
       this.ctx.events.onAny((name, payload) => {
-        if (name === 'entity.changed' && (payload as EventPayload<'entity.changed'>).entity === 'settings') void this.rearm();
+        if (name === 'entity.changed' && (payload as EventPayload<'entity.changed'>).entity === 'settings') void this.enqueue(() => this.rearm());
         else if (name === 'execution.status' && (payload as EventPayload<'execution.status'>).status === 'completed') void this.enqueue(() => this.overdue());
       }),
     );
