@@ -9,7 +9,10 @@ import { resolveConfig } from './validate.js';
 export const SMTP_KEY = 'notifications.email_smtp_config';
 
 /** Settings as every answer carries them: the SMTP password only as `password_set`. */
-const masked = (s: Settings): Settings => ({ ...s, [SMTP_KEY]: maskSecrets(s[SMTP_KEY]) as SmtpConfig });
+const masked = (s: Settings): Settings => {
+  const smtp = s[SMTP_KEY];
+  return { ...s, [SMTP_KEY]: { ...maskSecrets(smtp), password_set: typeof smtp.password === 'string' && smtp.password !== '' } };
+};
 
 /**
  * The SMTP server from a form, completed with the saved password when the form leaves it empty, as
