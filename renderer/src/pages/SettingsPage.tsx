@@ -272,7 +272,7 @@ function NotificationsCard({
           <legend className="field__label">Desktop</legend>
           {mode === 'headless' && <p className="field__hint">Desktop notifications appear when DataGuardian runs as the desktop app.</p>}
           <div className="form-grid">{floor('notifications.desktop_min_severity')}</div>
-          <SendTest sink="desktop" label="desktop notification" input={() => ({ sink: 'desktop' })} />
+          <SendTest sink="desktop" label="desktop notification" disabled={mode === 'headless'} input={() => ({ sink: 'desktop' })} />
         </fieldset>
 
         <fieldset className="form-grid__wide subgroup">
