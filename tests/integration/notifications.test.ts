@@ -9,6 +9,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { BackupExecutions } from '../../electron/core/db/entities.js';
+import { createRunner } from '../../electron/core/executions/runner.js';
+import { systemClock } from '../../electron/core/kernel/clock.js';
 import type { DesktopNotice } from '../../electron/core/notify/desktop.js';
 import type { NewNotification } from '../../electron/core/notify/notifier.js';
 import { runJob } from '../support/backups.js';
@@ -199,6 +202,30 @@ describe('a failed backup is never silent', () => {
     assert.equal(notice.route, `/activity/${execution.id}`, 'clicking it opens the run');
     assert.equal(notice.severity, 'critical');
     assert.ok(hook.received.some((r) => r.body.type === 'backup_failed' && r.body.link === `${APP_URL}/#/activity/${execution.id}`));
+  });
+});
+
+describe('work that fails before it can say so itself', () => {
+  it('still leaves an inbox entry: the runner notifies any work that throws', async () => {
+    // Real runner, real database, a real execution row; only the work is one that throws at once (as a
+    // lost metadata connection would, before the work's own error handling begins).
+    const [row] = await app.core.db.getRepository(BackupExecutions).find({ where: { status: 'failed' }, take: 1 });
+    assert.ok(row, 'an execution from the tests above');
+    const throwing = async () => {
+      throw new Error('Connection terminated unexpectedly');
+    };
+    const run = createRunner({ db: app.core.db, events: app.core.events, clock: systemClock }, app.core.notifier, {
+      backup: throwing,
+      restore: throwing,
+      verify: throwing,
+      cleanup: throwing,
+    });
+    await run(row, new AbortController().signal);
+    await app.core.notifier.settled();
+    const entry = (await inbox('backup_failed')).find((n) => n.message === 'Connection terminated unexpectedly');
+    assert.ok(entry, 'the inbox has it');
+    assert.equal(entry.metadata.execution_id, row.id);
+    assert.ok(desktop.some((d) => d.title === entry.title && d.route === `/activity/${row.id}`));
   });
 });
 
