@@ -13,7 +13,7 @@ import { BackupExecutions } from '../../electron/core/db/entities.js';
 import { createRunner } from '../../electron/core/executions/runner.js';
 import { systemClock } from '../../electron/core/kernel/clock.js';
 import type { DesktopNotice } from '../../electron/core/notify/desktop.js';
-import type { NewNotification } from '../../electron/core/notify/notifier.js';
+import { Notifier, type NewNotification } from '../../electron/core/notify/notifier.js';
 import { runJob } from '../support/backups.js';
 import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { startSmtpReceiver, startWebhookReceiver } from '../support/sinks.js';
@@ -226,6 +226,25 @@ describe('work that fails before it can say so itself', () => {
     assert.ok(entry, 'the inbox has it');
     assert.equal(entry.metadata.execution_id, row.id);
     assert.ok(desktop.some((d) => d.title === entry.title && d.route === `/activity/${row.id}`));
+  });
+});
+
+describe('closing the app', () => {
+  it('waits briefly for deliveries under way, then cancels the rest without an inbox entry', async () => {
+    const notifier = new Notifier({ db: app.core.db, events: app.core.events, clock: systemClock });
+    const delivered: string[] = [];
+    notifier.addSink('slow', async (n) => {
+      await new Promise((r) => setTimeout(r, 150));
+      delivered.push(n.title);
+    });
+    notifier.addSink('stuck', (_n, { signal }) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
+    const before = (await inbox('delivery_failed')).length;
+    await notifier.notify({ type: 'backup_failed', severity: 'critical', entity_type: 'system', entity_id: randomUUID(), title: 'Last words', message: '…' });
+    const started = Date.now();
+    await notifier.close(1_000);
+    assert.deepEqual(delivered, ['Last words'], 'the slow delivery finished');
+    assert.ok(Date.now() - started < 3_000, 'the stuck one was cancelled after the grace');
+    assert.equal((await inbox('delivery_failed')).length, before, 'a delivery cancelled by closing is only logged');
   });
 });
 
