@@ -4,7 +4,7 @@
 // handing Electron's Notification to `showDesktopNotifications`).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { createRunner } from '../../electron/core/executions/runner.js';
 import { systemClock } from '../../electron/core/kernel/clock.js';
 import type { DesktopNotice } from '../../electron/core/notify/desktop.js';
 import { Notifier, type NewNotification } from '../../electron/core/notify/notifier.js';
-import { runJob } from '../support/backups.js';
+import { runJob, waitForExecution } from '../support/backups.js';
 import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { startSmtpReceiver, startWebhookReceiver } from '../support/sinks.js';
 
@@ -202,6 +202,39 @@ describe('a failed backup is never silent', () => {
     assert.equal(notice.route, `/activity/${execution.id}`, 'clicking it opens the run');
     assert.equal(notice.severity, 'critical');
     assert.ok(hook.received.some((r) => r.body.type === 'backup_failed' && r.body.link === `${APP_URL}/#/activity/${execution.id}`));
+  });
+});
+
+describe('a backup of a folder that is gone', () => {
+  it('fails and says so, instead of completing with an empty archive', async () => {
+    const storage = await app.http('POST', '/api/storage-locations', { name: 'For folders', type: 'local', config: { path: path.join(work, 'folders') } });
+    const ds = await app.http('POST', '/api/datasources', {
+      name: 'Gone folder',
+      type: 'files',
+      save_anyway: true,
+      connection_config: { source_path: path.join(work, 'missing') },
+    });
+    const execution = await runJob(app, { name: 'Gone', datasource_id: ds.body.id, storage_location_id: storage.body.id });
+    assert.equal(execution.status, 'failed');
+    assert.match(execution.error_message, /Folder not found/);
+    await app.core.notifier.settled();
+    assert.ok((await inbox('backup_failed')).some((n) => n.metadata.execution_id === execution.id));
+  });
+
+  it('restoring a lost folder in place needs no safety backup of it (there is nothing to save)', async () => {
+    const storage = await app.http('POST', '/api/storage-locations', { name: 'For lost folders', type: 'local', config: { path: path.join(work, 'lost') } });
+    const source = path.join(work, 'shared-docs');
+    mkdirSync(source);
+    writeFileSync(path.join(source, 'contract.txt'), 'signed');
+    const ds = await app.http('POST', '/api/datasources', { name: 'Shared docs', type: 'files', connection_config: { source_path: source } });
+    const backup = await runJob(app, { name: 'Shared docs', datasource_id: ds.body.id, storage_location_id: storage.body.id });
+    assert.equal(backup.status, 'completed', backup.error_message);
+    rmSync(source, { recursive: true });
+    const started = await app.http('POST', `/api/backups/${backup.id}/restore`, { safety_backup: true });
+    assert.equal(started.status, 202, started.text);
+    const done = await waitForExecution(app, started.body.execution_id);
+    assert.equal(done.status, 'completed', done.error_message);
+    assert.equal(readFileSync(path.join(source, 'contract.txt'), 'utf8'), 'signed');
   });
 });
 
