@@ -12,7 +12,7 @@ import {
   jobExecutionsInput,
   runStarted,
 } from './schemas/execution.js';
-import { notification, notificationsListInput } from './schemas/notification.js';
+import { notification, notificationsListInput, notificationTestInput, notificationTestResult } from './schemas/notification.js';
 import { backupDatasource, backupDatasourceDetails, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
@@ -127,6 +127,8 @@ export const contract = {
       method: 'POST',
       path: '/api/notifications/read',
     }),
+    /** Sends a test through one sink now (one try, no retry) and answers its exact error. */
+    test: channel(notificationTestInput, notificationTestResult, { method: 'POST', path: '/api/notifications/test' }),
   },
   settings: {
     get: channel(none, settings, { method: 'GET', path: '/api/system/settings' }),

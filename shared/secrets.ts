@@ -45,6 +45,8 @@ export const IDENTITY_FIELDS: Readonly<Record<string, readonly string[]>> = {
   s3: ['endpoint', 'bucket', 'access_key_id'],
   minio: ['endpoint', 'bucket', 'access_key'],
   backblaze: ['endpoint', 'bucket_name', 'application_key_id'],
+  // The SMTP server of e-mail alerts (Settings).
+  smtp: ['host', 'port', 'username'],
 };
 
 // A form sends "5432" where the stored config has 5432, and may pad a host with spaces.

@@ -14,7 +14,11 @@ import { logger, setLogDirectory } from './kernel/log.js';
 import { SecretBox } from './kernel/secrets.js';
 import { readSettings, seedSettings } from './kernel/settings.js';
 import { PrivateTemp } from './kernel/temp.js';
+import { DELIVERY_DEFAULTS, type DeliveryOptions } from './notify/delivery.js';
+import { desktopSink, type ShowDesktop } from './notify/desktop.js';
+import { emailSink } from './notify/email.js';
 import { Notifier } from './notify/notifier.js';
+import { webhookSink } from './notify/webhook.js';
 import { CleanupWorker } from './scheduler/cleanup-worker.js';
 import { planRetention } from './scheduler/retention.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
@@ -33,7 +37,12 @@ export interface CoreOptions {
   clock?: Clock;
   /** How runs prove their process is alive (tests shorten it to see a takeover in seconds). */
   lease?: Partial<Lease>;
+  /** How webhook and e-mail deliveries time out and retry (tests shorten the waits). */
+  delivery?: Partial<DeliveryOptions>;
 }
+
+/** How long closing the app waits for notifications still being delivered. */
+const DELIVERY_GRACE_MS = 3_000;
 
 export interface Core {
   dispatch: Dispatch;
@@ -47,6 +56,8 @@ export interface Core {
   scheduler: Pick<Scheduler, 'settled' | 'look'>;
   /** Checks datasources and storages and looks for overdue jobs; tests run a cycle and wait on `settled()`. */
   health: Pick<HealthMonitor, 'runOnce' | 'settled'>;
+  /** The desktop shell shows notifications through `show` (Electron's Notification); headless has none. */
+  showDesktopNotifications(show: ShowDesktop): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +92,9 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const temp = await PrivateTemp.open(dataDir, (await readSettings(db))['system.temp_directory']);
   const base = { db, secrets: SecretBox.open(dataDir), events: new EventBus(), clock, temp };
   const notifier = new Notifier(base);
+  const delivery = { ...DELIVERY_DEFAULTS, ...options.delivery };
+  notifier.addSink('webhook', webhookSink(clock, delivery), { label: 'webhook', floor: 'notifications.webhook_min_severity' });
+  notifier.addSink('email', emailSink(base.secrets, clock, delivery), { label: 'e-mail', floor: 'notifications.email_min_severity' });
   const executions = new Executions(base, notifier, { planRetention, lease: options.lease });
   const cleanupWorker = new CleanupWorker(base, executions);
   const ctx: ServiceContext = { ...base, info, executions, notifier };
@@ -102,6 +116,9 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     db,
     scheduler,
     health,
+    showDesktopNotifications(show) {
+      notifier.addSink('desktop', desktopSink(show), { label: 'desktop notification', floor: 'notifications.desktop_min_severity' });
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -109,6 +126,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       await scheduler.stop();
       await cleanupWorker.stop();
       await executions.stop();
+      await notifier.close(DELIVERY_GRACE_MS);
       await temp.close();
       await db.destroy();
       await embedded?.stop();

@@ -1,6 +1,19 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, session, shell, Tray, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
+  session,
+  shell,
+  Tray,
+  type IpcMainEvent,
+  type IpcMainInvokeEvent,
+} from 'electron';
 import { AppError } from '../../shared/errors.js';
 import { startCore, type Core } from '../core/app.js';
 import { CONTENT_SECURITY_POLICY, isAppPage, isExternalLink, isTrustedSender } from './guard.js';
@@ -69,6 +82,23 @@ function showWindow() {
   window.on('closed', () => (window = undefined));
 }
 
+// Held until closed: a notification that is garbage-collected no longer reports its click.
+const notices = new Set<Notification>();
+
+/** A desktop notification; clicking it opens what it is about in the window (`route` comes from the core: ids only). */
+function showNotice({ title, body, route }: { title: string; body: string; route: string }) {
+  if (!Notification.isSupported()) throw new Error('This desktop does not support notifications');
+  const notice = new Notification({ title, body, icon: path.join(resources, 'icon.png') });
+  notices.add(notice);
+  notice.on('close', () => notices.delete(notice));
+  notice.on('click', () => {
+    notices.delete(notice);
+    showWindow();
+    void window?.webContents.executeJavaScript(`location.hash = ${JSON.stringify(route)}`);
+  });
+  notice.show();
+}
+
 function openOutside(url: string) {
   if (isExternalLink(url)) void shell.openExternal(url);
 }
@@ -125,6 +155,7 @@ app.whenReady().then(async () => {
     for (const [name, payload] of pending.splice(0)) window?.webContents.send('dg:event', name, payload);
   });
   core.events.onAny(sendEvent);
+  core.showDesktopNotifications(showNotice);
   createTray();
   showWindow();
 });

@@ -23,9 +23,15 @@ export const NOTIFICATION_TYPES = [
   'restore_completed',
   /** A job's newest completed backup is older than its schedule allows (health/overdue.ts). */
   'backup_overdue',
+  /** A sink (webhook, e-mail, desktop) could not deliver a notification: the failure itself reaches the inbox. */
+  'delivery_failed',
 ] as const;
 export const NOTIFICATION_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const NOTIFICATION_ENTITY_TYPES = ['datasource', 'backup_job', 'storage_location', 'system'] as const;
+/** Where a notification goes besides the inbox. */
+export const NOTIFICATION_SINKS = ['desktop', 'webhook', 'email'] as const;
+/** The body a webhook receives: plain JSON, or what Slack's and Discord's incoming webhooks expect. */
+export const WEBHOOK_FORMATS = ['json', 'slack', 'discord'] as const;
 export const COMPRESSIONS = ['gzip', 'zstd', 'lz4', 'none'] as const;
 export const STORAGE_STRATEGIES = ['fallback', 'replicate'] as const;
 
@@ -37,6 +43,9 @@ export const executionStatus = z.enum(EXECUTION_STATUSES);
 export const executionTrigger = z.enum(EXECUTION_TRIGGERS);
 export const catchUpPolicy = z.enum(CATCH_UP_POLICIES, { message: 'Catch-up is once or skip' });
 export const healthCheckStatus = z.enum(HEALTH_CHECK_STATUSES);
+export const notificationSeverity = z.enum(NOTIFICATION_SEVERITIES, { message: 'Severity is info, warning or critical' });
+export const notificationSink = z.enum(NOTIFICATION_SINKS, { message: 'Sink is desktop, webhook or email' });
+export const webhookFormat = z.enum(WEBHOOK_FORMATS, { message: 'Webhook format is json, slack or discord' });
 export const compression = z.enum(COMPRESSIONS, { message: `Compression must be one of ${COMPRESSIONS.join(', ')}` });
 export const storageStrategy = z.enum(STORAGE_STRATEGIES);
 
@@ -48,5 +57,8 @@ export type ExecutionStatus = z.infer<typeof executionStatus>;
 export type ExecutionTrigger = z.infer<typeof executionTrigger>;
 export type CatchUpPolicy = z.infer<typeof catchUpPolicy>;
 export type HealthCheckStatus = z.infer<typeof healthCheckStatus>;
+export type NotificationSeverity = z.infer<typeof notificationSeverity>;
+export type NotificationSink = z.infer<typeof notificationSink>;
+export type WebhookFormat = z.infer<typeof webhookFormat>;
 export type Compression = z.infer<typeof compression>;
 export type StorageStrategy = z.infer<typeof storageStrategy>;

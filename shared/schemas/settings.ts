@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { notificationSeverity, webhookFormat } from './enums.js';
 
 const optionalPath = { schema: z.string().trim().nullable(), default: null };
 
@@ -11,25 +12,63 @@ const ABSOLUTE = /^(\/|[A-Za-z]:[\\/]|\\\\)/;
  */
 export const LEGACY_TEMP_DIRECTORY = '/tmp/dataguardian';
 
+/** A webhook is called over http(s) only: no file:, data: or other scheme reaches fetch. */
+export const webhookUrl = z.url({ protocol: /^https?$/, message: 'Webhook must be an http(s) URL' });
+
+/**
+ * The SMTP server for e-mail alerts. `secure`: TLS from the first byte (usually port 465); otherwise
+ * STARTTLS (usually 587). The password is sealed at rest and comes back as `password_set` only; on
+ * input, "" or absent keeps the saved one and null clears it.
+ */
+export const smtpConfig = z.object({
+  host: z.string().trim().optional(),
+  port: z.coerce.number().int().min(1, { message: 'Port must be 1–65535' }).max(65535, { message: 'Port must be 1–65535' }).optional(),
+  secure: z.boolean().optional(),
+  username: z.string().optional(),
+  password: z.string().nullable().optional(),
+  password_set: z.boolean().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+});
+export type SmtpConfig = z.output<typeof smtpConfig>;
+
 /** The seed's `system_settings` keys, plus where to find client tools: a schema and a default per key. */
 export const SETTINGS = {
   'notifications.email_enabled': { schema: z.boolean(), default: false, description: 'Send alerts by e-mail' },
   'notifications.email_smtp_config': {
-    schema: z.object({
-      host: z.string().trim().optional(),
-      port: z.coerce.number().int().min(1).max(65535).optional(),
-      secure: z.boolean().optional(),
-      username: z.string().optional(),
-      from: z.string().optional(),
-      to: z.string().optional(),
-    }),
+    schema: smtpConfig,
     default: {},
     description: 'SMTP server for e-mail alerts',
   },
+  'notifications.email_min_severity': {
+    schema: notificationSeverity,
+    default: 'critical',
+    description: 'E-mail alerts from this severity up',
+  },
   'notifications.webhook_url': {
-    schema: z.url({ protocol: /^https?$/, message: 'Webhook must be an http(s) URL' }).nullable(),
+    schema: webhookUrl.nullable(),
     default: null,
     description: 'Webhook (Slack, Discord, ...) for alerts',
+  },
+  'notifications.webhook_format': {
+    schema: webhookFormat,
+    default: 'json',
+    description: 'What the webhook receives: plain JSON, or the Slack or Discord message shape',
+  },
+  'notifications.webhook_min_severity': {
+    schema: notificationSeverity,
+    default: 'warning',
+    description: 'Webhook alerts from this severity up',
+  },
+  'notifications.desktop_min_severity': {
+    schema: notificationSeverity,
+    default: 'warning',
+    description: 'Desktop notifications from this severity up (desktop app only)',
+  },
+  'notifications.app_url': {
+    schema: z.url({ protocol: /^https?$/, message: 'The address must be an http(s) URL, e.g. https://nas.lan:8080' }).nullable(),
+    default: null,
+    description: 'Address of this DataGuardian, for the links in webhook and e-mail alerts (empty: no link)',
   },
   'system.max_concurrent_backups': {
     schema: z.coerce.number().int().min(1, { message: 'At least 1' }).max(16, { message: 'At most 16' }),

@@ -7,6 +7,7 @@ import { ExecutionOperation1700000000004 } from '../../../migrations/17000000000
 import { Schedules1700000000005 } from '../../../migrations/1700000000005-schedules.js';
 import { RetentionRecovery1700000000006 } from '../../../migrations/1700000000006-retention-recovery.js';
 import { AlertConditions1700000000007 } from '../../../migrations/1700000000007-alert-conditions.js';
+import { DeliveryFailed1700000000008 } from '../../../migrations/1700000000008-delivery-failed.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   Schedules1700000000005,
   RetentionRecovery1700000000006,
   AlertConditions1700000000007,
+  DeliveryFailed1700000000008,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { AppError } from '../../../shared/errors.js';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
 import type { RestoreTarget, TargetRequest } from './types.js';
@@ -19,10 +20,18 @@ export function databaseTarget(config: ConnectionConfig, datasourceName: string,
   };
 }
 
-/** A file or folder: the configured one (replaced), or another absolute path. */
+/**
+ * A file or folder: the configured one (replaced), or another absolute path. A configured one that is
+ * gone (the disaster being recovered from) replaces nothing, so no safety backup of it is taken.
+ */
 export function pathTarget(config: ConnectionConfig, key: 'file_path' | 'source_path', request: TargetRequest): RestoreTarget {
   if (request.target_database) throw notUsed('target_database', 'Only PostgreSQL and MySQL/MariaDB restores take a database name');
   const configured = (config as Record<string, unknown>)[key] as string;
   const where = request.target_path ?? configured;
-  return { config: { ...config, [key]: where } as ConnectionConfig, description: where, createDatabase: false, replacesDatasource: where === configured };
+  return {
+    config: { ...config, [key]: where } as ConnectionConfig,
+    description: where,
+    createDatabase: false,
+    replacesDatasource: where === configured && existsSync(where),
+  };
 }

@@ -10,6 +10,8 @@ import { createReporter, failureOf, type Reporter } from './report.js';
 
 const log = scoped('runner');
 
+const OPERATION_LABEL: Record<Operation, string> = { backup: 'Backup', restore: 'Restore', verify: 'Verification', cleanup: 'Cleanup' };
+
 /** How a piece of work ended, for the runner to record. */
 export interface Ending {
   status: 'completed' | 'failed' | 'cancelled';
@@ -49,6 +51,19 @@ export function createRunner(ctx: Pick<CoreContext, 'db' | 'events' | 'clock'>, 
         message: failure.message,
         stack: failure.stack,
         metadata: { ...metadataOf(row), engine_output: failure.engineOutput },
+        // Never silent: work that failed before it could say so itself still reaches the inbox and the sinks.
+        notification:
+          failure.status === 'failed'
+            ? {
+                type: 'backup_failed',
+                severity: 'critical',
+                entity_type: row.job_id ? 'backup_job' : 'system',
+                entity_id: row.job_id ?? row.id,
+                title: `${OPERATION_LABEL[row.operation]} failed`,
+                message: failure.message,
+                metadata: { execution_id: row.id, operation: row.operation },
+              }
+            : null,
       };
     }
     await ctx.db.transaction(async (m) => {

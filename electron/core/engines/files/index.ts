@@ -150,6 +150,12 @@ export const filesEngine: BackupEngine = {
 
   async inspect(config) {
     const c = config as ConnectionConfig<'files'>;
+    // The folder itself gone or unreadable is a failed backup, never an empty one that "completed".
+    await readdir(c.source_path).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT'
+        ? new AppError('not_found', `Folder not found: ${c.source_path}`)
+        : new AppError('connection_failed', `Cannot read the folder ${c.source_path}: ${e.message}`);
+    });
     const { bytes } = await folderSize(c.source_path, filterOf(c));
     return { size_estimate_bytes: bytes };
   },
