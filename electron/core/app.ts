@@ -19,6 +19,8 @@ import { planRetention } from './scheduler/retention.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { createHandlers } from './services/index.js';
+import type { TrayModel } from './tray/model.js';
+import { trayNow } from './tray/inputs.js';
 
 export interface CoreOptions {
   mode: 'desktop' | 'headless';
@@ -44,6 +46,8 @@ export interface Core {
   db: DataSource;
   /** Runs the jobs at their slots; tests wait on `settled()` after moving their clock. */
   scheduler: Pick<Scheduler, 'settled' | 'look'>;
+  /** The desktop tray's state, tooltip and menu now (the shell asks again on every event). */
+  tray(shell: { startAtLogin: boolean }): Promise<TrayModel>;
   close(): Promise<void>;
 }
 
@@ -96,6 +100,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     info,
     db,
     scheduler,
+    tray: (shell) => trayNow(base, shell),
     async close() {
       if (closed) return;
       closed = true;
