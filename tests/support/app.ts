@@ -33,7 +33,9 @@ export interface AppUnderTest {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startApp(options: { dataDir?: string; databaseUrl?: string; clock?: Clock } = {}): Promise<AppUnderTest> {
+export async function startApp(
+  options: { dataDir?: string; databaseUrl?: string; clock?: Clock; /** The built page, for a browser (e2e). */ staticDir?: string } = {},
+): Promise<AppUnderTest> {
   // Under /tmp with 0755: the embedded server runs as `postgres` when the tests run as root.
   const dataDir = options.dataDir ?? mkdtempSync(path.join('/tmp', 'dg-app-'));
   chmodSync(dataDir, 0o755);
@@ -45,7 +47,7 @@ export async function startApp(options: { dataDir?: string; databaseUrl?: string
     core = await startCore({ mode: 'headless', dataDir, databaseUrl: options.databaseUrl, checkOutput: true, clock: options.clock });
     // Read from the data directory as the CLI does (written there at first start, 0600).
     app.token = loadApiToken(dataDir, '').value;
-    server = await startHttpServer(core, { host: '127.0.0.1', port: 0, token: app.token });
+    server = await startHttpServer(core, { host: '127.0.0.1', port: 0, token: app.token, staticDir: options.staticDir });
     app.url = server.url;
     app.core = core;
   }

@@ -24,15 +24,23 @@ export function Chart({
   series,
   height,
   sparkline,
+  xRange,
 }: {
   label: string;
   x: number[];
+  /** The span the x axis shows (the last 24 hours), whatever the data covers. */
+  xRange?: [number, number];
   series: (ChartSeries & { values: (number | null)[] })[];
   height: number;
   sparkline?: boolean;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // Read when uPlot ranges its x axis, so a moving window needs no rebuild. One point alone gets an
+  // hour either side, rather than the years uPlot would pad it with.
+  const only = x.length === 1 ? x[0] : undefined;
+  const span = useRef(xRange);
+  span.current = xRange ?? (only === undefined ? undefined : [only - 3600, only + 3600]);
   const data: uPlot.AlignedData = [x, ...series.map((s) => s.values)];
   // The chart is rebuilt when its shape changes, and only fed new data otherwise.
   const shape = JSON.stringify([sparkline, height, series.map((s) => [s.label, s.color, s.scale, s.points])]);
@@ -46,10 +54,12 @@ export function Chart({
     const options: uPlot.Options = {
       width: Math.max(el.clientWidth, 80),
       height,
-      legend: { show: !sparkline },
+      legend: { show: !sparkline, live: false },
       cursor: sparkline ? { show: false } : { points: { size: 6 } },
       padding: sparkline ? [2, 2, 2, 2] : [12, 8, 0, 0],
-      scales: { x: { time: true } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => span.current ?? [min, max] },
+      },
       axes: sparkline
         ? [{ show: false }, { show: false }]
         : [
@@ -73,7 +83,8 @@ export function Chart({
           width: sparkline ? 1.5 : 2,
           spanGaps: false,
           paths: s.points ? () => null : undefined,
-          points: { show: s.points || undefined, size: s.points ? 7 : 5, fill: s.color, stroke: s.color },
+          // A few values (one check so far) are dots, or a lone value would draw nothing.
+          points: { show: s.points || ((u: uPlot) => u.data[0].length <= 48), size: s.points ? 7 : 5, fill: s.color, stroke: s.color },
           value: (_u: uPlot, v: number | null) => (v === null ? '—' : (s.format?.(v) ?? String(v))),
         })),
       ],

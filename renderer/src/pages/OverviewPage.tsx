@@ -59,7 +59,7 @@ export function OverviewPage() {
         <>
           <section className="overview-grid" aria-label="Datasources">
             {data.datasources.map((d) => (
-              <DatasourceCard key={d.id} datasource={d} paused={data.schedules_paused} />
+              <DatasourceCard key={d.id} datasource={d} paused={data.schedules_paused} now={data.now} />
             ))}
           </section>
           <h2 className="section-title">Backup jobs: last 30 runs</h2>
@@ -88,7 +88,7 @@ export function OverviewPage() {
   );
 }
 
-function DatasourceCard({ datasource: d, paused }: { datasource: OverviewDatasource; paused: boolean }) {
+function DatasourceCard({ datasource: d, paused, now }: { datasource: OverviewDatasource; paused: boolean; now: string }) {
   const answered = d.latency.filter((l) => l.ms !== null);
   const failed = d.latency.reduce((n, l) => n + l.failed, 0);
   const next = d.next_run_at ? fromNow(d.next_run_at) : d.jobs === 0 ? 'No job' : paused ? 'Paused' : 'Not scheduled';
@@ -145,6 +145,7 @@ function DatasourceCard({ datasource: d, paused }: { datasource: OverviewDatasou
             <Chart
               label={`Latency of ${d.name}, last 24 hours`}
               height={120}
+              xRange={[seconds(now) - 86_400, seconds(now)]}
               x={d.latency.map((p) => seconds(p.at))}
               series={[
                 { label: 'Latency', color: '#2f6fdb', format: ms, values: d.latency.map((p) => p.ms) },
@@ -180,7 +181,7 @@ function JobCard({ job: j, datasource }: { job: OverviewJob; datasource: string 
         <div className="ds-card__type">{datasource ?? 'Deleted datasource'}</div>
         {j.runs.length ? (
           <Chart
-            label={`Size and duration of ${j.name}, last ${j.runs.length} runs`}
+            label={`Size and duration of ${j.name}, last ${j.runs.length === 1 ? 'run' : `${j.runs.length} runs`}`}
             height={150}
             x={j.runs.map((r) => seconds(r.at))}
             series={[
