@@ -120,7 +120,10 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
   await openSection('Datasources', 'Datasources');
   for (let n = 0; n < 3; n++) {
     await page.getByRole('button', { name: 'Check Shop now' }).click();
-    await page.getByText(/Shop answered in \d+ ms/).last().waitFor();
+    await page
+      .getByText(/Shop answered in \d+ ms/)
+      .last()
+      .waitFor();
   }
   // And one backup, for the size and duration charts.
   const storage = await call('storages.create', { name: 'Disk', type: 'local', config: { path: storageDir } });
@@ -139,7 +142,8 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
   const painted = await latency.locator('canvas').evaluate((c: HTMLCanvasElement) => {
     const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
     let n = 0;
-    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - 47) + Math.abs(data[i + 1]! - 111) + Math.abs(data[i + 2]! - 219) < 40 && data[i + 3]! > 200) n++;
+    for (let i = 0; i < data.length; i += 4)
+      if (Math.abs(data[i]! - 47) + Math.abs(data[i + 1]! - 111) + Math.abs(data[i + 2]! - 219) < 40 && data[i + 3]! > 200) n++;
     return n;
   });
   await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
