@@ -150,3 +150,31 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
   assert.ok(painted > 10, `${painted} pixels of the latency series`);
   await page.getByRole('figure', { name: 'Size and duration of Shop nightly, last run' }).waitFor();
 });
+
+test('a long inbox shows 50, then more on demand; Mark all read clears the bell', async () => {
+  for (let n = 0; n < 60; n++) {
+    await app.core.notifier.notify({
+      type: 'backup_success',
+      severity: 'info',
+      entity_type: 'system',
+      entity_id: '00000000-0000-4000-8000-000000000000',
+      title: `Backup number ${n}`,
+      message: '',
+    });
+  }
+  const total = (await call('notifications.list', { limit: 500 })).length;
+  await page.goto(`${app.url}/#/notifications`);
+  await page.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor();
+  const items = page.getByRole('list', { name: 'Notifications' }).getByRole('listitem');
+  await page.getByRole('listitem', { name: 'Unread: Backup number 59' }).waitFor();
+  assert.equal(await items.count(), 50);
+  await page.getByRole('button', { name: 'Show more' }).click();
+  await page.getByRole('listitem', { name: 'Connection to Shop lost', exact: true }).waitFor();
+  assert.equal(await items.count(), total);
+  assert.equal(await page.getByRole('button', { name: 'Show more' }).count(), 0, 'nothing more to show');
+
+  await page.getByRole('button', { name: 'Mark all read' }).click();
+  await bell().waitFor({ state: 'detached' });
+  assert.equal(await page.getByRole('listitem', { name: /^Unread: / }).count(), 0);
+  assert.equal((await call('notifications.unreadCount')).unread, 0);
+});

@@ -208,7 +208,11 @@ function useLinks(n: Notification): { label: string; href: string }[] {
   if (datasource) links.push({ label: `Datasource “${datasource.name}”`, href: `#/datasources/${datasource.id}/edit` });
   if (job) links.push({ label: `Job “${job.name}”`, href: `#/jobs/${job.id}/edit` });
   if (storage) links.push({ label: `Storage “${storage.name}”`, href: `#/storages/${storage.id}/edit` });
-  const execution = n.metadata?.execution_id;
-  if (typeof execution === 'string' && /^[0-9a-f-]{36}$/i.test(execution)) links.push({ label: 'Run details', href: `#/activity/${execution}` });
+  // Runs are named in metadata: the run itself, and for a verification or a restore the backup it read.
+  const run = (id: unknown, label: string) => {
+    if (typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) links.push({ label, href: `#/activity/${id}` });
+  };
+  run(n.metadata?.execution_id, 'Run details');
+  run(n.metadata?.source_execution_id, 'The backup it used');
   return links;
 }
