@@ -120,7 +120,10 @@ function createTray() {
   }
   tray.setToolTip('DataGuardian');
   tray.on('click', () => showWindow());
-  core!.events.onAny(refreshTraySoon);
+  // Progress says nothing the tray shows; every other event may change its state, tooltip or menu.
+  core!.events.onAny((name) => {
+    if (name !== 'execution.progress') refreshTraySoon();
+  });
   // Ages in the tooltip ("4 min ago") move on even when nothing happens.
   setInterval(refreshTraySoon, 60_000).unref();
   void refreshTray();

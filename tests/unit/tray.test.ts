@@ -129,6 +129,12 @@ const situations: { name: string; input: Partial<TrayInput>; state: TrayState; t
     // 22:00 UTC is 23:00 in Berlin, still the same day there.
     tooltip: 'Last backup just now · next 23:00',
   },
+  {
+    name: 'long names are cut to fit a Windows tooltip (127 characters), the times are kept',
+    input: { datasources: [{ name: `Warehouse ${'x'.repeat(150)}`, status: 'critical', enabled: true }] },
+    state: 'error',
+    tooltip: `Warehouse ${'x'.repeat(81)}…\nLast backup 4 min ago · next 15:00`,
+  },
 ];
 
 describe('tray model: icon state and tooltip', () => {
@@ -137,6 +143,7 @@ describe('tray model: icon state and tooltip', () => {
       const model = trayModel({ ...calm, ...s.input });
       assert.equal(model.state, s.state);
       assert.equal(model.tooltip, s.tooltip);
+      assert.ok(model.tooltip.length <= 127, `${model.tooltip.length} characters`);
     });
   }
 });

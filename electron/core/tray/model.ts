@@ -40,6 +40,8 @@ export interface TrayModel {
   menu: TrayMenuItem[];
 }
 
+const TOOLTIP_MAX = 127;
+
 /** A tray menu stays short: the first jobs by name, the rest are one click away in the window. */
 export const TRAY_MAX_JOBS = 10;
 
@@ -99,7 +101,10 @@ export function trayModel(input: TrayInput): TrayModel {
   const { state, headline } = problems(input);
   const last = input.lastBackupAt ? `Last backup ${ago(input.lastBackupAt, input.now)}` : 'No backup yet';
   const next = input.nextRunAt ? `next ${clockTime(input.nextRunAt, input.now, input.timeZone)}` : input.paused ? 'schedules paused' : 'nothing scheduled';
-  const tooltip = [headline, `${last} · ${next}`].filter(Boolean).join('\n');
+  const when = `${last} · ${next}`;
+  // Windows cuts a tray tooltip at 127 characters: a long headline (long names) gives way, the times stay.
+  const room = TOOLTIP_MAX - when.length - 1;
+  const tooltip = headline ? `${headline.length > room ? `${headline.slice(0, room - 1)}…` : headline}\n${when}` : when;
 
   const busy = new Set(input.running.map((r) => r.job_id));
   const jobs = [...input.jobs].sort((a, b) => a.name.localeCompare(b.name));
