@@ -113,7 +113,8 @@ describe('overview', () => {
     for (let n = 0; n < 4; n++) await call('datasources.create', datasourceBody(`Extra ${n}`));
     const many = await queriesOf(() => call('overview.get'));
     assert.equal(many, few);
-    assert.ok(few <= 8, `${few} queries`);
+    // Five series and the settings: counted for real (a logger that saw nothing would pass the equality).
+    assert.ok(few >= 6 && few <= 8, `${few} queries`);
   });
 
   it('says when schedules are paused: no next run', async () => {
