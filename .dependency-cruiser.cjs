@@ -7,6 +7,7 @@
 //   scheduler/  health/         timers and watchers that start executions and checks
 //   executions/                 one run of a backup or a restore, from queue to report
 //   catalog/    notify/         what backups exist where; the notification inbox
+//   tray/                       the desktop tray as data (state, tooltip, menu); reads db only
 //   backup/     restore/        the pure pipelines: stream, compress, split, hash / fetch, verify, import
 //   engines/    storage/        database tools; disks, S3, SFTP
 //   db/                         the app's own database (entities, migrations, data source)
@@ -74,6 +75,13 @@ module.exports = {
       ['backup', 'restore', 'engines', 'storage', 'db', 'kernel'],
       'catalog/ and notify/ may import backup, restore, engines, storage, db, kernel and shared; ' +
         'never executions/, scheduler/, health/, services/ or app.ts above them, nor each other.',
+    ),
+    layer(
+      'layer-tray',
+      ['tray'],
+      ['db', 'kernel'],
+      'tray/ is the desktop tray as data (state, tooltip, menu) read from the metadata database: it may import db, kernel and shared, ' +
+        'never the layers that run work (executions, scheduler, services); the shell acts on its menu through the contract.',
     ),
     layer(
       'layer-backup-restore',

@@ -50,9 +50,19 @@ function onCheck(u, v) {
   const d2 = Math.abs(v - 0.66 + (u - 0.46)) / Math.SQRT2; // up-right stroke
   return (u >= 0.33 && u <= 0.47 && d1 < 0.045) || (u >= 0.45 && u <= 0.68 && d2 < 0.045);
 }
-const icon = (color) => (u, v) => (onCheck(u, v) && inShield(u, v) ? [255, 255, 255, 255] : inShield(u, v) ? [...color, 255] : [0, 0, 0, 0]);
+// Paused: two bars where the check would be.
+const onBars = (u, v) => v >= 0.36 && v <= 0.68 && ((u >= 0.38 && u <= 0.46) || (u >= 0.54 && u <= 0.62));
+// Running: an arrow pointing down (a copy being written).
+const onArrow = (u, v) => (Math.abs(u - 0.5) <= 0.04 && v >= 0.3 && v <= 0.62) || (v >= 0.5 && v <= 0.7 && Math.abs(u - 0.5) <= (0.7 - v) * 0.9);
+const icon =
+  (color, glyph = onCheck) =>
+  (u, v) =>
+    glyph(u, v) && inShield(u, v) ? [255, 255, 255, 255] : inShield(u, v) ? [...color, 255] : [0, 0, 0, 0];
 
 writeFileSync('resources/icon.png', png(512, icon([36, 88, 214])));
-writeFileSync('resources/tray.png', png(32, icon([36, 88, 214])));
+// One per state of the tray (electron/core/tray/model.ts): colour and glyph both tell it.
+writeFileSync('resources/tray-idle.png', png(32, icon([36, 88, 214])));
+writeFileSync('resources/tray-running.png', png(32, icon([30, 140, 90], onArrow)));
 writeFileSync('resources/tray-warning.png', png(32, icon([220, 130, 20])));
 writeFileSync('resources/tray-error.png', png(32, icon([200, 40, 40])));
+writeFileSync('resources/tray-paused.png', png(32, icon([120, 128, 140], onBars)));

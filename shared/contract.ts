@@ -12,7 +12,8 @@ import {
   jobExecutionsInput,
   runStarted,
 } from './schemas/execution.js';
-import { notification, notificationsListInput, notificationTestInput, notificationTestResult } from './schemas/notification.js';
+import { notification, notificationsListInput, notificationTestInput, notificationTestResult, unreadCount } from './schemas/notification.js';
+import { overview } from './schemas/overview.js';
 import { backupDatasource, backupDatasourceDetails, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
@@ -121,9 +122,16 @@ export const contract = {
     restore: channel(restoreInput, runStarted, { method: 'POST', path: '/api/backups/:id/restore', status: 202 }),
     verify: channel(verifyInput, runStarted, { method: 'POST', path: '/api/backups/:id/verify', status: 202 }),
   },
+  /** The landing page: every datasource's health and backups, every job's recent runs, in one bounded answer. */
+  overview: {
+    get: channel(none, overview, { method: 'GET', path: '/api/overview' }),
+  },
   notifications: {
     list: channel(notificationsListInput, z.array(notification), { method: 'GET', path: '/api/notifications' }),
-    markRead: channel(z.object({ ids: z.array(uuid).optional() }), z.object({ updated: z.number() }), {
+    /** The bell's count, and how many of the unread are failures and warnings. */
+    unreadCount: channel(none, unreadCount, { method: 'GET', path: '/api/notifications/unread-count' }),
+    /** The given ones, or every unread one when `ids` is absent. */
+    markRead: channel(z.object({ ids: z.array(uuid).max(500).optional() }), z.object({ updated: z.number() }), {
       method: 'POST',
       path: '/api/notifications/read',
     }),
@@ -165,6 +173,8 @@ export const events = {
   'datasource.status': z.object({ datasource_id: uuid, status: datasourceStatus, previous: datasourceStatus, checked_at: isoDate }),
   /** A storage became reachable, unreachable or full. */
   'storage.status': z.object({ storage_id: uuid, status: storageStatus, previous: storageStatus, available_space_gb: z.number().nullable() }),
+  /** Some were marked read: the bell and the tray count again. */
+  'notification.read': z.object({ updated: z.number() }),
   'entity.changed': z.object({
     entity: z.enum(['datasource', 'storage', 'job', 'settings', 'execution']),
     id: z.string().nullable(),

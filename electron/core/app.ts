@@ -24,6 +24,8 @@ import { planRetention } from './scheduler/retention.js';
 import type { AppInfo, ServiceContext } from './services/context.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { createHandlers } from './services/index.js';
+import type { TrayModel } from './tray/model.js';
+import { trayNow } from './tray/inputs.js';
 
 export interface CoreOptions {
   mode: 'desktop' | 'headless';
@@ -58,6 +60,8 @@ export interface Core {
   health: Pick<HealthMonitor, 'runOnce' | 'settled'>;
   /** The desktop shell shows notifications through `show` (Electron's Notification); headless has none. */
   showDesktopNotifications(show: ShowDesktop): void;
+  /** The desktop tray's state, tooltip and menu now (the shell asks again on every event). */
+  tray(shell: { startAtLogin: boolean }): Promise<TrayModel>;
   close(): Promise<void>;
 }
 
@@ -119,6 +123,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     showDesktopNotifications(show) {
       notifier.addSink('desktop', desktopSink(show), { label: 'desktop notification', floor: 'notifications.desktop_min_severity' });
     },
+    tray: (shell) => trayNow(base, shell),
     async close() {
       if (closed) return;
       closed = true;

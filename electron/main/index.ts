@@ -13,12 +13,17 @@ import {
   Tray,
   type IpcMainEvent,
   type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions,
+  type NativeImage,
 } from 'electron';
 import { AppError } from '../../shared/errors.js';
 import { startCore, type Core } from '../core/app.js';
+import { scoped } from '../core/kernel/log.js';
+import type { TrayMenuItem, TrayState } from '../core/tray/model.js';
 import { CONTENT_SECURITY_POLICY, isAppPage, isExternalLink, isTrustedSender } from './guard.js';
 
 // The desktop shell: a window, a tray icon and the IPC transport. Everything else lives in core.
+const log = scoped('shell');
 const here = path.dirname(fileURLToPath(import.meta.url));
 const resources = app.isPackaged ? process.resourcesPath : path.resolve(here, '../../resources');
 const indexHtml = path.resolve(here, '../renderer/index.html');
@@ -37,10 +42,14 @@ function sendEvent(name: string, payload: unknown) {
   else if (pending.length < 500) pending.push([name, payload]);
 }
 
-function showWindow() {
+/** Shows the window, on a page of the app when one is named (`notifications`, `jobs`). */
+function showWindow(route?: string) {
   if (window) {
+    if (window.isMinimized()) window.restore();
     window.show();
     window.focus();
+    // The route is one of the shell's own words, never from outside: safe to put in the page's address.
+    if (route) void window.webContents.executeJavaScript(`window.location.hash = ${JSON.stringify(`/${route}`)}`);
     return;
   }
   window = new BrowserWindow({
@@ -71,12 +80,14 @@ function showWindow() {
   window.webContents.on('will-navigate', stayHome);
   window.webContents.on('will-redirect', stayHome);
   window.webContents.on('will-attach-webview', (e) => e.preventDefault());
-  window.loadFile(indexHtml);
-  // Closing the window keeps backups running from the tray.
+  void window.loadFile(indexHtml, route ? { hash: `/${route}` } : undefined);
+  // Closing the window keeps backups running from the tray; where the desktop has no tray, it
+  // minimises instead, or nothing would be left to bring it back.
   window.on('close', (e) => {
     if (!quitting) {
       e.preventDefault();
-      window?.hide();
+      if (tray) window?.hide();
+      else window?.minimize();
     }
   });
   window.on('closed', () => (window = undefined));
@@ -115,17 +126,97 @@ function lockSession() {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
 }
 
+/** The tray maps the core's model (electron/core/tray) to icons and menu items; it decides nothing itself. */
 function createTray() {
-  tray = new Tray(nativeImage.createFromPath(path.join(resources, 'tray.png')));
+  try {
+    tray = new Tray(trayIcon('idle'));
+  } catch (e) {
+    // Some Linux desktops have no tray: the window then minimises on close instead of hiding.
+    log.warn(`No tray on this desktop (${(e as Error).message}); closing the window will minimise it.`);
+    return;
+  }
   tray.setToolTip('DataGuardian');
-  tray.setContextMenu(
-    Menu.buildFromTemplate([{ label: 'Open DataGuardian', click: showWindow }, { type: 'separator' }, { label: 'Quit', click: () => app.quit() }]),
-  );
-  tray.on('click', showWindow);
+  tray.on('click', () => showWindow());
+  // Progress says nothing the tray shows; every other event may change its state, tooltip or menu.
+  core!.events.onAny((name) => {
+    if (name !== 'execution.progress') refreshTraySoon();
+  });
+  // Ages in the tooltip ("4 min ago") move on even when nothing happens.
+  setInterval(refreshTraySoon, 60_000).unref();
+  void refreshTray();
+}
+
+const trayIcons = new Map<TrayState, NativeImage>();
+function trayIcon(state: TrayState) {
+  let icon = trayIcons.get(state);
+  if (!icon) trayIcons.set(state, (icon = nativeImage.createFromPath(path.join(resources, `tray-${state}.png`))));
+  return icon;
+}
+
+let refreshTimer: NodeJS.Timeout | undefined;
+/** Events come in bursts (progress, status, notification): one refresh per burst. */
+function refreshTraySoon() {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = undefined;
+    void refreshTray();
+  }, 500);
+}
+
+async function refreshTray() {
+  if (!tray || !core || quitting) return;
+  try {
+    const model = await core.tray({ startAtLogin: app.getLoginItemSettings().openAtLogin });
+    tray.setImage(trayIcon(model.state));
+    tray.setToolTip(model.tooltip);
+    tray.setContextMenu(Menu.buildFromTemplate(model.menu.map(trayMenuItem)));
+  } catch (e) {
+    log.warn(`The tray could not be updated: ${(e as Error).message}`);
+  }
+}
+
+function trayMenuItem(item: TrayMenuItem): MenuItemConstructorOptions {
+  switch (item.kind) {
+    case 'separator':
+      return { type: 'separator' };
+    case 'open':
+      return { label: item.label, click: () => showWindow() };
+    case 'backUpNow':
+      return {
+        label: item.label,
+        submenu: item.jobs.map((j) => ({ label: j.label, enabled: j.enabled, click: () => void act('jobs.run', { id: j.jobId }) })),
+      };
+    case 'allJobs':
+      return { label: item.label, click: () => showWindow('jobs') };
+    case 'pause':
+    case 'resume':
+      return { label: item.label, click: () => void act('settings.update', { 'schedules.paused': item.kind === 'pause' }) };
+    case 'notifications':
+      return { label: item.label, click: () => showWindow('notifications') };
+    case 'startAtLogin':
+      return {
+        label: item.label,
+        type: 'checkbox',
+        checked: item.checked,
+        click: (menuItem) => {
+          app.setLoginItemSettings({ openAtLogin: menuItem.checked });
+          void refreshTray();
+        },
+      };
+    case 'quit':
+      return { label: item.label, click: () => app.quit() };
+  }
+}
+
+/** A tray action goes through the contract like any call from the window; a refusal is told on the desktop. */
+async function act(name: 'jobs.run' | 'settings.update', input: unknown) {
+  const result = await core!.dispatch(name, input);
+  if (!result.ok && Notification.isSupported()) new Notification({ title: 'DataGuardian', body: result.error.message }).show();
+  await refreshTray();
 }
 
 if (!app.requestSingleInstanceLock()) app.quit();
-app.on('second-instance', showWindow);
+app.on('second-instance', () => showWindow());
 
 app.whenReady().then(async () => {
   try {

@@ -1,5 +1,5 @@
 import { useEffect, type ReactNode } from 'react';
-import { ActivityIcon, ArchiveIcon, ClockIcon, DatabaseIcon, GearIcon, ShieldIcon, StorageIcon } from './components/icons.js';
+import { ActivityIcon, ArchiveIcon, BellIcon, ClockIcon, DatabaseIcon, GaugeIcon, GearIcon, ShieldIcon, StorageIcon } from './components/icons.js';
 import { StatusBadge, Toasts } from './components/ui.js';
 import { DatasourceFormPage } from './pages/DatasourceForm.js';
 import { DatasourcesPage } from './pages/DatasourcesPage.js';
@@ -8,6 +8,8 @@ import { ExecutionPage } from './pages/ExecutionPage.js';
 import { ExecutionsPage } from './pages/ExecutionsPage.js';
 import { JobFormPage } from './pages/JobForm.js';
 import { JobsPage } from './pages/JobsPage.js';
+import { NotificationsPage } from './pages/NotificationsPage.js';
+import { OverviewPage } from './pages/OverviewPage.js';
 import { SettingsPage } from './pages/SettingsPage.js';
 import { StorageFormPage } from './pages/StorageForm.js';
 import { StoragesPage } from './pages/StoragesPage.js';
@@ -15,11 +17,13 @@ import { useRoute } from './router.js';
 import { startLiveUpdates, useStore } from './store.js';
 
 const NAV: { path: string; label: string; icon: ReactNode }[] = [
+  { path: 'overview', label: 'Overview', icon: <GaugeIcon /> },
   { path: 'datasources', label: 'Datasources', icon: <DatabaseIcon /> },
   { path: 'storages', label: 'Storage', icon: <StorageIcon /> },
   { path: 'jobs', label: 'Backup jobs', icon: <ClockIcon /> },
   { path: 'backups', label: 'Backups', icon: <ArchiveIcon /> },
   { path: 'activity', label: 'Activity', icon: <ActivityIcon /> },
+  { path: 'notifications', label: 'Notifications', icon: <BellIcon /> },
   { path: 'settings', label: 'Settings', icon: <GearIcon /> },
 ];
 
@@ -36,14 +40,18 @@ function Page({ route }: { route: string[] }) {
       return form ? <JobFormPage id={editId} /> : <JobsPage />;
     case 'settings':
       return <SettingsPage />;
-    default:
+    case 'notifications':
+      return <NotificationsPage />;
+    case 'datasources':
       return form ? <DatasourceFormPage id={editId} /> : <DatasourcesPage />;
+    default:
+      return <OverviewPage />;
   }
 }
 
 export function App() {
   const { path: route } = useRoute();
-  const section = NAV.some((n) => n.path === route[0]) ? route[0] : 'datasources';
+  const section = NAV.some((n) => n.path === route[0]) ? route[0] : 'overview';
 
   useEffect(() => {
     void useStore.getState().loadAll();
@@ -96,6 +104,7 @@ export function App() {
 }
 
 function Count({ path }: { path: string }) {
+  const unread = useStore((s) => s.unread.data);
   const count = useStore((s) => {
     if (path === 'datasources') return s.datasources.data?.length;
     if (path === 'storages') return s.storages.data?.length;
@@ -104,6 +113,16 @@ function Count({ path }: { path: string }) {
     if (path === 'activity') return s.executions.data?.filter((e) => e.status === 'queued' || e.status === 'running').length;
     return undefined;
   });
+  // The bell: unread notifications, red while a failure is among them; its words are read out.
+  if (path === 'notifications') {
+    if (!unread?.unread) return null;
+    return (
+      <span className={`nav__count ${unread.critical ? 'nav__count--alert' : ''}`} data-testid="unread-count">
+        {unread.unread}
+        <span className="visually-hidden"> unread</span>
+      </span>
+    );
+  }
   if (!count) return null;
   return (
     <span className="nav__count" aria-hidden="true">

@@ -5,7 +5,7 @@ const subscribe = (cb: () => void) => {
   window.addEventListener('hashchange', cb);
   return () => window.removeEventListener('hashchange', cb);
 };
-const read = () => window.location.hash.replace(/^#/, '') || '/datasources';
+const read = () => window.location.hash.replace(/^#/, '') || '/overview';
 
 /** The current route split on '/': ['datasources', 'new'], and its `?key=value` query. */
 export function useRoute(): { path: string[]; query: URLSearchParams } {

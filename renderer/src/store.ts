@@ -3,6 +3,7 @@ import type { OutputOf } from '../../shared/contract.js';
 import type { ExecutionProgress } from '../../shared/schemas/execution.js';
 import type { Datasource } from '../../shared/schemas/datasource.js';
 import type { Job } from '../../shared/schemas/job.js';
+import type { Overview } from '../../shared/schemas/overview.js';
 import type { Settings } from '../../shared/schemas/settings.js';
 import type { StorageLocation } from '../../shared/schemas/storage.js';
 import { api, errorMessage } from './api.js';
@@ -30,6 +31,8 @@ const queries = {
   executions: () => api.run('executions.list', { limit: 200 }),
   settings: () => api.run('settings.get', {}),
   info: () => api.run('system.info', {}),
+  overview: () => api.run('overview.get', {}),
+  unread: () => api.run('notifications.unreadCount', {}),
 };
 export type Resource = keyof typeof queries;
 
@@ -42,6 +45,9 @@ interface State {
   progress: Record<string, ExecutionProgress>;
   settings: Collection<Settings>;
   info: Collection<SystemInfo>;
+  overview: Collection<Overview>;
+  /** The bell's count. */
+  unread: Collection<OutputOf<'notifications.unreadCount'>>;
   toasts: Toast[];
   load(resource: Resource): Promise<void>;
   loadAll(): Promise<void>;
@@ -60,6 +66,8 @@ export const useStore = create<State>()((set, get) => ({
   progress: {},
   settings: empty,
   info: empty,
+  overview: empty,
+  unread: empty,
   toasts: [],
 
   async load(resource) {
@@ -91,11 +99,11 @@ export const toast = (kind: Toast['kind'], text: string) => useStore.getState().
 
 type EntityName = 'datasource' | 'storage' | 'job' | 'settings' | 'execution';
 const refreshFor: Record<EntityName, Resource[]> = {
-  datasource: ['datasources', 'jobs'],
+  datasource: ['datasources', 'jobs', 'overview'],
   storage: ['storages'],
-  job: ['jobs'],
-  settings: ['settings'],
-  execution: ['executions', 'jobs'],
+  job: ['jobs', 'overview'],
+  settings: ['settings', 'overview'],
+  execution: ['executions', 'jobs', 'overview'],
 };
 
 /** Queries are the truth, events are hints: a change re-queries the lists it touches. */
@@ -110,6 +118,7 @@ export function startLiveUpdates(): () => void {
       void load('executions');
       if (status !== 'running' && status !== 'queued') {
         void load('jobs');
+        void load('overview');
         useStore.setState((s) => {
           const { [execution_id]: _, ...rest } = s.progress;
           return { progress: rest };
@@ -123,6 +132,8 @@ export function startLiveUpdates(): () => void {
       if (status === 'completed') toast('success', `${name} finished`);
       if (status === 'failed') toast('error', `${name} failed${error_message ? `: ${error_message}` : ''}`);
     }),
+    api.on('notification.created', () => void load('unread')),
+    api.on('notification.read', () => void load('unread')),
     api.onReconnect(() => void loadAll()),
   ];
   return () => offs.forEach((off) => off());

@@ -17,11 +17,19 @@ export const notification = z.object({
 });
 export type Notification = z.output<typeof notification>;
 
-/** `GET /api/notifications?type=connection_lost` (seed). */
+/** A query string says `true`/`false` in words: `z.coerce.boolean()` would read "false" as true. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')], {
+  message: 'Must be true or false',
+});
+
+/** `GET /api/notifications?type=connection_lost&severity=critical&offset=100` (seed, plus severity and pages). */
 export const notificationsListInput = z.object({
   type: z.enum(NOTIFICATION_TYPES).optional(),
-  unread: z.coerce.boolean().optional(),
+  severity: z.enum(NOTIFICATION_SEVERITIES).optional(),
+  unread: flag.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** How many of the newest (that match) to skip: the next page. */
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
 });
 
 /**
@@ -41,3 +49,4 @@ export const notificationTestInput = z
 /** The sink's own words on failure: "HTTP 502", "535 Authentication failed", "connection refused on port 587". */
 export const notificationTestResult = z.object({ ok: z.boolean(), message: z.string() });
 export type NotificationTestResult = z.output<typeof notificationTestResult>;
+export const unreadCount = z.object({ unread: z.number().int(), critical: z.number().int(), warning: z.number().int() });

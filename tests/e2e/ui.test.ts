@@ -119,7 +119,8 @@ test('the printed address signs the browser in; without it the UI is not shown',
   // The address printed at start: a cookie, then the same page without the token in the address bar.
   assert.match(signInUrl, new RegExp(`^${appUrl}/\\?token=[\\w-]{40,}$`));
   await page.goto(signInUrl);
-  await page.getByRole('heading', { level: 1, name: 'Datasources' }).waitFor();
+  // The Overview is the landing page.
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   assert.equal(page.url(), `${appUrl}/`, 'the token is gone from the address bar');
   const cookie = (await page.context().cookies()).find((c) => c.name === 'dg_token');
   assert.ok(cookie, 'the browser keeps the token in a cookie');
@@ -131,6 +132,8 @@ test('a datasource, a storage and a job added through the forms are listed after
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(appUrl);
+  await page.getByText('Nothing to watch yet').waitFor();
+  await openSection('Datasources', 'Datasources');
 
   // Datasources: empty state, then the form.
   await page.getByRole('heading', { level: 1, name: 'Datasources' }).waitFor();

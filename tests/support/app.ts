@@ -34,7 +34,14 @@ export interface AppUnderTest {
 }
 
 export async function startApp(
-  options: { dataDir?: string; databaseUrl?: string; clock?: Clock; delivery?: CoreOptions['delivery'] } = {},
+  options: {
+    dataDir?: string;
+    databaseUrl?: string;
+    clock?: Clock;
+    delivery?: CoreOptions['delivery'];
+    /** The built page, for a browser (e2e). */
+    staticDir?: string;
+  } = {},
 ): Promise<AppUnderTest> {
   // Under /tmp with 0755: the embedded server runs as `postgres` when the tests run as root.
   const dataDir = options.dataDir ?? mkdtempSync(path.join('/tmp', 'dg-app-'));
@@ -54,7 +61,7 @@ export async function startApp(
     });
     // Read from the data directory as the CLI does (written there at first start, 0600).
     app.token = loadApiToken(dataDir, '').value;
-    server = await startHttpServer(core, { host: '127.0.0.1', port: 0, token: app.token });
+    server = await startHttpServer(core, { host: '127.0.0.1', port: 0, token: app.token, staticDir: options.staticDir });
     app.url = server.url;
     app.core = core;
   }

@@ -5,6 +5,7 @@ import { datasourceService } from './datasources.js';
 import { executionService } from './executions.js';
 import { jobService } from './jobs.js';
 import { notificationService } from './notifications.js';
+import { overviewService } from './overview.js';
 import { retentionService } from './retention.js';
 import { settingsService } from './settings.js';
 import { storageService } from './storages.js';
@@ -20,6 +21,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     jobs: { ...jobService(ctx), ...retentionService(ctx), run, executions },
     executions: executionHandlers,
     backups: backupService(ctx),
+    overview: overviewService(ctx),
     notifications: notificationService(ctx),
     settings: settingsService(ctx),
   };

@@ -156,3 +156,18 @@ export const PlayIcon = ({ size }: { size?: number }) => (
     <path d="M8 5.5v13l10-6.5z" />
   </Icon>
 );
+
+export const BellIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15L6 16z" />
+    <path d="M10 20.5a2 2 0 0 0 4 0" />
+  </Icon>
+);
+
+export const GaugeIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M4 17a8 8 0 1 1 16 0" />
+    <path d="M12 17l4-5" />
+    <circle cx="12" cy="17" r="1.2" />
+  </Icon>
+);
