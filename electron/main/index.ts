@@ -104,8 +104,7 @@ function showNotice({ title, body, route }: { title: string; body: string; route
   notice.on('close', () => notices.delete(notice));
   notice.on('click', () => {
     notices.delete(notice);
-    showWindow();
-    void window?.webContents.executeJavaScript(`location.hash = ${JSON.stringify(route)}`);
+    showWindow(route.replace(/^\//, ''));
   });
   notice.show();
 }
