@@ -65,7 +65,7 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 860 }, timezoneId: 'UTC' });
   page.setDefaultTimeout(20_000);
   await page.goto(started.signInUrl);
-  await page.getByRole('heading', { level: 1, name: 'Datasources' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
 });
 
 after(async () => {
