@@ -2,49 +2,67 @@ import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import lz4 from 'lz4';
+import { compressFrame as lz4Frame } from 'lz4-napi';
+import { promisify } from 'node:util';
 import type { Compression } from '../../../shared/schemas/enums.js';
 
-const ZSTD_BLOCK = 4 * 1024 * 1024;
-const ZSTD_IN_FLIGHT = 2;
+/** The size of one independently compressed frame: big enough that the per-frame header and restart cost nothing, small enough for memory. */
+const FRAME_BYTES = 4 * 1024 * 1024;
+/** Frames being compressed at once on libuv's pool: both cores busy, plus one queued so a core never waits on the main thread. */
+const FRAMES_IN_FLIGHT = 3;
+
+const gzipFrame = promisify(zlib.gzip);
 
 /**
- * zstd through a buffer-only binding: the stream is cut into 4 MiB blocks, each compressed as an
- * independent frame (`zstd -d` reads concatenated frames as one file). Two blocks are compressed at
- * once on libuv's pool, results emitted in order, so memory stays at a few blocks.
+ * Compression on both cores while the source streams: the stream is cut into 4 MiB blocks, each compressed
+ * as an independent frame on libuv's thread pool (gzip members, zstd and lz4 frames), results emitted in order.
+ * `gzip -d`, `zstd -d` and `lz4 -d` read concatenated frames as one file. At most three blocks are in flight,
+ * so memory stays at a few blocks whatever the size of the backup.
  */
-class ZstdFrames extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+class FramesOnPool extends Transform {
+  private block = Buffer.allocUnsafe(FRAME_BYTES);
+  private filled = 0;
   private inFlight: Promise<Buffer>[] = [];
+  private frames = 0;
 
-  constructor(private readonly level: number) {
-    super();
+  constructor(private readonly compressFrame: (block: Buffer) => Promise<Buffer>) {
+    super({ readableHighWaterMark: FRAME_BYTES });
   }
 
-  private startBlock() {
-    const block = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    const job = zstdCompress(block, this.level);
+  private startFrame() {
+    const job = this.compressFrame(this.block.subarray(0, this.filled));
+    // Awaited in order below; a failure after the stream was destroyed has no one left to tell.
     job.catch(() => undefined);
     this.inFlight.push(job);
+    this.frames++;
+    this.block = Buffer.allocUnsafe(FRAME_BYTES);
+    this.filled = 0;
   }
 
-  private async drainTo(limit: number) {
+  private async emitUntil(limit: number) {
     while (this.inFlight.length > limit) this.push(await this.inFlight.shift()!);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < ZSTD_BLOCK) return done();
-    this.startBlock();
-    this.drainTo(ZSTD_IN_FLIGHT - 1).then(() => done(), done);
+    let at = 0;
+    let started = false;
+    while (at < chunk.length) {
+      const n = chunk.copy(this.block, this.filled, at);
+      this.filled += n;
+      at += n;
+      if (this.filled === FRAME_BYTES) {
+        this.startFrame();
+        started = true;
+      }
+    }
+    if (!started || this.inFlight.length < FRAMES_IN_FLIGHT) return done();
+    this.emitUntil(FRAMES_IN_FLIGHT - 1).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback) {
-    if (this.pendingBytes > 0) this.startBlock();
-    this.drainTo(0).then(() => done(), done);
+    // An empty source still gets one (empty) frame: `gzip -d` refuses a zero-byte file.
+    if (this.filled > 0 || this.frames === 0) this.startFrame();
+    this.emitUntil(0).then(() => done(), done);
   }
 }
 
@@ -103,11 +121,17 @@ class ZstdFrameReader extends Transform {
 export function createCompressor(kind: Compression, level?: number): Transform {
   switch (kind) {
     case 'gzip':
-      return zlib.createGzip({ level: level ?? 6 });
+      return new FramesOnPool((block) => gzipFrame(block, { level: level ?? 6 }));
     case 'zstd':
-      return new ZstdFrames(level ?? 3);
+      return new FramesOnPool((block) => zstdCompress(block, level ?? 3));
     case 'lz4':
-      return lz4.createEncoderStream({ blockMaxSize: 4 << 20, highCompression: (level ?? 1) > 3, blockChecksum: false, streamChecksum: true }) as Transform;
+      // The native encoder has only the fast mode (the `lz4` CLI's levels 1–2); the high-compression levels
+      // keep the JavaScript encoder, several times slower, chosen only by asking for a level above 2.
+      if ((level ?? 1) > 2)
+        return lz4.createEncoderStream({ blockMaxSize: 4 << 20, highCompression: true, blockChecksum: false, streamChecksum: true }) as Transform;
+      // No per-frame content checksum: the `lz4` package's decoder (used to restore) checks one across concatenated
+      // frames and refuses them; the SHA-256 of every part and of the whole file guards the data instead.
+      return new FramesOnPool((block) => lz4Frame(block, { contentChecksum: false }));
     case 'none':
       return new PassThrough();
   }
