@@ -2,7 +2,7 @@ import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import lz4 from 'lz4';
-import { compressFrame as lz4Frame } from 'lz4-napi';
+import { compress as lz4Block } from 'lz4-napi';
 import { promisify } from 'node:util';
 import type { Compression } from '../../../shared/schemas/enums.js';
 
@@ -14,12 +14,36 @@ const FRAMES_IN_FLIGHT = 3;
 const gzipFrame = promisify(zlib.gzip);
 
 /**
+ * An LZ4 frame header: magic, FLG (version 1, independent blocks, no checksums), BD (blocks up to 4 MiB) and the
+ * header checksum, a constant for these flags. No content checksum: the `lz4` package's decoder (used to restore)
+ * checks one across concatenated frames and refuses them; the SHA-256 of every part and of the file guard the data.
+ */
+const LZ4_FRAME_HEADER = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73]);
+const LZ4_END_MARK = Buffer.alloc(4);
+const LZ4_UNCOMPRESSED = 0x80000000;
+
+/**
+ * One block of up to 4 MiB as one LZ4 frame, from the native block encoder (lz4-napi's own frame encoder grows its
+ * output as it goes and left the process at 300 MB). A block that does not shrink is stored as it is, as the format allows.
+ */
+async function lz4Frame(block: Buffer): Promise<Buffer> {
+  // The encoder prepends the uncompressed size (4 bytes), which the frame format does not want.
+  const packed = (await lz4Block(block)).subarray(4);
+  const stored = packed.length < block.length ? packed : block;
+  const size = Buffer.alloc(4);
+  size.writeUInt32LE(stored === block ? (block.length | LZ4_UNCOMPRESSED) >>> 0 : packed.length);
+  return Buffer.concat(block.length ? [LZ4_FRAME_HEADER, size, stored, LZ4_END_MARK] : [LZ4_FRAME_HEADER, LZ4_END_MARK]);
+}
+
+/**
  * Compression on both cores while the source streams: the stream is cut into 4 MiB blocks, each compressed
  * as an independent frame on libuv's thread pool (gzip members, zstd and lz4 frames), results emitted in order.
  * `gzip -d`, `zstd -d` and `lz4 -d` read concatenated frames as one file. At most three blocks are in flight,
  * so memory stays at a few blocks whatever the size of the backup.
  */
 class FramesOnPool extends Transform {
+  /** Blocks whose compression has ended, reused: fresh 4 MiB buffers per frame pile up faster than the garbage collector frees them. */
+  private spare: Buffer[] = [];
   private block = Buffer.allocUnsafe(FRAME_BYTES);
   private filled = 0;
   private inFlight: Promise<Buffer>[] = [];
@@ -30,12 +54,16 @@ class FramesOnPool extends Transform {
   }
 
   private startFrame() {
-    const job = this.compressFrame(this.block.subarray(0, this.filled));
+    const block = this.block;
+    const job = this.compressFrame(block.subarray(0, this.filled)).then((frame) => {
+      this.spare.push(block);
+      return frame;
+    });
     // Awaited in order below; a failure after the stream was destroyed has no one left to tell.
     job.catch(() => undefined);
     this.inFlight.push(job);
     this.frames++;
-    this.block = Buffer.allocUnsafe(FRAME_BYTES);
+    this.block = this.spare.pop() ?? Buffer.allocUnsafe(FRAME_BYTES);
     this.filled = 0;
   }
 
@@ -129,9 +157,7 @@ export function createCompressor(kind: Compression, level?: number): Transform {
       // keep the JavaScript encoder, several times slower, chosen only by asking for a level above 2.
       if ((level ?? 1) > 2)
         return lz4.createEncoderStream({ blockMaxSize: 4 << 20, highCompression: true, blockChecksum: false, streamChecksum: true }) as Transform;
-      // No per-frame content checksum: the `lz4` package's decoder (used to restore) checks one across concatenated
-      // frames and refuses them; the SHA-256 of every part and of the whole file guards the data instead.
-      return new FramesOnPool((block) => lz4Frame(block, { contentChecksum: false }));
+      return new FramesOnPool(lz4Frame);
     case 'none':
       return new PassThrough();
   }

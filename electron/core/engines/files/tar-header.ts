@@ -12,7 +12,7 @@ export interface TarEntry {
   linkname?: string;
 }
 
-export const BLOCK = 512;
+const BLOCK = 512;
 /** Two zero blocks end an archive. */
 export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
 
