@@ -26,13 +26,15 @@ const LZ4_UNCOMPRESSED = 0x80000000;
  * One block of up to 4 MiB as one LZ4 frame, from the native block encoder (lz4-napi's own frame encoder grows its
  * output as it goes and left the process at 300 MB). A block that does not shrink is stored as it is, as the format allows.
  */
-async function lz4Frame(block: Buffer): Promise<Buffer> {
+async function lz4Frame(block: Buffer): Promise<Buffer[]> {
   // The encoder prepends the uncompressed size (4 bytes), which the frame format does not want.
   const packed = (await lz4Block(block)).subarray(4);
   const stored = packed.length < block.length ? packed : block;
   const size = Buffer.alloc(4);
   size.writeUInt32LE(stored === block ? (block.length | LZ4_UNCOMPRESSED) >>> 0 : packed.length);
-  return Buffer.concat(block.length ? [LZ4_FRAME_HEADER, size, stored, LZ4_END_MARK] : [LZ4_FRAME_HEADER, LZ4_END_MARK]);
+  // A stored block is the reused input block: copied, as it is overwritten once this frame is out.
+  if (stored === block) return [LZ4_FRAME_HEADER, size, Buffer.from(block), LZ4_END_MARK];
+  return block.length ? [LZ4_FRAME_HEADER, size, packed, LZ4_END_MARK] : [LZ4_FRAME_HEADER, LZ4_END_MARK];
 }
 
 /**
@@ -44,12 +46,12 @@ async function lz4Frame(block: Buffer): Promise<Buffer> {
 class FramesOnPool extends Transform {
   /** Blocks whose compression has ended, reused: fresh 4 MiB buffers per frame pile up faster than the garbage collector frees them. */
   private spare: Buffer[] = [];
-  private block = Buffer.allocUnsafe(FRAME_BYTES);
+  private block: Buffer = Buffer.allocUnsafe(FRAME_BYTES);
   private filled = 0;
-  private inFlight: Promise<Buffer>[] = [];
+  private inFlight: Promise<Buffer | Buffer[]>[] = [];
   private frames = 0;
 
-  constructor(private readonly compressFrame: (block: Buffer) => Promise<Buffer>) {
+  constructor(private readonly compressFrame: (block: Buffer) => Promise<Buffer | Buffer[]>) {
     super({ readableHighWaterMark: FRAME_BYTES });
   }
 
@@ -68,7 +70,10 @@ class FramesOnPool extends Transform {
   }
 
   private async emitUntil(limit: number) {
-    while (this.inFlight.length > limit) this.push(await this.inFlight.shift()!);
+    while (this.inFlight.length > limit) {
+      const frame = await this.inFlight.shift()!;
+      for (const piece of Array.isArray(frame) ? frame : [frame]) this.push(piece);
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {

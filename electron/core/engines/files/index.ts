@@ -157,7 +157,10 @@ function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
         if (entry.kind === 'large') yield* largeFile(entry.header, entry.handle);
         else yield tarHeader(entry.header);
         if (entry.kind === 'directory') yield* walk(entry.full);
-        else if (entry.kind === 'file') yield Buffer.concat([entry.data, paddingAfter(entry.data.length)]);
+        else if (entry.kind === 'file') {
+          yield entry.data;
+          yield paddingAfter(entry.data.length);
+        }
         if (entry.kind !== 'directory') files++;
       }
     } finally {
