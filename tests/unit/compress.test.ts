@@ -93,6 +93,16 @@ describe('compression writes the standard formats, in parts that cat joins', () 
     });
   }
 
+  it('lz4: blocks that do not shrink (random bytes) are stored as they are; the CLI and our decompressor read them', async () => {
+    const noise = randomBytes(9 * 1024 * 1024);
+    const stored = await compressAll('lz4', noise);
+    assert.ok(stored.length > noise.length && stored.length < noise.length + 100, 'a few header bytes per frame');
+    assert.equal(sha(execFileSync(CLI.lz4[0], CLI.lz4.slice(1), { input: stored, maxBuffer: 1 << 26 })), sha(noise));
+    const out: Buffer[] = [];
+    await pipeline(Readable.from([stored]), createDecompressor('lz4'), new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }));
+    assert.equal(sha(Buffer.concat(out)), sha(noise));
+  });
+
   it('lz4 at a high-compression level (3 and up) still writes frames the lz4 CLI reads', async () => {
     const stored = await compressAll('lz4', input, 9);
     assert.equal(sha(execFileSync(CLI.lz4[0], CLI.lz4.slice(1), { input: stored, maxBuffer: 1 << 26 })), sha(input));

@@ -23,18 +23,22 @@ const LZ4_END_MARK = Buffer.alloc(4);
 const LZ4_UNCOMPRESSED = 0x80000000;
 
 /**
- * One block of up to 4 MiB as one LZ4 frame, from the native block encoder (lz4-napi's own frame encoder grows its
- * output as it goes and left the process at 300 MB). A block that does not shrink is stored as it is, as the format allows.
+ * One block of up to 4 MiB as one LZ4 frame, from lz4-napi's native block encoder (its frame encoder measured slower:
+ * 1.8 s against 1.3 s on a 209 MB folder). A block that does not shrink is stored as it is, as the format allows.
+ * The binding's own allocator keeps memory it has freed: a process that wrote lz4 stays some 100 MB larger.
  */
 async function lz4Frame(block: Buffer): Promise<Buffer[]> {
+  if (block.length === 0) return [LZ4_FRAME_HEADER, LZ4_END_MARK];
   // The encoder prepends the uncompressed size (4 bytes), which the frame format does not want.
   const packed = (await lz4Block(block)).subarray(4);
-  const stored = packed.length < block.length ? packed : block;
   const size = Buffer.alloc(4);
-  size.writeUInt32LE(stored === block ? (block.length | LZ4_UNCOMPRESSED) >>> 0 : packed.length);
-  // A stored block is the reused input block: copied, as it is overwritten once this frame is out.
-  if (stored === block) return [LZ4_FRAME_HEADER, size, Buffer.from(block), LZ4_END_MARK];
-  return block.length ? [LZ4_FRAME_HEADER, size, packed, LZ4_END_MARK] : [LZ4_FRAME_HEADER, LZ4_END_MARK];
+  if (packed.length < block.length) {
+    size.writeUInt32LE(packed.length);
+    return [LZ4_FRAME_HEADER, size, packed, LZ4_END_MARK];
+  }
+  size.writeUInt32LE((block.length | LZ4_UNCOMPRESSED) >>> 0);
+  // Copied: the input block is reused for the next frame once this one is out.
+  return [LZ4_FRAME_HEADER, size, Buffer.from(block), LZ4_END_MARK];
 }
 
 /**
