@@ -12,6 +12,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -96,6 +97,32 @@ describe('the folder engine writes POSIX tar that GNU tar and tar-stream read', 
     assert.equal(seen.get('big-odd')?.size, 3 * 1024 * 1024 + 777);
     assert.equal(seen.get('café/')?.type, 'directory');
     assert.equal(seen.size, 310 + 4, 'files, the link and four folders');
+  });
+
+  it('a file that shrinks while it is read keeps the size lstat gave, padded with zeros, and the log says so', async () => {
+    const folder = path.join(dir, 'shrinking');
+    mkdirSync(folder);
+    const content = randomBytes(12 * 1024 * 1024);
+    writeFileSync(path.join(folder, 'growing-log'), content);
+    const lines: string[] = [];
+    const dump = await filesEngine.dump({ source_path: folder, include_patterns: [], exclude_patterns: [] }, { ...options(), log: (_l, m) => lines.push(m) });
+    const chunks: Buffer[] = [];
+    for await (const chunk of dump.stream) {
+      // After the first piece is out (the stream reads ahead at most a few MiB), the file loses its second half.
+      if (chunks.length === 0) truncateSync(path.join(folder, 'growing-log'), 6 * 1024 * 1024);
+      chunks.push(chunk as Buffer);
+    }
+    await dump.finished;
+    const file = path.join(dir, 'shrunk.tar');
+    writeFileSync(file, Buffer.concat(chunks));
+    const out = path.join(dir, 'shrunk');
+    mkdirSync(out);
+    execFileSync('tar', ['-C', out, '-xf', file]);
+    const back = readFileSync(path.join(out, 'growing-log'));
+    assert.equal(back.length, content.length);
+    assert.ok(back.subarray(0, 6 * 1024 * 1024).equals(content.subarray(0, 6 * 1024 * 1024)));
+    assert.ok(back.subarray(6 * 1024 * 1024).equals(Buffer.alloc(6 * 1024 * 1024)));
+    assert.match(lines.join('\n'), /growing-log shrank by 6291456 bytes during the backup; padded with zeros/);
   });
 
   it('a cancelled backup stops the stream with an error', async () => {

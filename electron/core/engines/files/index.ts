@@ -1,6 +1,5 @@
-import { constants, readFile as readFileCallback } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, lstat, open, readdir, readlink, stat, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import picomatch from 'picomatch';
@@ -53,8 +52,6 @@ async function folderSize(dir: string, filter: Filter, base = dir): Promise<{ by
 const PIECE = 1024 * 1024;
 /** Entries of a folder being stat'ed and read ahead of the one being written, so small files do not wait on each other. */
 const READ_AHEAD = 16;
-/** fs.readFile's callback form: measured about a third faster on thousands of small files than the promise form's chunked reads. */
-const readWhole = promisify(readFileCallback);
 
 type Loaded =
   | { kind: 'skip' }
@@ -78,6 +75,8 @@ function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
     log.push(`skipped ${rel}: ${(e as Error).message}`);
     return { kind: 'skip' };
   };
+  // Archived at the size lstat gave, as GNU tar does: what grew meanwhile is cut, what shrank is padded with zeros.
+  const shrank = (header: TarEntry, read: number) => log.push(`${header.name} shrank by ${header.size - read} bytes during the backup; padded with zeros`);
 
   async function load(dir: string, name: string): Promise<Loaded> {
     const full = path.join(dir, name);
@@ -100,31 +99,46 @@ function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
       }
     }
     if (!info.isFile()) return { kind: 'skip' };
+    const file = { ...header, type: 'file' as const, size: info.size };
+    let handle: FileHandle;
     try {
-      if (info.size > PIECE) return { kind: 'large', header: { ...header, type: 'file', size: info.size }, handle: await open(full, 'r') };
-      // Read whole: a file that grew since lstat is archived at its new size (the header is written after the read).
-      const data = await readWhole(full);
-      return { kind: 'file', header: { ...header, type: 'file', size: data.length }, data };
+      handle = await open(full, 'r');
     } catch (e) {
       return skip(rel, e);
     }
+    if (info.size > PIECE) return { kind: 'large', header: file, handle };
+    try {
+      const data = Buffer.allocUnsafe(info.size);
+      const { bytesRead } = await handle.read(data, 0, info.size, 0);
+      if (bytesRead < info.size) {
+        shrank(file, bytesRead);
+        data.fill(0, bytesRead);
+      }
+      return { kind: 'file', header: file, data };
+    } catch (e) {
+      return skip(rel, e);
+    } finally {
+      await handle.close();
+    }
   }
 
-  /** Streams a big file at the size lstat gave: a file that shrank meanwhile is padded with zeros (as GNU tar does), one that grew is cut. */
+  /** Streams a big file in pieces, at the size lstat gave. */
   async function* largeFile(header: TarEntry, handle: FileHandle): AsyncGenerator<Buffer> {
     try {
       yield tarHeader(header);
       let done = 0;
+      let short = false;
       while (done < header.size) {
         options.signal.throwIfAborted();
         const piece = Buffer.allocUnsafe(Math.min(PIECE, header.size - done));
-        const { bytesRead } = await handle.read(piece, 0, piece.length, done);
-        if (bytesRead === 0) {
-          log.push(`${header.name} shrank by ${header.size - done} bytes during the backup; padded with zeros`);
-          piece.fill(0);
+        const bytesRead = short ? 0 : (await handle.read(piece, 0, piece.length, done)).bytesRead;
+        if (bytesRead < piece.length) {
+          if (!short) shrank(header, done + bytesRead);
+          short = true;
+          piece.fill(0, bytesRead);
         }
-        done += bytesRead || piece.length;
-        yield bytesRead && bytesRead < piece.length ? piece.subarray(0, bytesRead) : piece;
+        done += piece.length;
+        yield piece;
       }
       yield paddingAfter(header.size);
     } finally {
