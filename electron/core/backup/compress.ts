@@ -8,8 +8,8 @@ import type { Compression } from '../../../shared/schemas/enums.js';
 
 /** The size of one independently compressed frame: big enough that the per-frame header and restart cost nothing, small enough for memory. */
 const FRAME_BYTES = 4 * 1024 * 1024;
-/** Frames being compressed at once on libuv's pool: both cores busy, plus one queued so a core never waits on the main thread. */
-const FRAMES_IN_FLIGHT = 3;
+/** Frames being compressed at once on libuv's pool (four threads): both cores busy, and two threads left for the file reads and writes of the same backup. */
+const FRAMES_IN_FLIGHT = 2;
 
 const gzipFrame = promisify(zlib.gzip);
 
@@ -44,7 +44,7 @@ async function lz4Frame(block: Buffer): Promise<Buffer[]> {
 /**
  * Compression on both cores while the source streams: the stream is cut into 4 MiB blocks, each compressed
  * as an independent frame on libuv's thread pool (gzip members, zstd and lz4 frames), results emitted in order.
- * `gzip -d`, `zstd -d` and `lz4 -d` read concatenated frames as one file. At most three blocks are in flight,
+ * `gzip -d`, `zstd -d` and `lz4 -d` read concatenated frames as one file. At most two blocks are in flight,
  * so memory stays at a few blocks whatever the size of the backup.
  */
 class FramesOnPool extends Transform {
