@@ -43,6 +43,8 @@ export const retentionPolicy = z
 export type RetentionPolicy = z.output<typeof retentionPolicy>;
 
 const LEVELS = { gzip: [1, 9], zstd: [1, 19], lz4: [1, 12], none: [0, 0] } as const;
+/** The command-line tools' own defaults (`gzip`, `zstd`, `lz4`: lz4's 1 is its fast mode, 3 and up its slow high-compression mode). */
+const DEFAULT_LEVEL = { gzip: 6, zstd: 3, lz4: 1 } as const;
 
 export const VERIFY_MODES = ['none', 'checksum', 'restore-test'] as const;
 
@@ -66,7 +68,7 @@ export const backupOptions = z
   })
   .transform((o) => ({
     ...o,
-    compression_level: o.compression === 'none' ? undefined : (o.compression_level ?? (o.compression === 'zstd' ? 3 : 6)),
+    compression_level: o.compression === 'none' ? undefined : (o.compression_level ?? DEFAULT_LEVEL[o.compression]),
   }));
 
 const minutes = (what: string, max: number) =>

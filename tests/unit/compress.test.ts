@@ -13,7 +13,7 @@ import { artifactBaseName, executionFolder } from '../../electron/core/backup/la
 const dir = mkdtempSync('/tmp/dg-compress-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** ~12 MB: text that compresses, with random stretches that do not. */
+/** ~6 MB: text that compresses, with random stretches that do not. */
 const input = Buffer.concat(
   Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? randomBytes(256 * 1024) : Buffer.from(`row ${i} ${'abcdefgh'.repeat(32_000)}\n`))),
 );
@@ -61,6 +61,52 @@ describe('compression writes the standard formats, in parts that cat joins', () 
       assert.equal(sha(Buffer.concat(out)), sha(input));
     });
   }
+
+  /** Compresses in uneven pieces (as a dump's pipe delivers them), returning the stored bytes. */
+  async function compressAll(kind: 'gzip' | 'zstd' | 'lz4', source: Buffer, level?: number) {
+    const pieces = Array.from({ length: Math.ceil(source.length / 65_000) }, (_, i) => source.subarray(i * 65_000, (i + 1) * 65_000));
+    const out: Buffer[] = [];
+    await pipeline(Readable.from(pieces), createCompressor(kind, level), new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }));
+    return Buffer.concat(out);
+  }
+
+  /** Where each frame (gzip member, zstd or lz4 frame) starts: the frames are compressed apart, on the thread pool. */
+  const MAGIC = { gzip: Buffer.from([0x1f, 0x8b, 0x08]), zstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), lz4: Buffer.from([0x04, 0x22, 0x4d, 0x18]) };
+
+  for (const kind of ['gzip', 'zstd', 'lz4'] as const) {
+    it(`${kind}: a 6 MB source is two frames or more, in order; the CLI and our decompressor read them as one file`, async () => {
+      const stored = await compressAll(kind, input);
+      assert.equal(stored.subarray(0, MAGIC[kind].length).compare(MAGIC[kind]), 0, 'starts with a frame');
+      let frames = 0;
+      for (let at = stored.indexOf(MAGIC[kind]); at >= 0; at = stored.indexOf(MAGIC[kind], at + 1)) frames++;
+      assert.ok(frames >= 2, `${frames} frame headers found`);
+      assert.equal(sha(execFileSync(CLI[kind][0], CLI[kind].slice(1), { input: stored, maxBuffer: 1 << 26 })), sha(input));
+      const out: Buffer[] = [];
+      await pipeline(Readable.from([stored]), createDecompressor(kind), new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }));
+      assert.equal(sha(Buffer.concat(out)), sha(input));
+    });
+
+    it(`${kind}: an empty source is a valid empty file for the ${CLI[kind][0]} CLI`, async () => {
+      const stored = await compressAll(kind, Buffer.alloc(0));
+      assert.ok(stored.length > 0);
+      assert.equal(execFileSync(CLI[kind][0], CLI[kind].slice(1), { input: stored }).length, 0);
+    });
+  }
+
+  it('lz4: blocks that do not shrink (random bytes) are stored as they are; the CLI and our decompressor read them', async () => {
+    const noise = randomBytes(9 * 1024 * 1024);
+    const stored = await compressAll('lz4', noise);
+    assert.ok(stored.length > noise.length && stored.length < noise.length + 100, 'a few header bytes per frame');
+    assert.equal(sha(execFileSync(CLI.lz4[0], CLI.lz4.slice(1), { input: stored, maxBuffer: 1 << 26 })), sha(noise));
+    const out: Buffer[] = [];
+    await pipeline(Readable.from([stored]), createDecompressor('lz4'), new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }));
+    assert.equal(sha(Buffer.concat(out)), sha(noise));
+  });
+
+  it('lz4 at a high-compression level (3 and up) still writes frames the lz4 CLI reads', async () => {
+    const stored = await compressAll('lz4', input, 9);
+    assert.equal(sha(execFileSync(CLI.lz4[0], CLI.lz4.slice(1), { input: stored, maxBuffer: 1 << 26 })), sha(input));
+  });
 
   it('without a part size, one file named as the seed says', async () => {
     const { parts, sha256 } = await writeParts('none');

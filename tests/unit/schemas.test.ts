@@ -100,6 +100,11 @@ describe('job schema', () => {
     assert.equal('storage_location_id' in r, false);
   });
 
+  it('without a level, each compression gets the default of its command-line tool (lz4: 1, its fast mode)', () => {
+    const levelOf = (compression: string) => jobCreate.parse({ ...seedJob, backup_options: { compression } }).backup_options.compression_level;
+    assert.deepEqual([levelOf('gzip'), levelOf('zstd'), levelOf('lz4'), levelOf('none')], [6, 3, 1, undefined]);
+  });
+
   it('accepts the current retention form and several storages', () => {
     const other = '7f3a1c00-d41e-4b29-b853-993344220000';
     const r = jobCreate.parse({

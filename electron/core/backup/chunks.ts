@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { partName } from './layout.js';
@@ -33,9 +33,10 @@ export interface SplitOptions {
  */
 export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Promise<PartInfo[]>; sha256(): string } {
   const parts: PartInfo[] = [];
-  // Unsplit, the one part is the whole artifact: its hash serves for both, and the data is hashed once.
-  const whole = o.maxPartBytes ? createHash('sha256') : null;
-  let current: { pass: PassThrough; hash: ReturnType<typeof createHash>; size: number; put: Promise<unknown>; number: number } | undefined;
+  // The first part's hash is the whole artifact's hash so far: it is copied when that part ends, and only the bytes
+  // of later parts are hashed twice (a one-part artifact, the common case, is hashed once).
+  let whole: Hash | undefined;
+  let current: { pass: PassThrough; hash: Hash; size: number; put: Promise<unknown>; number: number } | undefined;
   let resolveDone!: (p: PartInfo[]) => void;
   let rejectDone!: (e: Error) => void;
   const done = new Promise<PartInfo[]>((res, rej) => {
@@ -59,6 +60,7 @@ export function splitIntoParts(o: SplitOptions): { writable: Writable; done: Pro
     const part = current!;
     current = undefined;
     part.pass.end();
+    if (o.maxPartBytes) whole ??= part.hash.copy();
     await part.put;
     parts.push({ number: part.number, file: fileOf(part.number), size: part.size, sha256: part.hash.digest('hex') });
   }

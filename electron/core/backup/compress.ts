@@ -2,49 +2,104 @@ import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import lz4 from 'lz4';
+import { compress as lz4Block } from 'lz4-napi';
+import { promisify } from 'node:util';
 import type { Compression } from '../../../shared/schemas/enums.js';
 
-const ZSTD_BLOCK = 4 * 1024 * 1024;
-const ZSTD_IN_FLIGHT = 2;
+/** The size of one independently compressed frame: big enough that the per-frame header and restart cost nothing, small enough for memory. */
+const FRAME_BYTES = 4 * 1024 * 1024;
+/** Frames being compressed at once on libuv's pool (four threads): both cores busy, and two threads left for the file reads and writes of the same backup. */
+const FRAMES_IN_FLIGHT = 2;
+
+const gzipFrame = promisify(zlib.gzip);
 
 /**
- * zstd through a buffer-only binding: the stream is cut into 4 MiB blocks, each compressed as an
- * independent frame (`zstd -d` reads concatenated frames as one file). Two blocks are compressed at
- * once on libuv's pool, results emitted in order, so memory stays at a few blocks.
+ * An LZ4 frame header: magic, FLG (version 1, independent blocks, no checksums), BD (blocks up to 4 MiB) and the
+ * header checksum, a constant for these flags. No content checksum: the `lz4` package's decoder (used to restore)
+ * checks one across concatenated frames and refuses them; the SHA-256 of every part and of the file guard the data.
  */
-class ZstdFrames extends Transform {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private inFlight: Promise<Buffer>[] = [];
+const LZ4_FRAME_HEADER = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73]);
+const LZ4_END_MARK = Buffer.alloc(4);
+const LZ4_UNCOMPRESSED = 0x80000000;
 
-  constructor(private readonly level: number) {
-    super();
+/**
+ * One block of up to 4 MiB as one LZ4 frame, from lz4-napi's native block encoder (its frame encoder measured slower:
+ * 1.8 s against 1.3 s on a 209 MB folder). A block that does not shrink is stored as it is, as the format allows.
+ * The binding's own allocator keeps memory it has freed: a process that wrote lz4 stays some 100 MB larger.
+ */
+async function lz4Frame(block: Buffer): Promise<Buffer[]> {
+  if (block.length === 0) return [LZ4_FRAME_HEADER, LZ4_END_MARK];
+  // The encoder prepends the uncompressed size (4 bytes), which the frame format does not want.
+  const packed = (await lz4Block(block)).subarray(4);
+  const size = Buffer.alloc(4);
+  if (packed.length < block.length) {
+    size.writeUInt32LE(packed.length);
+    return [LZ4_FRAME_HEADER, size, packed, LZ4_END_MARK];
+  }
+  size.writeUInt32LE((block.length | LZ4_UNCOMPRESSED) >>> 0);
+  // Copied: the input block is reused for the next frame once this one is out.
+  return [LZ4_FRAME_HEADER, size, Buffer.from(block), LZ4_END_MARK];
+}
+
+/**
+ * Compression on both cores while the source streams: the stream is cut into 4 MiB blocks, each compressed
+ * as an independent frame on libuv's thread pool (gzip members, zstd and lz4 frames), results emitted in order.
+ * `gzip -d`, `zstd -d` and `lz4 -d` read concatenated frames as one file. At most two blocks are in flight,
+ * so memory stays at a few blocks whatever the size of the backup.
+ */
+class FramesOnPool extends Transform {
+  /** Blocks whose compression has ended, reused: fresh 4 MiB buffers per frame pile up faster than the garbage collector frees them. */
+  private spare: Buffer[] = [];
+  private block: Buffer = Buffer.allocUnsafe(FRAME_BYTES);
+  private filled = 0;
+  private inFlight: Promise<Buffer | Buffer[]>[] = [];
+  private frames = 0;
+
+  constructor(private readonly compressFrame: (block: Buffer) => Promise<Buffer | Buffer[]>) {
+    super({ readableHighWaterMark: FRAME_BYTES });
   }
 
-  private startBlock() {
-    const block = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    const job = zstdCompress(block, this.level);
+  private startFrame() {
+    const block = this.block;
+    const job = this.compressFrame(block.subarray(0, this.filled)).then((frame) => {
+      this.spare.push(block);
+      return frame;
+    });
+    // Awaited in order below; a failure after the stream was destroyed has no one left to tell.
     job.catch(() => undefined);
     this.inFlight.push(job);
+    this.frames++;
+    this.block = this.spare.pop() ?? Buffer.allocUnsafe(FRAME_BYTES);
+    this.filled = 0;
   }
 
-  private async drainTo(limit: number) {
-    while (this.inFlight.length > limit) this.push(await this.inFlight.shift()!);
+  private async emitUntil(limit: number) {
+    while (this.inFlight.length > limit) {
+      const frame = await this.inFlight.shift()!;
+      for (const piece of Array.isArray(frame) ? frame : [frame]) this.push(piece);
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes < ZSTD_BLOCK) return done();
-    this.startBlock();
-    this.drainTo(ZSTD_IN_FLIGHT - 1).then(() => done(), done);
+    let at = 0;
+    let started = false;
+    while (at < chunk.length) {
+      const n = chunk.copy(this.block, this.filled, at);
+      this.filled += n;
+      at += n;
+      if (this.filled === FRAME_BYTES) {
+        this.startFrame();
+        started = true;
+      }
+    }
+    if (!started || this.inFlight.length < FRAMES_IN_FLIGHT) return done();
+    this.emitUntil(FRAMES_IN_FLIGHT - 1).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback) {
-    if (this.pendingBytes > 0) this.startBlock();
-    this.drainTo(0).then(() => done(), done);
+    // An empty source still gets one (empty) frame: `gzip -d` refuses a zero-byte file.
+    if (this.filled > 0 || this.frames === 0) this.startFrame();
+    this.emitUntil(0).then(() => done(), done);
   }
 }
 
@@ -103,11 +158,15 @@ class ZstdFrameReader extends Transform {
 export function createCompressor(kind: Compression, level?: number): Transform {
   switch (kind) {
     case 'gzip':
-      return zlib.createGzip({ level: level ?? 6 });
+      return new FramesOnPool((block) => gzipFrame(block, { level: level ?? 6 }));
     case 'zstd':
-      return new ZstdFrames(level ?? 3);
+      return new FramesOnPool((block) => zstdCompress(block, level ?? 3));
     case 'lz4':
-      return lz4.createEncoderStream({ blockMaxSize: 4 << 20, highCompression: (level ?? 1) > 3, blockChecksum: false, streamChecksum: true }) as Transform;
+      // The native encoder has only the fast mode (the `lz4` CLI's levels 1–2); the high-compression levels
+      // keep the JavaScript encoder, several times slower, chosen only by asking for a level above 2.
+      if ((level ?? 1) > 2)
+        return lz4.createEncoderStream({ blockMaxSize: 4 << 20, highCompression: true, blockChecksum: false, streamChecksum: true }) as Transform;
+      return new FramesOnPool(lz4Frame);
     case 'none':
       return new PassThrough();
   }

@@ -47,8 +47,10 @@ function asStorageError(e: Error): never {
  */
 export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArtifact> {
   const raw = createCounter();
-  const stored = createCounter();
-  const report = () => o.onBytes?.(raw.bytes, stored.bytes);
+  // Uncompressed, the stored bytes are the raw bytes: no compressor and no second counter on the way.
+  const compressed = o.compression === 'none' ? null : { compressor: createCompressor(o.compression, o.level), stored: createCounter() };
+  const storedBytes = () => (compressed ? compressed.stored.bytes : raw.bytes);
+  const report = () => o.onBytes?.(raw.bytes, storedBytes());
   raw.on('data', report);
   const split = splitIntoParts({
     maxPartBytes: o.maxPartBytes,
@@ -57,9 +59,10 @@ export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArt
     renamePart: (from, to) => o.rename(from, to).catch(asStorageError),
   });
   try {
-    await pipeline(o.source, raw, createCompressor(o.compression, o.level), stored, split.writable, { signal: o.signal });
+    const stages = compressed ? [o.source, raw, compressed.compressor, compressed.stored, split.writable] : [o.source, raw, split.writable];
+    await pipeline(stages, { signal: o.signal });
     const parts = await split.done;
-    return { raw: { bytes: raw.bytes }, stored: { bytes: stored.bytes, sha256: split.sha256() }, parts };
+    return { raw: { bytes: raw.bytes }, stored: { bytes: storedBytes(), sha256: split.sha256() }, parts };
   } catch (e) {
     const storageError = await split.done.then(
       () => undefined,

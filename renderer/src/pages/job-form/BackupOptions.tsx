@@ -8,7 +8,7 @@ import { isCompression, isVerifyMode, type SectionProps, type VerifyMode } from 
 const LEVELS: Record<Compression, { min: number; max: number; fallback: number } | null> = {
   gzip: { min: 1, max: 9, fallback: 6 },
   zstd: { min: 1, max: 19, fallback: 3 },
-  lz4: { min: 1, max: 12, fallback: 6 },
+  lz4: { min: 1, max: 12, fallback: 1 },
   none: null,
 };
 
