@@ -92,7 +92,7 @@ test('a connection_lost shows on the bell at once, is listed with its datasource
   // The first failure said it was not answering (warning), the third that the connection is lost.
   await page.waitForFunction(() => document.querySelector('[data-testid="unread-count"]')?.textContent === '2 unread');
   assert.deepEqual(
-    (await call('notifications.list', { unread: true })).map((n) => n.type),
+    (await call('notifications.list', { unread: true })).map((n: { type: string }) => n.type),
     ['connection_lost', 'health_degraded'],
   );
 
