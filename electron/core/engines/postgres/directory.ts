@@ -157,7 +157,10 @@ export async function unpackDirectory(tarPath: string, tempDir: string, signal: 
         continue;
       }
       if (type !== 'file' || !DIRECTORY_FILE.test(name)) {
-        throw new AppError('validation_error', `Refused: the backup's entry “${raw.slice(0, 200)}” is not a file of a pg_dump directory. Nothing was restored.`);
+        throw new AppError(
+          'validation_error',
+          `Refused: the backup's entry “${raw.slice(0, 200)}” is not a file of a pg_dump directory. Nothing was restored.`,
+        );
       }
       toc ||= name === 'toc.dat';
       await pipeline(entry, createWriteStream(path.join(root, name), { flags: 'wx', mode: 0o600 }));
