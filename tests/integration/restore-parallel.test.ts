@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { postgresEngine } from '../../electron/core/engines/postgres/index.js';
+import type { EngineOptions } from '../../electron/core/engines/types.js';
 import { startPostgres } from '../harness/index.js';
 import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { runJob, sh, waitForExecution } from '../support/backups.js';
@@ -176,5 +178,54 @@ describe('postgres with parallel jobs', () => {
     assert.equal(done.status, 'completed', done.error_message);
     assert.equal(done.metadata.verification.tables, 9);
     assert.equal(done.metadata.verification.rows, 8 * ROWS + 500);
+  });
+});
+
+describe('pg_dump -j’s folder', () => {
+  const tempDir = () => {
+    const dir = path.join(work, `engine-tmp-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  };
+  const dumpOptions = (dir: string, signal: AbortSignal): EngineOptions => ({
+    includeTables: [],
+    excludeTables: [],
+    parallelJobs: 4,
+    compressedByPipeline: true,
+    toolDirs: { postgres: pg.binDir },
+    tempDir: dir,
+    signal,
+    log: () => undefined,
+  });
+  const config = () => ({ host: pg.host, port: pg.port, database: 'plant', username: pg.user, password: pg.password, ssl_mode: 'disable' as const });
+
+  it('is removed when the backup is cancelled', async () => {
+    const dir = tempDir();
+    const cancel = new AbortController();
+    const dump = await postgresEngine.dump(config(), dumpOptions(dir, cancel.signal));
+    await new Promise((resolve) => dump.stream.once('data', resolve));
+    cancel.abort();
+    dump.stream.destroy();
+    await assert.rejects(dump.finished);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('is removed when the storage fails mid-way, and pg_dump is stopped', async () => {
+    const dir = tempDir();
+    const dump = await postgresEngine.dump(config(), dumpOptions(dir, new AbortController().signal));
+    await new Promise((resolve) => dump.stream.once('data', resolve));
+    dump.stream.destroy(new Error('the storage is full'));
+    await assert.rejects(dump.finished);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('is removed after a backup that completes', async () => {
+    const dir = tempDir();
+    const dump = await postgresEngine.dump(config(), dumpOptions(dir, new AbortController().signal));
+    let bytes = 0;
+    for await (const chunk of dump.stream) bytes += (chunk as Buffer).length;
+    await dump.finished;
+    assert.ok(bytes > 1_000_000, `${bytes} bytes of tar`);
+    assert.deepEqual(readdirSync(dir), []);
   });
 });

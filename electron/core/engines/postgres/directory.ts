@@ -88,7 +88,14 @@ export async function dumpDirectory(tool: string, args: string[], o: DirectoryDu
       return;
     }
     // Exactly the bytes the header announces: a file still growing fails the entry instead of corrupting the tar.
-    await pipeline(createReadStream(file, { end: s.size - 1, highWaterMark: 1 << 20 }), pack.entry(header));
+    // The signal: a tar closed by a failing storage or a cancel leaves no entry waiting forever.
+    await pipeline(createReadStream(file, { end: s.size - 1, highWaterMark: 1 << 20 }), pack.entry(header), { signal });
+  };
+
+  // With the job's compression none, pg_dump compresses each file itself (<id>.dat.gz).
+  const dataFile = async (name: string) => {
+    for (const f of [name, `${name}.gz`, `${name}.lz4`, `${name}.zst`]) if (await stat(path.join(out, f)).catch(() => null)) return f;
+    return null;
   };
 
   let exited = false;
@@ -107,8 +114,7 @@ export async function dumpDirectory(tool: string, args: string[], o: DirectoryDu
           await new Promise<void>((r) => (wake = r));
           continue;
         }
-        // With the job's compression none, pg_dump compresses each file itself (<id>.dat.gz).
-        const found = (await readdir(out)).find((f) => f === name || f.startsWith(`${name}.`));
+        const found = await dataFile(name);
         if (found && !packed.has(found)) await packFile(found);
       }
       const engineOutput = await dumping;
