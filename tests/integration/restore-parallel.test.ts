@@ -137,6 +137,16 @@ describe('postgres with parallel jobs', () => {
     assert.equal(done.metadata.rows_restored, 8 * ROWS + 500);
   });
 
+  it('a -j backup restores into a new database, leaving the datasource alone', async () => {
+    await pg.query(`UPDATE t3 SET note = 'kept' WHERE id = 1`, 'plant');
+    const current = await fingerprint('plant');
+    const done = await restore(backup.id, { target_database: 'plant_copy' });
+    assert.equal(done.status, 'completed', done.error_message);
+    assert.deepEqual(await fingerprint('plant_copy'), atBackup);
+    assert.deepEqual(await fingerprint('plant'), current);
+    assert.equal(done.metadata.safety_execution_id, null);
+  });
+
   it('restores by hand with the README’s commands (cat, zstd -d, tar -x, pg_restore -j 4)', async () => {
     const dump = path.join(work, 'by-hand');
     mkdirSync(dump);
