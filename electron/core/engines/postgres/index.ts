@@ -84,7 +84,12 @@ export const postgresEngine: BackupEngine = {
     const uncompressed = options.compressedByPipeline ? ', uncompressed: DataGuardian compresses' : '';
     if (directory) {
       options.log('info', `Running ${tool} with ${options.parallelJobs} jobs (directory format, packed as one tar${uncompressed})`);
-      return dumpDirectory(tool, [...args, `--jobs=${options.parallelJobs}`], { env, tempDir: options.tempDir, signal: options.signal, cleanup: remove });
+      return dumpDirectory(tool, [...args, `--jobs=${options.parallelJobs}`], { env, tempDir: options.tempDir, signal: options.signal, cleanup: remove }).catch(
+        (e: unknown) => {
+          remove();
+          throw e;
+        },
+      );
     }
     options.log('info', `Running ${tool} (custom format${uncompressed})`);
     return spawnDump(tool, [...args, '--format=custom'], { env, signal: options.signal, cleanup: remove });
