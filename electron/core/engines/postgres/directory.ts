@@ -22,13 +22,13 @@ export async function checkFreeSpace(dir: string, needed: number, what: string):
   );
 }
 
-/** A tar (`ustar` at offset 257), as a -j backup is; a custom-format dump starts with `PGDMP`. */
+/** A tar (`ustar` at offset 257), as a -j backup is; a custom-format dump starts with `PGDMP` (whatever its TOC holds further on). */
 export async function isTar(file: string): Promise<boolean> {
   const f = await open(file, 'r');
   try {
     const head = Buffer.alloc(262);
     const { bytesRead } = await f.read(head, 0, head.length, 0);
-    return bytesRead === head.length && head.toString('latin1', 257, 262) === 'ustar';
+    return bytesRead === head.length && head.toString('latin1', 0, 5) !== 'PGDMP' && head.toString('latin1', 257, 262) === 'ustar';
   } finally {
     await f.close();
   }
