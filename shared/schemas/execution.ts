@@ -57,6 +57,8 @@ export const sourceInfo = z.object({
   database_charset: z.string().optional(),
   database_collation: z.string().optional(),
   files_count: z.number().optional(),
+  /** postgres: pg_dump's format; `directory` (stored as a tar of pg_dump's folder) when the job runs parallel jobs. */
+  dump_format: z.enum(['custom', 'directory']).optional(),
 });
 
 export type SourceInfo = z.output<typeof sourceInfo>;

@@ -44,12 +44,16 @@ function supervise(
   args: string[],
   stdin: 'pipe' | 'ignore',
   stdout: 'pipe' | 'ignore',
-  options: { env?: NodeJS.ProcessEnv; signal: AbortSignal },
+  options: { env?: NodeJS.ProcessEnv; signal: AbortSignal; onStderr?: (text: string) => void },
 ) {
   const name = path.basename(tool);
   const child = spawn(tool, args, { env: toolEnv(options.env), stdio: [stdin, stdout, 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-200_000)));
+  child.stderr!.on('data', (d: Buffer) => {
+    const text = d.toString('utf8');
+    stderr = (stderr + text).slice(-200_000);
+    options.onStderr?.(text);
+  });
   const kill = () => {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 5000).unref();
@@ -77,8 +81,15 @@ export function spawnDump(tool: string, args: string[], options: { env?: NodeJS.
   return { stream: child.stdout!, finished };
 }
 
-/** Runs a restore tool to its end, optionally with a file on its stdin; resolves with its engine output. */
-export async function runTool(tool: string, args: string[], options: { env?: NodeJS.ProcessEnv; stdinFile?: string; signal: AbortSignal }): Promise<string> {
+/**
+ * Runs a tool to its end, optionally with a file on its stdin; resolves with its engine output.
+ * `onStderr` sees that output as it comes (pg_dump -j says which table is done).
+ */
+export async function runTool(
+  tool: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; stdinFile?: string; signal: AbortSignal; onStderr?: (text: string) => void },
+): Promise<string> {
   options.signal.throwIfAborted();
   const { child, kill, exited } = supervise(tool, args, options.stdinFile ? 'pipe' : 'ignore', 'ignore', options);
   // A file that cannot be read must not look like an empty restore that succeeded.

@@ -64,10 +64,20 @@ export interface RestoreResult {
   previous_file?: string;
 }
 
-/** Exact counts of what a target holds, for checking a restore. */
+/** Counts of what a target holds, for checking a restore. */
 export interface Summary {
   tables: number;
   rows: number;
+  /** The rows are the server's estimate (pg_class.reltuples, information_schema TABLE_ROWS), not counted. */
+  estimated?: boolean;
+}
+
+export interface SummarizeOptions extends Pick<EngineOptions, 'signal'> {
+  /**
+   * The server's row estimates instead of counting every row: counting reads the whole database again,
+   * which only a restore test (whose point is checking what arrived) pays for. Files and SQLite count anyway (cheap).
+   */
+  estimate?: boolean;
 }
 
 /** Where a restore writes, as the user asked: the datasource itself, a new database on its server, another path. */
@@ -121,12 +131,14 @@ export interface Engine {
 
 /** An engine that backs up and restores. */
 export interface BackupEngine extends Engine {
+  /** The artifact's format for these options, when they change it (postgres with parallel jobs: `dir.tar`); else `format`. */
+  formatOf?(options: Pick<EngineOptions, 'parallelJobs'>): string;
   inspect(config: ConnectionConfig, options: EngineOptions): Promise<Inspection>;
   dump(config: ConnectionConfig, options: EngineOptions): Promise<Dump>;
   /** Writes a decompressed, checksum-verified artifact (a local file) into the target the config names. */
   restore(config: ConnectionConfig, artifactPath: string, options: RestoreOptions): Promise<RestoreResult>;
-  /** Exact table and row counts of what the config points at (files: tables = 0, rows = number of files). */
-  summarize(config: ConnectionConfig, options: Pick<EngineOptions, 'signal'>): Promise<Summary>;
+  /** Table and row counts of what the config points at, exact unless `estimate` (files: tables = 0, rows = number of files). */
+  summarize(config: ConnectionConfig, options: SummarizeOptions): Promise<Summary>;
   /** Where a restore writes; refuses a request that does not fit this engine (a path for a database...). */
   target(config: ConnectionConfig, datasourceName: string, request: TargetRequest): RestoreTarget;
   scratch(request: ScratchRequest): Promise<Scratch>;

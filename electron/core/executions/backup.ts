@@ -82,7 +82,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
       if (source.database_version) say('info', `Server: ${source.database_version}`);
 
       let folder = `${job.id}/${executionFolder(startedAt)}`;
-      const artifact = artifactBaseName(engine.format, options.compression);
+      const artifact = artifactBaseName(engine.formatOf?.(engineOptions) ?? engine.format, options.compression);
       await copies.insert(storages.map((s) => ({ execution_id: row.id, storage_location_id: s.id, status: 'pending' as const })));
 
       let primary: PrimaryCopy | undefined;

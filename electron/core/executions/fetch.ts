@@ -50,11 +50,10 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
       o.signal.throwIfAborted();
       const rawPath = path.join(dir, 'raw');
       try {
-        o.say('info', `Downloading ${copy.chunks.length} file(s) from ${copy.storage.name} and checking their SHA-256`);
+        o.say('info', `Downloading ${copy.chunks.length} file(s) from ${copy.storage.name}, checking their SHA-256 and decompressing in one pass`);
         await downloadVerified(openSavedStorage(ctx, copy.storage), copy.chunks, {
           expectedSha256: checksum ? checksum.replace(/^sha256:/, '') : null,
           compression,
-          joinedPath: path.join(dir, 'artifact'),
           rawPath,
           signal: o.signal,
           onBytes: (done) => o.progress({ stage: 'download', bytes_raw: done, bytes_stored: done, total_raw_estimate: total }),

@@ -65,8 +65,10 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
       if (result.previous_file) say('info', `The previous file is kept as ${result.previous_file}`);
 
       progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      const summary = await engine.summarize(target.config, { signal });
-      say('info', `The target now holds ${summary.tables} table(s) and ${summary.rows} row(s)`);
+      // The server's estimates: counting every row would read the whole database a second time (a restore test counts exactly).
+      const summary = await engine.summarize(target.config, { signal, estimate: true });
+      const rowsSaid = summary.estimated ? `about ${summary.rows} row(s) (the server's estimate)` : `${summary.rows} row(s)`;
+      say('info', `The target now holds ${summary.tables} table(s) and ${rowsSaid}`);
 
       const metadata: RestoreMetadata = {
         ...request,
@@ -97,7 +99,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
           entity_type: 'datasource',
           entity_id: datasource.id,
           title: `Restore of ${datasource.name} completed`,
-          message: `${target.description} now holds the backup of ${source.execution.created_at.toISOString()} (${summary.tables} tables, ${summary.rows} rows).`,
+          message: `${target.description} now holds the backup of ${source.execution.created_at.toISOString()} (${summary.tables} tables, ${summary.estimated ? 'about ' : ''}${summary.rows} rows).`,
           metadata: { execution_id: row.id, source_execution_id: request.source_execution_id },
         },
       };

@@ -2,24 +2,27 @@ import type { ConnectionConfig, ServerConnectionConfig } from '../../../../share
 import { withTimeout } from '../probe.js';
 import { spawnDump } from '../process.js';
 import { databaseTarget } from '../target.js';
-import type { BackupEngine, Inspection, Summary } from '../types.js';
+import type { BackupEngine, EngineOptions, Inspection, Summary } from '../types.js';
 import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
+import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
 import { pgRestore, prepareTarget } from './restore.js';
 import { pgTool } from './tools.js';
 
 /** The server's major version and what the backup will hold. */
-async function inspect(config: ConnectionConfig): Promise<Inspection & { major: number }> {
+async function inspect(config: ConnectionConfig): Promise<Inspection & { major: number; tableBytes: number }> {
   const c = config as ServerConnectionConfig;
   return withClient(c, c.database, new AbortController().signal, async (client) => {
-    const { rows } = await client.query<{ num: string; version: string; tables: number; rows: string; size: string }>(
+    const { rows } = await client.query<{ num: string; version: string; tables: number; rows: string; size: string; table_bytes: string }>(
       `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version,
               (SELECT count(*)::int FROM pg_stat_user_tables) AS tables,
               (SELECT coalesce(sum(n_live_tup), 0)::text FROM pg_stat_user_tables) AS rows,
-              pg_database_size(current_database())::text AS size`,
+              pg_database_size(current_database())::text AS size,
+              (SELECT coalesce(sum(pg_table_size(relid)), 0)::text FROM pg_stat_user_tables) AS table_bytes`,
     );
     const r = rows[0]!;
     return {
       major: Math.floor(Number(r.num) / 10000),
+      tableBytes: Number(r.table_bytes),
       database_version: `PostgreSQL ${r.version.split(' ')[0]}`,
       tables_backed_up: r.tables,
       rows_approximate: Number(r.rows),
@@ -28,9 +31,13 @@ async function inspect(config: ConnectionConfig): Promise<Inspection & { major: 
   });
 }
 
+/** pg_dump -j writes only the directory format: the artifact is a tar of that folder. */
+const dumpFormat = (o: Pick<EngineOptions, 'parallelJobs'>) => (o.parallelJobs > 1 ? 'directory' : 'custom');
+
 export const postgresEngine: BackupEngine = {
   label: 'PostgreSQL',
   format: 'dump',
+  formatOf: (o) => (dumpFormat(o) === 'directory' ? 'dir.tar' : 'dump'),
 
   async probe(config, ms) {
     const c = config as ServerConnectionConfig;
@@ -64,39 +71,67 @@ export const postgresEngine: BackupEngine = {
     }
   },
 
-  async inspect(config) {
-    const { major: _major, ...info } = await inspect(config);
-    return info;
+  async inspect(config, options) {
+    const { major: _major, tableBytes: _tableBytes, ...info } = await inspect(config);
+    return { ...info, dump_format: dumpFormat(options) };
   },
 
   async dump(config, options) {
     const c = config as ServerConnectionConfig;
-    const { major } = await inspect(config);
+    const { major, tableBytes } = await inspect(config);
     const tool = await pgTool('pg_dump', major, options.toolDirs.postgres);
+    const directory = dumpFormat(options) === 'directory';
+    // The folder holds the tables' data uncompressed until each is packed: about their size on disk.
+    if (directory) await checkFreeSpace(options.tempDir, tableBytes, `pg_dump with ${options.parallelJobs} parallel jobs`);
     const { env, dbname, remove } = pgEnv(c, options);
     // Every value is fused to its option (`--table=…`): a pattern like `--file=/x` cannot become an option of its own.
-    const args = [dbname(), '--format=custom', '--no-password'];
+    const args = [dbname(), '--no-password'];
     if (options.compressedByPipeline) args.push('--compress=0');
     for (const t of options.includeTables) args.push(`--table=${t}`);
     for (const t of options.excludeTables) args.push(`--exclude-table=${t}`);
-    options.log('info', `Running ${tool} (custom format${options.compressedByPipeline ? ', uncompressed: DataGuardian compresses' : ''})`);
-    return spawnDump(tool, args, { env, signal: options.signal, cleanup: remove });
+    const uncompressed = options.compressedByPipeline ? ', uncompressed: DataGuardian compresses' : '';
+    if (directory) {
+      options.log('info', `Running ${tool} with ${options.parallelJobs} jobs (directory format, packed as one tar${uncompressed})`);
+      return dumpDirectory(tool, [...args, `--jobs=${options.parallelJobs}`], { env, tempDir: options.tempDir, signal: options.signal, cleanup: remove }).catch(
+        (e: unknown) => {
+          remove();
+          throw e;
+        },
+      );
+    }
+    options.log('info', `Running ${tool} (custom format${uncompressed})`);
+    return spawnDump(tool, [...args, '--format=custom'], { env, signal: options.signal, cleanup: remove });
   },
 
   async restore(config, artifactPath, options) {
     const c = config as ServerConnectionConfig;
-    const major = await prepareTarget(c, options);
-    return { engine_output: await pgRestore(c, major, artifactPath, options) };
+    // A -j backup is a tar of pg_dump's folder: unpacked (and checked) before the target is touched.
+    const unpacked = (await isTar(artifactPath)) ? await unpackDirectory(artifactPath, options.tempDir, options.signal) : null;
+    try {
+      const major = await prepareTarget(c, options);
+      return { engine_output: await pgRestore(c, major, unpacked?.dir ?? artifactPath, options) };
+    } finally {
+      await unpacked?.remove();
+    }
   },
 
-  async summarize(config, { signal }) {
+  async summarize(config, { signal, estimate }) {
     const c = config as ServerConnectionConfig;
     return withClient(c, c.database, signal, async (client): Promise<Summary> => {
       // Leaf tables only (relkind r): a partitioned parent's count would count its partitions twice.
-      const { rows: tables } = await client.query<{ schema: string; name: string }>(
-        `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`,
-      );
+      const leafTables = `FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'`;
+      if (estimate) {
+        // reltuples is set by CREATE INDEX, VACUUM and ANALYZE (-1: never); a table without any falls back to
+        // the statistics collector's count of the rows its COPY inserted.
+        const { rows } = await client.query<{ tables: number; rows: string }>(
+          `SELECT count(*)::int AS tables,
+                  coalesce(sum(CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE coalesce(pg_stat_get_live_tuples(c.oid), 0) END), 0)::bigint::text AS rows
+           ${leafTables}`,
+        );
+        return { tables: rows[0]!.tables, rows: Number(rows[0]!.rows), estimated: true };
+      }
+      const { rows: tables } = await client.query<{ schema: string; name: string }>(`SELECT n.nspname AS schema, c.relname AS name ${leafTables}`);
       let rows = 0;
       for (const t of tables) {
         const r = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
