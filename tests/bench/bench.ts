@@ -1,0 +1,300 @@
+// `npm run bench`: DataGuardian against the plain command-line tools, on this machine, in the same run.
+// Every row is a ratio: DataGuardian's time over the plain tool's, each the median of BENCH_REPEAT runs
+// done back to back (the machine is shared, so absolute times are noisy; ratios much less).
+// BENCH_SIZE_MB (default 1024) sizes the big database; BENCH_JSON=<file> also writes the rows as JSON.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startPostgres } from '../harness/index.js';
+import type { StepResult, Task } from './run-once.js';
+
+const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
+const SMALL_MB = 100;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? (SIZE_MB > 2048 ? 1 : 3));
+const CATALOG_ROWS = 100_000;
+const TABLES = 8;
+const OVERHEAD_GOAL_S = 0.15;
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const started = performance.now();
+const pg = await startPostgres();
+const work = mkdtempSync('/tmp/dg-bench-');
+// The app's data dir and the storages are read by the embedded tools as other users when run as root.
+chmodSync(work, 0o755);
+const env = { ...process.env, PGPASSWORD: pg.password };
+const pgArgs = `-h ${pg.host} -p ${pg.port} -U ${pg.user}`;
+
+interface Row {
+  case: string;
+  plain_s: number | null;
+  dataguardian_s: number | null;
+  ratio: number | null;
+  peak_rss_mb: number | null;
+  note: string;
+}
+const rows: Row[] = [];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const say = (m: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}`);
+
+function sh(script: string): number {
+  const t = performance.now();
+  execFileSync('bash', ['-o', 'pipefail', '-c', script], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return (performance.now() - t) / 1000;
+}
+
+/** One step of the app in a child process (see run-once.ts). */
+function app(step: Task): StepResult {
+  const full = { ...step, dataDir, databaseUrl: pg.url('dg_bench_meta') };
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--no-warnings', path.join(here, 'run-once.ts'), JSON.stringify(full)], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'test' },
+    maxBuffer: 64 * 2 ** 20,
+  });
+  if (r.status !== 0) throw new Error(`DataGuardian ${step.op} failed:\n${r.stderr.slice(-4000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as StepResult;
+}
+
+/** A database of about `mb` MB in `tables` tables: mixed text and numbers, compressible like real data. */
+async function makeDatabase(name: string, mb: number, tables: number) {
+  await pg.createDatabase(name);
+  const perTable = Math.ceil((mb * 1000) / tables); // ~1 KB a row
+  // Two tables at a time: this machine has two cores.
+  for (let i = 0; i < tables; i += 2) {
+    await Promise.all(
+      [i, i + 1]
+        .filter((t) => t < tables)
+        .map((t) =>
+          pg.query(
+            `CREATE TABLE orders_${t} AS SELECT g AS id, now() - (g || ' minutes')::interval AS created_at,
+               md5(g::text) AS customer, (random() * 1000)::numeric(10,2) AS total,
+               repeat(md5(((g + ${t}) % 997)::text), 28) AS notes
+             FROM generate_series(1, ${perTable}) g`,
+            name,
+          ),
+        ),
+    );
+  }
+  await pg.query('VACUUM ANALYZE', name);
+  const [row] = await pg.query<{ size: string }>(`SELECT pg_database_size(current_database())::text AS size`, name);
+  return Number(row!.size);
+}
+
+/** A folder like the issue's: one big file and 2,000 small ones, text that compresses about 2:1. */
+function makeFolder(dir: string, bigMb: number) {
+  mkdirSync(path.join(dir, 'small'), { recursive: true });
+  const chunk = () => Buffer.concat([Buffer.from(randomBytes(384 * 1024).toString('base64')), Buffer.from('INFO request served in 12 ms\n'.repeat(18_000))]);
+  const big = Buffer.concat(Array.from({ length: bigMb }, () => chunk().subarray(0, 2 ** 20)));
+  writeFileSync(path.join(dir, 'big.log'), big);
+  for (let i = 0; i < 2000; i++) writeFileSync(path.join(dir, 'small', `note-${i}.txt`), chunk().subarray(0, 4500 + (i % 7) * 100));
+}
+
+const pgDatasource = (database: string) => ({
+  type: 'postgres',
+  connection_config: { host: pg.host, port: pg.port, database, username: pg.user, password: pg.password },
+});
+
+/** A fresh storage folder per run: nothing of a run stays to fill the disk. */
+function storage(): string {
+  const dir = mkdtempSync(path.join(work, 'store-'));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+let restoreCount = 0;
+const dataDir = path.join(work, 'app');
+mkdirSync(dataDir, { mode: 0o755 });
+
+function record(name: string, plain: number[], dg: number[], rss: number[], note: string) {
+  const p = plain.length ? median(plain) : null;
+  const d = dg.length ? median(dg) : null;
+  const row = { case: name, plain_s: p, dataguardian_s: d, ratio: p && d ? d / p : null, peak_rss_mb: rss.length ? Math.max(...rss) : null, note };
+  rows.push(row);
+  say(`${name}: plain ${plain.map((x) => x.toFixed(2)).join(', ') || '-'} s; DataGuardian ${dg.map((x) => x.toFixed(3)).join(', ') || '-'} s; peak RSS ${row.peak_rss_mb?.toFixed(0) ?? '-'} MB`);
+  return row;
+}
+
+/** Backups of `db` with the plain pipe and with DataGuardian, alternating; answers the last DataGuardian backup. */
+function backups(name: string, db: string, compression: string, cli: string, note: string) {
+  const plain: number[] = [];
+  const dg: number[] = [];
+  const rss: number[] = [];
+  const plainFile = path.join(work, `plain.dump.${compression}`);
+  let last: StepResult | undefined;
+  let lastStore = '';
+  for (let i = 0; i < REPEAT; i++) {
+    rmSync(plainFile, { force: true });
+    plain.push(sh(`${pg.binDir}/pg_dump ${pgArgs} -Fc -Z0 ${db} | ${cli} > ${plainFile}`));
+    if (lastStore) rmSync(lastStore, { recursive: true, force: true });
+    lastStore = storage();
+    last = app({ op: 'backup', datasource: pgDatasource(db), storagePath: lastStore, backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) } });
+    dg.push(last.seconds);
+    rss.push(last.peak_rss_mb);
+  }
+  return { row: record(name, plain, dg, rss, note), last: last!, plainFile };
+}
+
+/** Restores: `zstd -d` then `pg_restore -1` of the plain file, against DataGuardian's restore into a new database. */
+function restores(name: string, plainFile: string, executionId: string, note: string) {
+  const plain: number[] = [];
+  const dg: number[] = [];
+  const rss: number[] = [];
+  const staged = path.join(work, 'plain-restore.dump');
+  for (let i = 0; i < REPEAT; i++) {
+    const db = `bench_restore_${restoreCount++}`;
+    plain.push(sh(`zstd -d -q -f ${plainFile} -o ${staged} && ${pg.binDir}/createdb ${pgArgs} ${db} && ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db} ${staged}`));
+    rmSync(staged, { force: true });
+    sh(`${pg.binDir}/dropdb ${pgArgs} ${db}`);
+    const target = `bench_restore_${restoreCount++}`;
+    const r = app({ op: 'restore', execution_id: executionId, target_database: target });
+    dg.push(r.seconds);
+    rss.push(r.peak_rss_mb);
+    sh(`${pg.binDir}/dropdb ${pgArgs} --if-exists ${target}`);
+  }
+  return record(name, plain, dg, rss, note);
+}
+
+try {
+  say(`PostgreSQL ${pg.version}; big database ~${SIZE_MB} MB in ${TABLES} tables, small ~${SMALL_MB} MB; ${REPEAT} run(s) of each, medians`);
+  await pg.createDatabase('dg_bench_meta');
+  const bigBytes = await makeDatabase('bench_big', SIZE_MB, TABLES);
+  const smallBytes = await makeDatabase('bench_small', SMALL_MB, 1);
+  const big = `${(bigBytes / 2 ** 20).toFixed(0)} MB`;
+  say(`databases ready: ${big} and ${(smallBytes / 2 ** 20).toFixed(0)} MB`);
+
+  // Fixed overhead first, while nothing else is cached: from Run now to pg_dump's spawn, on the small database.
+  const overhead: number[] = [];
+  for (let i = 0; i < Math.max(REPEAT, 3); i++) {
+    const r = app({ op: 'backup', datasource: pgDatasource('bench_small'), storagePath: storage(), backup_options: { compression: 'zstd', compression_level: 3 } });
+    if (r.to_dump_start_s === undefined) throw new Error('The backup logged no "Running <tool>" line: the overhead cannot be read');
+    overhead.push(r.to_dump_start_s);
+  }
+  const o = median(overhead);
+  rows.push({ case: 'overhead', plain_s: null, dataguardian_s: o, ratio: o / OVERHEAD_GOAL_S, peak_rss_mb: null, note: 'Run now → pg_dump spawned; ratio to the 150 ms goal' });
+  say(`overhead: ${overhead.map((x) => (x * 1000).toFixed(0)).join(', ')} ms`);
+
+  const gzip = backups('backup-gzip', 'bench_big', 'gzip', 'gzip', `${big}, pg_dump -Fc -Z0 | gzip`);
+  const zstd = backups('backup-zstd', 'bench_big', 'zstd', 'zstd -3 -q', `${big}, pg_dump -Fc -Z0 | zstd -3`);
+  backups('backup-lz4', 'bench_big', 'lz4', 'lz4 -q', `${big}, pg_dump -Fc -Z0 | lz4`);
+  rmSync(gzip.plainFile, { force: true });
+  rmSync(path.join(work, 'plain.dump.lz4'), { force: true });
+  const restore = restores('restore', zstd.plainFile, zstd.last.execution_id!, `${big}, zstd -d then pg_restore -1 into a new database`);
+
+  // parallel_jobs 4 against 1, both DataGuardian: plain_s is the one-job time.
+  const one: number[] = [];
+  const four: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    for (const [jobs, into] of [
+      [1, one],
+      [4, four],
+    ] as const) {
+      const dir = storage();
+      const r = app({ op: 'backup', datasource: pgDatasource('bench_big'), storagePath: dir, backup_options: { compression: 'zstd', compression_level: 3, parallel_jobs: jobs } });
+      into.push(r.seconds);
+      rss.push(r.peak_rss_mb);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  record('parallel', one, four, rss, `${big} in ${TABLES} tables, zstd: parallel_jobs 4 against 1 (goal ≤ 0.67)`);
+
+  // Folders: a warm page cache for both sides (one tar before timing).
+  const folder = path.join(work, 'folder');
+  makeFolder(folder, 200);
+  sh(`tar -cf - -C ${folder} . > /dev/null`);
+  const folderDatasource = { type: 'files', connection_config: { source_path: folder } };
+  for (const [compression, cli] of [
+    ['none', ''],
+    ['zstd', ' | zstd -3 -q'],
+    ['lz4', ' | lz4 -q'],
+  ] as const) {
+    const plain: number[] = [];
+    const dg: number[] = [];
+    const peak: number[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      plain.push(sh(`tar -cf - -C ${folder} .${cli} > ${work}/plain.tar`));
+      const dir = storage();
+      const r = app({ op: 'backup', datasource: folderDatasource, storagePath: dir, backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) } });
+      dg.push(r.seconds);
+      peak.push(r.peak_rss_mb);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    record(`folder-${compression}`, plain, dg, peak, `209 MB folder (one 200 MB file, 2,000 small): tar -cf -${cli}`);
+  }
+  rmSync(`${work}/plain.tar`, { force: true });
+
+  // Peak memory: a backup and a restore of the small database; the large one is the big backup-zstd and restore above.
+  const small = backups('memory-small', 'bench_small', 'zstd', 'zstd -3 -q', `${SMALL_MB} MB, zstd backup + restore; goal ≤ 120 MB`);
+  const smallRestore = restores('memory-small-restore', small.plainFile, small.last.execution_id!, '');
+  rows.pop();
+  small.row.peak_rss_mb = Math.max(small.row.peak_rss_mb!, smallRestore.peak_rss_mb!);
+  rows.push({ ...zstd.row, case: 'memory-large', peak_rss_mb: Math.max(zstd.row.peak_rss_mb!, restore.peak_rss_mb!), note: `${big}, zstd backup + restore; goal ≤ 120 MB` });
+  rmSync(zstd.plainFile, { force: true });
+  rmSync(small.plainFile, { force: true });
+
+  // The catalog: 100,000 executions (90% completed backups, each with a part and a copy) on one datasource.
+  const meta = 'dg_bench_meta';
+  const [ids] = await pg.query<{ datasource_id: string; storage_location_id: string }>(
+    `SELECT datasource_id, storage_location_id FROM backup_executions WHERE status = 'completed' LIMIT 1`,
+    meta,
+  );
+  await pg.query(
+    `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, started_at, finished_at, duration_seconds,
+       size_bytes, compressed_size_bytes, backup_path, metadata, created_at)
+     SELECT NULL, $1, $2, 'backup', CASE WHEN g % 10 = 0 THEN 'failed' ELSE 'completed' END::execution_status, t, t + interval '5 s', 5,
+       1000000, 100000, 'catalog/' || g,
+       jsonb_build_object('operation', 'backup', 'job_name', 'catalog', 'datasource_name', 'catalog', 'datasource_type', 'postgres',
+                          'compression', 'zstd', 'artifact', 'backup.dump.zst', 'execution_logs', '[]'::jsonb),
+       t
+     FROM generate_series(1, ${CATALOG_ROWS}) g, LATERAL (SELECT now() - g * interval '1 minute' AS t) x`,
+    meta,
+    [ids!.datasource_id, ids!.storage_location_id],
+  );
+  await pg.query(
+    `INSERT INTO backup_chunks (execution_id, chunk_number, file_path, size_bytes, checksum)
+     SELECT id, 1, backup_path || '/backup.dump.zst', 100000, repeat('0', 64) FROM backup_executions WHERE backup_path LIKE 'catalog/%' AND status = 'completed'`,
+    meta,
+  );
+  await pg.query(
+    `INSERT INTO backup_copies (execution_id, storage_location_id, status, backup_path)
+     SELECT id, storage_location_id, 'completed', backup_path FROM backup_executions WHERE backup_path LIKE 'catalog/%' AND status = 'completed'`,
+    meta,
+  );
+  await pg.query('VACUUM ANALYZE', meta);
+  const catalog = app({ op: 'catalog', datasource_id: ids!.datasource_id, repeat: 5 });
+  // The plain side: the same page as one raw indexed query, in psql.
+  const rawPage = median(
+    Array.from({ length: 5 }, () =>
+      sh(`${pg.binDir}/psql ${pgArgs} -d ${meta} -qAt -c "SELECT * FROM backup_executions ORDER BY created_at DESC, id DESC LIMIT 50" > /dev/null`),
+    ),
+  );
+  const slowest = Math.max(...Object.values(catalog.calls!).filter((_, i) => Object.keys(catalog.calls!)[i] !== 'backups-datasources'));
+  say(`catalog calls (median s): ${JSON.stringify(catalog.calls)}`);
+  rows.push({
+    case: 'catalog-page',
+    plain_s: rawPage,
+    dataguardian_s: slowest,
+    ratio: slowest / rawPage,
+    peak_rss_mb: null,
+    note: `slowest of Activity and Backups pages (first, next, deep) at ${CATALOG_ROWS.toLocaleString('en')} executions; goal < 0.1 s`,
+  });
+
+  const table = [['case', 'plain (s)', 'DataGuardian (s)', 'ratio', 'peak RSS (MB)', 'what'], ...rows.map((r) => [
+    r.case,
+    r.plain_s?.toFixed(3) ?? '-',
+    r.dataguardian_s?.toFixed(3) ?? '-',
+    r.ratio?.toFixed(2) ?? '-',
+    r.peak_rss_mb?.toFixed(0) ?? '-',
+    r.note,
+  ])];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  console.log('');
+  for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  console.log(`\nratio = DataGuardian / plain tool, medians of ${REPEAT} back-to-back runs (goals: backup ≤ 1.0, restore ≤ 1.05, folders ≤ 1.1).`);
+  console.log(`Finished in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows.map(({ note: _note, ...r }) => r), null, 2) + '\n');
+} finally {
+  await pg.stop();
+  rmSync(work, { recursive: true, force: true });
+}
