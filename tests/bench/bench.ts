@@ -4,7 +4,7 @@
 // BENCH_SIZE_MB (default 1024) sizes the big database; BENCH_JSON=<file> also writes the rows as JSON.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { startPostgres } from '../harness/index.js';
 import type { StepResult, Task } from './run-once.js';
@@ -85,8 +85,9 @@ async function makeDatabase(name: string, mb: number, tables: number) {
 function makeFolder(dir: string, bigMb: number) {
   mkdirSync(path.join(dir, 'small'), { recursive: true });
   const chunk = () => Buffer.concat([Buffer.from(randomBytes(384 * 1024).toString('base64')), Buffer.from('INFO request served in 12 ms\n'.repeat(18_000))]);
-  const big = Buffer.concat(Array.from({ length: bigMb }, () => chunk().subarray(0, 2 ** 20)));
-  writeFileSync(path.join(dir, 'big.log'), big);
+  const big = openSync(path.join(dir, 'big.log'), 'w');
+  for (let i = 0; i < bigMb; i++) writeSync(big, chunk().subarray(0, 2 ** 20));
+  closeSync(big);
   for (let i = 0; i < 2000; i++) writeFileSync(path.join(dir, 'small', `note-${i}.txt`), chunk().subarray(0, 4500 + (i % 7) * 100));
 }
 
@@ -111,7 +112,9 @@ function record(name: string, plain: number[], dg: number[], rss: number[], note
   const d = dg.length ? median(dg) : null;
   const row = { case: name, plain_s: p, dataguardian_s: d, ratio: p && d ? d / p : null, peak_rss_mb: rss.length ? Math.max(...rss) : null, note };
   rows.push(row);
-  say(`${name}: plain ${plain.map((x) => x.toFixed(2)).join(', ') || '-'} s; DataGuardian ${dg.map((x) => x.toFixed(3)).join(', ') || '-'} s; peak RSS ${row.peak_rss_mb?.toFixed(0) ?? '-'} MB`);
+  say(
+    `${name}: plain ${plain.map((x) => x.toFixed(2)).join(', ') || '-'} s; DataGuardian ${dg.map((x) => x.toFixed(3)).join(', ') || '-'} s; peak RSS ${row.peak_rss_mb?.toFixed(0) ?? '-'} MB`,
+  );
   return row;
 }
 
@@ -128,7 +131,12 @@ function backups(name: string, db: string, compression: string, cli: string, not
     plain.push(sh(`${pg.binDir}/pg_dump ${pgArgs} -Fc -Z0 ${db} | ${cli} > ${plainFile}`));
     if (lastStore) rmSync(lastStore, { recursive: true, force: true });
     lastStore = storage();
-    last = app({ op: 'backup', datasource: pgDatasource(db), storagePath: lastStore, backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) } });
+    last = app({
+      op: 'backup',
+      datasource: pgDatasource(db),
+      storagePath: lastStore,
+      backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) },
+    });
     dg.push(last.seconds);
     rss.push(last.peak_rss_mb);
   }
@@ -143,7 +151,9 @@ function restores(name: string, plainFile: string, executionId: string, note: st
   const staged = path.join(work, 'plain-restore.dump');
   for (let i = 0; i < REPEAT; i++) {
     const db = `bench_restore_${restoreCount++}`;
-    plain.push(sh(`zstd -d -q -f ${plainFile} -o ${staged} && ${pg.binDir}/createdb ${pgArgs} ${db} && ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db} ${staged}`));
+    plain.push(
+      sh(`zstd -d -q -f ${plainFile} -o ${staged} && ${pg.binDir}/createdb ${pgArgs} ${db} && ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db} ${staged}`),
+    );
     rmSync(staged, { force: true });
     sh(`${pg.binDir}/dropdb ${pgArgs} ${db}`);
     const target = `bench_restore_${restoreCount++}`;
@@ -166,12 +176,24 @@ try {
   // Fixed overhead first, while nothing else is cached: from Run now to pg_dump's spawn, on the small database.
   const overhead: number[] = [];
   for (let i = 0; i < Math.max(REPEAT, 3); i++) {
-    const r = app({ op: 'backup', datasource: pgDatasource('bench_small'), storagePath: storage(), backup_options: { compression: 'zstd', compression_level: 3 } });
+    const r = app({
+      op: 'backup',
+      datasource: pgDatasource('bench_small'),
+      storagePath: storage(),
+      backup_options: { compression: 'zstd', compression_level: 3 },
+    });
     if (r.to_dump_start_s === undefined) throw new Error('The backup logged no "Running <tool>" line: the overhead cannot be read');
     overhead.push(r.to_dump_start_s);
   }
   const o = median(overhead);
-  rows.push({ case: 'overhead', plain_s: null, dataguardian_s: o, ratio: o / OVERHEAD_GOAL_S, peak_rss_mb: null, note: 'Run now → pg_dump spawned; ratio to the 150 ms goal' });
+  rows.push({
+    case: 'overhead',
+    plain_s: null,
+    dataguardian_s: o,
+    ratio: o / OVERHEAD_GOAL_S,
+    peak_rss_mb: null,
+    note: 'Run now → pg_dump spawned; ratio to the 150 ms goal',
+  });
   say(`overhead: ${overhead.map((x) => (x * 1000).toFixed(0)).join(', ')} ms`);
 
   const gzip = backups('backup-gzip', 'bench_big', 'gzip', 'gzip', `${big}, pg_dump -Fc -Z0 | gzip`);
@@ -191,7 +213,12 @@ try {
       [4, four],
     ] as const) {
       const dir = storage();
-      const r = app({ op: 'backup', datasource: pgDatasource('bench_big'), storagePath: dir, backup_options: { compression: 'zstd', compression_level: 3, parallel_jobs: jobs } });
+      const r = app({
+        op: 'backup',
+        datasource: pgDatasource('bench_big'),
+        storagePath: dir,
+        backup_options: { compression: 'zstd', compression_level: 3, parallel_jobs: jobs },
+      });
       into.push(r.seconds);
       rss.push(r.peak_rss_mb);
       rmSync(dir, { recursive: true, force: true });
@@ -215,7 +242,12 @@ try {
     for (let i = 0; i < REPEAT; i++) {
       plain.push(sh(`tar -cf - -C ${folder} .${cli} > ${work}/plain.tar`));
       const dir = storage();
-      const r = app({ op: 'backup', datasource: folderDatasource, storagePath: dir, backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) } });
+      const r = app({
+        op: 'backup',
+        datasource: folderDatasource,
+        storagePath: dir,
+        backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) },
+      });
       dg.push(r.seconds);
       peak.push(r.peak_rss_mb);
       rmSync(dir, { recursive: true, force: true });
@@ -229,7 +261,12 @@ try {
   const smallRestore = restores('memory-small-restore', small.plainFile, small.last.execution_id!, '');
   rows.pop();
   small.row.peak_rss_mb = Math.max(small.row.peak_rss_mb!, smallRestore.peak_rss_mb!);
-  rows.push({ ...zstd.row, case: 'memory-large', peak_rss_mb: Math.max(zstd.row.peak_rss_mb!, restore.peak_rss_mb!), note: `${big}, zstd backup + restore; goal ≤ 120 MB` });
+  rows.push({
+    ...zstd.row,
+    case: 'memory-large',
+    peak_rss_mb: Math.max(zstd.row.peak_rss_mb!, restore.peak_rss_mb!),
+    note: `${big}, zstd backup + restore; goal ≤ 120 MB`,
+  });
   rmSync(zstd.plainFile, { force: true });
   rmSync(small.plainFile, { force: true });
 
@@ -280,20 +317,31 @@ try {
     note: `slowest of Activity and Backups pages (first, next, deep) at ${CATALOG_ROWS.toLocaleString('en')} executions; goal < 0.1 s`,
   });
 
-  const table = [['case', 'plain (s)', 'DataGuardian (s)', 'ratio', 'peak RSS (MB)', 'what'], ...rows.map((r) => [
-    r.case,
-    r.plain_s?.toFixed(3) ?? '-',
-    r.dataguardian_s?.toFixed(3) ?? '-',
-    r.ratio?.toFixed(2) ?? '-',
-    r.peak_rss_mb?.toFixed(0) ?? '-',
-    r.note,
-  ])];
+  const table = [
+    ['case', 'plain (s)', 'DataGuardian (s)', 'ratio', 'peak RSS (MB)', 'what'],
+    ...rows.map((r) => [
+      r.case,
+      r.plain_s?.toFixed(3) ?? '-',
+      r.dataguardian_s?.toFixed(3) ?? '-',
+      r.ratio?.toFixed(2) ?? '-',
+      r.peak_rss_mb?.toFixed(0) ?? '-',
+      r.note,
+    ]),
+  ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   console.log('');
   for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   console.log(`\nratio = DataGuardian / plain tool, medians of ${REPEAT} back-to-back runs (goals: backup ≤ 1.0, restore ≤ 1.05, folders ≤ 1.1).`);
   console.log(`Finished in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows.map(({ note: _note, ...r }) => r), null, 2) + '\n');
+  if (process.env.BENCH_JSON)
+    writeFileSync(
+      process.env.BENCH_JSON,
+      JSON.stringify(
+        rows.map(({ note: _note, ...r }) => r),
+        null,
+        2,
+      ) + '\n',
+    );
 } finally {
   await pg.stop();
   rmSync(work, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // that did the work and nothing else. The core uses the bench's metadata database (DATABASE_URL), so a
 // backup made by one run can be restored by the next.
 // Usage: node --import tsx tests/bench/run-once.ts '<json of a Step>'
+import { readFileSync } from 'node:fs';
 import { startCore } from '../../electron/core/app.js';
 import type { Json } from '../support/app.js';
 
@@ -48,6 +49,15 @@ async function ended(id: string): Promise<{ execution: Json; at: number }> {
   return { execution, at: endings.get(id)! };
 }
 
+/**
+ * This process's peak resident memory. VmHWM, not getrusage's maxRSS: on Linux the latter keeps the
+ * high-water mark of the parent at fork across exec, so every step would report the bench's own size.
+ */
+function peakRssMb(): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
@@ -70,7 +80,7 @@ try {
     const spawned = (execution.metadata.execution_logs as { at: string; message: string }[]).find((l) => l.message.startsWith('Running '));
     result = {
       seconds: (at - started) / 1000,
-      peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      peak_rss_mb: peakRssMb(),
       execution_id,
       to_dump_start_s: spawned ? (Date.parse(spawned.at) - wall) / 1000 : undefined,
     };
@@ -78,7 +88,7 @@ try {
     const started = performance.now();
     const { execution_id } = await call('backups.restore', { id: step.execution_id, target_database: step.target_database, safety_backup: false });
     const { at } = await ended(execution_id);
-    result = { seconds: (at - started) / 1000, peak_rss_mb: process.resourceUsage().maxRSS / 1024, execution_id };
+    result = { seconds: (at - started) / 1000, peak_rss_mb: peakRssMb(), execution_id };
   } else {
     const calls: Record<string, number[]> = {};
     const timed = async (name: string, channel: string, input: unknown) => {
@@ -101,7 +111,7 @@ try {
       await timed('backups-deep', 'backups.datasource', { id: step.datasource_id, before: deepBackup[0]?.id ?? backups.backups.at(-1).id });
       await timed('backups-datasources', 'backups.datasources', {});
     }
-    result = { seconds: 0, peak_rss_mb: process.resourceUsage().maxRSS / 1024, calls: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, median(v)])) };
+    result = { seconds: 0, peak_rss_mb: peakRssMb(), calls: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, median(v)])) };
   }
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {

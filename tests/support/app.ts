@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { startCore, type Core } from '../../electron/core/app.js';
+import type { QueueTiming } from '../../electron/core/executions/queue.js';
 import type { Clock } from '../../electron/core/kernel/clock.js';
 import { startHttpServer, type RunningServer } from '../../electron/server/http.js';
 import { loadApiToken } from '../../electron/server/token.js';
@@ -33,7 +34,7 @@ export interface AppUnderTest {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startApp(options: { dataDir?: string; databaseUrl?: string; clock?: Clock } = {}): Promise<AppUnderTest> {
+export async function startApp(options: { dataDir?: string; databaseUrl?: string; clock?: Clock; lease?: Partial<QueueTiming> } = {}): Promise<AppUnderTest> {
   // Under /tmp with 0755: the embedded server runs as `postgres` when the tests run as root.
   const dataDir = options.dataDir ?? mkdtempSync(path.join('/tmp', 'dg-app-'));
   chmodSync(dataDir, 0o755);
@@ -42,7 +43,7 @@ export async function startApp(options: { dataDir?: string; databaseUrl?: string
   let server: RunningServer;
 
   async function boot() {
-    core = await startCore({ mode: 'headless', dataDir, databaseUrl: options.databaseUrl, checkOutput: true, clock: options.clock });
+    core = await startCore({ mode: 'headless', dataDir, databaseUrl: options.databaseUrl, checkOutput: true, clock: options.clock, lease: options.lease });
     // Read from the data directory as the CLI does (written there at first start, 0600).
     app.token = loadApiToken(dataDir, '').value;
     server = await startHttpServer(core, { host: '127.0.0.1', port: 0, token: app.token });

@@ -6,6 +6,7 @@ import { KeepBackupHistory1700000000003 } from '../../../migrations/170000000000
 import { ExecutionOperation1700000000004 } from '../../../migrations/1700000000004-execution-operation.js';
 import { Schedules1700000000005 } from '../../../migrations/1700000000005-schedules.js';
 import { RetentionRecovery1700000000006 } from '../../../migrations/1700000000006-retention-recovery.js';
+import { CatalogPages1700000000009 } from '../../../migrations/1700000000009-catalog-pages.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   ExecutionOperation1700000000004,
   Schedules1700000000005,
   RetentionRecovery1700000000006,
+  CatalogPages1700000000009,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */
