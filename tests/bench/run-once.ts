@@ -98,6 +98,10 @@ try {
       return out;
     };
     for (let i = 0; i < step.repeat; i++) {
+      // The plain side: the same first page as one raw query on the same connection pool.
+      const t = performance.now();
+      await core.db.query(`SELECT * FROM backup_executions ORDER BY created_at DESC, id DESC LIMIT 50`);
+      (calls['raw-page'] ??= []).push((performance.now() - t) / 1000);
       const first = await timed('activity-first', 'executions.list', { limit: 50 });
       // The page after the 50th row, then one near the end, as "More" reaches them.
       await timed('activity-next', 'executions.list', { limit: 50, before: first.at(-1).id });

@@ -32,18 +32,20 @@ interface GroupRow {
 export function backupService(ctx: ServiceContext): Handlers['backups'] {
   const repo = ctx.db.getRepository(BackupExecutions);
 
-  /** Each group's count and stored bytes, and what its newest backup recorded, in two index scans. */
+  /** Each group's count and stored bytes, and what its newest backup recorded. */
   async function summarize(key?: string): Promise<BackupDatasource[]> {
     const where = `${COMPLETED_BACKUP} AND ${GROUP} IS NOT NULL${key ? ` AND ${GROUP} = $1` : ''}`;
     const params = key ? [key] : [];
     const [groups, datasources] = await Promise.all([
       ctx.db.query(
+        // One scan counts each group; its newest backup is then one index lookup per group.
         `SELECT t.key, t.count, t.stored, n.newest_at, n.recorded_name, n.recorded_type
          FROM (SELECT ${GROUP} AS key, count(*)::int AS count, COALESCE(sum(e.compressed_size_bytes), 0)::text AS stored
                FROM backup_executions e WHERE ${where} GROUP BY 1) t
-         JOIN (SELECT DISTINCT ON (${GROUP}) ${GROUP} AS key, COALESCE(e.finished_at, e.created_at) AS newest_at,
+         CROSS JOIN LATERAL (
+               SELECT COALESCE(e.finished_at, e.created_at) AS newest_at,
                       e.metadata->>'datasource_name' AS recorded_name, e.metadata->>'datasource_type' AS recorded_type
-               FROM backup_executions e WHERE ${where} ORDER BY ${GROUP}, e.created_at DESC, e.id DESC) n ON n.key = t.key
+               FROM backup_executions e WHERE ${COMPLETED_BACKUP} AND ${GROUP} = t.key ORDER BY e.created_at DESC, e.id DESC LIMIT 1) n
          ORDER BY n.newest_at DESC`,
         params,
       ) as Promise<GroupRow[]>,
