@@ -14,11 +14,10 @@ type BackupDatasource = z.output<typeof backupDatasource>;
 const CHECK_TIMEOUT_MS = 8000;
 
 /**
- * The key a backup is grouped under: its datasource, or for an imported one the id it had where it was
- * made. Written exactly as migration 1700000000009 indexes it, with the same condition.
+ * The key a completed backup is grouped under (its datasource, or for an imported one the id it had where
+ * it was made), null for any other execution: a column the database computes (migration 1700000000009).
  */
-const GROUP = `COALESCE(e.datasource_id::text, e.metadata->>'original_datasource_id')`;
-const COMPLETED_BACKUP = `e.status = 'completed' AND e.operation = 'backup'`;
+const GROUP = 'e.backup_group';
 
 interface GroupRow {
   key: string;
@@ -34,7 +33,7 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
 
   /** Each group's count and stored bytes, and what its newest backup recorded. */
   async function summarize(key?: string): Promise<BackupDatasource[]> {
-    const where = `${COMPLETED_BACKUP} AND ${GROUP} IS NOT NULL${key ? ` AND ${GROUP} = $1` : ''}`;
+    const where = key ? `${GROUP} = $1` : `${GROUP} IS NOT NULL`;
     const params = key ? [key] : [];
     const [groups, datasources] = await Promise.all([
       ctx.db.query(
@@ -45,7 +44,7 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
          CROSS JOIN LATERAL (
                SELECT COALESCE(e.finished_at, e.created_at) AS newest_at,
                       e.metadata->>'datasource_name' AS recorded_name, e.metadata->>'datasource_type' AS recorded_type
-               FROM backup_executions e WHERE ${COMPLETED_BACKUP} AND ${GROUP} = t.key ORDER BY e.created_at DESC, e.id DESC LIMIT 1) n
+               FROM backup_executions e WHERE ${GROUP} = t.key ORDER BY e.created_at DESC, e.id DESC LIMIT 1) n
          ORDER BY n.newest_at DESC`,
         params,
       ) as Promise<GroupRow[]>,
@@ -141,7 +140,7 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
           backups: [],
         };
       }
-      const shown = await newestFirst(repo, repo.createQueryBuilder('e').where(`${COMPLETED_BACKUP} AND ${GROUP} = :id`, { id }), { limit, before });
+      const shown = await newestFirst(repo, repo.createQueryBuilder('e').where(`${GROUP} = :id`, { id }), { limit, before });
       const [presented, live] = await Promise.all([presentExecutions(ctx, shown), availability(shown)]);
       return {
         ...summary,
