@@ -14,7 +14,7 @@ import {
 } from './schemas/execution.js';
 import { notification, notificationsListInput, notificationTestInput, notificationTestResult, unreadCount } from './schemas/notification.js';
 import { overview } from './schemas/overview.js';
-import { backupDatasource, backupDatasourceDetails, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
+import { backupDatasource, backupDatasourceDetails, backupsPageInput, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
 import { isoDate, uuid } from './schemas/common.js';
@@ -117,7 +117,7 @@ export const contract = {
   backups: {
     datasources: channel(none, z.array(backupDatasource), { method: 'GET', path: '/api/backups/datasources' }),
     /** Each copy's availability is checked live against its storage. */
-    datasource: channel(idInput, backupDatasourceDetails, { method: 'GET', path: '/api/backups/datasources/:id' }),
+    datasource: channel(backupsPageInput, backupDatasourceDetails, { method: 'GET', path: '/api/backups/datasources/:id' }),
     /** Answers at once with the queued restore; progress arrives as events. */
     restore: channel(restoreInput, runStarted, { method: 'POST', path: '/api/backups/:id/restore', status: 202 }),
     verify: channel(verifyInput, runStarted, { method: 'POST', path: '/api/backups/:id/verify', status: 202 }),

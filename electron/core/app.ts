@@ -1,12 +1,14 @@
+import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { openArtifact, type Artifact } from './catalog/artifact.js';
 import { openDataSource } from './db/data-source.js';
+import { rememberToolsIn } from './engines/tools.js';
 import { resolveDataDir } from './db/data-dir.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { createDispatch, type Dispatch } from './services/dispatch.js';
 import { Executions } from './executions/index.js';
 import { HealthMonitor } from './health/monitor.js';
-import type { Lease } from './executions/recovery.js';
+import type { QueueTiming } from './executions/queue.js';
 import { appVersion } from './kernel/app-version.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
@@ -37,8 +39,8 @@ export interface CoreOptions {
   checkOutput?: boolean;
   /** Tests drive time; the app reads the system clock. */
   clock?: Clock;
-  /** How runs prove their process is alive (tests shorten it to see a takeover in seconds). */
-  lease?: Partial<Lease>;
+  /** How runs prove their process is alive, and how often work queued by another process is looked for (tests shorten or stretch them). */
+  lease?: Partial<QueueTiming>;
   /** How webhook and e-mail deliveries time out and retry (tests shorten the waits). */
   delivery?: Partial<DeliveryOptions>;
 }
@@ -73,6 +75,7 @@ export interface Core {
 export async function startCore(options: CoreOptions): Promise<Core> {
   const dataDir = resolveDataDir(options.dataDir);
   setLogDirectory(dataDir);
+  rememberToolsIn(path.join(dataDir, 'tools.json'));
   const externalUrl = options.databaseUrl ?? process.env.DATABASE_URL;
   let embedded: EmbeddedDatabase | undefined;
   if (!externalUrl) embedded = await startEmbeddedPostgres(dataDir);

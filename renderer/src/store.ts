@@ -23,12 +23,18 @@ interface Toast {
 
 type SystemInfo = OutputOf<'system.info'>;
 
+/** Activity's page: the newest runs, refreshed live; "Show older" adds the pages after it. */
+const EXECUTIONS_PAGE = 200;
+type Executions = OutputOf<'executions.list'>;
+
 /** What each list is queried with; an `entity.changed` event names one of these. */
 const queries = {
   datasources: () => api.run('datasources.list', {}),
   storages: () => api.run('storages.list', {}),
   jobs: () => api.run('jobs.list', {}),
-  executions: () => api.run('executions.list', { limit: 200 }),
+  // Once older pages are shown, the refresh covers them too (up to the largest page), so no run falls between.
+  executions: () =>
+    api.run('executions.list', { limit: Math.min(500, Math.max(EXECUTIONS_PAGE, useStore.getState().olderExecutions.rows.length + EXECUTIONS_PAGE)) }),
   settings: () => api.run('settings.get', {}),
   info: () => api.run('system.info', {}),
   overview: () => api.run('overview.get', {}),
@@ -40,7 +46,10 @@ interface State {
   datasources: Collection<Datasource[]>;
   storages: Collection<StorageLocation[]>;
   jobs: Collection<Job[]>;
-  executions: Collection<OutputOf<'executions.list'>>;
+  executions: Collection<Executions>;
+  /** Runs older than the newest page, loaded on demand; `end` once there are none left. */
+  olderExecutions: { rows: Executions; end: boolean; loading: boolean };
+  loadOlderExecutions(): Promise<void>;
   /** The latest progress of each running execution, from `execution.progress` events. */
   progress: Record<string, ExecutionProgress>;
   settings: Collection<Settings>;
@@ -63,6 +72,7 @@ export const useStore = create<State>()((set, get) => ({
   storages: empty,
   jobs: empty,
   executions: empty,
+  olderExecutions: { rows: [], end: false, loading: false },
   progress: {},
   settings: empty,
   info: empty,
@@ -77,6 +87,20 @@ export const useStore = create<State>()((set, get) => ({
       set({ [resource]: { data, loading: false, error: null } } as Partial<State>);
     } catch (e) {
       set((s) => ({ [resource]: { ...s[resource], loading: false, error: errorMessage(e) } }) as Partial<State>);
+    }
+  },
+
+  async loadOlderExecutions() {
+    const { executions, olderExecutions } = get();
+    const last = olderExecutions.rows.at(-1) ?? executions.data?.at(-1);
+    if (!last || olderExecutions.loading) return;
+    set({ olderExecutions: { ...olderExecutions, loading: true } });
+    try {
+      const page = await api.run('executions.list', { limit: EXECUTIONS_PAGE, before: last.id });
+      set((s) => ({ olderExecutions: { rows: [...s.olderExecutions.rows, ...page], end: page.length < EXECUTIONS_PAGE, loading: false } }));
+    } catch (e) {
+      set((s) => ({ olderExecutions: { ...s.olderExecutions, loading: false } }));
+      get().toast('error', errorMessage(e));
     }
   },
 

@@ -184,9 +184,12 @@ export type ExecutionDetails = z.output<typeof executionDetails>;
 
 const limit = z.coerce.number().int().min(1).max(500).default(50);
 
-/** `GET /api/backup-jobs/:id/executions?status=&limit=` (seed). */
-export const jobExecutionsInput = z.object({ id: uuid, status: executionStatus.optional(), limit });
-export const executionsListInput = z.object({ job_id: uuid.optional(), status: executionStatus.optional(), limit });
+/** The next page: the executions older than this one (the last row of the page shown), newest first. */
+export const before = uuid.optional();
+
+/** `GET /api/backup-jobs/:id/executions?status=&limit=&before=` (seed). */
+export const jobExecutionsInput = z.object({ id: uuid, status: executionStatus.optional(), limit, before });
+export const executionsListInput = z.object({ job_id: uuid.optional(), status: executionStatus.optional(), limit, before });
 
 export const runStarted = z.object({ execution_id: uuid, status: executionStatus });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
-import { execution, verification } from './execution.js';
+import { before, execution, verification } from './execution.js';
 import { VERIFY_MODES } from './job.js';
 
 /** A database name DataGuardian may create: letters, digits and underscores, as every engine accepts unquoted. */
@@ -59,6 +59,8 @@ export const backupEntry = execution.extend({
 export type BackupEntry = z.output<typeof backupEntry>;
 
 export const backupDatasourceDetails = backupDatasource.extend({ backups: z.array(backupEntry) });
+/** One page of a datasource's backups, newest first; `before` is the last backup of the page shown. */
+export const backupsPageInput = z.object({ id: uuid, before, limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 export const markRestoredInput = z.object({
   id: uuid,

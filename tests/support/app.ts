@@ -39,6 +39,7 @@ export async function startApp(
     databaseUrl?: string;
     clock?: Clock;
     delivery?: CoreOptions['delivery'];
+    lease?: CoreOptions['lease'];
     /** The built page, for a browser (e2e). */
     staticDir?: string;
   } = {},
@@ -58,6 +59,7 @@ export async function startApp(
       checkOutput: true,
       clock: options.clock,
       delivery: options.delivery,
+      lease: options.lease,
     });
     // Read from the data directory as the CLI does (written there at first start, 0600).
     app.token = loadApiToken(dataDir, '').value;

@@ -8,6 +8,7 @@ import { Schedules1700000000005 } from '../../../migrations/1700000000005-schedu
 import { RetentionRecovery1700000000006 } from '../../../migrations/1700000000006-retention-recovery.js';
 import { AlertConditions1700000000007 } from '../../../migrations/1700000000007-alert-conditions.js';
 import { DeliveryFailed1700000000008 } from '../../../migrations/1700000000008-delivery-failed.js';
+import { CatalogPages1700000000009 } from '../../../migrations/1700000000009-catalog-pages.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   RetentionRecovery1700000000006,
   AlertConditions1700000000007,
   DeliveryFailed1700000000008,
+  CatalogPages1700000000009,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */

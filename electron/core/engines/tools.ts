@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { toolEnv } from './process.js';
@@ -38,33 +38,85 @@ async function versionOf(binary: string): Promise<Pick<Tool, 'version' | 'banner
   }
 }
 
-// Installed tools rarely change while the app runs; asking each one its version costs a process start
-// (Debian's /usr/bin/pg_dump is a Perl wrapper), so answers are kept for a minute.
-const cache = new Map<string, { at: number; tools: Promise<Tool[]> }>();
-const CACHE_MS = 60_000;
-
-/** Every copy of a tool this machine has, newest first; `usual` lists the folders it is usually installed in. */
-export function findTools(names: string[], usual: () => string[], override?: string | null): Promise<Tool[]> {
-  const key = `${override ?? ''}|${names.join(',')}`;
-  const hit = cache.get(key);
-  if (hit && Date.now() - hit.at < CACHE_MS) return hit.tools;
-  const tools = discover(names, candidateDirs(usual(), override));
-  cache.set(key, { at: Date.now(), tools });
-  tools.catch(() => cache.delete(key));
-  return tools;
-}
-
-async function discover(names: string[], dirs: string[]): Promise<Tool[]> {
-  const found: Tool[] = [];
-  const seen = new Set<string>();
+/**
+ * What is installed, as a fingerprint: every candidate file with its inode, size and modification time.
+ * Installing, upgrading or removing a tool (or changing the folder set in Settings) changes it; nothing
+ * else does, so a tool's version is asked once (a process start each: Debian's /usr/bin/pg_dump is a
+ * Perl wrapper taking a quarter of a second) and not again until the fingerprint moves.
+ */
+function installed(names: string[], dirs: string[]): { candidates: string[]; fingerprint: string } {
+  const candidates: string[] = [];
+  const parts: string[] = [];
   for (const dir of dirs) {
     for (const name of names) {
       const candidate = path.join(dir, process.platform === 'win32' ? `${name}.exe` : name);
-      if (!existsSync(candidate) || seen.has(candidate)) continue;
-      seen.add(candidate);
-      const known = await versionOf(candidate);
-      if (known) found.push({ path: candidate, ...known });
+      const st = statSync(candidate, { throwIfNoEntry: false });
+      if (!st?.isFile() || candidates.includes(candidate)) continue;
+      candidates.push(candidate);
+      parts.push(`${candidate}:${st.ino}:${st.size}:${st.mtimeMs}`);
     }
   }
-  return found.sort((a, b) => b.version[0] - a.version[0] || b.version[1] - a.version[1]);
+  return { candidates, fingerprint: parts.join('|') };
+}
+
+interface Known {
+  fingerprint: string;
+  tools: Tool[];
+}
+
+// Kept in the data directory too, so the first backup after a restart does not ask again.
+const known = new Map<string, Known>();
+const asking = new Map<string, Promise<Tool[]>>();
+let rememberIn: string | null = null;
+
+/** Where discovered tools are remembered across restarts (the app's data directory). */
+export function rememberToolsIn(file: string): void {
+  rememberIn = file;
+  known.clear();
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Known>;
+    for (const [key, value] of Object.entries(saved)) if (typeof value?.fingerprint === 'string' && Array.isArray(value.tools)) known.set(key, value);
+  } catch {
+    // None yet, or unreadable: asked again.
+  }
+}
+
+function remember(): void {
+  if (!rememberIn) return;
+  try {
+    const tmp = `${rememberIn}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(known)), { mode: 0o600 });
+    renameSync(tmp, rememberIn);
+  } catch {
+    // Only a cache: the next start asks again.
+  }
+}
+
+/** Every copy of a tool this machine has, newest first; `usual` lists the folders it is usually installed in. */
+export async function findTools(names: string[], usual: () => string[], override?: string | null): Promise<Tool[]> {
+  const dirs = candidateDirs(usual(), override);
+  const key = `${names.join(',')}@${dirs.join(path.delimiter)}`;
+  const { candidates, fingerprint } = installed(names, dirs);
+  const hit = known.get(key);
+  // Only tools among today's candidates: a cache can never name another binary.
+  if (hit?.fingerprint === fingerprint && hit.tools.every((t) => candidates.includes(t.path))) return hit.tools;
+  const pending = asking.get(key);
+  if (pending) return pending;
+  const tools = discover(candidates).finally(() => asking.delete(key));
+  asking.set(key, tools);
+  const found = await tools;
+  // A tool that did not answer (a timeout on a busy machine) is asked again next time.
+  if (found.length === candidates.length) {
+    known.set(key, { fingerprint, tools: found });
+    remember();
+  }
+  return found;
+}
+
+/** Each candidate asked its version at once: they are independent processes. */
+async function discover(candidates: string[]): Promise<Tool[]> {
+  const answers = await Promise.all(candidates.map(async (candidate) => ({ candidate, known: await versionOf(candidate) })));
+  return answers
+    .flatMap(({ candidate, known }) => (known ? [{ path: candidate, ...known }] : []))
+    .sort((a, b) => b.version[0] - a.version[0] || b.version[1] - a.version[1]);
 }

@@ -50,19 +50,24 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
     if (request.operation !== 'backup') throw new Error(`execution ${row.id} is not a backup`);
     const copies = ctx.db.getRepository(BackupCopies);
     const setCopy = (storageId: string, patch: Partial<CopyRow>) => copies.update({ execution_id: row.id, storage_location_id: storageId }, patch);
-    const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
+    // Everything the run needs from the catalog, asked at once: each is an independent query.
+    const [job, links, settings] = await Promise.all([
+      row.job_id ? ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null,
+      row.job_id ? ctx.db.getRepository(BackupJobStorages).find({ where: { job_id: row.job_id }, order: { position: 'ASC' } }) : [],
+      readSettings(ctx.db),
+    ]);
 
     try {
       if (!job) throw new AppError('not_found', 'The job of this backup was deleted');
       // Usually the job's own datasource; a safety backup before a restore runs the job's settings against the restore's target.
-      const datasource = await ctx.db.getRepository(Datasources).findOneByOrFail({ id: row.datasource_id ?? job.datasource_id });
-      const links = await ctx.db.getRepository(BackupJobStorages).find({ where: { job_id: job.id }, order: { position: 'ASC' } });
-      const storageRows = await ctx.db.getRepository(StorageLocations).findBy({ id: In(links.map((l) => l.storage_location_id)) });
+      const [datasource, storageRows] = await Promise.all([
+        ctx.db.getRepository(Datasources).findOneByOrFail({ id: row.datasource_id ?? job.datasource_id }),
+        ctx.db.getRepository(StorageLocations).findBy({ id: In(links.map((l) => l.storage_location_id)) }),
+      ]);
       const storages = links.map((l) => storageRows.find((s) => s.id === l.storage_location_id)).filter((s): s is StorageRow => Boolean(s));
       if (storages.length === 0) throw new AppError('validation_error', 'This job has no storage: edit the job and choose where to keep its backups');
       const options = backupOptionsSchema.parse(job.backup_options);
       const engine = backupEngineFor(datasource.type);
-      const settings = await readSettings(ctx.db);
       const config = datasourceConfig(ctx, datasource);
       const engineOptions = {
         includeTables: options.include_tables,
@@ -78,8 +83,13 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
 
       say('info', `Backing up ${datasource.name} (${datasource.type}) with ${options.compression} compression`);
       progress({ stage: 'connecting', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      const { size_estimate_bytes: sizeEstimate, ...source } = await engine.inspect(config, engineOptions);
-      if (source.database_version) say('info', `Server: ${source.database_version}`);
+      // The server is inspected while the storage folder is prepared; the dump waits for both.
+      const inspected = engine.inspect(config, engineOptions).then((inspection) => {
+        if (inspection.database_version) say('info', `Server: ${inspection.database_version}`);
+        return inspection;
+      });
+      // Read where the dump needs it; a failure is thrown there.
+      inspected.catch(() => undefined);
 
       let folder = `${job.id}/${executionFolder(startedAt)}`;
       const artifact = artifactBaseName(engine.formatOf?.(engineOptions) ?? engine.format, options.compression);
@@ -97,6 +107,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           folder = await unusedFolder(storage, folder);
           // Recorded before the first byte: after a crash, recovery removes what is in this folder.
           await setCopy(target.id, { backup_path: folder });
+          const { size_estimate_bytes: sizeEstimate, ...source } = await inspected;
           const dump = await engine.dump(config, engineOptions);
           const written = await writeArtifact({
             source: dump.stream,
@@ -170,6 +181,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
       }
 
       const { written } = primary;
+      const { size_estimate_bytes: _estimate, ...source } = await inspected;
       const stored = job.storage_strategy === 'replicate' ? storages.length - failed.length : 1;
       const metadata: BackupMetadata = {
         ...request,

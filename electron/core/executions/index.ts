@@ -9,18 +9,17 @@ import type { CoreContext } from '../kernel/context.js';
 import type { Notifier } from '../notify/notifier.js';
 import { backupWork } from './backup.js';
 import { cleanupWork, expiredBackups, type PlanRetention } from './cleanup.js';
-import { ExecutionQueue, type RunExecution, type SlotClaim } from './queue.js';
-import type { Lease } from './recovery.js';
+import { ExecutionQueue, type QueueTiming, type RunExecution, type SlotClaim } from './queue.js';
 import { restoreWork } from './restore.js';
 import { createRunner } from './runner.js';
 import { verifyWork } from './verify.js';
 
 const invalid = (field: string, message: string) => new AppError('validation_error', message, [{ path: field, message }]);
 
-/** What the composition root hands in: the retention planner (it lives in the scheduler, above this layer) and the run lease. */
+/** What the composition root hands in: the retention planner (it lives in the scheduler, above this layer), the run lease and the queue's poll. */
 export interface ExecutionsOptions {
   planRetention: PlanRetention;
-  lease?: Partial<Lease>;
+  lease?: Partial<QueueTiming>;
 }
 
 /**

@@ -10,7 +10,14 @@ import { readSettings } from '../kernel/settings.js';
 import { DEFAULT_LEASE, takeOverStaleRuns, type Lease } from './recovery.js';
 
 const log = scoped('queue');
-const POLL_MS = 1000;
+
+/**
+ * The lease, and how often the queue looks for rows queued by another process sharing the metadata
+ * database. Work queued in this process wakes the queue at once; the poll is only that safety net.
+ */
+export interface QueueTiming extends Lease {
+  pollMs: number;
+}
 
 export type RunExecution = (row: ExecutionRow, signal: AbortSignal) => Promise<void>;
 
@@ -49,16 +56,18 @@ export class ExecutionQueue {
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private pumping = false;
+  /** Work was queued while a pump was claiming: look again as soon as it ends, not at the next poll. */
+  private wake = false;
   private readonly finished = new Set<Promise<void>>();
   private runExecution: RunExecution = async () => undefined;
   private staleCheck: NodeJS.Timeout | undefined;
-  private readonly lease: Lease;
+  private readonly lease: QueueTiming;
 
   constructor(
     private readonly ctx: CoreContext,
-    lease: Partial<Lease> = {},
+    lease: Partial<QueueTiming> = {},
   ) {
-    this.lease = { ...DEFAULT_LEASE, ...lease };
+    this.lease = { ...DEFAULT_LEASE, pollMs: 1000, ...lease };
   }
 
   /**
@@ -314,8 +323,14 @@ export class ExecutionQueue {
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping || this.stopped) return;
+    if (this.stopped) return;
+    if (this.pumping) {
+      // This pump may have looked before the new row was committed.
+      this.wake = true;
+      return;
+    }
     this.pumping = true;
+    this.wake = false;
     try {
       const { 'system.max_concurrent_backups': max } = await readSettings(this.ctx.db);
       while (!this.stopped && this.running.size < max) {
@@ -331,7 +346,7 @@ export class ExecutionQueue {
       log.error('the execution queue could not claim work', e);
     } finally {
       this.pumping = false;
-      this.schedule(POLL_MS);
+      this.schedule(this.wake ? 0 : this.lease.pollMs);
     }
   }
 

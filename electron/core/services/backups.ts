@@ -2,58 +2,75 @@ import { AppError } from '../../../shared/errors.js';
 import type { z } from 'zod';
 import { verification } from '../../../shared/schemas/execution.js';
 import type { BackupEntry, backupDatasource } from '../../../shared/schemas/restore.js';
-import { locateBackup, type LocatedCopy } from '../catalog/locate.js';
+import { locateCopies, type LocatedCopy } from '../catalog/locate.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { BackupExecutions, Datasources, type ExecutionRow } from '../db/entities.js';
-import { metadataOf } from '../db/metadata.js';
 import type { ServiceContext } from './context.js';
-import { presentExecutions } from './executions.js';
+import { newestFirst, presentExecutions } from './executions.js';
 import type { Handlers } from './handlers.js';
 
 type BackupDatasource = z.output<typeof backupDatasource>;
 
 const CHECK_TIMEOUT_MS = 8000;
-const SHOWN_BACKUPS = 100;
 
-/** The key a backup is grouped under: its datasource, or for an imported one the id it had where it was made. */
-function groupOf(r: ExecutionRow): string | null {
-  const m = metadataOf(r);
-  return r.datasource_id ?? (m.operation === 'backup' ? (m.original_datasource_id ?? null) : null);
+/**
+ * The key a completed backup is grouped under (its datasource, or for an imported one the id it had where
+ * it was made), null for any other execution: a column the database computes (migration 1700000000009).
+ */
+const GROUP = 'e.backup_group';
+
+interface GroupRow {
+  key: string;
+  count: number;
+  stored: string;
+  newest_at: Date;
+  recorded_name: string | null;
+  recorded_type: string | null;
 }
 
 export function backupService(ctx: ServiceContext): Handlers['backups'] {
   const repo = ctx.db.getRepository(BackupExecutions);
 
-  async function completedBackups(): Promise<ExecutionRow[]> {
-    return repo.createQueryBuilder('e').where("e.status = 'completed'").andWhere("e.operation = 'backup'").orderBy('e.created_at', 'DESC').getMany();
-  }
-
-  async function summarize(rows: ExecutionRow[]): Promise<BackupDatasource[]> {
-    const datasources = await ctx.db.getRepository(Datasources).find();
-    const groups = new Map<string, ExecutionRow[]>();
-    for (const r of rows) {
-      const key = groupOf(r);
-      if (key) groups.set(key, [...(groups.get(key) ?? []), r]);
-    }
-    return [...groups.entries()].map(([id, list]) => {
-      const ds = datasources.find((d) => d.id === id);
-      const newest = list[0]!;
-      const recorded = metadataOf(newest);
+  /** Each group's count and stored bytes, and what its newest backup recorded. */
+  async function summarize(key?: string): Promise<BackupDatasource[]> {
+    const where = key ? `${GROUP} = $1` : `${GROUP} IS NOT NULL`;
+    const params = key ? [key] : [];
+    const [groups, datasources] = await Promise.all([
+      ctx.db.query(
+        // One scan counts each group; its newest backup is then one index lookup per group.
+        `SELECT t.key, t.count, t.stored, n.newest_at, n.recorded_name, n.recorded_type
+         FROM (SELECT ${GROUP} AS key, count(*)::int AS count, COALESCE(sum(e.compressed_size_bytes), 0)::text AS stored
+               FROM backup_executions e WHERE ${where} GROUP BY 1) t
+         CROSS JOIN LATERAL (
+               SELECT COALESCE(e.finished_at, e.created_at) AS newest_at,
+                      e.metadata->>'datasource_name' AS recorded_name, e.metadata->>'datasource_type' AS recorded_type
+               FROM backup_executions e WHERE ${GROUP} = t.key ORDER BY e.created_at DESC, e.id DESC LIMIT 1) n
+         ORDER BY n.newest_at DESC`,
+        params,
+      ) as Promise<GroupRow[]>,
+      ctx.db.getRepository(Datasources).find(),
+    ]);
+    return groups.map((g) => {
+      const ds = datasources.find((d) => d.id === g.key);
       return {
-        datasource_id: id,
-        datasource_name: ds?.name ?? recorded.datasource_name ?? 'Unknown datasource',
-        datasource_type: ds?.type ?? recorded.datasource_type ?? 'unknown',
+        datasource_id: g.key,
+        datasource_name: ds?.name ?? g.recorded_name ?? 'Unknown datasource',
+        datasource_type: ds?.type ?? g.recorded_type ?? 'unknown',
         configured: Boolean(ds),
-        backups_count: list.length,
-        last_backup_at: (newest.finished_at ?? newest.created_at).toISOString(),
-        total_stored_bytes: list.reduce((n, r) => n + Number(r.compressed_size_bytes ?? 0), 0),
+        backups_count: g.count,
+        last_backup_at: g.newest_at.toISOString(),
+        total_stored_bytes: Number(g.stored),
       };
     });
   }
 
   /** Each completed copy checked against its storage: are all parts there, at their recorded size? */
   async function availability(rows: ExecutionRow[]): Promise<Map<string, BackupEntry['availability']>> {
-    const located = await Promise.all(rows.map((r) => locateBackup(ctx, r.id).then((l) => l.copies)));
+    const where = await locateCopies(
+      ctx,
+      rows.map((r) => r.id),
+    );
+    const located = rows.map((r) => where.get(r.id) ?? []);
     const byStorage = new Map<string, { storage: LocatedCopy['storage']; items: { executionId: string; chunks: LocatedCopy['chunks'] }[] }>();
     located.forEach((copies, i) => {
       for (const c of copies) {
@@ -104,12 +121,11 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
 
   return {
     async datasources() {
-      return summarize(await completedBackups());
+      return summarize();
     },
 
-    async datasource({ id }) {
-      const rows = (await completedBackups()).filter((r) => groupOf(r) === id);
-      const [summary] = await summarize(rows);
+    async datasource({ id, before, limit }) {
+      const [summary] = await summarize(id);
       if (!summary) {
         const ds = await ctx.db.getRepository(Datasources).findOneBy({ id });
         if (!ds) throw new AppError('not_found', `No backups of datasource ${id}`);
@@ -124,7 +140,7 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
           backups: [],
         };
       }
-      const shown = rows.slice(0, SHOWN_BACKUPS);
+      const shown = await newestFirst(repo, repo.createQueryBuilder('e').where(`${GROUP} = :id`, { id }), { limit, before });
       const [presented, live] = await Promise.all([presentExecutions(ctx, shown), availability(shown)]);
       return {
         ...summary,

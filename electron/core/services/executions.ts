@@ -1,4 +1,4 @@
-import { In } from 'typeorm';
+import { In, type Repository, type SelectQueryBuilder } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
 import type { Execution, ExecutionDetails } from '../../../shared/schemas/execution.js';
 import { BackupChunks, BackupCopies, BackupExecutions, BackupJobs, Datasources, StorageLocations, type ExecutionRow } from '../db/entities.js';
@@ -10,6 +10,25 @@ import { loader, notFound } from './validate.js';
 
 const num = (v: string | number | null) => (v === null ? null : Number(v));
 const distinctIds = (ids: (string | null)[]) => [...new Set(ids.filter((id): id is string => id !== null))];
+
+/**
+ * One page of executions, newest first: the `limit` rows after the execution `before` in the order
+ * (created_at, id), read straight from an index however deep the page. A row never shows twice or is
+ * skipped while new runs are added at the top.
+ */
+export async function newestFirst(
+  repo: Repository<ExecutionRow>,
+  query: SelectQueryBuilder<ExecutionRow>,
+  page: { limit: number; before?: string | undefined },
+): Promise<ExecutionRow[]> {
+  const alias = query.alias;
+  if (page.before) {
+    if (!(await repo.existsBy({ id: page.before })))
+      throw new AppError('not_found', `The list changed since it was shown (execution ${page.before} was deleted): reload it`);
+    query.andWhere(`(${alias}.created_at, ${alias}.id) < (SELECT c.created_at, c.id FROM backup_executions c WHERE c.id = :before)`, { before: page.before });
+  }
+  return query.orderBy(`${alias}.created_at`, 'DESC').addOrderBy(`${alias}.id`, 'DESC').limit(page.limit).getMany();
+}
 
 /** Executions with their job's and datasource's names and each storage copy. */
 export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: ExecutionRow[]): Promise<Execution[]> {
@@ -70,6 +89,12 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
   const repo = ctx.db.getRepository(BackupExecutions);
 
   const load = loader(repo, 'Execution');
+  const filtered = (jobId?: string, status?: ExecutionRow['status']) => {
+    const query = repo.createQueryBuilder('e');
+    if (jobId) query.andWhere('e.job_id = :jobId', { jobId });
+    if (status) query.andWhere('e.status = :status', { status });
+    return query;
+  };
 
   return {
     async run({ id }) {
@@ -78,16 +103,13 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
       return { execution_id: row.id, status: row.status };
     },
 
-    async executions({ id, status, limit }) {
+    async executions({ id, status, limit, before }) {
       if (!(await ctx.db.getRepository(BackupJobs).existsBy({ id }))) throw notFound('Backup job', id);
-      return presentExecutions(ctx, await repo.find({ where: { job_id: id, ...(status ? { status } : {}) }, order: { created_at: 'DESC' }, take: limit }));
+      return presentExecutions(ctx, await newestFirst(repo, filtered(id, status), { limit, before }));
     },
 
-    async list({ job_id, status, limit }) {
-      return presentExecutions(
-        ctx,
-        await repo.find({ where: { ...(job_id ? { job_id } : {}), ...(status ? { status } : {}) }, order: { created_at: 'DESC' }, take: limit }),
-      );
+    async list({ job_id, status, limit, before }) {
+      return presentExecutions(ctx, await newestFirst(repo, filtered(job_id, status), { limit, before }));
     },
 
     async get({ id }): Promise<ExecutionDetails> {

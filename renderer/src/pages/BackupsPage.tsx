@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { OutputOf } from '../../../shared/contract.js';
 import type { Verification } from '../../../shared/schemas/execution.js';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
@@ -94,9 +94,29 @@ function VerificationBadge({ v }: { v: Verification | null }) {
   );
 }
 
+/** Backups shown at first, and added by each "Show older backups" (each one is checked on its storages). */
+const BACKUPS_PAGE = 100;
+
 function DatasourceBackups({ id }: { id: string }) {
-  const query = useCallback(() => api.run('backups.datasource', { id }), [id]);
-  const { data, error, reload } = useQuery<Details>(query);
+  const [older, setOlder] = useState<{ rows: BackupEntry[]; end: boolean; loading: boolean }>({ rows: [], end: false, loading: false });
+  const query = useCallback(() => {
+    setOlder({ rows: [], end: false, loading: false });
+    return api.run('backups.datasource', { id, limit: BACKUPS_PAGE });
+  }, [id]);
+  const { data: newest, error, reload } = useQuery<Details>(query);
+  const data = useMemo(() => newest && { ...newest, backups: [...newest.backups, ...older.rows] }, [newest, older.rows]);
+
+  async function showOlder() {
+    const last = data?.backups.at(-1);
+    if (!last) return;
+    setOlder((o) => ({ ...o, loading: true }));
+    const page = await api.call('backups.datasource', { id, limit: BACKUPS_PAGE, before: last.id });
+    if (page.ok) setOlder((o) => ({ rows: [...o.rows, ...page.data.backups], end: page.data.backups.length < BACKUPS_PAGE, loading: false }));
+    else {
+      setOlder((o) => ({ ...o, loading: false }));
+      toast('error', page.error.message);
+    }
+  }
   const [restoring, setRestoring] = useState<BackupEntry | null>(null);
   const [verifying, setVerifying] = useState<string | null>(null);
 
@@ -186,6 +206,13 @@ function DatasourceBackups({ id }: { id: string }) {
             </tr>
           ))}
         </DataTable>
+      )}
+      {data && data.backups.length < data.backups_count && !older.end && (
+        <div className="list-more">
+          <Button variant="ghost" onClick={() => void showOlder()} disabled={older.loading}>
+            {older.loading ? 'Checking…' : 'Show older backups'}
+          </Button>
+        </div>
       )}
       {restoring && data && <RestoreDialog backups={data.backups} initial={restoring} onClose={() => setRestoring(null)} />}
     </>

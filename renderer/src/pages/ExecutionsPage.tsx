@@ -11,11 +11,19 @@ import { useStore } from '../store.js';
 
 /** Every backup run, newest first; `jobId` narrows it to one job (`#/activity/job/<id>`). */
 export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
-  const { data, loading, error } = useStore((s) => s.executions);
+  const { data: newest, loading, error } = useStore((s) => s.executions);
+  const older = useStore((s) => s.olderExecutions);
+  const loadOlder = useStore((s) => s.loadOlderExecutions);
   const jobs = useStore((s) => s.jobs.data);
   const load = useStore((s) => s.load);
   const status = useRoute().query.get('status') ?? '';
 
+  // The newest page is refreshed live and may now hold rows loaded before as older ones.
+  const data = useMemo(() => {
+    if (!newest) return undefined;
+    const seen = new Set(newest.map((e) => e.id));
+    return [...newest, ...older.rows.filter((e) => !seen.has(e.id))];
+  }, [newest, older.rows]);
   const shown = useMemo(() => (data ?? []).filter((e) => (!jobId || e.job_id === jobId) && (!status || e.status === status)), [data, jobId, status]);
   const filter = (job: string, st: string) => navigate(`/activity${job ? `/job/${job}` : ''}${st ? `?status=${st}` : ''}`);
 
@@ -89,6 +97,13 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
             </tr>
           ))}
         </DataTable>
+      )}
+      {data && data.length >= 200 && !older.end && (
+        <div className="list-more">
+          <Button variant="ghost" onClick={() => void loadOlder()} disabled={older.loading}>
+            {older.loading ? 'Loading…' : 'Show older runs'}
+          </Button>
+        </div>
       )}
     </>
   );

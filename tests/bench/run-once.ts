@@ -1,0 +1,132 @@
+// One DataGuardian operation in a process of its own, so the benchmark reads the peak RSS of the process
+// that did the work and nothing else. The core uses the bench's metadata database (DATABASE_URL), so a
+// backup made by one run can be restored by the next.
+// Usage: node --import tsx tests/bench/run-once.ts '<json of a Step>'
+import { readFileSync } from 'node:fs';
+import { startCore } from '../../electron/core/app.js';
+import type { Json } from '../support/app.js';
+
+export type Task =
+  | { op: 'backup'; datasource: Json; storagePath: string; backup_options: Json; runs?: number }
+  | { op: 'restore'; execution_id: string; target_database: string }
+  | { op: 'catalog'; datasource_id: string; repeat: number };
+type Step = Task & { dataDir: string; databaseUrl: string };
+
+/** What a step prints as its last line. */
+export interface StepResult {
+  seconds: number;
+  peak_rss_mb: number;
+  execution_id?: string;
+  /** Each run's time from the Run now call to the log line written as the dump tool is spawned. */
+  to_dump_start_s?: number[];
+  /** catalog: the median of each list call, by name. */
+  calls?: Record<string, number>;
+}
+
+const step = JSON.parse(process.argv[2]!) as Step;
+const core = await startCore({ mode: 'headless', dataDir: step.dataDir, databaseUrl: step.databaseUrl });
+const call = async (name: string, input: unknown): Promise<Json> => {
+  const r = await core.dispatch(name, input);
+  if (!r.ok) throw new Error(`${name}: ${r.error.message}`);
+  return r.data as Json;
+};
+
+// When each execution ended, as its status event tells (subscribed before any run can end).
+const endings = new Map<string, number>();
+const waiting = new Map<string, () => void>();
+core.events.onAny((name, payload) => {
+  const e = payload as { execution_id: string; status: string };
+  if (name !== 'execution.status' || ['queued', 'running'].includes(e.status)) return;
+  endings.set(e.execution_id, performance.now());
+  waiting.get(e.execution_id)?.();
+});
+
+/** Waits for an execution to end; answers it as the UI reads it, and when it ended. */
+async function ended(id: string): Promise<{ execution: Json; at: number }> {
+  if (!endings.has(id)) await new Promise<void>((resolve) => waiting.set(id, resolve));
+  const execution = await call('executions.get', { id });
+  if (execution.status !== 'completed') throw new Error(`${execution.operation} ${execution.status}: ${execution.error_message}`);
+  return { execution, at: endings.get(id)! };
+}
+
+/**
+ * This process's peak resident memory. VmHWM, not getrusage's maxRSS: on Linux the latter keeps the
+ * high-water mark of the parent at fork across exec, so every step would report the bench's own size.
+ */
+function peakRssMb(): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+try {
+  let result: StepResult;
+  if (step.op === 'backup') {
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const ds = await call('datasources.create', { name: `bench ${suffix}`, ...step.datasource });
+    const storage = await call('storages.create', { name: `bench ${suffix}`, type: 'local', config: { path: step.storagePath } });
+    const job = await call('jobs.create', {
+      name: `bench ${suffix}`,
+      datasource_id: ds.id,
+      storage_location_id: storage.id,
+      schedule_cron: '0 3 1 1 *',
+      backup_options: { verify_after_backup: 'none', ...step.backup_options },
+    });
+    // `runs` > 1: the same job again in this process, as an app that has been up a while runs it.
+    const toDumpStart: number[] = [];
+    let last: { execution_id: string; seconds: number } | undefined;
+    for (let i = 0; i < (step.runs ?? 1); i++) {
+      const wall = Date.now();
+      const started = performance.now();
+      const { execution_id } = await call('jobs.run', { id: job.id });
+      const { execution, at } = await ended(execution_id);
+      const spawned = (execution.metadata.execution_logs as { at: string; message: string }[]).find((l) => l.message.startsWith('Running '));
+      if (spawned) toDumpStart.push((Date.parse(spawned.at) - wall) / 1000);
+      if (process.env.BENCH_DEBUG)
+        console.error(
+          wall,
+          execution.created_at,
+          execution.started_at,
+          JSON.stringify(execution.metadata.execution_logs.map((l: Json) => [Date.parse(l.at) - wall, l.message.slice(0, 40)])),
+        );
+      last = { execution_id, seconds: (at - started) / 1000 };
+    }
+    result = { ...last!, peak_rss_mb: peakRssMb(), to_dump_start_s: toDumpStart };
+  } else if (step.op === 'restore') {
+    const started = performance.now();
+    const { execution_id } = await call('backups.restore', { id: step.execution_id, target_database: step.target_database, safety_backup: false });
+    const { at } = await ended(execution_id);
+    result = { seconds: (at - started) / 1000, peak_rss_mb: peakRssMb(), execution_id };
+  } else {
+    const calls: Record<string, number[]> = {};
+    const timed = async (name: string, channel: string, input: unknown) => {
+      const t = performance.now();
+      const out = await call(channel, input);
+      (calls[name] ??= []).push((performance.now() - t) / 1000);
+      return out;
+    };
+    for (let i = 0; i < step.repeat; i++) {
+      // The plain side: the same first page as one raw query on the same connection pool.
+      const t = performance.now();
+      await core.db.query(`SELECT * FROM backup_executions ORDER BY created_at DESC, id DESC LIMIT 50`);
+      (calls['raw-page'] ??= []).push((performance.now() - t) / 1000);
+      const first = await timed('activity-first', 'executions.list', { limit: 50 });
+      // The page after the 50th row, then one near the end, as "More" reaches them.
+      await timed('activity-next', 'executions.list', { limit: 50, before: first.at(-1).id });
+      const deep = await core.db.query(`SELECT id FROM backup_executions ORDER BY created_at DESC, id DESC OFFSET 99900 LIMIT 1`);
+      await timed('activity-deep', 'executions.list', { limit: 50, before: deep[0].id });
+      const backups = await timed('backups-first', 'backups.datasource', { id: step.datasource_id });
+      const deepBackup = await core.db.query(
+        `SELECT id FROM backup_executions WHERE datasource_id = $1 AND status = 'completed' AND operation = 'backup' ORDER BY created_at DESC, id DESC OFFSET 99000 LIMIT 1`,
+        [step.datasource_id],
+      );
+      await timed('backups-deep', 'backups.datasource', { id: step.datasource_id, before: deepBackup[0]?.id ?? backups.backups.at(-1).id });
+      await timed('backups-datasources', 'backups.datasources', {});
+    }
+    result = { seconds: 0, peak_rss_mb: peakRssMb(), calls: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, median(v)])) };
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+} finally {
+  await core.close();
+}
