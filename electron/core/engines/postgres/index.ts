@@ -9,15 +9,18 @@ import { pgRestore, prepareTarget } from './restore.js';
 import { pgTool } from './tools.js';
 
 /** The server's major version and what the backup will hold. */
-async function inspect(config: ConnectionConfig): Promise<Inspection & { major: number; tableBytes: number }> {
+async function inspect(config: ConnectionConfig, signal: AbortSignal): Promise<Inspection & { major: number; tableBytes: number }> {
   const c = config as ServerConnectionConfig;
-  return withClient(c, c.database, new AbortController().signal, async (client) => {
+  // Nothing here takes a lock on a table (pg_table_size would, and wait behind a session holding one):
+  // the tables' size is the planner's page count, and a cancel still ends the query.
+  return withClient(c, c.database, signal, async (client) => {
     const { rows } = await client.query<{ num: string; version: string; tables: number; rows: string; size: string; table_bytes: string }>(
       `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS version,
               (SELECT count(*)::int FROM pg_stat_user_tables) AS tables,
               (SELECT coalesce(sum(n_live_tup), 0)::text FROM pg_stat_user_tables) AS rows,
               pg_database_size(current_database())::text AS size,
-              (SELECT coalesce(sum(pg_table_size(relid)), 0)::text FROM pg_stat_user_tables) AS table_bytes`,
+              (SELECT (coalesce(sum(c.relpages), 0) * current_setting('block_size')::bigint)::text
+                 FROM pg_class c JOIN pg_stat_user_tables t ON t.relid = c.oid) AS table_bytes`,
     );
     const r = rows[0]!;
     return {
@@ -72,13 +75,13 @@ export const postgresEngine: BackupEngine = {
   },
 
   async inspect(config, options) {
-    const { major: _major, tableBytes: _tableBytes, ...info } = await inspect(config);
+    const { major: _major, tableBytes: _tableBytes, ...info } = await inspect(config, options.signal);
     return { ...info, dump_format: dumpFormat(options) };
   },
 
   async dump(config, options) {
     const c = config as ServerConnectionConfig;
-    const { major, tableBytes } = await inspect(config);
+    const { major, tableBytes } = await inspect(config, options.signal);
     const tool = await pgTool('pg_dump', major, options.toolDirs.postgres);
     const directory = dumpFormat(options) === 'directory';
     // The folder holds the tables' data uncompressed until each is packed: about their size on disk.
