@@ -3,6 +3,7 @@ import type { DatasourceStatus } from '../../../shared/schemas/enums.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { Datasources, HealthChecks, type DatasourceRow, type HealthCheckRow } from '../db/entities.js';
 import { testConnection } from '../engines/index.js';
+import { TimeoutError, withTimeout } from '../engines/probe.js';
 import type { CoreContext } from '../kernel/context.js';
 import { readSettings } from '../kernel/settings.js';
 import type { NewNotification, Notifier } from '../notify/notifier.js';
@@ -68,12 +69,10 @@ export async function checkDatasource(ctx: HealthContext, row: DatasourceRow): P
 
 /** Engines time their network calls out; a folder or file on a dead network share may still hang, and is cut here. */
 export function answerWithin<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(late()), ms);
-    timer.unref?.();
+  return withTimeout(work, ms, () => undefined).catch((e: unknown) => {
+    if (e instanceof TimeoutError) return late();
+    throw e;
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 const timedOut = (ms: number): ConnectionTestResult => ({

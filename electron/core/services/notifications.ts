@@ -3,6 +3,7 @@ import { In, IsNull } from 'typeorm';
 import type { Notification, NotificationTestResult } from '../../../shared/schemas/notification.js';
 import type { SmtpConfig } from '../../../shared/schemas/settings.js';
 import { Notifications } from '../db/entities.js';
+import { unreadBySeverity } from '../db/unread.js';
 import { readSettings } from '../kernel/settings.js';
 import { DELIVERY_DEFAULTS } from '../notify/delivery.js';
 import { emailOf, sendEmail } from '../notify/email.js';
@@ -45,11 +46,8 @@ export function notificationService(ctx: ServiceContext): Handlers['notification
       return rows.map(toNotification);
     },
     async unreadCount() {
-      const rows: { severity: string; count: string }[] = await ctx.db.query(
-        'SELECT severity, count(*) AS count FROM notifications WHERE read_at IS NULL GROUP BY severity',
-      );
-      const of = (severity: string) => Number(rows.find((r) => r.severity === severity)?.count ?? 0);
-      return { unread: rows.reduce((sum, r) => sum + Number(r.count), 0), critical: of('critical'), warning: of('warning') };
+      const { critical, warning, info } = await unreadBySeverity(ctx.db);
+      return { unread: critical + warning + info, critical, warning };
     },
     async markRead({ ids }) {
       const where = ids ? { id: In(ids), read_at: IsNull() } : { read_at: IsNull() };

@@ -1,4 +1,5 @@
 import type { DatasourceStatus, StorageStatus } from '../../../shared/schemas/enums.js';
+import { unreadBySeverity } from '../db/unread.js';
 import type { CoreContext } from '../kernel/context.js';
 import { readSettings } from '../kernel/settings.js';
 import { trayModel, type TrayInput, type TrayModel } from './model.js';
@@ -13,23 +14,19 @@ export async function trayInput(ctx: Pick<CoreContext, 'db' | 'clock'>): Promise
     ),
     ctx.db.query<{ name: string; status: DatasourceStatus; enabled: boolean }[]>('SELECT name, status, enabled FROM datasources ORDER BY name'),
     ctx.db.query<{ name: string; status: StorageStatus }[]>('SELECT name, status FROM storage_locations ORDER BY name'),
-    ctx.db.query<{ severity: keyof TrayInput['unread']; count: string }[]>(
-      'SELECT severity, count(*) AS count FROM notifications WHERE read_at IS NULL GROUP BY severity',
-    ),
+    unreadBySeverity(ctx.db),
     ctx.db.query<{ last_backup_at: Date | null; next_run_at: Date | null }[]>(
       `SELECT (SELECT max(finished_at) FROM backup_executions WHERE operation = 'backup' AND status = 'completed') AS last_backup_at,
               (SELECT min(next_execution_at) FROM backup_jobs WHERE enabled) AS next_run_at`,
     ),
     readSettings(ctx.db),
   ]);
-  const counts = { critical: 0, warning: 0, info: 0 };
-  for (const u of unread) counts[u.severity] = Number(u.count);
   return {
     jobs,
     running,
     datasources,
     storages,
-    unread: counts,
+    unread,
     paused: settings['schedules.paused'],
     lastBackupAt: times?.last_backup_at ?? null,
     nextRunAt: times?.next_run_at ?? null,
