@@ -2,11 +2,13 @@
 // Every row is a ratio: DataGuardian's time over the plain tool's, each the median of BENCH_REPEAT runs
 // done back to back (the machine is shared, so absolute times are noisy; ratios much less).
 // BENCH_SIZE_MB (default 1024) sizes the big database; BENCH_JSON=<file> also writes the rows as JSON;
-// BENCH_CASES=a,b runs only those cases; BENCH_DEBUG=1 prints each step's log timeline (where a run's time goes).
+// BENCH_CASES=a,b runs only those cases; BENCH_DEBUG=1 prints each step's log timeline and memory (where a run's
+// time and memory go); BENCH_PROFILE=<dir> writes each step's CPU profile.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { startPostgres } from '../harness/index.js';
 import type { StepResult, Task } from './run-once.js';
 
@@ -22,6 +24,19 @@ const want = (...names: string[]) => !CASES || names.some((n) => CASES.includes(
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const started = performance.now();
+// Each step runs the core as it ships: bundled by esbuild like scripts/build.mjs, run by plain node (tsx alone
+// adds ~35 MB and ~100 MB once it has compiled the core). Beside node_modules, so the external packages resolve.
+const runOnce = path.resolve(here, '../../node_modules/.cache/dg-bench/run-once.mjs');
+await build({
+  entryPoints: [path.join(here, 'run-once.ts')],
+  outfile: runOnce,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const pg = await startPostgres();
 const work = mkdtempSync('/tmp/dg-bench-');
 // The app's data dir and the storages are read by the embedded tools as other users when run as root.
@@ -48,10 +63,13 @@ function sh(script: string): number {
   return (performance.now() - t) / 1000;
 }
 
+// BENCH_PROFILE=<dir>: each step writes a V8 CPU profile there (open it in Chrome's DevTools).
+const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+
 /** One step of the app in a child process (see run-once.ts). */
 function app(step: Task): StepResult {
   const full = { ...step, dataDir, databaseUrl: pg.url('dg_bench_meta') };
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--no-warnings', path.join(here, 'run-once.ts'), JSON.stringify(full)], {
+  const r = spawnSync(process.execPath, [...profile, runOnce, JSON.stringify(full)], {
     encoding: 'utf8',
     env: { ...process.env, NODE_ENV: 'test' },
     maxBuffer: 64 * 2 ** 20,

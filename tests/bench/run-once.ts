@@ -1,7 +1,7 @@
 // One DataGuardian operation in a process of its own, so the benchmark reads the peak RSS of the process
 // that did the work and nothing else. The core uses the bench's metadata database (DATABASE_URL), so a
 // backup made by one run can be restored by the next.
-// Usage: node --import tsx tests/bench/run-once.ts '<json of a Step>'
+// Usage: bundled by bench.ts, then node run-once.mjs '<json of a Step>'
 import { readFileSync } from 'node:fs';
 import { startCore } from '../../electron/core/app.js';
 import type { Json } from '../support/app.js';
@@ -58,6 +58,13 @@ function peakRssMb(): number {
   return hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
+// BENCH_DEBUG: the largest of each part of the process's memory, sampled every 50 ms (where a peak comes from).
+const peaks: Record<string, number> = {};
+if (process.env.BENCH_DEBUG)
+  setInterval(() => {
+    for (const [k, v] of Object.entries(process.memoryUsage())) peaks[k] = Math.max(peaks[k] ?? 0, Math.round(v / 2 ** 20));
+  }, 50).unref();
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
@@ -98,6 +105,12 @@ try {
     const { execution_id } = await call('backups.restore', { id: step.execution_id, target_database: step.target_database, safety_backup: false });
     const { at } = await ended(execution_id);
     result = { seconds: (at - started) / 1000, peak_rss_mb: peakRssMb(), execution_id };
+    if (process.env.BENCH_DEBUG) {
+      const { execution } = await ended(execution_id);
+      console.error(
+        JSON.stringify(execution.metadata.execution_logs.map((l: Json) => [Date.parse(l.at) - Date.parse(execution.created_at), l.message.slice(0, 60)])),
+      );
+    }
   } else {
     const calls: Record<string, number[]> = {};
     const timed = async (name: string, channel: string, input: unknown) => {
@@ -126,6 +139,7 @@ try {
     }
     result = { seconds: 0, peak_rss_mb: peakRssMb(), calls: Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, median(v)])) };
   }
+  if (process.env.BENCH_DEBUG) console.error('memory peaks (MB):', JSON.stringify(peaks));
   process.stdout.write(JSON.stringify(result) + '\n');
 } finally {
   await core.close();
