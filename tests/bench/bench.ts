@@ -7,9 +7,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { startPostgres } from '../harness/index.js';
+import { coresBusy } from './cpu.js';
 import type { StepResult, Task } from './run-once.js';
 
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
@@ -50,6 +52,10 @@ interface Row {
   dataguardian_s: number | null;
   ratio: number | null;
   peak_rss_mb: number | null;
+  /** Printed, not in BENCH_JSON: the started app's memory before the work (the peak is this plus the work's). */
+  idle_rss_mb: number | null;
+  /** Printed, not in BENCH_JSON: the cores busy (plain / DataGuardian), all processes of the machine together. */
+  cores: string;
   note: string;
 }
 const rows: Row[] = [];
@@ -57,26 +63,45 @@ const rows: Row[] = [];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const say = (m: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${m}`);
 
-function sh(script: string): number {
+/** One side of a row: each run's time, its peak and idle memory, and how many cores the whole machine kept busy meanwhile. */
+class Side {
+  seconds: number[] = [];
+  rss: number[] = [];
+  idle: number[] = [];
+  cores: number[] = [];
+}
+
+function sh(script: string, side?: Side): number {
+  const busy = coresBusy();
   const t = performance.now();
   execFileSync('bash', ['-o', 'pipefail', '-c', script], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  return (performance.now() - t) / 1000;
+  const seconds = (performance.now() - t) / 1000;
+  side?.seconds.push(seconds);
+  side?.cores.push(busy());
+  return seconds;
 }
 
 // BENCH_PROFILE=<dir>: each step writes a V8 CPU profile there (open it in Chrome's DevTools).
 const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
 
-/** One step of the app in a child process (see run-once.ts). */
-function app(step: Task): StepResult {
+/** One step of the app in a child process (see run-once.ts); its own time (not the process's start) goes to `side`. */
+function app(step: Task, side?: Side): StepResult {
   const full = { ...step, dataDir, databaseUrl: pg.url('dg_bench_meta') };
-  const r = spawnSync(process.execPath, [...profile, runOnce, JSON.stringify(full)], {
+  const r = spawnSync(process.execPath, [...profile, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), runOnce, JSON.stringify(full)], {
     encoding: 'utf8',
     env: { ...process.env, NODE_ENV: 'test' },
     maxBuffer: 64 * 2 ** 20,
   });
   if (process.env.BENCH_DEBUG) process.stderr.write(r.stderr);
   if (r.status !== 0) throw new Error(`DataGuardian ${step.op} failed:\n${r.stderr.slice(-4000)}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as StepResult;
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as StepResult;
+  if (side) {
+    side.seconds.push(result.seconds);
+    side.rss.push(result.peak_rss_mb);
+    if (result.idle_rss_mb) side.idle.push(result.idle_rss_mb);
+    if (result.cores_busy !== undefined) side.cores.push(result.cores_busy);
+  }
+  return result;
 }
 
 /** A database of about `mb` MB in `tables` tables: mixed text and numbers, compressible like real data. */
@@ -130,62 +155,66 @@ let restoreCount = 0;
 const dataDir = path.join(work, 'app');
 mkdirSync(dataDir, { mode: 0o755 });
 
-function record(name: string, plain: number[], dg: number[], rss: number[], note: string) {
-  const p = plain.length ? median(plain) : null;
-  const d = dg.length ? median(dg) : null;
-  const row = { case: name, plain_s: p, dataguardian_s: d, ratio: p && d ? d / p : null, peak_rss_mb: rss.length ? Math.max(...rss) : null, note };
+function record(name: string, plain: Side, dg: Side, note: string) {
+  const p = plain.seconds.length ? median(plain.seconds) : null;
+  const d = dg.seconds.length ? median(dg.seconds) : null;
+  const row: Row = {
+    case: name,
+    plain_s: p,
+    dataguardian_s: d,
+    ratio: p && d ? d / p : null,
+    peak_rss_mb: dg.rss.length ? Math.max(...dg.rss) : null,
+    idle_rss_mb: dg.idle.length ? Math.max(...dg.idle) : null,
+    cores: [plain, dg].map((side) => (side.cores.length ? median(side.cores).toFixed(2) : '-')).join(' / '),
+    note,
+  };
   rows.push(row);
   say(
-    `${name}: plain ${plain.map((x) => x.toFixed(2)).join(', ') || '-'} s; DataGuardian ${dg.map((x) => x.toFixed(3)).join(', ') || '-'} s; peak RSS ${row.peak_rss_mb?.toFixed(0) ?? '-'} MB`,
+    `${name}: plain ${plain.seconds.map((x) => x.toFixed(2)).join(', ') || '-'} s; DataGuardian ${dg.seconds.map((x) => x.toFixed(3)).join(', ') || '-'} s; peak RSS ${row.peak_rss_mb?.toFixed(0) ?? '-'} MB (idle app ${row.idle_rss_mb?.toFixed(0) ?? '-'}); cores busy ${row.cores}`,
   );
   return row;
 }
 
 /** Backups of `db` with the plain pipe and with DataGuardian, alternating; answers the last DataGuardian backup. */
 function backups(name: string, db: string, compression: string, cli: string, note: string) {
-  const plain: number[] = [];
-  const dg: number[] = [];
-  const rss: number[] = [];
+  const plain = new Side();
+  const dg = new Side();
   const plainFile = path.join(work, `plain.dump.${compression}`);
   let last: StepResult | undefined;
   let lastStore = '';
   for (let i = 0; i < REPEAT; i++) {
     rmSync(plainFile, { force: true });
-    plain.push(sh(`${pg.binDir}/pg_dump ${pgArgs} -Fc -Z0 ${db} | ${cli} > ${plainFile}`));
+    sh(`${pg.binDir}/pg_dump ${pgArgs} -Fc -Z0 ${db} | ${cli} > ${plainFile}`, plain);
     if (lastStore) rmSync(lastStore, { recursive: true, force: true });
     lastStore = storage();
-    last = app({
-      op: 'backup',
-      datasource: pgDatasource(db),
-      storagePath: lastStore,
-      backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) },
-    });
-    dg.push(last.seconds);
-    rss.push(last.peak_rss_mb);
+    last = app(
+      {
+        op: 'backup',
+        datasource: pgDatasource(db),
+        storagePath: lastStore,
+        backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) },
+      },
+      dg,
+    );
   }
-  return { row: record(name, plain, dg, rss, note), last: last!, plainFile };
+  return { row: record(name, plain, dg, note), last: last!, plainFile };
 }
 
 /** Restores: `zstd -d` then `pg_restore -1` of the plain file, against DataGuardian's restore into a new database. */
 function restores(name: string, plainFile: string, executionId: string, note: string) {
-  const plain: number[] = [];
-  const dg: number[] = [];
-  const rss: number[] = [];
+  const plain = new Side();
+  const dg = new Side();
   const staged = path.join(work, 'plain-restore.dump');
   for (let i = 0; i < REPEAT; i++) {
     const db = `bench_restore_${restoreCount++}`;
-    plain.push(
-      sh(`zstd -d -q -f ${plainFile} -o ${staged} && ${pg.binDir}/createdb ${pgArgs} ${db} && ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db} ${staged}`),
-    );
+    sh(`zstd -d -q -f ${plainFile} -o ${staged} && ${pg.binDir}/createdb ${pgArgs} ${db} && ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db} ${staged}`, plain);
     rmSync(staged, { force: true });
     sh(`${pg.binDir}/dropdb ${pgArgs} ${db}`);
     const target = `bench_restore_${restoreCount++}`;
-    const r = app({ op: 'restore', execution_id: executionId, target_database: target });
-    dg.push(r.seconds);
-    rss.push(r.peak_rss_mb);
+    app({ op: 'restore', execution_id: executionId, target_database: target }, dg);
     sh(`${pg.binDir}/dropdb ${pgArgs} --if-exists ${target}`);
   }
-  return record(name, plain, dg, rss, note);
+  return record(name, plain, dg, note);
 }
 
 try {
@@ -223,6 +252,8 @@ try {
       dataguardian_s: o,
       ratio: o / OVERHEAD_GOAL_S,
       peak_rss_mb: null,
+      idle_rss_mb: null,
+      cores: '-',
       note: `Run now → pg_dump spawned; ratio to the 150 ms goal (first run of a fresh process: ${(median(cold) * 1000).toFixed(0)} ms)`,
     });
     say(`overhead: first run ${cold.map((x) => (x * 1000).toFixed(0)).join(', ')} ms; next run ${warm.map((x) => (x * 1000).toFixed(0)).join(', ')} ms`);
@@ -240,27 +271,27 @@ try {
       : null;
 
   // parallel_jobs 4 against 1, both DataGuardian: plain_s is the one-job time.
-  const one: number[] = [];
-  const four: number[] = [];
-  const rss: number[] = [];
+  const one = new Side();
+  const four = new Side();
   for (let i = 0; i < (want('parallel') ? REPEAT : 0); i++) {
     for (const [jobs, into] of [
       [1, one],
       [4, four],
     ] as const) {
       const dir = storage();
-      const r = app({
-        op: 'backup',
-        datasource: pgDatasource('bench_big'),
-        storagePath: dir,
-        backup_options: { compression: 'zstd', compression_level: 3, parallel_jobs: jobs },
-      });
-      into.push(r.seconds);
-      rss.push(r.peak_rss_mb);
+      app(
+        {
+          op: 'backup',
+          datasource: pgDatasource('bench_big'),
+          storagePath: dir,
+          backup_options: { compression: 'zstd', compression_level: 3, parallel_jobs: jobs },
+        },
+        into,
+      );
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  if (want('parallel')) record('parallel', one, four, rss, `${big} in ${TABLES} tables, zstd: parallel_jobs 4 against 1 (goal ≤ 0.67)`);
+  if (want('parallel')) record('parallel', one, four, `${big} in ${TABLES} tables, zstd: parallel_jobs 4 against 1 (goal ≤ 0.67)`);
 
   // Folders: a warm page cache for both sides (one tar before timing).
   const folder = path.join(work, 'folder');
@@ -275,23 +306,23 @@ try {
     ['lz4', ' | lz4 -q'],
   ] as const) {
     if (!want(`folder-${compression}`)) continue;
-    const plain: number[] = [];
-    const dg: number[] = [];
-    const peak: number[] = [];
+    const plain = new Side();
+    const dg = new Side();
     for (let i = 0; i < REPEAT; i++) {
-      plain.push(sh(`tar -cf - -C ${folder} .${cli} > ${work}/plain.tar`));
+      sh(`tar -cf - -C ${folder} .${cli} > ${work}/plain.tar`, plain);
       const dir = storage();
-      const r = app({
-        op: 'backup',
-        datasource: folderDatasource,
-        storagePath: dir,
-        backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) },
-      });
-      dg.push(r.seconds);
-      peak.push(r.peak_rss_mb);
+      app(
+        {
+          op: 'backup',
+          datasource: folderDatasource,
+          storagePath: dir,
+          backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) },
+        },
+        dg,
+      );
       rmSync(dir, { recursive: true, force: true });
     }
-    record(`folder-${compression}`, plain, dg, peak, `209 MB folder (one 200 MB file, 2,000 small): tar -cf -${cli}`);
+    record(`folder-${compression}`, plain, dg, `209 MB folder (one 200 MB file, 2,000 small): tar -cf -${cli}`);
   }
   rmSync(`${work}/plain.tar`, { force: true });
 
@@ -357,18 +388,22 @@ try {
       dataguardian_s: slowest,
       ratio: slowest / rawPage!,
       peak_rss_mb: null,
+      idle_rss_mb: null,
+      cores: '-',
       note: `slowest of Activity (first, next, deep page), Backups (summary, first and deep page) at ${CATALOG_ROWS.toLocaleString('en')} executions; goal < 0.1 s`,
     });
   }
 
   const table = [
-    ['case', 'plain (s)', 'DataGuardian (s)', 'ratio', 'peak RSS (MB)', 'what'],
+    ['case', 'plain (s)', 'DataGuardian (s)', 'ratio', 'peak RSS (MB)', 'idle app (MB)', 'cores busy', 'what'],
     ...rows.map((r) => [
       r.case,
       r.plain_s?.toFixed(3) ?? '-',
       r.dataguardian_s?.toFixed(3) ?? '-',
       r.ratio?.toFixed(2) ?? '-',
       r.peak_rss_mb?.toFixed(0) ?? '-',
+      r.idle_rss_mb?.toFixed(0) ?? '-',
+      r.cores,
       r.note,
     ]),
   ];
@@ -376,12 +411,14 @@ try {
   console.log('');
   for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   console.log(`\nratio = DataGuardian / plain tool, medians of ${REPEAT} back-to-back runs (goals: backup ≤ 1.0, restore ≤ 1.05, folders ≤ 1.1).`);
+  console.log(`peak RSS = the idle app (started, before the work) + what the work needed; cores busy = plain / DataGuardian, every process
+of the machine (the database server too), out of ${cpus().length}: a side near ${cpus().length}.00 is bound by the CPU.`);
   console.log(`Finished in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   if (process.env.BENCH_JSON)
     writeFileSync(
       process.env.BENCH_JSON,
       JSON.stringify(
-        rows.map(({ note: _note, ...r }) => r),
+        rows.map(({ note: _note, idle_rss_mb: _idle, cores: _cores, ...r }) => r),
         null,
         2,
       ) + '\n',

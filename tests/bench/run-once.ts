@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { startCore } from '../../electron/core/app.js';
 import type { Json } from '../support/app.js';
+import { coresBusy } from './cpu.js';
 
 export type Task =
   | { op: 'backup'; datasource: Json; storagePath: string; backup_options: Json; runs?: number }
@@ -16,6 +17,10 @@ type Step = Task & { dataDir: string; databaseUrl: string };
 export interface StepResult {
   seconds: number;
   peak_rss_mb: number;
+  /** The resident memory of the started app just before the work began: the peak is this plus what the work needed. */
+  idle_rss_mb?: number;
+  /** The machine's cores kept busy during the work (see cpu.ts). */
+  cores_busy?: number;
   execution_id?: string;
   /** Each run's time from the Run now call to the log line written as the dump tool is spawned. */
   to_dump_start_s?: number[];
@@ -57,6 +62,7 @@ function peakRssMb(): number {
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
+const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
 
 // BENCH_DEBUG: the largest of each part of the process's memory, sampled every 50 ms (where a peak comes from).
 const peaks: Record<string, number> = {};
@@ -82,8 +88,11 @@ try {
     });
     // `runs` > 1: the same job again in this process, as an app that has been up a while runs it.
     const toDumpStart: number[] = [];
+    const idle = rssMb();
     let last: { execution_id: string; seconds: number } | undefined;
+    let busy = coresBusy();
     for (let i = 0; i < (step.runs ?? 1); i++) {
+      busy = coresBusy();
       const wall = Date.now();
       const started = performance.now();
       const { execution_id } = await call('jobs.run', { id: job.id });
@@ -99,12 +108,14 @@ try {
         );
       last = { execution_id, seconds: (at - started) / 1000 };
     }
-    result = { ...last!, peak_rss_mb: peakRssMb(), to_dump_start_s: toDumpStart };
+    result = { ...last!, peak_rss_mb: peakRssMb(), idle_rss_mb: idle, cores_busy: busy(), to_dump_start_s: toDumpStart };
   } else if (step.op === 'restore') {
+    const idle = rssMb();
+    const busy = coresBusy();
     const started = performance.now();
     const { execution_id } = await call('backups.restore', { id: step.execution_id, target_database: step.target_database, safety_backup: false });
     const { at } = await ended(execution_id);
-    result = { seconds: (at - started) / 1000, peak_rss_mb: peakRssMb(), execution_id };
+    result = { seconds: (at - started) / 1000, peak_rss_mb: peakRssMb(), idle_rss_mb: idle, cores_busy: busy(), execution_id };
     if (process.env.BENCH_DEBUG) {
       const { execution } = await ended(execution_id);
       console.error(

@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Notification } from '../../../shared/schemas/notification.js';
 import type { SmtpConfig } from '../../../shared/schemas/settings.js';
@@ -62,6 +61,8 @@ export async function sendEmail(config: SmtpConfig, email: Email, timeoutMs: num
   if (!host || !from || !to) throw new DeliveryError('Set the SMTP host, the From address and whom to send alerts to', false);
   const secure = config.secure === true;
   const port = config.port ?? (secure ? 465 : 587);
+  // Loaded on the first e-mail: most installations never send one, and every process would carry it.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host,
     port,

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, lutimes, mkdir, open, realpath, rm, stat, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import { AppError } from '../../../../shared/errors.js';
 import type { RestoreOptions, RestoreResult } from '../types.js';
 
@@ -21,6 +20,7 @@ const taken = (name: string, why: string) =>
 
 /** Calls `fn` for each entry in order; whatever `fn` does not read of an entry's body is skipped. */
 async function eachEntry(file: string, signal: AbortSignal, fn: (header: Header, body: AsyncIterable<unknown>) => Promise<void>): Promise<void> {
+  const { default: tar } = await import('tar-stream');
   const extract = tar.extract();
   const feeding = pipeline(createReadStream(file), extract);
   // When `fn` throws, the loop below destroys `extract` and this rejects too; `fn`'s error is the one to report.

@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import type { Connection, SslOptions } from 'mysql2/promise';
 import picomatch from 'picomatch';
 import type { ConnectionConfig, ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import { AppError } from '../../../../shared/errors.js';
@@ -14,7 +14,7 @@ import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
 const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** The driver's TLS options for the datasource's SSL mode (verify-ca: the CA is checked, not the host name). */
-function mysqlSsl(c: ServerConnectionConfig): mysql.SslOptions | undefined {
+function mysqlSsl(c: ServerConnectionConfig): SslOptions | undefined {
   const mode = sslModeOf(c);
   if (mode === 'disable') return undefined;
   if (mode === 'require') return { rejectUnauthorized: false };
@@ -22,7 +22,9 @@ function mysqlSsl(c: ServerConnectionConfig): mysql.SslOptions | undefined {
 }
 
 /** `database` null: connected to the server only (to create or drop a database). */
-function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.database, timeoutMs = 15_000) {
+async function mysqlConnection(c: ServerConnectionConfig, database: string | null = c.database, timeoutMs = 15_000) {
+  // Loaded with the first MySQL datasource: a process that backs up only PostgreSQL or folders does not carry it.
+  const { default: mysql } = await import('mysql2/promise');
   return mysql.createConnection({
     host: c.host,
     port: c.port,
@@ -111,7 +113,7 @@ export function mysqlDefaults(c: ServerConnectionConfig, tool: MysqlTool, option
 }
 
 /** Runs `work` on a connection; abort destroys the connection, which stops a running query. */
-const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: mysql.Connection) => Promise<T>) =>
+const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: Connection) => Promise<T>) =>
   withConnection(
     signal,
     () => mysqlConnection(c, database),
@@ -154,7 +156,7 @@ export const mysqlEngine: BackupEngine = {
 
   async probe(config, ms) {
     const c = config as ServerConnectionConfig;
-    let conn: mysql.Connection | undefined;
+    let conn: Connection | undefined;
     const work = (async () => {
       conn = await mysqlConnection(c, c.database, ms);
       await conn.query('SELECT 1');

@@ -3,7 +3,6 @@ import { mkdtemp, open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import { AppError } from '../../../../shared/errors.js';
 import { runTool } from '../process.js';
 import type { Dump, DumpResult } from '../types.js';
@@ -60,6 +59,7 @@ export async function dumpDirectory(tool: string, args: string[], o: DirectoryDu
   const out = path.join(dir, 'dump');
   const stop = new AbortController();
   const signal = AbortSignal.any([o.signal, stop.signal]);
+  const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   // A storage that fails or a cancel ends the tar early: pg_dump must not run on for nothing.
   pack.on('close', () => stop.abort());
@@ -150,6 +150,7 @@ export async function unpackDirectory(tarPath: string, tempDir: string, signal: 
   const root = await mkdtemp(path.join(tempDir, 'pg-restore-dir-'));
   const remove = () => rm(root, { recursive: true, force: true });
   try {
+    const { default: tar } = await import('tar-stream');
     const extract = tar.extract();
     const feeding = pipeline(createReadStream(tarPath, { highWaterMark: 1 << 20 }), extract, { signal });
     feeding.catch(() => undefined);
