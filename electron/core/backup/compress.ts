@@ -63,10 +63,10 @@ class Frames extends Transform {
   private spare: Buffer[] = [];
   private block: Buffer = Buffer.allocUnsafe(FRAME_BYTES);
   private filled = 0;
-  private inFlight: Promise<Buffer | Buffer[]>[] = [];
+  private inFlight: Promise<Buffer>[] = [];
   private frames = 0;
 
-  constructor(private readonly compressFrame: (block: Buffer) => Promise<Buffer | Buffer[]>) {
+  constructor(private readonly compressFrame: (block: Buffer) => Promise<Buffer>) {
     super({ readableHighWaterMark: FRAME_BYTES });
   }
 
@@ -86,8 +86,7 @@ class Frames extends Transform {
 
   private async emitUntil(limit: number) {
     while (this.inFlight.length > limit) {
-      const frame = await this.inFlight.shift()!;
-      for (const piece of Array.isArray(frame) ? frame : [frame]) this.push(piece);
+      this.push(await this.inFlight.shift()!);
     }
   }
 
