@@ -108,6 +108,19 @@ describe('compression writes the standard formats, in parts that cat joins', () 
     assert.equal(sha(execFileSync(CLI.lz4[0], CLI.lz4.slice(1), { input: stored, maxBuffer: 1 << 26 })), sha(input));
   });
 
+  it('the level asked for is the level used: a higher one writes fewer bytes, for gzip, zstd and lz4 (HC)', async () => {
+    for (const [kind, low, high] of [
+      ['gzip', 1, 9],
+      ['zstd', 1, 9],
+      ['lz4', 1, 9],
+    ] as const) {
+      const [fast, small] = [await compressAll(kind, input, low), await compressAll(kind, input, high)];
+      assert.ok(small.length < fast.length, `${kind} level ${high} wrote ${small.length} bytes, level ${low} ${fast.length}`);
+      const cli = CLI[kind];
+      assert.equal(sha(execFileSync(cli[0], cli.slice(1), { input: small, maxBuffer: 1 << 26 })), sha(input));
+    }
+  });
+
   it('without a part size, one file named as the seed says', async () => {
     const { parts, sha256 } = await writeParts('none');
     assert.deepEqual(

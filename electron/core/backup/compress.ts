@@ -1,6 +1,8 @@
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
-import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { decompress as zstdDecompress } from '@mongodb-js/zstd';
+// The binding itself: the package's wrapper (1.2.x) drops the level, so every backup was zstd -3 whatever the job said.
+import { compress as zstdCompress } from '@mongodb-js/zstd/bindings.js';
 import lz4 from 'lz4';
 import { promisify } from 'node:util';
 import type { Compression } from '../../../shared/schemas/enums.js';
