@@ -297,7 +297,7 @@ function failedBackup(
  * Runs the dump beside the inspection. When both fail, the inspection's error is the one reported: "Folder not found: …"
  * or the server's refusal says more than the dump's broken stream. A cancel is reported at once, without waiting.
  */
-async function inspectedFirst<T>(inspected: Promise<unknown>, signal: AbortSignal, dump: () => Promise<T>): Promise<T> {
+export async function inspectedFirst<T>(inspected: Promise<unknown>, signal: AbortSignal, dump: () => Promise<T>): Promise<T> {
   try {
     return await dump();
   } catch (e) {

@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -73,6 +73,28 @@ async function readFully(handle: FileHandle, buffer: Buffer, at: number, length:
   return done;
 }
 
+/**
+ * Files are opened as lstat saw them: never through a symlink put in their place since (O_NOFOLLOW), never waiting on a FIFO
+ * put there (O_NONBLOCK: such an open would hold the event loop, or a pool thread, for good), and the same file (device and
+ * inode), or they are skipped. Windows has neither flag nor either trap.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+function checkSame(seen: Stats, opened: Stats) {
+  if (!opened.isFile() || opened.ino !== seen.ino || opened.dev !== seen.dev) throw new Error('it was replaced during the backup');
+}
+
+async function openAsSeen(full: string, seen: Stats): Promise<FileHandle> {
+  const handle = await open(full, OPEN_FLAGS);
+  try {
+    checkSame(seen, await handle.stat());
+    return handle;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
 /** The folder itself gone or unreadable is a failed backup, never an empty one that "completed". */
 export function unreadableFolder(source: string, e: NodeJS.ErrnoException): AppError {
   return e.code === 'ENOENT'
@@ -108,22 +130,23 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
    * A small file, read into the piece. lstat has just answered for it, so its file system is there and the synchronous calls
    * return at once (`lstatMs` and theirs tell the folder's pace otherwise).
    */
-  async function* smallFile(full: string, header: TarEntry, pace: Pace, lstatMs: number): AsyncGenerator<Buffer> {
+  async function* smallFile(full: string, seen: Stats, header: TarEntry, pace: Pace, lstatMs: number): AsyncGenerator<Buffer> {
     const block = tarHeader(header);
     yield* makeRoom(block.length + header.size + padding(header.size));
     const started = performance.now();
     let read: number;
     try {
       if (pace.slow) {
-        const handle = await open(full, 'r');
+        const handle = await openAsSeen(full, seen);
         try {
           read = await readFully(handle, piece.buffer, piece.used + block.length, header.size, 0);
         } finally {
           await handle.close();
         }
       } else {
-        const fd = openSync(full, 'r');
+        const fd = openSync(full, OPEN_FLAGS);
         try {
+          checkSame(seen, fstatSync(fd));
           read = readSyncFully(fd, piece.buffer, piece.used + block.length, header.size, 0);
         } finally {
           closeSync(fd);
@@ -145,10 +168,10 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
   }
 
   /** A big file in pieces, READS_AHEAD reads in flight, at the size lstat gave. */
-  async function* bigFile(full: string, header: TarEntry): AsyncGenerator<Buffer> {
+  async function* bigFile(full: string, seen: Stats, header: TarEntry): AsyncGenerator<Buffer> {
     let handle: FileHandle;
     try {
-      handle = await open(full, 'r');
+      handle = await openAsSeen(full, seen);
     } catch (e) {
       skip(header.name, e);
       return;
@@ -257,11 +280,11 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
       } else if (info.isFile()) {
         const file = { ...header, type: 'file' as const, size: info.size };
         if (info.size <= SMALL) {
-          yield* smallFile(full, file, pace, lstatMs);
+          yield* smallFile(full, info, file, pace, lstatMs);
           await turns.breathe();
           continue;
         }
-        yield* bigFile(full, file);
+        yield* bigFile(full, info, file);
       }
       if (!pace.slow) pace.record(lstatMs);
       await turns.breathe();
@@ -275,7 +298,8 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
     yield piece.take();
   }
 
-  const stream = Readable.from(archive(), { objectMode: false, highWaterMark: 4 * PIECE });
+  // Two pieces waiting: with a big file's next reads already under way, more would only hold memory.
+  const stream = Readable.from(archive(), { objectMode: false, highWaterMark: 2 * PIECE });
   const finished = new Promise<DumpResult>((resolve, reject) => {
     stream.once('end', () => {
       for (const line of log) options.log('warn', line);
