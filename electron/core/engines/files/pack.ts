@@ -225,7 +225,9 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
       skip(path.relative(c.source_path, dir), e);
       return;
     }
-    const rels = names.map((name) => path.relative(c.source_path, path.join(dir, name)).split(path.sep).join('/'));
+    // Names relative to the source folder, with `/` whatever the platform (tar's separator).
+    const prefix = dir === c.source_path ? '' : `${path.relative(c.source_path, dir).split(path.sep).join('/')}/`;
+    const rels = names.map((name) => prefix + name);
     const pace = new Pace();
     /** On a slow disk, the lstats of the entries that follow, under way together in the pool. */
     const ahead = new Map<number, Promise<Stats>>();

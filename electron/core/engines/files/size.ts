@@ -23,7 +23,7 @@ const sizeThroughPool = (full: string) =>
  * folder's readdir has just answered) and as cheap, in turns; on a slow disk the rest of a folder is stat'ed together
  * through the pool.
  */
-export async function folderSize(dir: string, filter: Filter, signal: AbortSignal, turns = new Turns(), base = dir): Promise<number> {
+export async function folderSize(dir: string, filter: Filter, signal: AbortSignal, turns = new Turns(), prefix = ''): Promise<number> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const pace = new Pace();
   const later: Promise<number>[] = [];
@@ -31,9 +31,10 @@ export async function folderSize(dir: string, filter: Filter, signal: AbortSigna
   for (const entry of entries) {
     signal.throwIfAborted();
     const full = path.join(dir, entry.name);
-    const rel = path.relative(base, full).split(path.sep).join('/');
+    // Relative to the source folder, with `/` (as the patterns are written).
+    const rel = prefix + entry.name;
     if (filter.exclude(rel)) continue;
-    if (entry.isDirectory()) bytes += await folderSize(full, filter, signal, turns, base);
+    if (entry.isDirectory()) bytes += await folderSize(full, filter, signal, turns, `${rel}/`);
     else if (!entry.isFile() || !filter.include(rel)) continue;
     else if (pace.slow) later.push(sizeThroughPool(full));
     else {
