@@ -12,8 +12,9 @@ const SLOW_IN_A_ROW = 3;
 
 /** How a folder's disk answers synchronous calls. */
 export class Pace {
-  slow = false;
   private late = 0;
+
+  constructor(public slow = false) {}
 
   /** One entry's synchronous calls took `ms`. */
   record(ms: number) {

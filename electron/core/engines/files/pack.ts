@@ -17,8 +17,14 @@ const PIECE = 1024 * 1024;
  * tar spends ~10 µs). Small enough that one file's read holds the event loop for a fraction of a millisecond.
  */
 const SMALL = 256 * 1024;
-/** Entries of a folder lstat'ed ahead of the one being written, so that their round trips through the pool overlap. */
-const LSTAT_AHEAD = 32;
+/** On a slow disk, entries lstat'ed and read ahead of the one being written, so that their round trips overlap (4 MiB at most). */
+const AHEAD_ON_SLOW_DISK = 16;
+
+/** An entry lstat'ed, and a small file read, ahead of its turn. */
+interface Early {
+  info: Stats;
+  data?: { buffer: Buffer; read: number };
+}
 /** Reads of a big file in flight: the next one is under way while the last one is handed down the pipeline. */
 const READS_AHEAD = 2;
 
@@ -105,9 +111,9 @@ export function unreadableFolder(source: string, e: NodeJS.ErrnoException): AppE
 /**
  * Walks the folder into a tar stream (modes, mtimes, symlinks kept); unreadable files are logged and skipped.
  * The archive is written in pieces of about 1 MiB, pulled by the backup pipeline (backpressure), so memory stays at a
- * few pieces whatever the folder holds.
+ * few pieces whatever the folder holds. `disk.slow` starts every folder on the pool, as a slow disk would (for the tests).
  */
-export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
+export function pack(c: ConnectionConfig<'files'>, options: EngineOptions, disk: { slow?: boolean } = {}) {
   const filter = filterOf(c);
   const log: string[] = [];
   let files = 0;
@@ -127,22 +133,19 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
   }
 
   /**
-   * A small file, read into the piece. lstat has just answered for it, so its file system is there and the synchronous calls
-   * return at once (`lstatMs` and theirs tell the folder's pace otherwise).
+   * A small file into the piece: read ahead through the pool on a slow disk (`early`), else read now. lstat has just answered
+   * for it, so its file system is there and the synchronous calls return at once (`lstatMs` and theirs tell the folder's
+   * pace otherwise).
    */
-  async function* smallFile(full: string, seen: Stats, header: TarEntry, pace: Pace, lstatMs: number): AsyncGenerator<Buffer> {
+  async function* smallFile(full: string, seen: Stats, header: TarEntry, pace: Pace, lstatMs: number, early?: Early): AsyncGenerator<Buffer> {
     const block = tarHeader(header);
     yield* makeRoom(block.length + header.size + padding(header.size));
     const started = performance.now();
     let read: number;
     try {
-      if (pace.slow) {
-        const handle = await openAsSeen(full, seen);
-        try {
-          read = await readFully(handle, piece.buffer, piece.used + block.length, header.size, 0);
-        } finally {
-          await handle.close();
-        }
+      if (early?.data) {
+        read = early.data.read;
+        early.data.buffer.copy(piece.buffer, piece.used + block.length, 0, read);
       } else {
         const fd = openSync(full, OPEN_FLAGS);
         try {
@@ -215,6 +218,19 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
     }
   }
 
+  /** An entry read ahead on a slow disk: its lstat, and a small file's bytes (several in flight, as the pool allows). */
+  async function loadEarly(full: string, rel: string): Promise<Early> {
+    const info = await lstat(full);
+    if (!info.isFile() || info.size > SMALL || !filter.include(rel)) return { info };
+    const handle = await openAsSeen(full, info);
+    try {
+      const buffer = Buffer.allocUnsafe(info.size);
+      return { info, data: { buffer, read: await readFully(handle, buffer, 0, info.size, 0) } };
+    } finally {
+      await handle.close();
+    }
+  }
+
   async function* walk(dir: string): AsyncGenerator<Buffer> {
     let names;
     try {
@@ -228,26 +244,28 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
     // Names relative to the source folder, with `/` whatever the platform (tar's separator).
     const prefix = dir === c.source_path ? '' : `${path.relative(c.source_path, dir).split(path.sep).join('/')}/`;
     const rels = names.map((name) => prefix + name);
-    const pace = new Pace();
-    /** On a slow disk, the lstats of the entries that follow, under way together in the pool. */
-    const ahead = new Map<number, Promise<Stats>>();
+    const pace = new Pace(disk.slow);
+    /** On a slow disk, the entries that follow, lstat'ed and (small files) read together through the pool. */
+    const ahead = new Map<number, Promise<Early>>();
     for (let i = 0; i < names.length; i++) {
       options.signal.throwIfAborted();
       const rel = rels[i]!;
       if (filter.exclude(rel)) continue;
       const full = path.join(dir, names[i]!);
       let info: Stats;
+      let early: Early | undefined;
       let lstatMs = 0;
       try {
         if (pace.slow) {
-          for (let j = i; j < Math.min(i + LSTAT_AHEAD, names.length); j++) {
+          for (let j = i; j < Math.min(i + AHEAD_ON_SLOW_DISK, names.length); j++) {
             if (ahead.has(j) || filter.exclude(rels[j]!)) continue;
-            const job = lstat(path.join(dir, names[j]!));
+            const job = loadEarly(path.join(dir, names[j]!), rels[j]!);
             job.catch(() => undefined);
             ahead.set(j, job);
           }
-          info = await ahead.get(i)!;
+          early = await ahead.get(i)!;
           ahead.delete(i);
+          info = early.info;
         } else {
           // readdir has just answered for this folder: its file system is there, and one lstat is one quick system call.
           const started = performance.now();
@@ -282,7 +300,7 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions) {
       } else if (info.isFile()) {
         const file = { ...header, type: 'file' as const, size: info.size };
         if (info.size <= SMALL) {
-          yield* smallFile(full, info, file, pace, lstatMs);
+          yield* smallFile(full, info, file, pace, lstatMs, early);
           await turns.breathe();
           continue;
         }
