@@ -134,4 +134,17 @@ describe('downloadVerified', () => {
     await new Promise((resolve) => dropped.once('close', resolve));
     assert.equal(closes, 2);
   });
+
+  it('zstd: frames whose headers arrive split across many small chunks decode the same', async () => {
+    const text = Buffer.from(Array.from({ length: 400_000 }, (_, i) => `${i};customer ${i % 977};${(i * 7) % 1000}.50\n`).join(''));
+    const stored: Buffer[] = [];
+    await pipeline(Readable.from([text]), createCompressor('zstd'), new Writable({ write: (c, _e, cb) => (stored.push(c), cb()) }));
+    const whole = Buffer.concat(stored);
+    const pieces: Buffer[] = [];
+    for (let at = 0, n = 1; at < whole.length; at += n, n = (n % 23) + 1) pieces.push(whole.subarray(at, at + n));
+    const out: Buffer[] = [];
+    await pipeline(Readable.from(pieces), createDecompressor('zstd'), new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }));
+    assert.ok(text.length > 8 * MB, 'three frames or more');
+    assert.equal(sha(Buffer.concat(out)), sha(text));
+  });
 });

@@ -134,7 +134,7 @@ class FrameCutter {
     const from = offset - this.cursorAt;
     const chunk = this.chunks[this.cursor]!;
     if (from + n <= chunk.length) return chunk.subarray(from, from + n);
-    return Buffer.concat(this.chunks.slice(this.cursor, this.cursor + n + 1), from + n).subarray(from);
+    return Buffer.concat([chunk.subarray(from), ...this.chunks.slice(this.cursor + 1, this.cursor + n + 1)], n);
   }
 
   /** The next whole frame, or null while the rest of it has not arrived. */
