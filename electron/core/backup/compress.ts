@@ -103,6 +103,9 @@ class FramesOnPool extends Transform {
   }
 }
 
+/** Gunzip's output pieces: each costs a trip through the streams to the staging file. On a 1 GB restore 256 KiB took a third less CPU than zlib's 16 KiB, and 1 MiB no less. */
+const GUNZIP_PIECE = 256 * 1024;
+
 const ZSTD_MAGIC = 0xfd2fb528;
 /** Frames decoded at once on libuv's pool (four threads): both cores busy, one thread left for the staging file's writes. */
 const FRAMES_DECODING = 2;
@@ -260,7 +263,7 @@ export function createCompressor(kind: Compression, level?: number): Transform {
 export function createDecompressor(kind: Compression): Transform {
   switch (kind) {
     case 'gzip':
-      return zlib.createGunzip();
+      return zlib.createGunzip({ chunkSize: GUNZIP_PIECE });
     case 'zstd':
       return new ZstdFrameReader();
     case 'lz4':
