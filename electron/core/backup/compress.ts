@@ -111,17 +111,20 @@ const ZSTD_MAGIC = 0xfd2fb528;
 const FRAMES_DECODING = 2;
 
 /**
- * Cuts a zstd stream into whole frames (or skippable frames) as its bytes arrive. The bytes of a frame are
- * copied once, when it is whole: gluing each new chunk to the ones before would copy a big frame many times.
+ * Cuts a zstd stream into whole frames as its bytes arrive. The bytes of a frame are copied once, when it is
+ * whole: gluing each new chunk to the ones before would copy a big frame many times. Skippable frames (metadata
+ * no decoder reads) are dropped as they arrive, whatever size they claim.
  */
 class FrameCutter {
   private chunks: Buffer[] = [];
   /** Bytes held in `chunks`; the current frame starts at 0. */
-  bytes = 0;
+  private bytes = 0;
   /** Where the next header to read starts (0: the frame's own), and where the frame ends once known (-1 before). */
   private next = 0;
   private end = -1;
   private trailer = 0;
+  /** What is left of a skippable frame. */
+  private skipping = 0;
   /** The chunk holding offset `cursorAt`, so that reading headers forward does not walk every chunk again. */
   private cursor = 0;
   private cursorAt = 0;
@@ -129,6 +132,11 @@ class FrameCutter {
   add(chunk: Buffer) {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
+  }
+
+  /** Whether the stream stopped inside a frame. */
+  get cutShort(): boolean {
+    return this.bytes > 0 || this.skipping > 0;
   }
 
   /** `n` bytes (a header: a few) at `offset` of the current frame, which the caller knows have arrived. */
@@ -140,54 +148,64 @@ class FrameCutter {
     return Buffer.concat([chunk.subarray(from), ...this.chunks.slice(this.cursor + 1, this.cursor + n + 1)], n);
   }
 
-  /** The next whole frame, or null while the rest of it has not arrived. */
+  /** The next whole zstd frame, or null while the rest of it has not arrived. */
   take(): Buffer | null {
-    if (this.end < 0 && this.next === 0) {
-      if (this.bytes < 8) return null;
-      const magic = this.read(0, 4).readUInt32LE(0);
-      if ((magic & 0xfffffff0) === 0x184d2a50) this.end = 8 + this.read(4, 4).readUInt32LE(0);
-      else if (magic !== ZSTD_MAGIC) throw new Error('Not a zstd stream (bad frame magic)');
-      else {
+    for (;;) {
+      if (this.skipping) {
+        const n = Math.min(this.skipping, this.bytes);
+        this.skipping -= n;
+        this.shift(n, false);
+        if (this.skipping) return null;
+      }
+      if (this.end < 0 && this.next === 0) {
+        if (this.bytes < 8) return null;
+        const magic = this.read(0, 4).readUInt32LE(0);
+        if ((magic & 0xfffffff0) === 0x184d2a50) {
+          this.skipping = 8 + this.read(4, 4).readUInt32LE(0);
+          continue;
+        }
+        if (magic !== ZSTD_MAGIC) throw new Error('Not a zstd stream (bad frame magic)');
         const fhd = this.read(4, 1)[0]!;
         const singleSegment = (fhd >> 5) & 1;
         this.trailer = (fhd >> 2) & 1 ? 4 : 0;
         this.next = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + [singleSegment ? 1 : 0, 2, 4, 8][fhd >> 6]!;
       }
+      while (this.end < 0) {
+        if (this.bytes < this.next + 3) return null;
+        const header = this.read(this.next, 3).readUIntLE(0, 3);
+        const type = (header >> 1) & 3;
+        this.next += 3 + (type === 1 ? 1 : header >> 3);
+        if (header & 1) this.end = this.next + this.trailer;
+      }
+      return this.bytes < this.end ? null : this.shift(this.end, true)!;
     }
-    while (this.end < 0) {
-      if (this.bytes < this.next + 3) return null;
-      const header = this.read(this.next, 3).readUIntLE(0, 3);
-      const type = (header >> 1) & 3;
-      this.next += 3 + (type === 1 ? 1 : header >> 3);
-      if (header & 1) this.end = this.next + this.trailer;
-    }
-    if (this.bytes < this.end) return null;
-    return this.cut(this.end);
   }
 
-  private cut(end: number): Buffer {
-    const first = this.chunks[0]!;
-    let frame: Buffer;
-    if (end <= first.length) {
-      frame = first.subarray(0, end);
-      if (end === first.length) this.chunks.shift();
-      else this.chunks[0] = first.subarray(end);
+  /** Takes the first `n` bytes out (copied into one buffer when `keep` and they span chunks); the next frame starts after them. */
+  private shift(n: number, keep: boolean): Buffer | null {
+    const first = this.chunks[0];
+    let taken: Buffer | null = null;
+    if (first && n <= first.length) {
+      if (keep) taken = first.subarray(0, n);
+      if (n === first.length) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
     } else {
-      frame = Buffer.allocUnsafe(end);
-      for (let at = 0; at < end;) {
+      if (keep) taken = Buffer.allocUnsafe(n);
+      for (let at = 0; at < n;) {
         const chunk = this.chunks[0]!;
-        const n = chunk.copy(frame, at, 0, end - at);
-        at += n;
-        if (n === chunk.length) this.chunks.shift();
-        else this.chunks[0] = chunk.subarray(n);
+        const m = Math.min(chunk.length, n - at);
+        if (taken) chunk.copy(taken, at, 0, m);
+        at += m;
+        if (m === chunk.length) this.chunks.shift();
+        else this.chunks[0] = chunk.subarray(m);
       }
     }
-    this.bytes -= end;
+    this.bytes -= n;
     this.next = 0;
     this.end = -1;
     this.cursor = 0;
     this.cursorAt = 0;
-    return frame;
+    return taken;
   }
 }
 
@@ -213,7 +231,6 @@ class ZstdFrameReader extends Transform {
 
   private async decodeReady(keep: number) {
     for (let frame = this.cutter.take(); frame; frame = this.cutter.take()) {
-      if (frame.readUInt32LE(0) !== ZSTD_MAGIC) continue;
       await this.emitUntil(FRAMES_DECODING - 1);
       const job = zstdDecompress(frame);
       // Awaited in order below; a failure after the stream was destroyed has no one left to tell.
@@ -238,7 +255,7 @@ class ZstdFrameReader extends Transform {
   }
 
   override _flush(done: TransformCallback) {
-    this.decodeReady(0).then(() => done(this.cutter.bytes ? new Error('The zstd stream ends in the middle of a frame: the file is truncated') : null), done);
+    this.decodeReady(0).then(() => done(this.cutter.cutShort ? new Error('The zstd stream ends in the middle of a frame: the file is truncated') : null), done);
   }
 }
 
