@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { PassThrough, Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { AppError } from '../../../shared/errors.js';
 import type { Storage } from '../storage/types.js';
 
@@ -11,19 +10,17 @@ export interface Part {
   checksum: string;
 }
 
-/** Checks a part's SHA-256 as it streams by; a mismatch fails the stream and names the part. */
-function verifying(part: Part): Transform {
-  const hash = createHash('sha256');
-  return new Transform({
-    transform(data: Buffer, _enc, done) {
-      hash.update(data);
-      done(null, data);
-    },
-    flush(done) {
-      const actual = hash.digest('hex');
-      done(actual === part.checksum ? null : new AppError('damaged', `${path.basename(part.file_path)} is damaged: its SHA-256 does not match the manifest`));
-    },
-  });
+/** The parts in order, each part's SHA-256 checked as it streams by; a mismatch fails the stream and names the part. */
+async function* partsInOrder(storage: Storage, parts: Part[]): AsyncGenerator<Buffer> {
+  for (const part of parts) {
+    const hash = createHash('sha256');
+    for await (const data of await storage.get(part.file_path)) {
+      hash.update(data as Buffer);
+      yield data as Buffer;
+    }
+    if (hash.digest('hex') !== part.checksum)
+      throw new AppError('damaged', `${path.basename(part.file_path)} is damaged: its SHA-256 does not match the manifest`);
+  }
 }
 
 /**
@@ -31,14 +28,8 @@ function verifying(part: Part): Transform {
  * SHA-256 checked on the way; closes the storage at the end.
  */
 export function joinParts(storage: Storage, parts: Part[]): Readable {
-  const out = new PassThrough();
-  (async () => {
-    for (const part of parts) {
-      await pipeline(await storage.get(part.file_path), verifying(part), out, { end: false });
-    }
-    out.end();
-  })()
-    .catch((e) => out.destroy(e))
-    .finally(() => void storage.close().catch(() => undefined));
-  return out;
+  const joined = Readable.from(partsInOrder(storage, parts), { objectMode: false });
+  // On 'close' rather than in the generator: a stream destroyed before its first read never runs the generator's code.
+  joined.once('close', () => void storage.close().catch(() => undefined));
+  return joined;
 }

@@ -5,7 +5,7 @@ import { databaseTarget } from '../target.js';
 import type { BackupEngine, EngineOptions, Inspection, Summary } from '../types.js';
 import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
 import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
-import { pgRestore, prepareTarget } from './restore.js';
+import { pgRestore, planRestore, prepareTarget } from './restore.js';
 import { pgTool } from './tools.js';
 
 /** The server's major version and what the backup will hold. */
@@ -111,8 +111,9 @@ export const postgresEngine: BackupEngine = {
     // A -j backup is a tar of pg_dump's folder: unpacked (and checked) before the target is touched.
     const unpacked = (await isTar(artifactPath)) ? await unpackDirectory(artifactPath, options.tempDir, options.signal) : null;
     try {
-      const major = await prepareTarget(c, options);
-      return { engine_output: await pgRestore(c, major, unpacked?.dir ?? artifactPath, options) };
+      const archive = unpacked?.dir ?? artifactPath;
+      const { major, ready: plan } = await prepareTarget(c, options, (major) => planRestore(major, archive, options));
+      return { engine_output: await pgRestore(c, major, plan, archive, options) };
     } finally {
       await unpacked?.remove();
     }

@@ -6,13 +6,26 @@ import type { RestoreOptions } from '../types.js';
 import { pgEnv, quoteIdent, withClient } from './client.js';
 import { pgTool } from './tools.js';
 
-/** Creates the target database when asked (an existing one is refused) and returns the server's major version. */
-export async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions): Promise<number> {
+/**
+ * Reads the server's major version, then creates the target database when asked (an existing one is refused)
+ * while `meanwhile(major)` runs beside it: the archive's table of contents is read as the server creates the database.
+ */
+export async function prepareTarget<T>(
+  c: ServerConnectionConfig,
+  o: RestoreOptions,
+  meanwhile: (major: number) => Promise<T>,
+): Promise<{ major: number; ready: T }> {
   return withClient(c, o.createDatabase ? 'postgres' : c.database, o.signal, async (client) => {
+    const { rows } = await client.query<{ num: string }>("SELECT current_setting('server_version_num') AS num");
+    const major = Math.floor(Number(rows[0]!.num) / 10000);
+    const ready = meanwhile(major);
+    // Awaited below, or settled before a failure of CREATE DATABASE is reported.
+    ready.catch(() => undefined);
     if (o.createDatabase) {
       try {
         await client.query(`CREATE DATABASE ${quoteIdent(c.database)}`);
       } catch (e) {
+        await ready.catch(() => undefined);
         // A "new" database that exists holds someone's data, and no safety backup was taken of it.
         if ((e as { code?: string }).code === '42P04')
           throw new AppError('conflict', `Database ${c.database} already exists: choose a new name, or restore onto the datasource itself`);
@@ -20,13 +33,32 @@ export async function prepareTarget(c: ServerConnectionConfig, o: RestoreOptions
       }
       o.log('info', `Created database ${c.database}`);
     }
-    const { rows } = await client.query<{ num: string }>("SELECT current_setting('server_version_num') AS num");
-    return Math.floor(Number(rows[0]!.num) / 10000);
+    return { major, ready: await ready };
   });
 }
 
 // An archive's table of contents line, e.g. `3351; 0 0 ACL public TABLE orders dg`.
 const ACL_ENTRY = /^\d+; \d+ \d+ (?:DEFAULT )?ACL /;
+
+/** What pg_restore is to run: the tool fit for the server, the archive's entries without the grants, and the grants. */
+export interface RestorePlan {
+  tool: string;
+  data: string[];
+  grants: string[];
+}
+
+/** Reads the archive's table of contents (pg_restore --list), which touches nothing on the server. */
+export async function planRestore(major: number, artifactPath: string, o: RestoreOptions): Promise<RestorePlan> {
+  const tool = await pgTool('pg_restore', major, o.toolDirs.postgres);
+  const toc = secretFile(o.tempDir, 'pg-restore', '');
+  try {
+    await runTool(tool, ['--list', `--file=${toc.path}`, '--', artifactPath], { signal: o.signal });
+    const lines = (await readFile(toc.path, 'utf8')).split('\n');
+    return { tool, grants: lines.filter((l) => ACL_ENTRY.test(l)), data: lines.map((l) => (ACL_ENTRY.test(l) ? `;${l}` : l)) };
+  } finally {
+    toc.remove();
+  }
+}
 
 /**
  * pg_restore in two passes: everything but the grants, then the grants. Owners are dropped
@@ -35,8 +67,8 @@ const ACL_ENTRY = /^\d+; \d+ \d+ (?:DEFAULT )?ACL /;
  * a role this server lacks (a restore onto another server, a restore test) must not fail the data, so
  * grants run apart, through psql, one statement at a time, and their failures are warnings.
  */
-export async function pgRestore(c: ServerConnectionConfig, major: number, artifactPath: string, o: RestoreOptions): Promise<string> {
-  const tool = await pgTool('pg_restore', major, o.toolDirs.postgres);
+export async function pgRestore(c: ServerConnectionConfig, major: number, plan: RestorePlan, artifactPath: string, o: RestoreOptions): Promise<string> {
+  const { tool, data, grants } = plan;
   const { env, dbname, remove } = pgEnv(c, o);
   const files: { remove: () => void }[] = [];
   const tempFile = (content: string) => {
@@ -46,12 +78,6 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, artifa
   };
   const connect = [dbname(), '--no-password'];
   try {
-    const toc = tempFile('');
-    await runTool(tool, ['--list', `--file=${toc}`, '--', artifactPath], { signal: o.signal });
-    const lines = (await readFile(toc, 'utf8')).split('\n');
-    const grants = lines.filter((l) => ACL_ENTRY.test(l));
-    const data = lines.map((l) => (ACL_ENTRY.test(l) ? `;${l}` : l));
-
     const args = [...connect, '--no-owner', '--clean', '--if-exists', '--exit-on-error', `--use-list=${tempFile(data.join('\n'))}`];
     // One job restores in a single transaction: a failure leaves the database as it was. Parallel jobs
     // are faster but cannot share a transaction.
