@@ -87,7 +87,7 @@ const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${pro
 /** One step of the app in a child process (see run-once.ts); its own time (not the process's start) goes to `side`. */
 function app(step: Task, side?: Side): StepResult {
   const full = { ...step, dataDir, databaseUrl: pg.url('dg_bench_meta') };
-  const r = spawnSync(process.execPath, [...profile, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), runOnce, JSON.stringify(full)], {
+  const r = spawnSync(process.execPath, [...profile, runOnce, JSON.stringify(full)], {
     encoding: 'utf8',
     env: { ...process.env, NODE_ENV: 'test' },
     maxBuffer: 64 * 2 ** 20,
