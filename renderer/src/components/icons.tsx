@@ -171,3 +171,11 @@ export const GaugeIcon = ({ size }: { size?: number }) => (
     <circle cx="12" cy="17" r="1.2" />
   </Icon>
 );
+
+export const MoreIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="5" cy="12" r="1.2" fill="currentColor" />
+    <circle cx="12" cy="12" r="1.2" fill="currentColor" />
+    <circle cx="19" cy="12" r="1.2" fill="currentColor" />
+  </Icon>
+);

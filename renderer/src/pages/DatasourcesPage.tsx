@@ -3,7 +3,7 @@ import type { Datasource } from '../../../shared/schemas/datasource.js';
 import { api } from '../api.js';
 import { DatabaseIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
-import { EditAndDelete, EnabledSwitch } from '../components/row-actions.js';
+import { editAndDelete, EnabledSwitch, RowActions } from '../components/row-actions.js';
 import { Button, StatusBadge, Tag } from '../components/ui.js';
 import { dateTime, fromNow } from '../format.js';
 import { DATASOURCE_TYPE_ICONS, DATASOURCE_TYPE_LABELS, datasourceWhere } from '../labels.js';
@@ -72,12 +72,11 @@ function DatasourceRow({ item: d, onDelete }: { item: Datasource; onDelete(): vo
       <td>
         <EnabledSwitch name={d.name} enabled={d.enabled} resource="datasources" save={(enabled) => api.call('datasources.update', { id: d.id, enabled })} />
       </td>
-      <td className="table__actions">
-        <Button size="sm" variant="ghost" busy={checking} onClick={check} ariaLabel={`Check ${d.name} now`}>
+      <RowActions menu={{ label: `Actions for ${d.name}`, items: editAndDelete(`/datasources/${d.id}/edit`, onDelete) }}>
+        <Button size="sm" variant="ghost" busy={checking} onClick={check} ariaLabel={`Check now: ${d.name}`}>
           Check now
         </Button>
-        <EditAndDelete name={d.name} editPath={`/datasources/${d.id}/edit`} onDelete={onDelete} />
-      </td>
+      </RowActions>
     </tr>
   );
 }

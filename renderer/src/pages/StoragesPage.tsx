@@ -3,7 +3,7 @@ import type { StorageLocation } from '../../../shared/schemas/storage.js';
 import { api } from '../api.js';
 import { StarIcon, StorageIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
-import { EditAndDelete } from '../components/row-actions.js';
+import { editAndDelete, RowActions } from '../components/row-actions.js';
 import { Button, StatusBadge } from '../components/ui.js';
 import { gigabytes } from '../format.js';
 import { STORAGE_TYPE_ICONS, STORAGE_TYPE_LABELS, storageWhere } from '../labels.js';
@@ -91,17 +91,19 @@ function StorageRow({ item: s, onDelete }: { item: StorageLocation; onDelete(): 
         <StatusBadge status={s.status} />
       </td>
       <td>{s.available_space_gb === null ? <span className="muted">Unknown</span> : gigabytes(s.available_space_gb)}</td>
-      <td className="table__actions">
-        <Button size="sm" variant="ghost" busy={testing} onClick={test} ariaLabel={`Test ${s.name}`}>
+      <RowActions
+        menu={{
+          label: `Actions for ${s.name}`,
+          items: [
+            !s.is_default && { label: 'Set as default', onSelect: makeDefault, disabled: defaulting },
+            ...editAndDelete(`/storages/${s.id}/edit`, onDelete),
+          ],
+        }}
+      >
+        <Button size="sm" variant="ghost" busy={testing} onClick={test} ariaLabel={`Test: ${s.name}`}>
           Test
         </Button>
-        {!s.is_default && (
-          <Button size="sm" variant="ghost" busy={defaulting} onClick={makeDefault} ariaLabel={`Make ${s.name} the default`}>
-            Set as default
-          </Button>
-        )}
-        <EditAndDelete name={s.name} editPath={`/storages/${s.id}/edit`} onDelete={onDelete} />
-      </td>
+      </RowActions>
     </tr>
   );
 }

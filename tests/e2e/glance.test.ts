@@ -1,0 +1,321 @@
+// Every page at 1280×800 with the data of a real office (20 jobs with long names, 200 runs, a day of
+// health checks), in Debian's Chromium against the real app (core and HTTP server in this process,
+// serving the built renderer). Nothing scrolls sideways, axe-core finds no serious or critical
+// problem, and each main page is photographed into docs/screenshots/ for the README, so the pictures
+// there are always of the app as it is. The runs are rows written in SQL, not 200 real backups.
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { removeTempDir, tempDir } from '../harness/index.js';
+import { startApp, type AppUnderTest } from '../support/app.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const staticDir = path.join(root, 'dist/renderer');
+const screenshots = path.join(root, 'docs/screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let app: AppUnderTest;
+let work: string;
+let browser: Browser;
+let page: Page;
+const ids: { datasource: string; backup: string; restore: string; cleanup: string; job: string } = {
+  datasource: '',
+  backup: '',
+  restore: '',
+  cleanup: '',
+  job: '',
+};
+
+async function call(channel: string, input: unknown = {}) {
+  const r = await app.rpc(channel, input);
+  assert.ok(r.body.ok, r.text);
+  return r.body.data;
+}
+
+const DEPARTMENTS = [
+  'Accounting',
+  'Human resources',
+  'Sales and customer relations',
+  'Design studio',
+  'Warehouse and logistics',
+  'Front desk',
+  'Legal and compliance',
+  'Marketing',
+  'Research and development',
+  'Management',
+];
+
+/** Datasources, storages and 20 jobs through the API; 200 runs, their files and a day of health checks in SQL. */
+async function seed() {
+  const folder = (name: string) => {
+    const dir = path.join(work, name);
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 5; i++) writeFileSync(path.join(dir, `file-${i}.txt`), `content ${i}\n`.repeat(100 * (i + 1)));
+    return dir;
+  };
+  const sqliteFile = path.join(work, 'pos.db');
+  const db = new Database(sqliteFile);
+  db.exec('CREATE TABLE sales (id INTEGER PRIMARY KEY, total REAL); INSERT INTO sales (total) VALUES (9.5), (12)');
+  db.close();
+  const datasources = [
+    await call('datasources.create', {
+      name: 'Shared documents of the accounting department (NAS-02)',
+      type: 'files',
+      connection_config: { source_path: folder('documents') },
+      tags: ['office', 'nas'],
+    }),
+    await call('datasources.create', { name: 'Design studio project archive', type: 'files', connection_config: { source_path: folder('design') } }),
+    await call('datasources.create', { name: 'Point of sale database', type: 'sqlite', connection_config: { file_path: sqliteFile }, tags: ['shop'] }),
+    await call('datasources.create', { name: 'Scanned contracts and customer photos', type: 'files', connection_config: { source_path: folder('scans') } }),
+  ];
+  const storages = [
+    await call('storages.create', { name: 'USB backup disk in the server room', type: 'local', config: { path: path.join(work, 'disk-a') } }),
+    await call('storages.create', { name: 'Second copy on the office NAS', type: 'local', config: { path: path.join(work, 'disk-b') } }),
+  ];
+  const jobs = [];
+  for (let n = 0; n < 20; n++) {
+    const ds = datasources[n % datasources.length];
+    jobs.push(
+      await call('jobs.create', {
+        name: `${DEPARTMENTS[n % DEPARTMENTS.length]} — ${n < 10 ? 'nightly full backup, kept for a month' : 'hourly copy during office hours'}`,
+        datasource_id: ds.id,
+        storage_location_ids: n % 3 === 0 ? [storages[0].id, storages[1].id] : [storages[n % 2].id],
+        storage_strategy: n % 3 === 0 ? 'replicate' : 'fallback',
+        schedule_cron: n < 10 ? `${n * 5} 2 * * *` : '0 8-18 * * 1-5',
+        schedule_timezone: 'Europe/Lisbon',
+        jitter_minutes: n % 4 === 0 ? 10 : 0,
+        backup_options: { compression: 'zstd', verify_after_backup: n % 2 === 0 ? 'checksum' : 'none' },
+      }),
+    );
+  }
+  ids.datasource = datasources[0].id;
+  ids.job = jobs[0].id;
+
+  // 200 runs over the last two days, each job in turn: backups (some failed), the verification and
+  // cleanup that follow a backup, and a restore now and then.
+  const now = Date.now();
+  const pattern = ['backup', 'verify', 'restore', 'backup', 'verify', 'backup-failed', 'backup', 'cleanup', 'backup', 'verify'];
+  const lastBackup = new Map<string, string>();
+  for (let i = 199; i >= 0; i--) {
+    const job = jobs[i % 20];
+    const ds = datasources.find((d) => d.id === job.datasource_id)!;
+    const kind = pattern[9 - Math.floor(i / 20)]!;
+    const at = new Date(now - (i + 1) * 14 * 60_000 - (i % 20) * 1000);
+    const end = new Date(at.getTime() + 72_000);
+    const base = {
+      job_name: job.name,
+      datasource_name: ds.name,
+      datasource_type: ds.type,
+      execution_logs: [{ at: at.toISOString(), level: 'info', message: 'Started' }],
+    };
+    const operation = kind.startsWith('backup') ? 'backup' : kind;
+    const status = kind === 'backup-failed' ? 'failed' : 'completed';
+    const source = lastBackup.get(job.id);
+    const metadata =
+      operation === 'backup'
+        ? {
+            ...base,
+            artifact: ds.type === 'files' ? 'backup.tar.zst' : 'backup.db.zst',
+            compression: 'zstd',
+            compression_level: 3,
+            checksum: `sha256:${'ab'.repeat(32)}`,
+            files_count: ds.type === 'files' ? 55 : undefined,
+            database_version: ds.type === 'sqlite' ? 'SQLite 3.45.1' : undefined,
+            tables_backed_up: ds.type === 'sqlite' ? 1 : undefined,
+          }
+        : operation === 'verify'
+          ? {
+              ...base,
+              source_execution_id: source,
+              method: 'checksum',
+              verification: {
+                execution_id: '00000000-0000-4000-8000-000000000001',
+                method: 'checksum',
+                at: end.toISOString(),
+                ok: true,
+                message: 'Every file of 1 copy matches its SHA-256',
+                tables: null,
+                rows: null,
+                copies: [],
+              },
+            }
+          : operation === 'cleanup'
+            ? { ...base, trigger: 'after_backup', deleted: [], kept: 3, bytes_freed: 0 }
+            : {
+                ...base,
+                source_execution_id: source,
+                storage_location_id: null,
+                target_database: null,
+                target_path: null,
+                safety_backup: true,
+                overwrite: true,
+                target: ds.name,
+                files_restored: 55,
+              };
+    if ((operation === 'verify' || operation === 'restore') && !source) continue;
+    const [row] = await app.core.db.query(
+      `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, trigger, started_at, finished_at, duration_seconds,
+         size_bytes, compressed_size_bytes, backup_path, files_count, error_message, metadata, created_at, attempt, backup_type, scheduled_for)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 72, $9, $10, $11, $12, $13, $14, $7, 1, 'full', $15) RETURNING id`,
+      [
+        job.id,
+        ds.id,
+        job.storage_location_id,
+        operation,
+        status,
+        operation === 'backup' ? (i % 7 === 0 ? 'manual' : 'schedule') : 'manual',
+        at,
+        end,
+        operation === 'backup' && status === 'completed' ? 3_645_312 + i * 1000 : null,
+        operation === 'backup' && status === 'completed' ? 1_204_000 + i * 300 : null,
+        operation === 'backup' && status === 'completed' ? `${job.id}/${at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_')}` : null,
+        ds.type === 'files' && operation !== 'verify' && operation !== 'cleanup' && status === 'completed' ? 55 : null,
+        status === 'failed' ? `Folder not found: /srv/${ds.name.toLowerCase().replace(/\W+/g, '-')}` : null,
+        JSON.stringify(metadata),
+        operation === 'backup' && i % 7 !== 0 ? at : null,
+      ],
+    );
+    if (operation === 'backup' && status === 'completed') {
+      lastBackup.set(job.id, row.id);
+      await app.core.db.query(
+        `INSERT INTO backup_chunks (execution_id, chunk_number, file_path, size_bytes, checksum) VALUES ($1, 1, $2 || '/backup.tar.zst', 1204000, $3)`,
+        [row.id, `${job.id}/x`, 'ab'.repeat(32)],
+      );
+      await app.core.db.query(
+        `INSERT INTO backup_copies (execution_id, storage_location_id, status, backup_path) SELECT $1, storage_location_id, 'completed', $2 FROM backup_job_storages WHERE job_id = $3`,
+        [row.id, `${job.id}/x`, job.id],
+      );
+      if (job.id === ids.job) ids.backup = row.id;
+    }
+    if (operation === 'restore' && !ids.restore) ids.restore = row.id;
+    if (operation === 'cleanup' && !ids.cleanup) ids.cleanup = row.id;
+  }
+  await app.core.db.query(
+    `UPDATE backup_jobs j SET last_execution_at = (SELECT max(finished_at) FROM backup_executions e WHERE e.job_id = j.id AND e.operation = 'backup')`,
+  );
+  const [{ count }] = await app.core.db.query('SELECT count(*)::int AS count FROM backup_executions');
+  assert.equal(count, 200, `${count} runs seeded`);
+
+  // A day of checks every 5 minutes, slower at night.
+  await app.core.db.query(
+    `INSERT INTO health_checks (datasource_id, checked_at, status, latency_ms)
+     SELECT d.id, now() - g * interval '5 minutes', CASE WHEN g % 97 = 0 THEN 'timeout' ELSE 'ok' END::health_check_status,
+            CASE WHEN g % 97 = 0 THEN NULL ELSE 3 + (g % 12) END
+     FROM datasources d, generate_series(1, 288) g`,
+  );
+  await call('datasources.healthCheck', { id: datasources[0].id });
+}
+
+before(async () => {
+  assert.ok(existsSync(path.join(staticDir, 'index.html')), 'run `npm run build` first');
+  mkdirSync(screenshots, { recursive: true });
+  work = await tempDir('dg-e2e-glance-', { owner: 'root', mode: 0o755 });
+  app = await startApp({ staticDir });
+  await seed();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/Lisbon', locale: 'en-GB' });
+  page.setDefaultTimeout(20_000);
+  await page.goto(`${app.url}/?token=${app.token}`);
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+  if (work) await removeTempDir(work);
+});
+
+/** Each page, and what shows once it has loaded. */
+const PAGES: { name: string; route: () => string; ready: (p: Page) => Promise<unknown>; shot?: string }[] = [
+  { name: 'Overview', route: () => 'overview', ready: (p) => p.getByRole('figure').first().waitFor(), shot: 'overview' },
+  { name: 'Datasources', route: () => 'datasources', ready: (p) => p.getByRole('table', { name: 'Datasources' }).waitFor(), shot: 'datasources' },
+  { name: 'Storage', route: () => 'storages', ready: (p) => p.getByRole('table', { name: 'Storage locations' }).waitFor(), shot: 'storages' },
+  { name: 'Backup jobs', route: () => 'jobs', ready: (p) => p.getByRole('table', { name: 'Backup jobs' }).waitFor(), shot: 'jobs' },
+  { name: 'Job form', route: () => `jobs/${ids.job}/edit`, ready: (p) => p.getByRole('region', { name: 'Retention preview' }).waitFor(), shot: 'job-form' },
+  { name: 'New datasource', route: () => 'datasources/new', ready: (p) => p.getByRole('heading', { level: 1, name: 'Add datasource' }).waitFor() },
+  { name: 'New storage', route: () => 'storages/new', ready: (p) => p.getByRole('heading', { level: 1, name: 'Add storage' }).waitFor() },
+  { name: 'Backups', route: () => 'backups', ready: (p) => p.getByRole('table', { name: 'Datasources with backups' }).waitFor() },
+  {
+    name: 'Backups of a datasource',
+    route: () => `backups/${ids.datasource}`,
+    ready: (p) => p.getByRole('table', { name: 'Backups' }).locator('tbody tr').first().waitFor(),
+    shot: 'backups',
+  },
+  {
+    name: 'Activity',
+    route: () => 'activity',
+    ready: (p) => p.getByRole('table', { name: 'Activity' }).locator('tbody tr').nth(10).waitFor(),
+    shot: 'activity',
+  },
+  { name: 'A backup', route: () => `activity/${ids.backup}`, ready: (p) => p.getByRole('table', { name: 'Files' }).waitFor(), shot: 'backup-details' },
+  { name: 'A restore', route: () => `activity/${ids.restore}`, ready: (p) => p.getByText('Restored into').waitFor() },
+  { name: 'A cleanup', route: () => `activity/${ids.cleanup}`, ready: (p) => p.getByText('Backups kept').waitFor() },
+  { name: 'Notifications', route: () => 'notifications', ready: (p) => p.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor() },
+  { name: 'Settings', route: () => 'settings', ready: (p) => p.getByRole('form', { name: 'Settings' }).waitFor(), shot: 'settings' },
+];
+
+async function open(p: (typeof PAGES)[number]) {
+  await page.goto(`${app.url}/#/${p.route()}`);
+  await p.ready(page);
+}
+
+/**
+ * Elements wider than their box: each table's frame, anything that scrolls, and the page itself. A string,
+ * not a function: tsx would add its own helpers to a function's text, which the page does not have.
+ */
+const SIDEWAYS = `(() => {
+  const out = [];
+  const root = document.scrollingElement;
+  if (root.scrollWidth > root.clientWidth) out.push('the page (' + root.scrollWidth + ' px in ' + root.clientWidth + ')');
+  for (const el of document.querySelectorAll('*')) {
+    const style = getComputedStyle(el);
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX) || el.classList.contains('table-wrap');
+    if (scrolls && el.scrollWidth > el.clientWidth)
+      out.push(el.tagName.toLowerCase() + '.' + String(el.className).trim().split(/\\s+/).join('.') + '[' + (el.getAttribute('aria-label') || '') + '] (' + el.scrollWidth + ' px in ' + el.clientWidth + ')');
+  }
+  return out;
+})()`;
+
+/** Buttons and links of a table that stick out of its frame. */
+const CLIPPED = `[...document.querySelectorAll('.table-wrap')].flatMap((wrap) => {
+  const box = wrap.getBoundingClientRect();
+  return [...wrap.querySelectorAll('button, a')]
+    .filter((b) => { const r = b.getBoundingClientRect(); return r.width > 0 && (r.right > box.right + 0.5 || r.left < box.left - 0.5); })
+    .map((b) => b.textContent || '');
+})`;
+
+const AXE_RUN = `axe.run().then((result) => result.violations
+  .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  .map((v) => v.id + ' (' + v.impact + '): ' + v.help + ' — ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')))`;
+
+test('at 1280×800 with 20 jobs and 200 runs, nothing on any page scrolls sideways and every row action is in view', async () => {
+  const problems: string[] = [];
+  for (const p of PAGES) {
+    await open(p);
+    problems.push(...(await page.evaluate<string[]>(SIDEWAYS)).map((e) => `${p.name}: ${e} scrolls sideways`));
+    // Row actions sit inside the table's frame, whole.
+    problems.push(...(await page.evaluate<string[]>(CLIPPED)).map((e) => `${p.name}: “${e}” is cut off`));
+    if (p.shot) await page.screenshot({ path: path.join(screenshots, `${p.shot}.png`) });
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('axe-core finds no serious or critical accessibility problem on any page', async () => {
+  const problems: string[] = [];
+  for (const p of PAGES) {
+    await open(p);
+    // The page's CSP allows no inline script: axe goes in through the DevTools protocol, as a test tool does.
+    await page.evaluate(AXE);
+    const violations = await page.evaluate<string[]>(AXE_RUN);
+    problems.push(...violations.map((v) => `${p.name}: ${v}`));
+  }
+  assert.deepEqual(problems, []);
+});
