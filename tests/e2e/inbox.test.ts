@@ -157,7 +157,7 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
 test('a long inbox shows 50, then more on demand; Mark all read clears the bell', async () => {
   for (let n = 0; n < 60; n++) {
     await app.core.notifier.notify({
-      type: 'backup_success',
+      type: 'restore_completed',
       severity: 'info',
       entity_type: 'system',
       entity_id: '00000000-0000-4000-8000-000000000000',

@@ -136,7 +136,7 @@ describe('inbox', () => {
     await notify('connection_lost', 'critical', 'Shop lost');
     await notify('connection_restored', 'info', 'Shop back');
     await notify('connection_lost', 'warning', 'CRM flaky');
-    for (let n = 0; n < 5; n++) await notify('backup_success', 'info', `Backup ${n}`);
+    for (let n = 0; n < 5; n++) await notify('restore_completed', 'info', `Backup ${n}`);
 
     const lost = await app.http('GET', '/api/notifications?type=connection_lost');
     assert.equal(lost.status, 200);

@@ -69,6 +69,8 @@ before(async () => {
   [ssh, s3] = await Promise.all([startSshd(), startS3()]);
   await s3.createBucket(BUCKET);
   app = await startApp();
+  // Cleanups are quiet by default (Activity only); this file reads their notification from the inbox.
+  await call('settings.update', { 'notifications.routing': { cleanup_completed: 'inbox' } });
   localDir = path.join(work, 'local');
   mkdirSync(localDir);
   const source = path.join(work, 'source');

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
+import { bytes, counted } from '../../../shared/format.js';
 import type { BackupMetadata } from '../../../shared/schemas/execution.js';
 import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
 import type { VerifyMethod } from '../../../shared/schemas/restore.js';
@@ -18,6 +19,7 @@ import type { CoreContext } from '../kernel/context.js';
 import { scoped } from '../kernel/log.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import type { Storage } from '../storage/types.js';
+import { backupCompleted, backupFailed } from '../notify/messages.js';
 import { failureOf } from './report.js';
 import type { Ending, Work } from './runner.js';
 
@@ -152,7 +154,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           );
           await storage.put(`${folder}/manifest.json`, Readable.from([manifest]), { signal });
           await setCopy(target.id, { status: 'completed', backup_path: folder });
-          say('info', `Stored on ${target.name}: ${written.parts.length} file(s), ${written.stored.bytes} bytes`);
+          say('info', `Stored on ${target.name}: ${bytes(written.stored.bytes)} in ${counted(written.parts.length, 'file')}`);
           primary = { storage: target, written, manifest };
           break;
         } catch (e) {
@@ -169,6 +171,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
       if (!primary) throw new AppError('connection_failed', `No storage accepted the backup: ${failed.join('; ')}`);
 
       const rest = storages.slice(storages.indexOf(primary.storage) + 1);
+      const storedOn: StorageRow[] = [primary.storage];
       if (job.storage_strategy === 'replicate') {
         for (const target of rest) {
           signal.throwIfAborted();
@@ -181,6 +184,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
             say('warn', `Copy to ${target.name} failed: ${error}`);
           } else {
             await setCopy(target.id, { status: 'completed', backup_path: folder });
+            storedOn.push(target);
             say('info', `Copied to ${target.name}`);
           }
         }
@@ -190,7 +194,6 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
 
       const { written } = primary;
       const { size_estimate_bytes: _estimate, ...source } = await inspected;
-      const stored = job.storage_strategy === 'replicate' ? storages.length - failed.length : 1;
       const metadata: BackupMetadata = {
         ...request,
         job_name: job.name,
@@ -223,17 +226,15 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           );
           await m.getRepository(BackupJobs).update(job.id, { last_execution_at: ctx.clock.now() });
         },
-        notification: {
-          type: 'backup_success',
-          severity: failed.length ? 'warning' : 'info',
-          entity_type: 'backup_job',
-          entity_id: job.id,
-          title: failed.length ? `Backup of ${datasource.name} completed with failed copies` : `Backup of ${datasource.name} completed`,
-          message: failed.length
-            ? `Stored on ${primary.storage.name}; these copies failed: ${failed.join('; ')}`
-            : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${stored} storage(s).`,
-          metadata: { execution_id: row.id },
-        },
+        notification: backupCompleted({
+          jobId: job.id,
+          executionId: row.id,
+          datasourceName: datasource.name,
+          parts: written.parts.length,
+          storedBytes: written.stored.bytes,
+          storedOn: storedOn.map((s) => s.name),
+          failedCopies: failed,
+        }),
         followUp: async () => {
           // Each is independent: a verification refused as busy must not skip the cleanup.
           const [verified, cleaned] = await Promise.allSettled([
@@ -279,17 +280,7 @@ function failedBackup(
       // A failed run is still the job's last run (a cancelled one never really ran).
       if (!cancelled && jobId) await m.getRepository(BackupJobs).update(jobId, { last_execution_at: finishedAt });
     },
-    notification: cancelled
-      ? null
-      : {
-          type: 'backup_failed',
-          severity: 'critical',
-          entity_type: 'backup_job',
-          entity_id: jobId ?? executionId,
-          title: `Backup ${jobName ? `"${jobName}" ` : ''}failed`,
-          message,
-          metadata: { execution_id: executionId },
-        },
+    notification: cancelled ? null : backupFailed({ jobId, jobName, executionId, message }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { Execution, ExecutionProgress } from '../../../shared/schemas/execution.js';
 import { api } from '../api.js';
-import { bytes, duration } from '../format.js';
+import { bytes, duration } from '../../../shared/format.js';
 import { toast, useStore } from '../store.js';
 import { Button } from './ui.js';
 

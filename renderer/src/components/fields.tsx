@@ -7,14 +7,16 @@ interface FieldShell {
   hint?: ReactNode;
   required?: boolean;
   className?: string;
+  /** A tooltip on the label (Settings: the key a script sets). */
+  title?: string;
 }
 
-function Shell({ id, label, error, hint, required, className, children }: FieldShell & { children: ReactNode }) {
+function Shell({ id, label, error, hint, required, className, title, children }: FieldShell & { children: ReactNode }) {
   return (
     <div className={`field ${error ? 'field--invalid' : ''} ${className ?? ''}`}>
       {/* The marker stays outside the label: the label's text is the field's name, nothing more. */}
       <div className="field__top">
-        <label htmlFor={id} className="field__label">
+        <label htmlFor={id} className="field__label" title={title}>
           {label}
         </label>
         {required && (

@@ -6,8 +6,8 @@ import { api, errorMessage } from '../api.js';
 import { SelectField } from '../components/fields.js';
 import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
-import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge } from '../components/ui.js';
-import { bytes, dateTime, fromNow } from '../format.js';
+import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge, Size } from '../components/ui.js';
+import { dateTime, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_LABELS } from '../labels.js';
 import { toast, useStore } from '../store.js';
 import { RestoreDialog } from './RestoreDialog.js';
@@ -73,7 +73,9 @@ function BackupGroups() {
               </td>
               <td>{g.backups_count}</td>
               <td title={dateTime(g.last_backup_at)}>{fromNow(g.last_backup_at)}</td>
-              <td>{bytes(g.total_stored_bytes)}</td>
+              <td>
+                <Size bytes={g.total_stored_bytes} />
+              </td>
             </tr>
           ))}
         </DataTable>
@@ -160,7 +162,9 @@ function DatasourceBackups({ id }: { id: string }) {
                 </a>
                 <div className="table__sub">{b.job_name ?? 'Imported'}</div>
               </td>
-              <td>{bytes(b.compressed_size_bytes)}</td>
+              <td>
+                <Size bytes={b.compressed_size_bytes} />
+              </td>
               <td>
                 <ul className="copies" aria-label="Copies">
                   {b.availability.map((a) => (

@@ -5,7 +5,8 @@ import { DatabaseIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
 import { editAndDelete, EnabledSwitch, RowActions } from '../components/row-actions.js';
 import { Button, StatusBadge, Tag } from '../components/ui.js';
-import { dateTime, fromNow } from '../format.js';
+import { bytes, counted, dateTime, fromNow } from '../../../shared/format.js';
+import { isFolder } from '../../../shared/words.js';
 import { DATASOURCE_TYPE_ICONS, DATASOURCE_TYPE_LABELS, datasourceWhere } from '../labels.js';
 import { toast, useStore } from '../store.js';
 
@@ -43,7 +44,7 @@ function DatasourceRow({ item: d, onDelete }: { item: Datasource; onDelete(): vo
     const result = await api.call('datasources.healthCheck', { id: d.id });
     setChecking(false);
     if (!result.ok) toast('error', result.error.message);
-    else if (result.data.status === 'ok') toast('success', `${d.name} answered in ${result.data.latency_ms ?? '?'} ms`);
+    else if (result.data.status === 'ok') toast('success', checkedText(d, result.data.latency_ms, result.data.metadata));
     else toast('error', `${d.name}: ${result.data.error_message ?? result.data.status}`);
     void load('datasources');
   }
@@ -79,4 +80,12 @@ function DatasourceRow({ item: d, onDelete }: { item: Datasource; onDelete(): vo
       </RowActions>
     </tr>
   );
+}
+
+/** A check that passed, in the datasource's words: a folder's contents, a server's answer time. */
+function checkedText(d: Datasource, latencyMs: number | null, metadata: Record<string, unknown> | null): string {
+  if (isFolder(d.type) && typeof metadata?.files === 'number' && typeof metadata.size_bytes === 'number') {
+    return `${d.name} is readable: ${metadata.complete === false ? 'more than ' : ''}${counted(metadata.files, 'file')}, ${bytes(metadata.size_bytes)}`;
+  }
+  return `${d.name} answered in ${latencyMs ?? '?'} ms`;
 }

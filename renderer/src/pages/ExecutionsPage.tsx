@@ -3,8 +3,8 @@ import { EXECUTION_STATUSES } from '../../../shared/schemas/enums.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
 import { ActivityIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
-import { Button, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
-import { bytes, dateTime, duration, fromNow } from '../format.js';
+import { Button, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge, Size } from '../components/ui.js';
+import { dateTime, duration, fromNow } from '../../../shared/format.js';
 import { executionTitle, triggerLabel } from '../labels.js';
 import { navigate, useRoute } from '../router.js';
 import { useStore } from '../store.js';
@@ -84,7 +84,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
               <td title={dateTime(e.started_at ?? e.created_at)}>{fromNow(e.started_at ?? e.created_at)}</td>
               <td>{duration(e.duration_seconds)}</td>
               <td>
-                {bytes(e.compressed_size_bytes)}
+                <Size bytes={e.compressed_size_bytes} />
                 {ratio(e) && <div className="table__sub">{ratio(e)}</div>}
               </td>
               <td className="table__actions">

@@ -6,7 +6,7 @@ import { ListPage } from '../components/ListPage.js';
 import { editAndDelete, EnabledSwitch, RowActions } from '../components/row-actions.js';
 import { Switch } from '../components/fields.js';
 import { Button, StatusBadge } from '../components/ui.js';
-import { dateTime, fromNow } from '../format.js';
+import { dateTime, fromNow } from '../../../shared/format.js';
 import { navigate } from '../router.js';
 import { toast, useStore, watchRun } from '../store.js';
 import { triggerLabel } from '../labels.js';

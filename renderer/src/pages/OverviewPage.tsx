@@ -2,8 +2,8 @@ import { useEffect } from 'react';
 import type { OverviewDatasource, OverviewJob } from '../../../shared/schemas/overview.js';
 import { Chart } from '../components/Chart.js';
 import { GaugeIcon } from '../components/icons.js';
-import { Card, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
-import { bytes, dateTime, duration, fromNow } from '../format.js';
+import { Card, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge, Size } from '../components/ui.js';
+import { bytes, dateTime, duration, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_ICONS, DATASOURCE_TYPE_LABELS } from '../labels.js';
 import { useStore } from '../store.js';
 
@@ -126,7 +126,7 @@ function DatasourceCard({ datasource: d, paused, now }: { datasource: OverviewDa
                   series={[{ label: 'Size', color: '#2f6fdb', format: bytes, values: d.size_trend.map((p) => p.bytes) }]}
                 />
               ) : (
-                bytes(d.size_trend[0]?.bytes)
+                <Size bytes={d.size_trend[0]?.bytes} />
               )}
             </dd>
           </div>

@@ -5,7 +5,7 @@ import { StarIcon, StorageIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
 import { editAndDelete, RowActions } from '../components/row-actions.js';
 import { Button, StatusBadge } from '../components/ui.js';
-import { gigabytes } from '../format.js';
+import { gigabytes } from '../../../shared/format.js';
 import { STORAGE_TYPE_ICONS, STORAGE_TYPE_LABELS, storageWhere } from '../labels.js';
 import { toast, useStore } from '../store.js';
 
