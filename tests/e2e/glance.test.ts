@@ -96,104 +96,124 @@ async function seed() {
   ids.datasource = datasources[0].id;
   ids.job = jobs[0].id;
 
-  // 200 runs over the last two days, each job in turn: backups (some failed), the verification and
-  // cleanup that follow a backup, and a restore now and then.
+  // 200 runs over the last two days, 10 per job: backups (one failed), the verification and cleanup that
+  // follow a backup a second after it, and a restore. Oldest first, so a follow-up can name its backup.
   const now = Date.now();
-  const pattern = ['backup', 'verify', 'restore', 'backup', 'verify', 'backup-failed', 'backup', 'cleanup', 'backup', 'verify'];
-  const lastBackup = new Map<string, string>();
-  for (let i = 199; i >= 0; i--) {
-    const job = jobs[i % 20];
-    const ds = datasources.find((d) => d.id === job.datasource_id)!;
-    const kind = pattern[9 - Math.floor(i / 20)]!;
-    const at = new Date(now - (i + 1) * 14 * 60_000 - (i % 20) * 1000);
-    const end = new Date(at.getTime() + 72_000);
-    const base = {
-      job_name: job.name,
-      datasource_name: ds.name,
-      datasource_type: ds.type,
-      execution_logs: [{ at: at.toISOString(), level: 'info', message: 'Started' }],
-    };
-    const operation = kind.startsWith('backup') ? 'backup' : kind;
-    const status = kind === 'backup-failed' ? 'failed' : 'completed';
-    const source = lastBackup.get(job.id);
-    const metadata =
-      operation === 'backup'
-        ? {
-            ...base,
-            artifact: ds.type === 'files' ? 'backup.tar.zst' : 'backup.db.zst',
-            compression: 'zstd',
-            compression_level: 3,
-            checksum: `sha256:${'ab'.repeat(32)}`,
-            files_count: ds.type === 'files' ? 55 : undefined,
-            database_version: ds.type === 'sqlite' ? 'SQLite 3.45.1' : undefined,
-            tables_backed_up: ds.type === 'sqlite' ? 1 : undefined,
-          }
-        : operation === 'verify'
+  const pattern = ['backup', 'verify', 'cleanup', 'backup-failed', 'backup', 'verify', 'restore', 'backup', 'verify', 'cleanup'];
+  const lastBackup = new Map<string, { id: string; end: Date }>();
+  for (let step = 0; step < pattern.length; step++) {
+    for (let n = 0; n < 20; n++) {
+      const job = jobs[n];
+      const ds = datasources.find((d) => d.id === job.datasource_id)!;
+      const kind = pattern[step]!;
+      const operation = kind.startsWith('backup') ? 'backup' : kind;
+      const source = lastBackup.get(job.id);
+      // A follow-up starts a second after its backup ended; the rest are spread over two days.
+      const at =
+        (operation === 'verify' || operation === 'cleanup') && source
+          ? new Date(source.end.getTime() + (operation === 'verify' ? 1000 : 2000))
+          : new Date(now - (pattern.length - step) * 4 * 3_600_000 - n * 60_000);
+      const end = new Date(at.getTime() + (operation === 'backup' ? 72_000 : 9_000));
+      const base = {
+        job_name: job.name,
+        datasource_name: ds.name,
+        datasource_type: ds.type,
+        execution_logs: [{ at: at.toISOString(), level: 'info', message: 'Started' }],
+      };
+      const status = kind === 'backup-failed' ? 'failed' : 'completed';
+      const completedBackup = operation === 'backup' && status === 'completed';
+      const metadata =
+        operation === 'backup'
           ? {
               ...base,
-              source_execution_id: source,
-              method: 'checksum',
-              verification: {
-                execution_id: '00000000-0000-4000-8000-000000000001',
-                method: 'checksum',
-                at: end.toISOString(),
-                ok: true,
-                message: 'Every file of 1 copy matches its SHA-256',
-                tables: null,
-                rows: null,
-                copies: [],
-              },
+              artifact: ds.type === 'files' ? 'backup.tar.zst' : 'backup.db.zst',
+              compression: 'zstd',
+              compression_level: 3,
+              checksum: `sha256:${'ab'.repeat(32)}`,
+              ...(ds.type === 'files' ? { files_count: 55 } : { database_version: 'SQLite 3.45.1', tables_backed_up: 1, rows_approximate: 2 }),
             }
-          : operation === 'cleanup'
-            ? { ...base, trigger: 'after_backup', deleted: [], kept: 3, bytes_freed: 0 }
-            : {
+          : operation === 'verify'
+            ? {
                 ...base,
-                source_execution_id: source,
-                storage_location_id: null,
-                target_database: null,
-                target_path: null,
-                safety_backup: true,
-                overwrite: true,
-                target: ds.name,
-                files_restored: 55,
-              };
-    if ((operation === 'verify' || operation === 'restore') && !source) continue;
-    const [row] = await app.core.db.query(
-      `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, trigger, started_at, finished_at, duration_seconds,
-         size_bytes, compressed_size_bytes, backup_path, files_count, error_message, metadata, created_at, attempt, backup_type, scheduled_for)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 72, $9, $10, $11, $12, $13, $14, $7, 1, 'full', $15) RETURNING id`,
-      [
-        job.id,
-        ds.id,
-        job.storage_location_id,
-        operation,
-        status,
-        operation === 'backup' ? (i % 7 === 0 ? 'manual' : 'schedule') : 'manual',
-        at,
-        end,
-        operation === 'backup' && status === 'completed' ? 3_645_312 + i * 1000 : null,
-        operation === 'backup' && status === 'completed' ? 1_204_000 + i * 300 : null,
-        operation === 'backup' && status === 'completed' ? `${job.id}/${at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_')}` : null,
-        ds.type === 'files' && operation !== 'verify' && operation !== 'cleanup' && status === 'completed' ? 55 : null,
-        status === 'failed' ? `Folder not found: /srv/${ds.name.toLowerCase().replace(/\W+/g, '-')}` : null,
-        JSON.stringify(metadata),
-        operation === 'backup' && i % 7 !== 0 ? at : null,
-      ],
-    );
-    if (operation === 'backup' && status === 'completed') {
-      lastBackup.set(job.id, row.id);
-      await app.core.db.query(
-        `INSERT INTO backup_chunks (execution_id, chunk_number, file_path, size_bytes, checksum) VALUES ($1, 1, $2 || '/backup.tar.zst', 1204000, $3)`,
-        [row.id, `${job.id}/x`, 'ab'.repeat(32)],
+                source_execution_id: source!.id,
+                method: 'checksum',
+                verification: {
+                  execution_id: '00000000-0000-4000-8000-000000000001',
+                  method: 'checksum',
+                  at: end.toISOString(),
+                  ok: true,
+                  message: 'Every file of 1 copy matches its SHA-256',
+                  tables: null,
+                  rows: null,
+                  copies: [],
+                },
+              }
+            : operation === 'cleanup'
+              ? {
+                  ...base,
+                  trigger: 'after_backup',
+                  deleted: [
+                    {
+                      execution_id: source!.id,
+                      started_at: at.toISOString(),
+                      reason: 'Outside the rule',
+                      bytes: 1_204_000,
+                      storages: ['USB backup disk in the server room'],
+                    },
+                  ],
+                  kept: 3,
+                  bytes_freed: 1_204_000,
+                }
+              : {
+                  ...base,
+                  source_execution_id: source!.id,
+                  storage_location_id: null,
+                  target_database: null,
+                  target_path: null,
+                  safety_backup: true,
+                  overwrite: true,
+                  target: ds.name,
+                  rows_restored: 55,
+                };
+      const [row] = await app.core.db.query(
+        `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, trigger, started_at, finished_at, duration_seconds,
+           size_bytes, compressed_size_bytes, backup_path, files_count, error_message, metadata, created_at, attempt, backup_type, scheduled_for)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $7, 1, 'full', $16) RETURNING id`,
+        [
+          job.id,
+          ds.id,
+          job.storage_location_id,
+          operation,
+          status,
+          operation === 'backup' && n % 7 !== 0 ? 'schedule' : 'manual',
+          at,
+          end,
+          Math.round((end.getTime() - at.getTime()) / 1000),
+          completedBackup || operation === 'restore' ? 3_645_312 + n * 1000 : null,
+          completedBackup || operation === 'restore' ? 1_204_000 + n * 300 : null,
+          completedBackup ? `${job.id}/${at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_')}` : null,
+          ds.type === 'files' && (completedBackup || operation === 'restore') ? 55 : null,
+          status === 'failed' ? `Folder not found: /srv/${ds.name.toLowerCase().replace(/\W+/g, '-')}` : null,
+          JSON.stringify(metadata),
+          operation === 'backup' && n % 7 !== 0 ? at : null,
+        ],
       );
-      await app.core.db.query(
-        `INSERT INTO backup_copies (execution_id, storage_location_id, status, backup_path) SELECT $1, storage_location_id, 'completed', $2 FROM backup_job_storages WHERE job_id = $3`,
-        [row.id, `${job.id}/x`, job.id],
-      );
-      if (job.id === ids.job) ids.backup = row.id;
+      if (completedBackup) {
+        lastBackup.set(job.id, { id: row.id, end });
+        await app.core.db.query(
+          `INSERT INTO backup_chunks (execution_id, chunk_number, file_path, size_bytes, checksum) VALUES ($1, 1, $2 || '/backup.tar.zst', 1204000, $3)`,
+          [row.id, `${job.id}/x`, 'ab'.repeat(32)],
+        );
+        await app.core.db.query(
+          `INSERT INTO backup_copies (execution_id, storage_location_id, status, backup_path)
+           SELECT $1, storage_location_id, 'completed', $2 FROM backup_job_storages WHERE job_id = $3`,
+          [row.id, `${job.id}/x`, job.id],
+        );
+        if (n === 0) ids.backup = row.id;
+      }
+      if (operation === 'restore' && !ids.restore) ids.restore = row.id;
+      if (operation === 'cleanup') ids.cleanup = row.id;
     }
-    if (operation === 'restore' && !ids.restore) ids.restore = row.id;
-    if (operation === 'cleanup' && !ids.cleanup) ids.cleanup = row.id;
   }
   await app.core.db.query(
     `UPDATE backup_jobs j SET last_execution_at = (SELECT max(finished_at) FROM backup_executions e WHERE e.job_id = j.id AND e.operation = 'backup')`,
@@ -318,4 +338,31 @@ test('axe-core finds no serious or critical accessibility problem on any page', 
     problems.push(...violations.map((v) => `${p.name}: ${v}`));
   }
   assert.deepEqual(problems, []);
+});
+
+test('Activity: a backup and what followed it on one line, which opens; a filter by kind', async () => {
+  const lines = page.getByRole('table', { name: 'Activity' }).locator('tbody tr');
+  const count = (n: number) => page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Activity"] tbody tr').length === n, n);
+  await page.goto(`${app.url}/#/activity`);
+  // 200 runs, 20 jobs: per job 3 backups with their verifications and cleanups, a failed backup, a restore.
+  await count(100);
+  const first = lines.filter({ hasText: 'verified ✓' }).filter({ hasText: 'pruned 1' }).first();
+  await first.waitFor();
+  await first.getByRole('button', { name: /^Show what followed/ }).click();
+  await count(102);
+  assert.match((await lines.nth(1).textContent()) ?? '', /↳Verify \(checksum\)/);
+  await page.screenshot({ path: path.join(screenshots, 'activity.png') });
+  await first.getByRole('button', { name: /^Hide what followed/ }).click();
+  await count(100);
+
+  await page.getByLabel('Kind').selectOption('verifications');
+  await page.waitForURL(/kind=verifications/);
+  await count(60);
+  await page.getByLabel('Kind').selectOption('restores');
+  await count(20);
+  await page.getByLabel('Kind').selectOption('backups');
+  await page.getByLabel('Status').selectOption('failed');
+  await count(20);
+  await page.getByLabel('Kind').selectOption('cleanups');
+  await page.getByText('Nothing matches').waitFor();
 });

@@ -122,7 +122,7 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
   // Three real checks from the Datasources page's "Check now".
   await openSection('Datasources', 'Datasources');
   for (let n = 0; n < 3; n++) {
-    await page.getByRole('button', { name: 'Check Shop now' }).click();
+    await page.getByRole('button', { name: 'Check now: Shop' }).click();
     await page
       .getByText(/Shop answered in \d+ ms/)
       .last()
