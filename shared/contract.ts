@@ -13,7 +13,7 @@ import {
   runStarted,
 } from './schemas/execution.js';
 import { notification, notificationsListInput, notificationTestInput, notificationTestResult, unreadCount } from './schemas/notification.js';
-import { overview } from './schemas/overview.js';
+import { overview, overviewInput } from './schemas/overview.js';
 import { backupDatasource, backupDatasourceDetails, backupsPageInput, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
@@ -124,7 +124,7 @@ export const contract = {
   },
   /** The landing page: every datasource's health and backups, every job's recent runs, in one bounded answer. */
   overview: {
-    get: channel(none, overview, { method: 'GET', path: '/api/overview' }),
+    get: channel(overviewInput.strict().default({}), overview, { method: 'GET', path: '/api/overview' }),
   },
   notifications: {
     list: channel(notificationsListInput, z.array(notification), { method: 'GET', path: '/api/notifications' }),

@@ -4,12 +4,12 @@
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
 
-/** 1.4 MB; binary multiples, as file managers on every desktop OS show sizes. */
+/** 1.4 MB; binary multiples, as file managers on every desktop OS show sizes ("1000 KB" reads as 1 MB). */
 export function bytes(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
   let value = Math.abs(n);
   let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
+  while (value >= 1000 && unit < UNITS.length - 1) {
     value /= 1024;
     unit++;
   }

@@ -138,7 +138,7 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
   const card = page.getByRole('article', { name: 'Shop', exact: true });
   await card.waitFor();
   assert.match((await card.textContent()) ?? '', /Healthy.*Last backup.*(just now|minute).*Next run.*in /);
-  const latency = page.getByRole('figure', { name: 'Latency of Shop, last 24 hours' });
+  const latency = page.getByRole('figure', { name: /^Latency of Shop, last (hour|24 hours)$/ });
   await latency.waitFor();
   assert.ok(Number(await latency.getAttribute('data-points')) >= 1);
   // The canvas really shows the data: pixels in the latency series' blue (#2f6fdb), not only axes and grid.
