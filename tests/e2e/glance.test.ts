@@ -270,11 +270,28 @@ const PAGES: { name: string; route: () => string; ready: (p: Page) => Promise<un
     shot: 'backups',
   },
   {
-    name: 'Activity',
-    route: () => 'activity',
-    ready: (p) => p.getByRole('table', { name: 'Activity' }).locator('tbody tr').nth(10).waitFor(),
-    shot: 'activity',
+    name: 'Restore dialog',
+    route: () => `backups/${ids.datasource}`,
+    ready: async (p) => {
+      await p
+        .getByRole('button', { name: /^Restore the backup of/ })
+        .first()
+        .click();
+      await p.getByRole('dialog', { name: 'Restore a backup' }).waitFor();
+    },
   },
+  {
+    name: 'A row menu',
+    route: () => 'jobs',
+    ready: async (p) => {
+      await p
+        .getByRole('button', { name: /^Actions for / })
+        .first()
+        .click();
+      await p.getByRole('menu').waitFor();
+    },
+  },
+  { name: 'Activity', route: () => 'activity', ready: (p) => p.getByRole('table', { name: 'Activity' }).locator('tbody tr').nth(10).waitFor() },
   { name: 'A backup', route: () => `activity/${ids.backup}`, ready: (p) => p.getByRole('table', { name: 'Files' }).waitFor(), shot: 'backup-details' },
   { name: 'A restore', route: () => `activity/${ids.restore}`, ready: (p) => p.getByText('Restored into').waitFor() },
   { name: 'A cleanup', route: () => `activity/${ids.cleanup}`, ready: (p) => p.getByText('Backups kept').waitFor() },
@@ -325,18 +342,27 @@ test('at 1280×800 with 20 jobs and 200 runs, nothing on any page scrolls sidewa
     problems.push(...(await page.evaluate<string[]>(CLIPPED)).map((e) => `${p.name}: “${e}” is cut off`));
     if (p.shot) await page.screenshot({ path: path.join(screenshots, `${p.shot}.png`) });
   }
+  // Dark, as the system says.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await open(PAGES.find((p) => p.name === 'Backup jobs')!);
+  await page.screenshot({ path: path.join(screenshots, 'jobs-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
   assert.deepEqual(problems, []);
 });
 
-test('axe-core finds no serious or critical accessibility problem on any page', async () => {
+test('axe-core finds no serious or critical accessibility problem on any page, light or dark', async () => {
   const problems: string[] = [];
-  for (const p of PAGES) {
-    await open(p);
-    // The page's CSP allows no inline script: axe goes in through the DevTools protocol, as a test tool does.
-    await page.evaluate(AXE);
-    const violations = await page.evaluate<string[]>(AXE_RUN);
-    problems.push(...violations.map((v) => `${p.name}: ${v}`));
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    for (const p of PAGES) {
+      await open(p);
+      // The page's CSP allows no inline script: axe goes in through the DevTools protocol, as a test tool does.
+      await page.evaluate(AXE);
+      const violations = await page.evaluate<string[]>(AXE_RUN);
+      problems.push(...violations.map((v) => `${p.name} (${colorScheme}): ${v}`));
+    }
   }
+  await page.emulateMedia({ colorScheme: 'light' });
   assert.deepEqual(problems, []);
 });
 
@@ -382,4 +408,67 @@ test('the Overview spreads latency over 1 h, 24 h or 7 d, and the size sparkline
   const hour = card.getByRole('figure', { name: 'Latency of Design studio project archive, last hour' });
   await hour.waitFor();
   assert.ok(Number(await hour.getAttribute('data-points')) <= 13, 'an hour of checks, one point per minute that had one');
+});
+
+test('by keyboard: the row menu opens, moves and closes with a visible focus; a dialog closes with Escape', async () => {
+  await page.goto(`${app.url}/#/jobs`);
+  const run = page.getByRole('button', { name: /^Run now: / }).first();
+  await run.focus();
+  await page.keyboard.press('Tab');
+  const more = page.getByRole('button', { name: /^Actions for / }).first();
+  assert.equal(await more.evaluate((el) => el === document.activeElement), true, 'Tab reaches the “⋯” after Run now');
+  const outline = `getComputedStyle(document.activeElement).outlineStyle + ' ' + getComputedStyle(document.activeElement).outlineWidth`;
+  assert.match(await page.evaluate<string>(outline), /^solid [1-9]/, 'the focus is drawn');
+  await page.keyboard.press('Enter');
+  const menu = page.getByRole('menu');
+  await menu.waitFor();
+  assert.equal(await page.evaluate(`document.activeElement.textContent`), 'Show its runs');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(`document.activeElement.textContent`), 'Edit');
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate(`document.activeElement.textContent`), 'Delete…');
+  await page.keyboard.press('Escape');
+  await menu.waitFor({ state: 'detached' });
+  assert.equal(await more.evaluate((el) => el === document.activeElement), true, 'Escape gives the focus back');
+  await page.keyboard.press('ArrowDown');
+  await menu.waitFor();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /^Edit / }).waitFor();
+
+  await page.goto(`${app.url}/#/backups/${ids.datasource}`);
+  await page
+    .getByRole('button', { name: /^Restore the backup of/ })
+    .first()
+    .click();
+  const dialog = page.getByRole('dialog', { name: 'Restore a backup' });
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  await page
+    .getByRole('button', { name: /^Restore the backup of/ })
+    .first()
+    .click();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await dialog.waitFor({ state: 'detached' });
+});
+
+test('the sign-in page has the app’s look and passes axe, light and dark', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const signIn = await context.newPage();
+  try {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await signIn.emulateMedia({ colorScheme });
+      assert.equal((await signIn.goto(app.url))?.status(), 401);
+      await signIn.getByLabel('Token').waitFor();
+      const font = await signIn.evaluate(`getComputedStyle(document.body).fontFamily`);
+      assert.match(String(font), /Segoe UI|Inter|Noto Sans/, 'the app’s font, not the browser’s default');
+      assert.equal(await signIn.locator('.brand svg').count(), 1, 'the shield');
+      await signIn.evaluate(AXE);
+      assert.deepEqual(await signIn.evaluate<string[]>(AXE_RUN), [], colorScheme);
+      await signIn.screenshot({ path: path.join(screenshots, `sign-in${colorScheme === 'dark' ? '-dark' : ''}.png`) });
+    }
+  } finally {
+    await context.close();
+  }
 });

@@ -30,6 +30,7 @@ export function RowMenu({ label, items }: { label: string; items: (MenuItem | fa
 
   const close = (refocus: boolean) => {
     setOpen(false);
+    setPlace(null);
     if (refocus) button.current?.focus();
   };
 
@@ -40,8 +41,12 @@ export function RowMenu({ label, items }: { label: string; items: (MenuItem | fa
     // Below the button, or above it when the window has no room left under it.
     const below = r.bottom + 4 + height <= window.innerHeight;
     setPlace({ top: below ? r.bottom + 4 : Math.max(4, r.top - 4 - height), right: window.innerWidth - r.right });
-    menu.current?.querySelector<HTMLButtonElement>('[role="menuitem"]:not(:disabled)')?.focus();
   }, [open]);
+
+  // Once placed (a hidden menu takes no focus), the first entry gets it.
+  useEffect(() => {
+    if (open && place) menu.current?.querySelector<HTMLButtonElement>('[role="menuitem"]:not(:disabled)')?.focus();
+  }, [open, place]);
 
   useEffect(() => {
     if (!open) return;

@@ -179,7 +179,7 @@ function RunRow({
             {followUps.map((f) => {
               const w = followUpWords(f);
               return (
-                <span key={f.id} className={`chip chip--${w.tone}`}>
+                <span key={f.id} className={`follow-up follow-up--${w.tone}`}>
                   {w.text}
                 </span>
               );
