@@ -4,8 +4,8 @@ import { api } from '../api.js';
 import { StarIcon, StorageIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
 import { editAndDelete, RowActions } from '../components/row-actions.js';
-import { Button, StatusBadge } from '../components/ui.js';
-import { gigabytes } from '../../../shared/format.js';
+import { Button, Size, StatusBadge } from '../components/ui.js';
+import { counted, gigabytes } from '../../../shared/format.js';
 import { STORAGE_TYPE_ICONS, STORAGE_TYPE_LABELS, storageWhere } from '../labels.js';
 import { toast, useStore } from '../store.js';
 
@@ -23,7 +23,7 @@ export function StoragesPage() {
         title: 'No storage yet',
         text: 'Add a local folder, an SFTP server or an S3-compatible bucket. Backups are plain files you can restore even without DataGuardian.',
       }}
-      table={{ label: 'Storage locations', columns: ['Name', 'Type', 'Status', 'Free space'] }}
+      table={{ label: 'Storage locations', columns: ['Name', 'Type', 'Health', 'Our backups', 'Free space'] }}
       Row={StorageRow}
       deletion={{
         what: 'storage',
@@ -90,7 +90,19 @@ function StorageRow({ item: s, onDelete }: { item: StorageLocation; onDelete(): 
       <td>
         <StatusBadge status={s.status} />
       </td>
-      <td>{s.available_space_gb === null ? <span className="muted">Unknown</span> : gigabytes(s.available_space_gb)}</td>
+      <td>
+        {s.backups_count ? (
+          <>
+            <Size bytes={s.used_bytes} />
+            <div className="table__sub">{counted(s.backups_count, 'backup')}</div>
+          </>
+        ) : (
+          <span className="muted">None yet</span>
+        )}
+      </td>
+      <td title={s.type === 's3' || s.type === 'minio' || s.type === 'backblaze' ? 'A bucket does not say how much room it has left' : undefined}>
+        {s.available_space_gb === null ? <span className="muted">Not told</span> : gigabytes(s.available_space_gb)}
+      </td>
       <RowActions
         menu={{
           label: `Actions for ${s.name}`,
