@@ -39,3 +39,23 @@ export function notificationTypeLabel(type: string): string {
   const words = NOTIFICATION_TYPE_WORDS[type] ?? type.replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/**
+ * What a downloaded backup is called: `<job>-<YYYY-MM-DD_HHmmss>.<ext>` ("Nightly shop-2026-12-07_023000.dump.gz"),
+ * the date being its folder's on the storage. Only letters, digits, spaces and `-_.()` of the job's name
+ * are kept: no path, quote or control character reaches a file name or a header.
+ */
+export function backupFileName(b: { job_name: string | null; backup_path: string | null; created_at: string; artifact: string }): string {
+  const job =
+    (b.job_name ?? 'backup')
+      .normalize('NFC')
+      .replace(/[^\p{L}\p{N} _().-]+/gu, '-')
+      .replace(/\s+/g, ' ')
+      .replace(/-{2,}/g, '-')
+      .replace(/^[\s.-]+|[\s.-]+$/g, '')
+      .slice(0, 80) || 'backup';
+  const folder = b.backup_path?.split('/').pop();
+  const stamp = folder && /^\d{4}-\d{2}-\d{2}_\d{6}/.test(folder) ? folder : b.created_at.slice(0, 19).replace(/:/g, '').replace('T', '_');
+  const ext = b.artifact.replace(/^backup\./, '').replace(/[^A-Za-z0-9.]+/g, '');
+  return `${job}-${stamp}${ext ? `.${ext}` : ''}`;
+}

@@ -8,6 +8,7 @@ import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/jo
 import type { VerifyMethod } from '../../../shared/schemas/restore.js';
 import { artifactBaseName, executionFolder } from '../backup/layout.js';
 import { buildManifest } from '../backup/manifest.js';
+import { jobReadme } from '../backup/readme.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from '../backup/pipeline.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { removeBackupFolder } from '../catalog/remove.js';
@@ -194,6 +195,15 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
 
       const { written } = primary;
       const { size_estimate_bytes: _estimate, ...source } = await inspected;
+      const readme = jobReadme({
+        jobId: job.id,
+        jobName: job.name,
+        datasourceName: datasource.name,
+        datasourceType: datasource.type,
+        artifact,
+        compression: options.compression,
+      });
+      for (const target of storedOn) await writeReadme(ctx, target, `${job.id}/${README}`, readme, say);
       const metadata: BackupMetadata = {
         ...request,
         job_name: job.name,
@@ -309,6 +319,32 @@ async function unusedFolder(storage: Storage, folder: string): Promise<string> {
   let candidate = folder;
   for (let n = 2; (await storage.list(`${candidate}/`)).length > 0; n++) candidate = `${base}-${n}`;
   return candidate;
+}
+
+const README = 'README.txt';
+
+/**
+ * The job folder's README.txt (which job this folder of ids is, how to restore by hand), written when
+ * missing and rewritten when what it says changed. Only a help: a storage that refuses it fails nothing.
+ */
+async function writeReadme(ctx: CoreContext, target: StorageRow, key: string, text: string, say: (level: 'warn', m: string) => void) {
+  const storage = openSavedStorage(ctx, target);
+  try {
+    const existing = await storage.stat(key);
+    if (existing?.size === Buffer.byteLength(text) && (await readText(await storage.get(key))) === text) return;
+    if (existing) await storage.delete(key);
+    await storage.put(key, Readable.from([Buffer.from(text)]));
+  } catch (e) {
+    say('warn', `Could not write ${key} on ${target.name}: ${(e as Error).message}`);
+  } finally {
+    await storage.close().catch(() => undefined);
+  }
+}
+
+async function readText(stream: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /** Nothing of a failed or cancelled attempt may stay on a storage. */

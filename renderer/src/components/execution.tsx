@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Execution, ExecutionProgress } from '../../../shared/schemas/execution.js';
+import { backupFileName } from '../../../shared/words.js';
 import { api } from '../api.js';
 import { bytes, duration } from '../../../shared/format.js';
 import { toast, useStore } from '../store.js';
@@ -100,7 +101,8 @@ export function DownloadButton({ execution, size }: { execution: Execution; size
   }
   async function save() {
     const artifact = execution.metadata?.artifact;
-    const destination = await pickPath!({ kind: 'save', title: 'Save the backup as', defaultName: typeof artifact === 'string' ? artifact : undefined });
+    const defaultName = typeof artifact === 'string' ? backupFileName({ ...execution, artifact }) : undefined;
+    const destination = await pickPath!({ kind: 'save', title: 'Save the backup as', defaultName });
     if (!destination) return;
     setBusy(true);
     const result = await api.call('executions.export', { id: execution.id, destination_path: destination });
