@@ -40,7 +40,7 @@ test('hostile job names: no path, no quote, no control character, never empty', 
   ];
   for (const name of hostile) {
     const file = backup(name);
-    assert.doesNotMatch(file, /[/\\"\r\n\u0000-\u001f\u007f\u202e]/, `${JSON.stringify(name)} → ${JSON.stringify(file)}`);
+    assert.ok(![...file].some((c) => '/\\"\u007f\u202e'.includes(c) || c.charCodeAt(0) < 0x20), `${JSON.stringify(name)} → ${JSON.stringify(file)}`);
     assert.doesNotMatch(file, /^\./, 'not a hidden file, not ..');
     assert.ok(file.length < 120, 'a name a file system takes');
     assert.match(file, /-2026-12-07_023000\.dump\.gz$/);
