@@ -5,7 +5,7 @@ import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../c
 import { ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Card, ErrorBanner, KeyValue, Loading, LoadFailed, PageHeader, StatusBadge, Size } from '../components/ui.js';
-import { dateTime, duration, shortDateTime } from '../../../shared/format.js';
+import { counted, dateTime, duration, shortDateTime } from '../../../shared/format.js';
 import { isFolder } from '../../../shared/words.js';
 import { DATASOURCE_TYPE_LABELS, executionTitle, STORAGE_TYPE_LABELS } from '../labels.js';
 import { useStore } from '../store.js';
@@ -183,7 +183,8 @@ function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
       ['Safety backup', m.safety_execution_id ? link(m.safety_execution_id, 'taken before the restore') : m.safety_backup ? '—' : 'Not requested'],
       ...((folder
         ? [
-            ['Files restored', count(m.rows_restored) ?? '—'],
+            ['Files restored', count(e.files_count) ?? '—'],
+            ['The folder now holds', typeof m.rows_restored === 'number' ? counted(m.rows_restored, 'file') : '—'],
             ['Existing files', m.overwrite ? 'Replaced by the backup’s' : 'Kept (the restore stops at the first one)'],
           ]
         : [
