@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { removeTempDir, tempDir } from '../harness/index.js';
 import { startApp, type AppUnderTest, type Json } from '../support/app.js';
-import { waitForExecution } from '../support/backups.js';
 import { ManualClock } from '../support/clock.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
