@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
@@ -47,10 +47,17 @@ function alreadyRunning(holder: Holder, file: string): AppError {
   );
 }
 
+/** A new file under a name of this process's own: a leftover of an earlier process with the same pid (a container's pid 1) goes first. */
+function stage(file: string, holder: Holder): string {
+  const staged = `${file}.${process.pid}`;
+  rmSync(staged, { force: true });
+  writeFileSync(staged, JSON.stringify(holder), { mode: 0o644, flag: 'wx' });
+  return staged;
+}
+
 /** Writes the file whole under a private name, then links it in: the lock never exists half-written, and never replaces another. */
 function createExclusive(file: string, holder: Holder): boolean {
-  const staged = `${file}.${process.pid}`;
-  writeFileSync(staged, JSON.stringify(holder), { mode: 0o644 });
+  const staged = stage(file, holder);
   try {
     linkSync(staged, file);
     return true;
@@ -94,6 +101,8 @@ export function lockDataDir(dataDir: string): InstanceLock {
   let mine: Holder = { ...thisInstance(), url: null };
   for (let attempt = 0; ; attempt++) {
     if (createExclusive(file, mine)) break;
+    const kind = lstatSync(file, { throwIfNoEntry: false });
+    if (kind && !kind.isFile()) throw new AppError('conflict', `${file} is not a file (a folder or a link): remove it and start again`);
     const holder = readHolder(file);
     if (holder === 'missing') continue;
     if (holder !== 'unreadable' && instanceState(holder) !== 'dead') throw alreadyRunning(holder, file);
@@ -105,9 +114,7 @@ export function lockDataDir(dataDir: string): InstanceLock {
     announce(url) {
       if (!ours()) return;
       mine = { ...mine, url };
-      const staged = `${file}.${process.pid}`;
-      writeFileSync(staged, JSON.stringify(mine), { mode: 0o644 });
-      renameSync(staged, file);
+      renameSync(stage(file, mine), file);
     },
     release() {
       if (ours()) unlinkSync(file);
