@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'connection_failed',
   'unsupported',
   'unauthorized',
+  /** Another DataGuardian process holds the data folder. */
+  'already_running',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -75,6 +77,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   /** A file on storage does not match its SHA-256: the copy cannot be trusted. */
   damaged: 422,
   unauthorized: 401,
+  already_running: 409,
   internal: 500,
 };
 

@@ -24,21 +24,16 @@ export function kindOf(e: Pick<Execution, 'operation' | 'metadata'>): ActivityKi
 }
 
 const at = (iso: string | null) => (iso ? new Date(iso).getTime() : NaN);
-/** A follow-up starts as its backup ends; a verification started by hand later is a run of its own. */
+/** A cleanup is queued as its backup ends: the job's backup that ended within this before it. */
 const FOLLOWS_WITHIN_MS = 2 * 60_000;
 
 /** The run `e` follows from, among `rows` (newest first), when it is a follow-up. */
 function parentOf(e: Execution, rows: Execution[], byId: Map<string, Execution>): Execution | undefined {
   const m = e.metadata ?? {};
   if (e.operation === 'backup' && typeof m.safety_for === 'string') return byId.get(m.safety_for);
-  if (e.operation === 'verify' && typeof m.source_execution_id === 'string') {
-    const source = byId.get(m.source_execution_id);
-    const gap = at(e.created_at) - at(source?.finished_at ?? null);
-    if (source?.operation === 'backup' && ((e.trigger as string) === 'after_backup' || (gap >= -1000 && gap < FOLLOWS_WITHIN_MS))) return source;
-    return undefined;
-  }
-  if (e.operation === 'cleanup' && m.trigger === 'after_backup') {
-    // The job's backup that ended just before the cleanup was queued.
+  if (e.trigger !== 'after_backup') return undefined;
+  if (e.operation === 'verify' && typeof m.source_execution_id === 'string') return byId.get(m.source_execution_id);
+  if (e.operation === 'cleanup') {
     const created = at(e.created_at);
     return rows.find(
       (b) =>

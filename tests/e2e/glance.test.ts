@@ -185,7 +185,7 @@ async function seed() {
           job.storage_location_id,
           operation,
           status,
-          operation === 'backup' && n % 7 !== 0 ? 'schedule' : 'manual',
+          operation === 'backup' && n % 7 !== 0 ? 'schedule' : operation === 'verify' || operation === 'cleanup' ? 'after_backup' : 'manual',
           at,
           end,
           Math.round((end.getTime() - at.getTime()) / 1000),

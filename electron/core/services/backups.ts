@@ -160,5 +160,10 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
       const row = await ctx.executions.verify(id, method);
       return { execution_id: row.id, status: row.status };
     },
+
+    async delete({ id }) {
+      const row = await ctx.executions.deleteBackup(id);
+      return { execution_id: row.id, status: row.status };
+    },
   };
 }

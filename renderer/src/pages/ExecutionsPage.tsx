@@ -7,7 +7,7 @@ import { CancelButton, isActive, ProgressBar, ratio } from '../components/execut
 import { ActivityIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Button, EmptyState, Loading, LoadFailed, PageHeader, Size, StatusBadge } from '../components/ui.js';
-import { executionTitle, triggerLabel } from '../labels.js';
+import { deletedLabel, executionTitle, triggerLabel } from '../labels.js';
 import { navigate, useRoute } from '../router.js';
 import { useStore } from '../store.js';
 
@@ -186,7 +186,13 @@ function RunRow({
             })}
           </div>
         )}
-        {isActive(e) ? <ProgressBar execution={e} compact /> : e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>}
+        {isActive(e) ? (
+          <ProgressBar execution={e} compact />
+        ) : deletedLabel(e) ? (
+          <div className="table__sub">{deletedLabel(e)}</div>
+        ) : (
+          e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>
+        )}
       </td>
       <td data-trigger={e.trigger}>
         {triggerLabel(e)}

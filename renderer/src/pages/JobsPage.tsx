@@ -132,12 +132,7 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
             <StatusBadge status={j.last_result.status} />
             <div className="table__sub">
               {fromNow(j.last_result.at)} ·{' '}
-              {triggerLabel({
-                operation: 'backup',
-                metadata: null,
-                trigger: j.last_result.trigger,
-                attempt: j.last_result.trigger === 'retry' ? 2 : 1,
-              }).toLowerCase()}
+              {triggerLabel({ operation: 'backup', trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 }).toLowerCase()}
             </div>
           </a>
         ) : (
