@@ -193,3 +193,61 @@ test('the restore dialog’s defaults put a folder back where it came from, afte
   assert.ok(existsSync(path.join(source, 'letters', 'letter-3.txt')), 'the deleted file is back');
   assert.ok(existsSync(path.join(source, 'new.txt')), 'a file the backup does not hold stays');
 });
+
+test('a backup pinned and one deleted by hand from the Backups tab; Restore and Verify on a backup’s own page', async () => {
+  await page.goto(`${app.url}/#/backups/${job.datasource_id}`);
+  const rows = page.getByRole('table', { name: 'Backups' }).locator('tbody tr');
+  await rows.nth(1).waitFor();
+  const [keep, drop] = [rows.nth(0), rows.nth(1)];
+  const keepHref = await keep.locator('a.table__name').getAttribute('href');
+  const dropLink = await drop.locator('a.table__name').getAttribute('href');
+  const dropId = dropLink!.split('/').pop()!;
+  const dropFolder = path.join(work, 'usb', (await call('executions.get', { id: dropId })).backup_path);
+  assert.ok(existsSync(path.join(dropFolder, 'manifest.json')));
+
+  // Pin the newest, with a reason: a pin shows on its line, and Delete is refused in its menu.
+  await keep.getByRole('button', { name: /^More for the backup of/ }).click();
+  await page.getByRole('menuitem', { name: 'Pin…' }).click();
+  const pinDialog = page.getByRole('dialog', { name: /^Pin the backup of/ });
+  await pinDialog.getByLabel('Why (optional)').fill('Before the office move');
+  await pinDialog.getByRole('button', { name: 'Pin', exact: true }).click();
+  await keep.getByRole('img', { name: /^Pinned .*: Before the office move\. Retention never deletes it\.$/ }).waitFor();
+  await keep.getByRole('button', { name: /^More for the backup of/ }).click();
+  assert.equal(await page.getByRole('menuitem', { name: 'Delete…' }).isDisabled(), true);
+  await page.keyboard.press('Escape');
+
+  // Delete the other by hand: gone from the storage and the tab, its run stays in Activity.
+  await drop.getByRole('button', { name: /^More for the backup of/ }).click();
+  await page.getByRole('menuitem', { name: 'Delete…' }).click();
+  const deleteDialog = page.getByRole('dialog', { name: /^Delete the backup of/ });
+  assert.match((await deleteDialog.textContent()) ?? '', /deleted from 1 storage \(USB disk\).*Its run stays in Activity/);
+  await deleteDialog.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.locator(`a[href="#/activity/${dropId}"]`).waitFor({ state: 'detached', timeout: 30_000 });
+  assert.equal(existsSync(dropFolder), false, 'its folder is gone from the storage');
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^Deletion of the backup of .* finished$/ })
+    .waitFor();
+  await page.goto(`${app.url}/#/activity`);
+  await page
+    .getByRole('table', { name: 'Activity' })
+    .locator('tbody tr')
+    .filter({ has: page.locator(`a[href="#/activity/${dropId}"]`) })
+    .getByText(/^Deleted by hand on /)
+    .waitFor();
+
+  // The pinned backup's own page: Restore and Verify are there.
+  await page.goto(`${app.url}/${keepHref}`);
+  await page.getByText(/^Pinned .*: Before the office move\. Retention never deletes it\.$/).waitFor();
+  await page.getByRole('button', { name: 'Verify', exact: true }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /^Checksum verification of the backup of .* finished$/ })
+    .waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Restore…' }).click();
+  const restore = page.getByRole('dialog', { name: 'Restore a backup' });
+  await restore.getByLabel('Replace files that already exist').waitFor();
+  assert.equal(await restore.getByLabel('Replace files that already exist').isChecked(), true);
+  await restore.getByRole('button', { name: 'Close' }).click();
+  await restore.waitFor({ state: 'detached' });
+});

@@ -1,9 +1,9 @@
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
-import { bytes, counted } from '../../../shared/format.js';
+import { bytes, counted, dateTime } from '../../../shared/format.js';
 import type { CleanedBackup, CleanupMetadata } from '../../../shared/schemas/execution.js';
 import { retentionPolicy, type RetentionDecision, type RetentionPolicy } from '../../../shared/schemas/job.js';
-import { backupsInUse, jobBackups, type JobBackup } from '../catalog/job-backups.js';
+import { backupsInUse, isPinned, jobBackups, type JobBackup } from '../catalog/job-backups.js';
 import { removeBackupFolder } from '../catalog/remove.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { BackupCopies, BackupExecutions, BackupJobs, StorageLocations, type ExecutionRow, type JobRow, type StorageRow } from '../db/entities.js';
@@ -95,6 +95,10 @@ async function removeBackups(
     if (signal.aborted) break;
     if ((await backupsInUse(ctx, [backup.execution_id])).size > 0) {
       say('info', `Kept ${backup.execution_id}: a restore or verification was queued for it meanwhile`);
+      continue;
+    }
+    if (await isPinned(ctx, backup.execution_id)) {
+      say('info', `Kept the backup of ${dateTime(backup.started_at)}: it is pinned`);
       continue;
     }
     const result = await deleteBackup(ctx, backup.execution_id, cleanup.id, say);

@@ -72,6 +72,7 @@ export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: E
       metadata,
       created_at: r.created_at.toISOString(),
       deleted_at: iso(r.deleted_at),
+      pin: r.pinned_at ? { at: r.pinned_at.toISOString(), reason: r.pin_reason ?? '' } : null,
       deleted_by: r.deleted_by
         ? { execution_id: r.deleted_by, by: cleanups.find((c) => c.id === r.deleted_by)?.trigger === 'manual' ? 'user' : 'retention' }
         : null,

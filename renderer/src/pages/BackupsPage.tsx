@@ -4,6 +4,9 @@ import type { Verification } from '../../../shared/schemas/execution.js';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api, errorMessage } from '../api.js';
 import { SelectField } from '../components/fields.js';
+import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, type BackupDialog } from '../components/backup-actions.js';
+import { downloadBackup } from '../components/execution.js';
+import { RowActions } from '../components/row-actions.js';
 import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge, Size } from '../components/ui.js';
@@ -120,15 +123,7 @@ function DatasourceBackups({ id }: { id: string }) {
     }
   }
   const [restoring, setRestoring] = useState<BackupEntry | null>(null);
-  const [verifying, setVerifying] = useState<string | null>(null);
-
-  async function verify(backup: BackupEntry, method: 'checksum' | 'restore-test') {
-    setVerifying(backup.id);
-    const result = await api.call('backups.verify', { id: backup.id, method });
-    setVerifying(null);
-    if (result.ok) toast('info', method === 'checksum' ? 'Checking every copy…' : 'Restore test started…');
-    else toast('error', result.error.message);
-  }
+  const [dialog, setDialog] = useState<BackupDialog>(null);
 
   const back = (
     <a className="back-link" href="#/backups">
@@ -159,7 +154,8 @@ function DatasourceBackups({ id }: { id: string }) {
               <td>
                 <a className="table__name" href={`#/activity/${b.id}`}>
                   {dateTime(b.finished_at ?? b.created_at)}
-                </a>
+                </a>{' '}
+                <PinBadge pin={b.pin} />
                 <div className="table__sub">{b.job_name ?? 'Imported'}</div>
               </td>
               <td>
@@ -180,24 +176,12 @@ function DatasourceBackups({ id }: { id: string }) {
               <td>
                 <VerificationBadge v={b.verification} />
               </td>
-              <td className="table__actions">
-                <Button
-                  size="sm"
-                  variant="ghost"
-                  busy={verifying === b.id}
-                  onClick={() => verify(b, 'checksum')}
-                  ariaLabel={`Verify checksums of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
-                >
-                  Verify
-                </Button>
-                <Button
-                  size="sm"
-                  variant="ghost"
-                  onClick={() => verify(b, 'restore-test')}
-                  ariaLabel={`Test restore of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
-                >
-                  Test restore
-                </Button>
+              <RowActions
+                menu={{
+                  label: `More for the backup of ${dateTime(b.finished_at ?? b.created_at)}`,
+                  items: [{ label: 'Download', onSelect: () => void downloadBackup(b) }, ...backupMenuItems(b, setDialog, () => void unpinBackup(b))],
+                }}
+              >
                 <Button
                   size="sm"
                   variant="primary"
@@ -206,7 +190,7 @@ function DatasourceBackups({ id }: { id: string }) {
                 >
                   Restore
                 </Button>
-              </td>
+              </RowActions>
             </tr>
           ))}
         </DataTable>
@@ -219,6 +203,7 @@ function DatasourceBackups({ id }: { id: string }) {
         </div>
       )}
       {restoring && data && <RestoreDialog backups={data.backups} initial={restoring} onClose={() => setRestoring(null)} />}
+      <BackupDialogs dialog={dialog} onClose={() => setDialog(null)} />
     </>
   );
 }

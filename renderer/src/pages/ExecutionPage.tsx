@@ -1,14 +1,18 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { ExecutionDetails, ExecutionLog } from '../../../shared/schemas/execution.js';
 import { api, errorMessage } from '../api.js';
+import type { BackupEntry } from '../../../shared/schemas/restore.js';
+import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, verifyBackup, type BackupDialog } from '../components/backup-actions.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
+import { RowMenu } from '../components/row-actions.js';
 import { ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
-import { Card, ErrorBanner, KeyValue, Loading, LoadFailed, PageHeader, StatusBadge, Size } from '../components/ui.js';
+import { Button, Card, ErrorBanner, KeyValue, Loading, LoadFailed, PageHeader, Size, StatusBadge } from '../components/ui.js';
 import { counted, dateTime, duration, shortDateTime } from '../../../shared/format.js';
 import { isFolder } from '../../../shared/words.js';
 import { DATASOURCE_TYPE_LABELS, deletedLabel, executionTitle, STORAGE_TYPE_LABELS } from '../labels.js';
 import { useStore } from '../store.js';
+import { RestoreDialog } from './RestoreDialog.js';
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 const count = (v: unknown): string | null => (typeof v === 'number' ? v.toLocaleString() : null);
@@ -49,6 +53,7 @@ export function ExecutionPage({ id }: { id: string }) {
   const engineOutput = text(m.engine_output);
   const type = execution.datasource_type as keyof typeof DATASOURCE_TYPE_LABELS | null;
   const title = executionTitle(execution);
+  const restorable = execution.status === 'completed' && execution.operation === 'backup' && !execution.deleted_at;
   // While it runs most facts are not known yet: show the ones that are.
   const summary = (items: [string, ReactNode][]) => (isActive(execution) ? items.filter(([, v]) => v !== '—') : items);
 
@@ -61,12 +66,13 @@ export function ExecutionPage({ id }: { id: string }) {
           <span className="subtitle-facts">
             <StatusBadge status={execution.status} />
             <span>Started {dateTime(execution.started_at ?? execution.created_at)}</span>
+            <PinBadge pin={execution.pin} />
           </span>
         }
         actions={
           <>
             {isActive(execution) && <CancelButton execution={execution} />}
-            {execution.status === 'completed' && execution.operation === 'backup' && !execution.deleted_at && <DownloadButton execution={execution} />}
+            {restorable && <BackupActions backup={execution} />}
           </>
         }
       />
@@ -90,6 +96,12 @@ export function ExecutionPage({ id }: { id: string }) {
           </ErrorBanner>
         )}
         {execution.status === 'completed' && execution.error_message && <div className="banner banner--warn">{execution.error_message}</div>}
+        {execution.pin && (
+          <div className="banner banner--info" role="status">
+            Pinned {dateTime(execution.pin.at)}
+            {execution.pin.reason ? `: ${execution.pin.reason}` : ''}. Retention never deletes it.
+          </div>
+        )}
         {execution.deleted_at && (
           <div className="banner banner--info" role="status">
             {deletedLabel(execution)}: its files are gone from every storage; this record of the run stays.{' '}
@@ -262,4 +274,43 @@ function backupFacts(e: ExecutionDetails): [string, ReactNode][] {
     ['Checksum', text(m.checksum) ? <span className="mono break">{text(m.checksum)}</span> : '—'],
     ...holds,
   ];
+}
+
+/** What can be done with a backup from its own page: restore it, verify it, download it, and behind "⋯" the rest. */
+function BackupActions({ backup }: { backup: ExecutionDetails }) {
+  const [restoring, setRestoring] = useState(false);
+  const [dialog, setDialog] = useState<BackupDialog>(null);
+  const [verifying, setVerifying] = useState(false);
+  // The restore dialog's copies, as recorded (the Backups tab checks them live).
+  const entry: BackupEntry = {
+    ...backup,
+    availability: backup.copies
+      .filter((c) => c.status === 'completed')
+      .map((c) => ({ storage_location_id: c.storage_location_id, storage_name: c.storage_name, status: 'unknown' as const, message: null })),
+    verification: null,
+  };
+  return (
+    <>
+      <Button variant="primary" onClick={() => setRestoring(true)}>
+        Restore…
+      </Button>
+      <Button
+        busy={verifying}
+        onClick={async () => {
+          setVerifying(true);
+          await verifyBackup(backup, 'checksum');
+          setVerifying(false);
+        }}
+      >
+        Verify
+      </Button>
+      <DownloadButton execution={backup} />
+      <RowMenu
+        label="More for this backup"
+        items={backupMenuItems(backup, setDialog, () => void unpinBackup(backup)).filter((i) => i.label !== 'Verify checksums')}
+      />
+      {restoring && <RestoreDialog backups={[entry]} initial={entry} onClose={() => setRestoring(false)} />}
+      <BackupDialogs dialog={dialog} onClose={() => setDialog(null)} />
+    </>
+  );
 }

@@ -126,7 +126,10 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
           hint="Automatic tries each storage in turn until a copy passes its checksums."
           options={[
             { value: '', label: 'Automatic' },
-            ...backup.availability.map((a) => ({ value: a.storage_location_id, label: `${a.storage_name} (${a.status})` })),
+            ...backup.availability.map((a) => ({
+              value: a.storage_location_id,
+              label: `${a.storage_name} (${a.status === 'unknown' ? 'not checked' : a.status})`,
+            })),
           ]}
         />
         <SelectField id="restore-target" label="Restore into" value={kind} onChange={(v) => setKind(v as TargetKind)} options={kinds} />
