@@ -397,15 +397,15 @@ test('the Overview spreads latency over 1 h, 24 h or 7 d, and the size sparkline
   await page.goto(`${app.url}/#/overview`);
   // A day of checks: the last 24 hours unless asked otherwise.
   const card = page.getByRole('article', { name: 'Design studio project archive' });
-  await card.getByRole('figure', { name: 'Latency of Design studio project archive, last 24 hours' }).waitFor();
+  await card.getByRole('figure', { name: 'Check time of Design studio project archive, last 24 hours' }).waitFor();
   assert.match((await card.textContent()) ?? '', /Size\s*1\.1 MB/);
   await page.getByRole('radio', { name: 'last 7 days' }).check();
   await page.waitForURL(/range=7d/);
-  const week = card.getByRole('figure', { name: 'Latency of Design studio project archive, last 7 days' });
+  const week = card.getByRole('figure', { name: 'Check time of Design studio project archive, last 7 days' });
   await week.waitFor();
   assert.ok(Number(await week.getAttribute('data-points')) <= 25, 'a day of checks in hourly points');
   await page.getByRole('radio', { name: 'last hour' }).check();
-  const hour = card.getByRole('figure', { name: 'Latency of Design studio project archive, last hour' });
+  const hour = card.getByRole('figure', { name: 'Check time of Design studio project archive, last hour' });
   await hour.waitFor();
   assert.ok(Number(await hour.getAttribute('data-points')) <= 13, 'an hour of checks, one point per minute that had one');
 });

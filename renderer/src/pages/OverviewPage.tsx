@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { LATENCY_RANGES, latencyRange, type LatencyRange, type Overview, type OverviewDatasource, type OverviewJob } from '../../../shared/schemas/overview.js';
+import { isFolder } from '../../../shared/words.js';
 import { api } from '../api.js';
 import { Chart } from '../components/Chart.js';
 import { GaugeIcon } from '../components/icons.js';
@@ -144,6 +145,8 @@ function RangePicker({ value }: { value: LatencyRange }) {
 
 function DatasourceCard({ datasource: d, paused, now, range }: { datasource: OverviewDatasource; paused: boolean; now: string; range: LatencyRange }) {
   const span = RANGE_WORDS[range][1];
+  // A folder's check reads it: its time is how long that took, not a server's answer.
+  const checkWord = isFolder(d.type) ? 'Check time' : 'Latency';
   const answered = d.latency.filter((l) => l.ms !== null);
   const failed = d.latency.reduce((n, l) => n + l.failed, 0);
   const next = d.next_run_at ? fromNow(d.next_run_at) : d.jobs === 0 ? 'No job' : paused ? 'Paused' : 'Not scheduled';
@@ -198,19 +201,19 @@ function DatasourceCard({ datasource: d, paused, now, range }: { datasource: Ove
         )}
         <div className="ds-card__chart">
           <div className="ds-card__chart-title">
-            Latency, {span}
+            {checkWord}, {span}
             {failed > 0 && <span className="ds-card__failed">{failed} failed checks</span>}
           </div>
           {d.latency.length ? (
             <Chart
-              label={`Latency of ${d.name}, ${span}`}
+              label={`${checkWord} of ${d.name}, ${span}`}
               height={120}
               xRange={[seconds(now) - LATENCY_RANGES[range].seconds, seconds(now)]}
               x={d.latency.map((p) => seconds(p.at))}
               series={[
                 // Failed checks first: a bucket with both keeps its latency visible on top.
                 { label: 'Failed checks', color: '#b42318', scale: 'failed', points: true, values: d.latency.map((p) => (p.failed ? p.failed : null)) },
-                { label: 'Latency', color: '#2f6fdb', unit: 'ms', format: ms, values: d.latency.map((p) => p.ms) },
+                { label: checkWord, color: '#2f6fdb', unit: 'ms', format: ms, values: d.latency.map((p) => p.ms) },
               ]}
             />
           ) : (
