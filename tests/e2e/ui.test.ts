@@ -252,7 +252,7 @@ test('a datasource, a storage and a job added through the forms are listed after
   await page.getByRole('menuitem', { name: 'Delete…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete datasource “Shop database”?' });
   await dialog.getByRole('button', { name: 'Delete' }).click();
-  await dialog.getByText(/used by 1 backup job\(s\): Nightly shop/).waitFor();
+  await dialog.getByText(/used by 1 backup job: Nightly shop/).waitFor();
   await screenshot('4a-delete-refused');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'detached' });

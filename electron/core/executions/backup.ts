@@ -136,7 +136,10 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           engineOutput = result.engine_output;
           filesCount = result.files_count ?? null;
           if (result.skipped_files)
-            say('warn', `${result.skipped_files} file(s) vanished or could not be read during the backup and were skipped (see the engine output)`);
+            say(
+              'warn',
+              `${counted(result.skipped_files, 'file')} vanished or could not be read during the backup and ${result.skipped_files === 1 ? 'was' : 'were'} skipped (see the engine output)`,
+            );
           progress({ stage: 'finishing', bytes_raw: written.raw.bytes, bytes_stored: written.stored.bytes, total_raw_estimate: null }, true);
           // Written last: a folder without manifest.json is not a backup.
           const manifest = JSON.stringify(

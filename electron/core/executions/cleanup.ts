@@ -152,12 +152,12 @@ async function retention(ctx: CoreContext, plan: PlanRetention, row: ExecutionRo
   const reason = describeRule(policy);
   const base: CleanupMetadata = { ...request, job_name: job.name, kept };
   if (going.length === 0) {
-    say('info', `Nothing to delete: the ${kept} backup(s) of ${job.name} are all kept by its rule`);
+    say('info', `Nothing to delete: the ${counted(kept, 'backup')} of ${job.name} ${kept === 1 ? 'is' : 'are all'} kept by its rule`);
     return { status: 'completed', metadata: { ...base, deleted: [], bytes_freed: 0 } };
   }
   if (!policy.auto_delete) {
     const would = await Promise.all(going.map(async (d) => ({ ...d, ...(await sizeOf(ctx, d.execution_id)) })));
-    say('info', `Automatic deletion is off: ${going.length} backup(s) would be deleted (${reason}); nothing was deleted`);
+    say('info', `Automatic deletion is off: ${counted(going.length, 'backup')} would be deleted (${reason}); nothing was deleted`);
     return {
       status: 'completed',
       metadata: {
@@ -257,12 +257,12 @@ async function deleteBackup(ctx: CoreContext, executionId: string, cleanupId: st
     const storage = openSavedStorage(ctx, storageRow);
     let manifestGone = false;
     try {
-      const { files, bytes } = await removeBackupFolder(storage, folder, () => (manifestGone = true));
+      const { files, bytes: size } = await removeBackupFolder(storage, folder, () => (manifestGone = true));
       await copiesRepo.delete({ execution_id: executionId, storage_location_id: storageRow.id });
-      result.bytes += bytes;
+      result.bytes += size;
       result.storages.push(storageRow);
-      result.removed.push({ storage: storageRow, folder, bytes });
-      say('info', `Deleted ${folder} on ${storageRow.name} (${files} file(s), ${bytes} bytes)`);
+      result.removed.push({ storage: storageRow, folder, bytes: size });
+      say('info', `Deleted ${folder} on ${storageRow.name} (${counted(files, 'file')}, ${bytes(size)})`);
     } catch (e) {
       const message = (e as Error).message;
       result.failures.push(`${folder} on ${storageRow.name}: ${message}`);

@@ -99,7 +99,7 @@ async function checksums(ctx: CoreContext, backupId: string, signal: AbortSignal
       const sink = new Writable({ write: (_c, _e, done) => done() });
       await pipeline(joinParts(openSavedStorage(ctx, copy.storage), copy.chunks), sink, { signal });
       results.push({ storage_name: copy.storage.name, ok: true, error: null });
-      say('info', `${copy.storage.name}: all ${copy.chunks.length} file(s) match their SHA-256`);
+      say('info', `${copy.storage.name}: ${copy.chunks.length === 1 ? 'its file matches its' : `all ${copy.chunks.length} files match their`} SHA-256`);
     } catch (e) {
       if (signal.aborted) throw e;
       results.push({ storage_name: copy.storage.name, ok: false, error: (e as Error).message });

@@ -1,4 +1,5 @@
 import { AppError } from '../../../shared/errors.js';
+import { counted } from '../../../shared/format.js';
 import type { StorageType } from '../../../shared/schemas/enums.js';
 import { STORAGE_CONFIG, type StorageConfig, type StorageLocation, type StorageTestResult } from '../../../shared/schemas/storage.js';
 import { maskSecrets } from '../../../shared/secrets.js';
@@ -146,7 +147,10 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
       await load(id);
       const used = await ctx.db.getRepository(BackupJobStorages).countBy({ storage_location_id: id });
       if (used > 0) {
-        throw new AppError('conflict', `This storage is used by ${used} backup job(s). Remove it from those jobs first.`);
+        throw new AppError(
+          'conflict',
+          `This storage is used by ${counted(used, 'backup job')}. Remove it from ${used === 1 ? 'that job' : 'those jobs'} first.`,
+        );
       }
       await repo.delete(id);
       changed(id, 'deleted');

@@ -10,7 +10,7 @@ import { RowActions } from '../components/row-actions.js';
 import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge, Size } from '../components/ui.js';
-import { dateTime, fromNow } from '../../../shared/format.js';
+import { counted, dateTime, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_LABELS } from '../labels.js';
 import { toast, useStore } from '../store.js';
 import { RestoreDialog } from './RestoreDialog.js';
@@ -136,7 +136,9 @@ function DatasourceBackups({ id }: { id: string }) {
         title={data?.datasource_name ?? 'Backups'}
         back={back}
         subtitle={
-          data ? `${typeLabel(data.datasource_type)} · ${data.backups_count} backup(s), newest first · copies checked on their storages just now` : undefined
+          data
+            ? `${typeLabel(data.datasource_type)} · ${counted(data.backups_count, 'backup')}, newest first · copies checked on their storages just now`
+            : undefined
         }
         actions={<Button onClick={reload}>Check again</Button>}
       />
@@ -264,10 +266,10 @@ function ImportDialog({ onClose, onDone }: { onClose(): void; onDone(): void }) 
             <div className="banner banner--ok" role="status">
               <div className="banner__body">
                 <strong>
-                  {result.added} backup(s) added, {result.already_known} already known
+                  {counted(result.added, 'backup')} added, {result.already_known} already known
                 </strong>
                 <span>
-                  {result.manifests_found} manifest(s) found
+                  {counted(result.manifests_found, 'manifest')} found
                   {result.skipped.length > 0 && `; skipped: ${result.skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}`}
                 </span>
               </div>
