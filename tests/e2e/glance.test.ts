@@ -4,7 +4,7 @@
 // problem, and each main page is photographed into docs/screenshots/ for the README, so the pictures
 // there are always of the app as it is. The runs are rows written in SQL, not 200 real backups.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -200,21 +200,36 @@ async function seed() {
       );
       if (completedBackup) {
         lastBackup.set(job.id, { id: row.id, end });
+        const folder = `${job.id}/${at.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '_')}`;
         await app.core.db.query(
           `INSERT INTO backup_chunks (execution_id, chunk_number, file_path, size_bytes, checksum) VALUES ($1, 1, $2 || '/backup.tar.zst', 1204000, $3)`,
-          [row.id, `${job.id}/x`, 'ab'.repeat(32)],
+          [row.id, folder, 'ab'.repeat(32)],
         );
-        await app.core.db.query(
+        const copies = await app.core.db.query(
           `INSERT INTO backup_copies (execution_id, storage_location_id, status, backup_path)
-           SELECT $1, storage_location_id, 'completed', $2 FROM backup_job_storages WHERE job_id = $3`,
-          [row.id, `${job.id}/x`, job.id],
+           SELECT $1, storage_location_id, 'completed', $2 FROM backup_job_storages WHERE job_id = $3 RETURNING storage_location_id`,
+          [row.id, folder, job.id],
         );
+        // The part is on each storage at its recorded size (sparse: it takes no room), so the copies check as available.
+        for (const c of copies) {
+          const file = path.join(work, storages[0].id === c.storage_location_id ? 'disk-a' : 'disk-b', folder, 'backup.tar.zst');
+          mkdirSync(path.dirname(file), { recursive: true });
+          writeFileSync(file, '');
+          truncateSync(file, 1_204_000);
+        }
         if (n === 0) ids.backup = row.id;
+      }
+      if (operation === 'verify') {
+        await app.core.db.query(`UPDATE backup_executions SET metadata = metadata || jsonb_build_object('verification', $2::jsonb) WHERE id = $1`, [
+          source!.id,
+          JSON.stringify({ ...(metadata as { verification: object }).verification, execution_id: row.id }),
+        ]);
       }
       if (operation === 'restore' && !ids.restore) ids.restore = row.id;
       if (operation === 'cleanup') ids.cleanup = row.id;
     }
   }
+  await app.core.db.query(`UPDATE backup_executions SET pinned_at = now(), pin_reason = 'Before the move to the new NAS' WHERE id = $1`, [ids.backup]);
   await app.core.db.query(
     `UPDATE backup_jobs j SET last_execution_at = (SELECT max(finished_at) FROM backup_executions e WHERE e.job_id = j.id AND e.operation = 'backup')`,
   );

@@ -222,5 +222,9 @@ export function KeyValue({ items }: { items: [string, ReactNode][] }) {
 
 /** A size in KB/MB/GB, the exact byte count in its tooltip. */
 export function Size({ bytes: n }: { bytes: number | null | undefined }) {
-  return <span title={exactBytes(n)}>{bytes(n)}</span>;
+  return (
+    <span className="nowrap" title={exactBytes(n)}>
+      {bytes(n)}
+    </span>
+  );
 }
