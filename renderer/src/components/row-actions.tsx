@@ -20,7 +20,7 @@ export interface MenuItem {
  * ↑/↓/Home/End move, Escape and Tab close it, focus returns to the button. The menu is placed in the
  * viewport (fixed), so a table's frame never clips it.
  */
-export function RowMenu({ label, items }: { label: string; items: (MenuItem | false | null | undefined)[] }) {
+export function RowMenu({ label, items, inHeader }: { label: string; items: (MenuItem | false | null | undefined)[]; inHeader?: boolean }) {
   const shown = items.filter((i): i is MenuItem => Boolean(i));
   const [open, setOpen] = useState(false);
   const [place, setPlace] = useState<{ top: number; right: number } | null>(null);
@@ -84,7 +84,7 @@ export function RowMenu({ label, items }: { label: string; items: (MenuItem | fa
       <button
         ref={button}
         type="button"
-        className="btn btn--ghost btn--sm btn--icon"
+        className={`btn btn--icon ${inHeader ? 'btn--secondary btn--icon-lg' : 'btn--ghost btn--sm'}`}
         aria-label={label}
         aria-haspopup="menu"
         aria-expanded={open}
