@@ -306,6 +306,7 @@ function BackupActions({ backup }: { backup: ExecutionDetails }) {
       </Button>
       <DownloadButton execution={backup} />
       <RowMenu
+        inHeader
         label="More for this backup"
         items={backupMenuItems(backup, setDialog, () => void unpinBackup(backup)).filter((i) => i.label !== 'Verify checksums')}
       />
