@@ -51,29 +51,32 @@ function parentOf(e: Execution, rows: Execution[], byId: Map<string, Execution>)
 /**
  * Runs newest first, each follow-up under the run it follows (oldest first). Pages of Activity are read
  * newest first and a follow-up is newer than its run, so a run on screen always has its follow-ups
- * loaded; a follow-up whose run is on a page not loaded yet shows on its own until that page is.
+ * loaded. A follow-up whose run is on a page not loaded yet (`complete` false) waits for that page, at
+ * the end of the list, rather than showing on a line of its own first.
  */
-export function groupRuns(rows: Execution[]): ActivityGroup[] {
+function groupRuns(rows: Execution[], complete: boolean): ActivityGroup[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
   const children = new Map<string, Execution[]>();
   const top: Execution[] = [];
   for (const row of rows) {
     const parent = parentOf(row, rows, byId);
     if (parent) children.set(parent.id, [row, ...(children.get(parent.id) ?? [])]);
-    else top.push(row);
+    else if (complete || !isFollowUp(row)) top.push(row);
   }
   return top.map((run) => ({ run, followUps: children.get(run.id) ?? [] }));
 }
+
+const isFollowUp = (e: Execution) => e.trigger === 'after_backup' || (e.operation === 'backup' && typeof e.metadata?.safety_for === 'string');
 
 /**
  * What Activity shows for a kind: backups and restores as groups with their follow-ups; verifications,
  * drills and cleanups each on their own line, follow-ups included.
  */
-export function activityLines(rows: Execution[], kind: ActivityKind | null): ActivityGroup[] {
+export function activityLines(rows: Execution[], kind: ActivityKind | null, complete: boolean): ActivityGroup[] {
   if (kind === 'verifications' || kind === 'drills' || kind === 'cleanups') {
     return rows.filter((r) => kindOf(r) === kind).map((run) => ({ run, followUps: [] }));
   }
-  const groups = groupRuns(rows);
+  const groups = groupRuns(rows, complete);
   return kind ? groups.filter((g) => kindOf(g.run) === kind) : groups;
 }
 

@@ -229,12 +229,18 @@ async function seed() {
       if (operation === 'cleanup') ids.cleanup = row.id;
     }
   }
+  // And one running now (a lease an hour ahead, no process of this machine): Activity draws its progress bar.
+  await app.core.db.query(
+    `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, trigger, started_at, heartbeat_at, metadata, created_at, attempt, backup_type)
+     VALUES ($1, $2, $3, 'backup', 'running', 'manual', now() - interval '3 minutes', now() + interval '1 hour', $4, now() - interval '3 minutes', 1, 'full')`,
+    [jobs[1].id, jobs[1].datasource_id, jobs[1].storage_location_id, JSON.stringify({ job_name: jobs[1].name, execution_logs: [] })],
+  );
   await app.core.db.query(`UPDATE backup_executions SET pinned_at = now(), pin_reason = 'Before the move to the new NAS' WHERE id = $1`, [ids.backup]);
   await app.core.db.query(
     `UPDATE backup_jobs j SET last_execution_at = (SELECT max(finished_at) FROM backup_executions e WHERE e.job_id = j.id AND e.operation = 'backup')`,
   );
   const [{ count }] = await app.core.db.query('SELECT count(*)::int AS count FROM backup_executions');
-  assert.equal(count, 200, `${count} runs seeded`);
+  assert.equal(count, 201, `${count} runs seeded`);
 
   // A day of checks every 5 minutes, slower at night.
   await app.core.db.query(
@@ -385,16 +391,22 @@ test('Activity: a backup and what followed it on one line, which opens; a filter
   const lines = page.getByRole('table', { name: 'Activity' }).locator('tbody tr');
   const count = (n: number) => page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Activity"] tbody tr').length === n, n);
   await page.goto(`${app.url}/#/activity`);
-  // 200 runs, 20 jobs: per job 3 backups with their verifications and cleanups, a failed backup, a restore.
+  // 200 runs, 20 jobs: per job 3 backups with their verifications and cleanups, a failed backup, a restore;
+  // and the backup running now. The newest page holds 200 runs: the oldest backup is on the next, so its
+  // verification and cleanup wait for it rather than show on lines of their own.
   await count(100);
+  await lines.first().getByRole('progressbar').waitFor();
+  await page.getByRole('button', { name: 'Show older runs' }).click();
+  await count(101);
+  assert.equal(await lines.last().getByText('verified ✓').count(), 1, 'the oldest backup, with what followed it');
   const first = lines.filter({ hasText: 'verified ✓' }).filter({ hasText: 'pruned 1' }).first();
   await first.waitFor();
   await first.getByRole('button', { name: /^Show what followed/ }).click();
-  await count(102);
-  assert.match((await lines.nth(1).textContent()) ?? '', /↳Verify \(checksum\)/);
+  await count(103);
+  assert.match((await first.locator('xpath=following-sibling::tr[1]').textContent()) ?? '', /↳Verify \(checksum\)/);
   await page.screenshot({ path: path.join(screenshots, 'activity.png') });
   await first.getByRole('button', { name: /^Hide what followed/ }).click();
-  await count(100);
+  await count(101);
 
   await page.getByLabel('Kind').selectOption('verifications');
   await page.waitForURL(/kind=verifications/);

@@ -36,13 +36,16 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
     const seen = new Set(newest.map((e) => e.id));
     return [...newest, ...older.rows.filter((e) => !seen.has(e.id))];
   }, [newest, older.rows]);
+  // Every run is loaded once the newest page is not full, or the older pages have run out.
+  const complete = (newest?.length ?? 0) < 200 || older.end;
   const shown = useMemo(
     () =>
       activityLines(
         (data ?? []).filter((e) => !jobId || e.job_id === jobId),
         kind,
+        complete,
       ).filter((g) => !status || g.run.status === status),
-    [data, jobId, kind, status],
+    [data, jobId, kind, status, complete],
   );
   const filter = (job: string, k: string, st: string) => {
     const q = new URLSearchParams({ ...(k ? { kind: k } : {}), ...(st ? { status: st } : {}) }).toString();
