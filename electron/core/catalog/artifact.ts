@@ -4,13 +4,14 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
+import { backupFileName } from '../../../shared/words.js';
 import type { CoreContext } from '../kernel/context.js';
 import { joinParts } from '../restore/join.js';
 import { locateBackup } from './locate.js';
 import { openSavedStorage } from './storages.js';
 
 export interface Artifact {
-  /** The file name a user would expect, e.g. backup.dump.gz. */
+  /** The file name a user would expect: `<job>-<date>.<ext>`, e.g. Nightly shop-2026-12-07_023000.dump.gz. */
   fileName: string;
   size: number;
   stream: Readable;
@@ -18,8 +19,13 @@ export interface Artifact {
 
 /** A completed backup as one stream, from the first storage copy that answers. */
 export async function openArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, executionId: string): Promise<Artifact> {
-  const { metadata, copies } = await locateBackup(ctx, executionId);
-  const artifactName = metadata.artifact ?? path.basename(copies[0]?.chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
+  const { execution, metadata, copies } = await locateBackup(ctx, executionId);
+  const artifactName = backupFileName({
+    job_name: metadata.job_name ?? null,
+    backup_path: execution.backup_path,
+    created_at: execution.created_at.toISOString(),
+    artifact: metadata.artifact ?? path.basename(copies[0]?.chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, ''),
+  });
   const failures: string[] = [];
   for (const copy of copies) {
     const storage = openSavedStorage(ctx, copy.storage);

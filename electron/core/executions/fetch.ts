@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { counted } from '../../../shared/format.js';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.js';
 import { locateBackup, type LocatedBackup } from '../catalog/locate.js';
@@ -50,7 +51,7 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
       o.signal.throwIfAborted();
       const rawPath = path.join(dir, 'raw');
       try {
-        o.say('info', `Downloading ${copy.chunks.length} file(s) from ${copy.storage.name}, checking their SHA-256 and decompressing in one pass`);
+        o.say('info', `Downloading ${counted(copy.chunks.length, 'file')} from ${copy.storage.name}, checking each SHA-256 and decompressing in one pass`);
         await downloadVerified(openSavedStorage(ctx, copy.storage), copy.chunks, {
           expectedSha256: checksum ? checksum.replace(/^sha256:/, '') : null,
           compression,
