@@ -6,27 +6,47 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
 import type { CoreContext } from '../kernel/context.js';
 import { joinParts } from '../restore/join.js';
+import { createAgeDecrypter, type KeyPair } from '../kernel/age.js';
+import { identitiesFor } from './keys.js';
 import { locateBackup } from './locate.js';
 import { openSavedStorage } from './storages.js';
 
 export interface Artifact {
+  /** Known for a file as stored; a decrypted stream's size shows only at its end. */
   /** The file name a user would expect, e.g. backup.dump.gz. */
   fileName: string;
-  size: number;
+  size: number | null;
   stream: Readable;
 }
 
-/** A completed backup as one stream, from the first storage copy that answers. */
-export async function openArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, executionId: string): Promise<Artifact> {
+export interface OpenOptions {
+  /** Decrypt an encrypted backup on the way (the app's key, or `keys`); otherwise it comes as stored. */
+  decrypt?: boolean;
+  /** Keys pasted for this download only. */
+  keys?: KeyPair[];
+}
+
+/**
+ * A completed backup as one stream, from the first storage copy that answers: as stored (each part's
+ * SHA-256 checked on the way), or decrypted when asked and a key at hand opens it (`backup.dump.zst`).
+ */
+export async function openArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, executionId: string, o: OpenOptions = {}): Promise<Artifact> {
   const { metadata, copies } = await locateBackup(ctx, executionId);
-  const artifactName = metadata.artifact ?? path.basename(copies[0]?.chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
+  const stored = metadata.artifact ?? path.basename(copies[0]?.chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
+  const decrypt = o.decrypt && metadata.encryption ? await identitiesFor(ctx, metadata.encryption, o.keys ?? []) : null;
+  const artifactName = decrypt ? stored.replace(/\.age$/, '') : stored;
   const failures: string[] = [];
   for (const copy of copies) {
     const storage = openSavedStorage(ctx, copy.storage);
     try {
       if (!(await storage.stat(copy.chunks[0]!.file_path))) throw new Error('the files are missing');
       const size = copy.chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
-      return { fileName: artifactName, size, stream: joinParts(storage, copy.chunks) };
+      const joined = joinParts(storage, copy.chunks);
+      if (!decrypt) return { fileName: artifactName, size, stream: joined };
+      const decrypter = createAgeDecrypter(decrypt.map((k) => k.identity));
+      // A part that fails its checksum, or bytes that do not authenticate, end the download with the error.
+      joined.on('error', (e) => decrypter.destroy(e));
+      return { fileName: artifactName, size: null, stream: joined.pipe(decrypter) };
     } catch (e) {
       failures.push(`${copy.storage.name}: ${(e as Error).message}`);
       await storage.close().catch(() => undefined);
@@ -36,8 +56,8 @@ export async function openArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, exe
 }
 
 /** Desktop export: the joined artifact written to a chosen file, atomically. */
-export async function exportArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, executionId: string, destination: string) {
-  const artifact = await openArtifact(ctx, executionId);
+export async function exportArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, executionId: string, destination: string, o: OpenOptions = {}) {
+  const artifact = await openArtifact(ctx, executionId, o);
   const target = path.resolve(destination);
   const temp = `${target}.part-${process.pid}`;
   try {

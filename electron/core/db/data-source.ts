@@ -9,6 +9,7 @@ import { RetentionRecovery1700000000006 } from '../../../migrations/170000000000
 import { AlertConditions1700000000007 } from '../../../migrations/1700000000007-alert-conditions.js';
 import { DeliveryFailed1700000000008 } from '../../../migrations/1700000000008-delivery-failed.js';
 import { CatalogPages1700000000009 } from '../../../migrations/1700000000009-catalog-pages.js';
+import { EncryptionKeys1700000000011 } from '../../../migrations/1700000000011-encryption-keys.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   AlertConditions1700000000007,
   DeliveryFailed1700000000008,
   CatalogPages1700000000009,
+  EncryptionKeys1700000000011,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */

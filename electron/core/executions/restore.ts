@@ -10,6 +10,7 @@ import { readSettings, toolDirs } from '../kernel/settings.js';
 import { fetchVerified, type FetchedBackup } from './fetch.js';
 import type { NewExecution } from './queue.js';
 import { failureOf } from './report.js';
+import type { RunKeys } from './run-keys.js';
 import type { Work } from './runner.js';
 
 /** Runs a backup as its own execution inside this one, and answers its row as it ended. */
@@ -19,7 +20,7 @@ export type RunInside = (signal: AbortSignal, values: NewExecution) => Promise<E
  * A restore: fetch and verify the backup (nothing is touched until every checksum matches), take a
  * safety backup of the target when it will be overwritten, restore, then count what the target holds.
  */
-export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
+export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: RunKeys): Work {
   return async (row, { signal, report }) => {
     const { say, progress } = report;
     const request = metadataOf(row);
@@ -38,7 +39,14 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
       const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
 
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      fetched = await fetchVerified(ctx, request.source_execution_id, { storageId: request.storage_location_id, tempDir, signal, say, progress });
+      fetched = await fetchVerified(ctx, request.source_execution_id, {
+        storageId: request.storage_location_id,
+        tempDir,
+        signal,
+        say,
+        progress,
+        keys: runKeys.of(row.id),
+      });
       const source = fetched.backup;
 
       if (request.safety_backup && target.replacesDatasource) {
@@ -129,6 +137,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
               },
       };
     } finally {
+      runKeys.drop(row.id);
       await fetched?.cleanup();
     }
   };

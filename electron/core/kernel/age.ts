@@ -278,6 +278,22 @@ export function createAgeDecrypter(identities: string[]): Transform {
   });
 }
 
+/** Whether one of `identities` opens the age file that starts with `head` (its header is enough): no payload is read. */
+export async function opensWith(head: Buffer, identities: string[]): Promise<boolean> {
+  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) throw new AgeError('not_age', 'This is not an age file');
+  const end = headerEnd(head);
+  if (end < 0) throw new AgeError('damaged', 'The age header is cut short');
+  const decrypter = new Decrypter();
+  for (const identity of identities) decrypter.addIdentity(identity);
+  try {
+    await decrypter.decryptHeader(head.subarray(0, end));
+    return true;
+  } catch (e) {
+    if (/no identity matched/.test((e as Error).message)) return false;
+    throw new AgeError('damaged', `The age header is damaged or was changed (${(e as Error).message})`);
+  }
+}
+
 /** A small file (the configuration kit) encrypted to `recipients`, or else with a passphrase (scrypt), in memory. */
 export async function encryptSmall(plain: Uint8Array, to: { recipients?: string[]; passphrase?: string }): Promise<Uint8Array> {
   const encrypter = new Encrypter();
