@@ -382,9 +382,13 @@ describe('write-only mode', () => {
     scheduled = await waitForExecution(app, row.id);
     assert.equal(scheduled.status, 'completed', scheduled.error_message);
     assert.deepEqual(scheduled.metadata.encryption.recipients, [keys.recovery_recipient]);
-    const verify = (await app.core.db.query(`SELECT id FROM backup_executions WHERE operation = 'verify' AND metadata->>'source_execution_id' = $1`, [
-      scheduled.id,
-    ])) as { id: string }[];
+    // The check is queued just after the backup is recorded.
+    let verify: { id: string }[] = [];
+    for (let i = 0; i < 100 && verify.length === 0; i++) {
+      const sql = `SELECT id FROM backup_executions WHERE operation = 'verify' AND metadata->>'source_execution_id' = $1`;
+      verify = (await app.core.db.query(sql, [scheduled.id])) as { id: string }[];
+      if (verify.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
     const verified = await waitForExecution(app, verify[0]!.id);
     assert.equal(verified.metadata.method, 'checksum');
     assert.equal(verified.status, 'completed', verified.error_message);

@@ -1,20 +1,15 @@
 import { armor } from 'age-encryption';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
+import { uuid } from '../../../shared/schemas/common.js';
+import { datasourceCreate } from '../../../shared/schemas/datasource.js';
+import { jobCreate } from '../../../shared/schemas/job.js';
 import { SETTING_KEYS, SETTINGS, type SettingKey } from '../../../shared/schemas/settings.js';
+import { storageCreate } from '../../../shared/schemas/storage.js';
+import { AGE_RECIPIENT } from '../../../shared/schemas/encryption.js';
 import { encryptionState, givenIdentities } from '../catalog/keys.js';
-import {
-  BackupJobs,
-  BackupJobStorages,
-  Datasources,
-  EncryptionKeys,
-  StorageLocations,
-  type DatasourceRow,
-  type EncryptionKeyRow,
-  type JobRow,
-  type StorageRow,
-} from '../db/entities.js';
-import { AgeError, decryptSmall, encryptSmall } from '../kernel/age.js';
+import { BackupJobs, BackupJobStorages, Datasources, EncryptionKeys, StorageLocations, type EncryptionKeyRow } from '../db/entities.js';
+import { AgeError, decryptSmall, encryptSmall, recipientOf } from '../kernel/age.js';
 import { appVersion } from '../kernel/app-version.js';
 import { readSettings, writeSetting } from '../kernel/settings.js';
 import { scoped } from '../kernel/log.js';
@@ -44,7 +39,7 @@ const kitSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
   encryption_keys: z.array(
     z.object({
-      recipient: z.string(),
+      recipient: z.string().regex(AGE_RECIPIENT),
       role: z.enum(['app', 'recovery', 'extra']),
       label: z.string().nullable(),
       identity: z.string().nullable(),
@@ -58,7 +53,14 @@ type Kit = z.output<typeof kitSchema>;
 
 const dates = (r: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) as Record<string, unknown>;
-const asDate = (v: unknown) => (typeof v === 'string' ? new Date(v) : null);
+
+function checked<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AppError('validation_error', `The configuration file's ${what} is not valid: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'unreadable'}`);
+}
+const idOf = (row: Record<string, unknown>, what: string) => checked(uuid, row.id, what);
 
 export function configService(ctx: ServiceContext): Handlers['config'] {
   async function collect(): Promise<Kit> {
@@ -161,29 +163,43 @@ export function configService(ctx: ServiceContext): Handlers['config'] {
       }
       const paused = (await readSettings(ctx.db))['schedules.paused'];
       const settingKeys = Object.keys(kit.settings).filter((k): k is SettingKey => SETTING_KEYS.includes(k as SettingKey));
+      // Anyone can encrypt a file to a public key: the kit's rows are checked as a form's would be, before anything is written.
+      const datasourceRows = kit.datasources.map((d, i) => ({ id: idOf(d, `datasource ${i + 1}`), ...checked(datasourceCreate, d, `datasource ${i + 1}`) }));
+      const storageRows = kit.storages.map((s, i) => ({ id: idOf(s, `storage ${i + 1}`), ...checked(storageCreate, s, `storage ${i + 1}`) }));
+      const jobRows = kit.jobs.map((j, i) => ({ id: idOf(j, `job ${i + 1}`), ...checked(jobCreate, j, `job ${i + 1}`) }));
+      for (const j of jobRows) {
+        if (!datasourceRows.some((d) => d.id === j.datasource_id) || !j.storage_location_ids.every((id) => storageRows.some((s) => s.id === id)))
+          throw new AppError('validation_error', `The configuration file's job "${j.name}" names a datasource or storage it does not hold`);
+      }
+      for (const k of kit.encryption_keys) {
+        if (k.identity && (k.role !== 'app' || (await recipientOf(k.identity)) !== k.recipient))
+          throw new AppError('validation_error', "The configuration file's app key does not match its public key");
+      }
       await ctx.db.transaction(async (m) => {
-        for (const d of kit.datasources) {
-          const r = d as unknown as DatasourceRow;
+        for (const d of datasourceRows) {
           await m.getRepository(Datasources).save({
-            ...r,
-            connection_config: ctx.secrets.sealConfig(r.connection_config),
+            id: d.id,
+            name: d.name,
+            type: d.type,
+            connection_config: ctx.secrets.sealConfig(d.connection_config),
+            enabled: d.enabled,
+            tags: d.tags,
             status: 'unknown',
-            last_health_check_at: null,
-            created_at: asDate(d.created_at) ?? undefined,
           });
         }
-        for (const s of kit.storages) {
-          const r = s as unknown as StorageRow;
-          await m.getRepository(StorageLocations).save({ ...r, config: ctx.secrets.sealConfig(r.config), created_at: asDate(s.created_at) ?? undefined });
+        for (const s of storageRows) {
+          const config = s.config as Record<string, unknown>;
+          await m
+            .getRepository(StorageLocations)
+            .save({ id: s.id, name: s.name, type: s.type, config: ctx.secrets.sealConfig(config), is_default: s.is_default, status: 'healthy' });
         }
-        for (const j of kit.jobs) {
-          const { storage_location_ids, ...r } = j as unknown as JobRow & { storage_location_ids: string[] };
-          const job = { ...r, created_at: asDate(j.created_at) ?? undefined, last_execution_at: null } as JobRow;
+        for (const { storage_location_ids, ...j } of jobRows) {
+          const job = m.getRepository(BackupJobs).create({ ...j, storage_location_id: storage_location_ids[0]! });
           job.next_execution_at = nextExecution(job, ctx.clock.now(), paused);
           await m.getRepository(BackupJobs).save(job);
           await m
             .getRepository(BackupJobStorages)
-            .insert(storage_location_ids.map((storage_location_id, position) => ({ job_id: job.id, storage_location_id, position })));
+            .insert(storage_location_ids.map((storage_location_id, position) => ({ job_id: j.id, storage_location_id, position })));
         }
         for (const key of settingKeys) {
           const parsed = SETTINGS[key].schema.safeParse(kit.settings[key]);
