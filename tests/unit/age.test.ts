@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { Decrypter, Encrypter } from 'age-encryption';
@@ -29,11 +29,15 @@ function pieces(data: Buffer, sizes: number[]): Readable {
   return Readable.from(out);
 }
 
-async function collect(source: Readable, ...stages: NodeJS.ReadWriteStream[]): Promise<Buffer> {
+async function collect(source: Readable, stage: Transform): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  await pipeline(source, ...(stages as [NodeJS.ReadWriteStream]), async function* (s: AsyncIterable<Buffer>) {
-    for await (const c of s) chunks.push(c);
+  const sink = new Writable({
+    write(c: Buffer, _e, done) {
+      chunks.push(c);
+      done();
+    },
   });
+  await pipeline(source, stage, sink);
   return Buffer.concat(chunks);
 }
 
