@@ -1,16 +1,19 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { OutputOf } from '../../../shared/contract.js';
+import { backupEncryption } from '../../../shared/schemas/encryption.js';
 import type { Verification } from '../../../shared/schemas/execution.js';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api, errorMessage } from '../api.js';
 import { SelectField } from '../components/fields.js';
-import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
+import { ArchiveIcon, ArrowLeftIcon, LockIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, fromNow } from '../format.js';
 import { DATASOURCE_TYPE_LABELS } from '../labels.js';
 import { toast, useStore } from '../store.js';
 import { RestoreDialog } from './RestoreDialog.js';
+import { KeyPrompt } from './encryption/KeyPrompt.js';
+import { shortKey } from '../encryption.js';
 
 type Groups = OutputOf<'backups.datasources'>;
 type Details = OutputOf<'backups.datasource'>;
@@ -83,6 +86,18 @@ function BackupGroups() {
   );
 }
 
+/** The lock of an encrypted backup, with the public keys that open it. */
+function Encrypted({ backup }: { backup: BackupEntry }) {
+  const encryption = backupEncryption.safeParse(backup.metadata?.encryption);
+  if (!encryption.success) return null;
+  const keys = encryption.data.recipients;
+  return (
+    <span className="backup-lock" title={`Encrypted with age. Opens with:\n${keys.join('\n')}`} data-testid="backup-lock">
+      <LockIcon size={12} /> Encrypted · {keys.map(shortKey).join(', ')}
+    </span>
+  );
+}
+
 function VerificationBadge({ v }: { v: Verification | null }) {
   if (!v) return <span className="muted">Not verified</span>;
   const how = v.method === 'checksum' ? 'checksums' : 'restore test';
@@ -120,11 +135,15 @@ function DatasourceBackups({ id }: { id: string }) {
   const [restoring, setRestoring] = useState<BackupEntry | null>(null);
   const [verifying, setVerifying] = useState<string | null>(null);
 
-  async function verify(backup: BackupEntry, method: 'checksum' | 'restore-test') {
+  const [askKey, setAskKey] = useState<{ backup: BackupEntry; message: string } | null>(null);
+
+  async function verify(backup: BackupEntry, method: 'checksum' | 'restore-test', identity?: string) {
     setVerifying(backup.id);
-    const result = await api.call('backups.verify', { id: backup.id, method });
+    const result = await api.call('backups.verify', { id: backup.id, method, ...(identity ? { identity } : {}) });
     setVerifying(null);
     if (result.ok) toast('info', method === 'checksum' ? 'Checking every copy…' : 'Restore test started…');
+    // Write-only: a restore test needs the recovery key, for that run only.
+    else if (result.error.code === 'key_required' && method === 'restore-test') setAskKey({ backup, message: result.error.message });
     else toast('error', result.error.message);
   }
 
@@ -159,6 +178,7 @@ function DatasourceBackups({ id }: { id: string }) {
                   {dateTime(b.finished_at ?? b.created_at)}
                 </a>
                 <div className="table__sub">{b.job_name ?? 'Imported'}</div>
+                <Encrypted backup={b} />
               </td>
               <td>{bytes(b.compressed_size_bytes)}</td>
               <td>
@@ -215,6 +235,17 @@ function DatasourceBackups({ id }: { id: string }) {
         </div>
       )}
       {restoring && data && <RestoreDialog backups={data.backups} initial={restoring} onClose={() => setRestoring(null)} />}
+      {askKey && (
+        <KeyPrompt
+          what="Test restore"
+          message={askKey.message}
+          onClose={() => setAskKey(null)}
+          onSubmit={(identity) => {
+            setAskKey(null);
+            void verify(askKey.backup, 'restore-test', identity);
+          }}
+        />
+      )}
     </>
   );
 }
