@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+// Loaded on first use: the package and its post-quantum code take ~0.25 s to load, which an app that never encrypts need not pay at start.
+const typage = () => import('age-encryption');
 import { AppError } from '../../../shared/errors.js';
 
 /**
@@ -30,12 +31,14 @@ export interface KeyPair {
 }
 
 export async function newKeyPair(): Promise<KeyPair> {
+  const { generateX25519Identity, identityToRecipient } = await typage();
   const identity = await generateX25519Identity();
   return { identity, recipient: await identityToRecipient(identity) };
 }
 
 /** The recipient (public key) of an identity; a malformed identity is refused without repeating it. */
 export async function recipientOf(identity: string): Promise<string> {
+  const { identityToRecipient } = await typage();
   try {
     return await identityToRecipient(identity);
   } catch {
@@ -61,6 +64,7 @@ export async function parseIdentities(text: string): Promise<KeyPair[]> {
 /** An age X25519 recipient (age1…, 62 characters), checked down to its checksum. */
 export async function checkRecipient(recipient: string): Promise<string> {
   const r = recipient.trim();
+  const { Encrypter } = await typage();
   try {
     if (!RECIPIENT.test(r)) throw new Error('shape');
     new Encrypter().addRecipient(r);
@@ -96,6 +100,7 @@ const payloadKey = (fileKey: Uint8Array, nonce: Buffer) => Buffer.from(hkdfSync(
  */
 async function headerTo(recipients: string[]): Promise<{ header: Buffer; fileKey: Uint8Array }> {
   if (recipients.length === 0) throw new AppError('validation_error', 'An encrypted backup needs at least one public key');
+  const { Encrypter } = await typage();
   const encrypter = new Encrypter();
   for (const r of recipients) encrypter.addRecipient(r);
   let fileKey: Uint8Array | undefined;
@@ -215,6 +220,7 @@ export function createAgeDecrypter(identities: string[]): Transform {
       return null;
     }
     if (buffer.length < end + NONCE) return null;
+    const { Decrypter } = await typage();
     const decrypter = new Decrypter();
     for (const identity of identities) decrypter.addIdentity(identity);
     let fileKey: Uint8Array;
@@ -283,6 +289,7 @@ export async function opensWith(head: Buffer, identities: string[]): Promise<boo
   if (!head.subarray(0, MAGIC.length).equals(MAGIC)) throw new AgeError('not_age', 'This is not an age file');
   const end = headerEnd(head);
   if (end < 0) throw new AgeError('damaged', 'The age header is cut short');
+  const { Decrypter } = await typage();
   const decrypter = new Decrypter();
   for (const identity of identities) decrypter.addIdentity(identity);
   try {
@@ -294,8 +301,19 @@ export async function opensWith(head: Buffer, identities: string[]): Promise<boo
   }
 }
 
+/** ASCII armor (`-----BEGIN AGE ENCRYPTED FILE-----`), which `age -d` reads as it is: the kit travels as text. */
+export async function armored(file: Uint8Array): Promise<string> {
+  return (await typage()).armor.encode(file);
+}
+
+/** The bytes of an armored age file; throws on anything else. */
+export async function unarmored(text: string): Promise<Uint8Array> {
+  return (await typage()).armor.decode(text);
+}
+
 /** A small file (the configuration kit) encrypted to `recipients`, or else with a passphrase (scrypt), in memory. */
 export async function encryptSmall(plain: Uint8Array, to: { recipients?: string[]; passphrase?: string }): Promise<Uint8Array> {
+  const { Encrypter } = await typage();
   const encrypter = new Encrypter();
   if (to.passphrase !== undefined) encrypter.setPassphrase(to.passphrase);
   for (const r of to.recipients ?? []) encrypter.addRecipient(r);
@@ -304,6 +322,7 @@ export async function encryptSmall(plain: Uint8Array, to: { recipients?: string[
 
 /** Opens a small age file with identities or a passphrase; throws AgeError. */
 export async function decryptSmall(file: Uint8Array, by: { identities?: string[]; passphrase?: string }): Promise<Uint8Array> {
+  const { Decrypter } = await typage();
   const decrypter = new Decrypter();
   if (by.passphrase !== undefined) decrypter.addPassphrase(by.passphrase);
   for (const i of by.identities ?? []) decrypter.addIdentity(i);

@@ -1,4 +1,3 @@
-import { armor } from 'age-encryption';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
 import { uuid } from '../../../shared/schemas/common.js';
@@ -9,7 +8,7 @@ import { storageCreate } from '../../../shared/schemas/storage.js';
 import { AGE_RECIPIENT } from '../../../shared/schemas/encryption.js';
 import { encryptionState, givenIdentities } from '../catalog/keys.js';
 import { BackupJobs, BackupJobStorages, Datasources, EncryptionKeys, StorageLocations, type EncryptionKeyRow } from '../db/entities.js';
-import { AgeError, decryptSmall, encryptSmall, recipientOf } from '../kernel/age.js';
+import { AgeError, armored, decryptSmall, encryptSmall, recipientOf, unarmored } from '../kernel/age.js';
 import { appVersion } from '../kernel/app-version.js';
 import { readSettings, writeSetting } from '../kernel/settings.js';
 import { scoped } from '../kernel/log.js';
@@ -100,7 +99,7 @@ export function configService(ctx: ServiceContext): Handlers['config'] {
   async function open(text: string, identityText: string, passphrase: string | undefined): Promise<Kit> {
     let file: Uint8Array;
     try {
-      file = armor.decode(text.trim());
+      file = await unarmored(text.trim());
     } catch {
       throw new AppError('validation_error', 'This is not a DataGuardian configuration file (an armored age file, "-----BEGIN AGE ENCRYPTED FILE-----")');
     }
@@ -139,7 +138,7 @@ export function configService(ctx: ServiceContext): Handlers['config'] {
       log.info(`configuration exported (${kit.datasources.length} datasources, ${kit.storages.length} storages, ${kit.jobs.length} jobs)`);
       return {
         file_name: `dataguardian-configuration-${kit.exported_at.slice(0, 10)}.age`,
-        content: armor.encode(file),
+        content: await armored(file),
         passphrase: Boolean(passphrase),
         datasources: kit.datasources.length,
         storages: kit.storages.length,
