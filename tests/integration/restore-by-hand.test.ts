@@ -37,6 +37,8 @@ let storageDir: string;
 let storage: Json;
 let recoveryKey: string;
 const sources: Record<string, { id: string; parallel?: number }> = {};
+/** The zstd backup of each engine, restored through the app too. */
+const made: Record<string, Json> = {};
 
 async function call(channel: string, input: unknown = {}) {
   const r = await app.rpc(channel, input);
@@ -135,6 +137,7 @@ describe('the README restores every engine and compression by hand', () => {
           backup_options: { compression, max_file_size_mb: 1, ...(source.parallel ? { parallel_jobs: source.parallel } : {}), encryption: 'age' },
         });
         assert.equal(backup.status, 'completed', backup.error_message);
+        if (compression === 'zstd') made[engine] = backup;
         const dir = path.join(work, `hand-${engine}-${compression}`);
         cpSync(path.join(storageDir, backup.backup_path), dir, { recursive: true });
         writeFileSync(path.join(dir, 'dataguardian-recovery-key.txt'), `${recoveryKey}\n`, { mode: 0o600 });
@@ -163,4 +166,35 @@ describe('the README restores every engine and compression by hand', () => {
       });
     }
   }
+});
+
+describe('the app restores the same encrypted backups with its own key', () => {
+  async function restore(backup: Json, body: Record<string, unknown>) {
+    const r = await app.http('POST', `/api/backups/${backup.id}/restore`, { safety_backup: false, ...body });
+    assert.equal(r.status, 202, r.text);
+    for (;;) {
+      const e = (await app.rpc('executions.get', { id: r.body.execution_id })).body.data;
+      if (!['queued', 'running'].includes(e.status)) return e;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+
+  it('postgres (both formats), mariadb, sqlite and a folder', async () => {
+    for (const engine of ['postgres', 'postgres-directory']) {
+      const db = `app_${engine.replace('-', '_')}`;
+      const done = await restore(made[engine], { target_database: db });
+      assert.equal(done.status, 'completed', done.error_message);
+      assert.deepEqual(await orders(db), await orders('shop'));
+    }
+    const crm = await restore(made.mariadb, { target_database: 'app_crm' });
+    assert.equal(crm.status, 'completed', crm.error_message);
+    assert.equal(await clients('app_crm'), await clients('crm'));
+    const notes = await restore(made.sqlite, { target_path: path.join(work, 'app-notes.db') });
+    assert.equal(notes.status, 'completed', notes.error_message);
+    const count = new Database(path.join(work, 'app-notes.db'), { readonly: true }).prepare('SELECT count(*) AS n FROM notes').get() as { n: number };
+    assert.equal(count.n, 500);
+    const folder = await restore(made.files, { target_path: path.join(work, 'app-documents') });
+    assert.equal(folder.status, 'completed', folder.error_message);
+    sh(`diff -r ${path.join(work, 'app-documents')} ${path.join(work, 'documents')}`);
+  });
 });
