@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
 import type { CoreContext } from '../kernel/context.js';
@@ -43,10 +43,10 @@ export async function openArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, exe
       const size = copy.chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
       const joined = joinParts(storage, copy.chunks);
       if (!decrypt) return { fileName: artifactName, size, stream: joined };
-      const decrypter = createAgeDecrypter(decrypt.map((k) => k.identity));
-      // A part that fails its checksum, or bytes that do not authenticate, end the download with the error.
-      joined.on('error', (e) => decrypter.destroy(e));
-      return { fileName: artifactName, size: null, stream: joined.pipe(decrypter) };
+      // A part that fails its checksum, or bytes that do not authenticate, end the download with the error; a download
+      // cut short stops the reading of the parts.
+      const decrypted = streamPipeline(joined, createAgeDecrypter(decrypt.map((k) => k.identity)), () => undefined);
+      return { fileName: artifactName, size: null, stream: decrypted };
     } catch (e) {
       failures.push(`${copy.storage.name}: ${(e as Error).message}`);
       await storage.close().catch(() => undefined);

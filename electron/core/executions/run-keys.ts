@@ -7,6 +7,9 @@ import type { EventBus } from '../kernel/events.js';
  * only, from the API call that queued the run to the run's end: never in the execution's row, a log or a
  * file. A run another process takes over finds none here, and asks for the key again.
  */
+/** A run another instance took (it never tells this one that it ended) lets its keys go after this long. */
+const AT_MOST_MS = 24 * 3600_000;
+
 export class RunKeys {
   private readonly keys = new Map<string, KeyPair[]>();
 
@@ -20,7 +23,9 @@ export class RunKeys {
   }
 
   hold(executionId: string, keys: KeyPair[]): void {
-    if (keys.length) this.keys.set(executionId, keys);
+    if (!keys.length) return;
+    this.keys.set(executionId, keys);
+    setTimeout(() => this.keys.delete(executionId), AT_MOST_MS).unref();
   }
 
   of(executionId: string): KeyPair[] {
