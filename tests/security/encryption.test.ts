@@ -120,6 +120,7 @@ describe('logs', () => {
   it('an identity that reaches a log line is redacted, and the setup wrote none', async () => {
     const pair = await newKeyPair();
     scoped('test').warn(`pasted ${pair.identity} by mistake`, { identity: pair.identity, nested: { recovery_identity: 'x' } });
+    scoped('test').error('a failure', new Error(`it quoted ${pair.identity}`));
     await new Promise((r) => setTimeout(r, 200));
     const text = logText();
     assert.ok(text.includes('pasted [redacted] by mistake'), 'the line is kept, the key is not');
