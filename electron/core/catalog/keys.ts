@@ -4,6 +4,9 @@ import type { BackupEncryption, EncryptionState } from '../../../shared/schemas/
 import { EncryptionKeys, type EncryptionKeyRow } from '../db/entities.js';
 import { fingerprint, newKeyPair, parseIdentities, type KeyPair } from '../kernel/age.js';
 import type { CoreContext } from '../kernel/context.js';
+import { scoped } from '../kernel/log.js';
+
+const log = scoped('keys');
 
 type Ctx = Pick<CoreContext, 'db' | 'secrets' | 'clock'>;
 
@@ -58,10 +61,21 @@ export async function encryptionIsSetUp(ctx: Pick<CoreContext, 'db'>): Promise<b
   return ctx.db.getRepository(EncryptionKeys).existsBy({ role: 'recovery', active: true });
 }
 
-/** Every identity this app holds (its current key and the ones it replaced), unsealed, for one run. */
+/**
+ * Every identity this app holds (its current key and the ones it replaced), unsealed, for one run. One sealed with
+ * another secret.key (the file was lost or SECRET_KEY changed) is left out: a pasted recovery key still opens the backups.
+ */
 export async function appIdentities(ctx: Pick<CoreContext, 'db' | 'secrets'>): Promise<KeyPair[]> {
   const rows = await ctx.db.getRepository(EncryptionKeys).findBy({ role: 'app' });
-  return rows.filter((r) => r.sealed_identity).map((r) => ({ recipient: r.recipient, identity: ctx.secrets.decrypt(r.sealed_identity!) }));
+  const out: KeyPair[] = [];
+  for (const r of rows.filter((row) => row.sealed_identity)) {
+    try {
+      out.push({ recipient: r.recipient, identity: ctx.secrets.decrypt(r.sealed_identity!) });
+    } catch (e) {
+      log.warn(`this app's key ${fingerprint(r.recipient)} cannot be unsealed (${(e as Error).message}); only the recovery key opens its backups`);
+    }
+  }
+  return out;
 }
 
 /**
