@@ -134,6 +134,8 @@ export const contract = {
     /** Answers at once with the queued restore; progress arrives as events. */
     restore: channel(restoreInput, runStarted, { method: 'POST', path: '/api/backups/:id/restore', status: 202 }),
     verify: channel(verifyInput, runStarted, { method: 'POST', path: '/api/backups/:id/verify', status: 202 }),
+    /** Deletes a backup's files on every storage (a cleanup run); its run stays in the history, marked deleted. */
+    delete: channel(idInput, runStarted, { method: 'DELETE', path: '/api/backups/:id', status: 202 }),
   },
   /** The landing page: every datasource's health and backups, every job's recent runs, in one bounded answer. */
   overview: {

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'connection_failed',
   'unsupported',
   'unauthorized',
+  /** Another DataGuardian process holds the data folder. */
+  'already_running',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -79,6 +81,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   /** The backup is encrypted and no key given (nor the app's) opens it. */
   key_required: 400,
   unauthorized: 401,
+  already_running: 409,
   internal: 500,
 };
 

@@ -13,6 +13,7 @@ import type { QueueTiming } from './executions/queue.js';
 import { appVersion } from './kernel/app-version.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import { EventBus } from './kernel/events.js';
+import { lockDataDir } from './kernel/instance-lock.js';
 import { logger, setLogDirectory } from './kernel/log.js';
 import { SecretBox } from './kernel/secrets.js';
 import { readSettings, seedSettings } from './kernel/settings.js';
@@ -64,6 +65,8 @@ export interface Core {
   scheduler: Pick<Scheduler, 'settled' | 'look'>;
   /** Checks datasources and storages and looks for overdue jobs; tests run a cycle and wait on `settled()`. */
   health: Pick<HealthMonitor, 'runOnce' | 'settled'>;
+  /** Where this instance can be opened (the headless server's address), for the message a second start prints. */
+  announce(url: string): void;
   /** The desktop shell shows notifications through `show` (Electron's Notification); headless has none. */
   showDesktopNotifications(show: ShowDesktop): void;
   /** The desktop tray's state, tooltip and menu now (the shell asks again on every event). */
@@ -78,16 +81,20 @@ export interface Core {
  */
 export async function startCore(options: CoreOptions): Promise<Core> {
   const dataDir = resolveDataDir(options.dataDir);
+  // First, before a log line or a file: a second start on a folder in use must touch nothing of the first.
+  const lock = lockDataDir(dataDir);
   setLogDirectory(dataDir);
   rememberToolsIn(path.join(dataDir, 'tools.json'));
-  const externalUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  // An empty DATABASE_URL (a service file's `DATABASE_URL=`) means none.
+  const externalUrl = (options.databaseUrl ?? process.env.DATABASE_URL) || undefined;
   let embedded: EmbeddedDatabase | undefined;
-  if (!externalUrl) embedded = await startEmbeddedPostgres(dataDir);
   let db: DataSource;
   try {
+    if (!externalUrl) embedded = await startEmbeddedPostgres(dataDir);
     db = await openDataSource(externalUrl ?? embedded!.url);
   } catch (e) {
     await embedded?.stop();
+    lock.release();
     throw e;
   }
   const clock = options.clock ?? systemClock;
@@ -127,6 +134,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     db,
     scheduler,
     health,
+    announce: (url) => lock.announce(url),
     showDesktopNotifications(show) {
       notifier.addSink('desktop', desktopSink(show), { label: 'desktop notification', floor: 'notifications.desktop_min_severity' });
     },
@@ -142,6 +150,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
       await temp.close();
       await db.destroy();
       await embedded?.stop();
+      lock.release();
     },
   };
 }

@@ -221,8 +221,10 @@ app.whenReady().then(async () => {
   try {
     core = await startCore({ mode: 'desktop' });
   } catch (e) {
-    dialog.showErrorBox('DataGuardian could not start', (e as Error).message);
-    app.exit(1);
+    // Another DataGuardian (the headless server, another user session) holds the data folder: exit 3, as the server does.
+    const running = e instanceof AppError && e.code === 'already_running';
+    dialog.showErrorBox(running ? 'DataGuardian is already running' : 'DataGuardian could not start', (e as Error).message);
+    app.exit(running ? 3 : 1);
     return;
   }
   lockSession();

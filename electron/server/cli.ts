@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { AppError } from '../../shared/errors.js';
 import { startCore } from '../core/app.js';
 import { startHttpServer } from './http.js';
 import { loadApiToken } from './token.js';
@@ -59,6 +60,7 @@ async function main() {
     await core.close();
     throw e;
   }
+  core.announce(server.url);
   // The address with the token signs the browser in (a cookie), then drops the token from the address bar.
   console.log(`DataGuardian is running at ${server.url}/?token=${token.value}`);
   console.log(`Scripts send "Authorization: Bearer <token>"; the token is in ${token.source}.`);
@@ -74,7 +76,14 @@ async function main() {
   process.on('SIGTERM', stop);
 }
 
+/** Exit status of a start refused because another instance holds the data folder (service managers can tell it from a crash). */
+const ALREADY_RUNNING = 3;
+
 main().catch((e: Error) => {
+  if (e instanceof AppError && e.code === 'already_running') {
+    console.error(e.message);
+    process.exit(ALREADY_RUNNING);
+  }
   console.error(`DataGuardian could not start: ${e.message}`);
   process.exit(1);
 });

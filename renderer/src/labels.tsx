@@ -74,11 +74,26 @@ export function executionTitle(e: Pick<Execution, 'operation' | 'job_name' | 'me
 }
 
 /** Why a run started, in the user's words. */
-export function triggerLabel(e: Pick<Execution, 'trigger' | 'attempt' | 'operation' | 'metadata'>): string {
-  // A cleanup is started by retention, after a backup or at the daily hour, never by a hand or a slot.
-  if (e.operation === 'cleanup') return e.metadata?.trigger === 'daily' ? 'Daily cleanup' : 'After a backup';
+export function triggerLabel(e: Pick<Execution, 'trigger' | 'attempt' | 'operation'>): string {
   if (e.trigger === 'retry') return `Retry ${e.attempt - 1}`;
-  return { manual: 'Run by hand', schedule: 'On schedule', catch_up: 'Catch-up (missed while away)' }[e.trigger];
+  return {
+    manual: 'Run by hand',
+    schedule: e.operation === 'cleanup' ? 'Daily cleanup' : 'On schedule',
+    catch_up: 'Catch-up (missed while away)',
+    after_backup: 'After a backup',
+  }[e.trigger];
+}
+
+/** A backup whose files are gone: "Deleted by retention on 7 Dec"; null while it exists. */
+export function deletedLabel(e: Pick<Execution, 'deleted_at' | 'deleted_by'>): string | null {
+  if (!e.deleted_at) return null;
+  const at = new Date(e.deleted_at);
+  const day = at.toLocaleDateString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    ...(at.getFullYear() !== new Date().getFullYear() ? { year: 'numeric' } : {}),
+  });
+  return `Deleted ${e.deleted_by?.by === 'user' ? 'by hand' : 'by retention'} on ${day}`;
 }
 
 const NOTIFICATION_TYPE_WORDS: Record<string, string> = {

@@ -67,6 +67,10 @@ interface State {
 const empty = { data: undefined, loading: false, error: null };
 let toastId = 0;
 
+/** Each list's newest request: the answer to an older one is dropped, so a slow old answer never overwrites a newer one. */
+const newestRequest: Partial<Record<Resource, number>> = {};
+let requests = 0;
+
 export const useStore = create<State>()((set, get) => ({
   datasources: empty,
   storages: empty,
@@ -81,11 +85,15 @@ export const useStore = create<State>()((set, get) => ({
   toasts: [],
 
   async load(resource) {
+    const request = ++requests;
+    newestRequest[resource] = request;
     set((s) => ({ [resource]: { ...s[resource], loading: true } }) as Partial<State>);
     try {
       const data = await queries[resource]();
+      if (newestRequest[resource] !== request) return;
       set({ [resource]: { data, loading: false, error: null } } as Partial<State>);
     } catch (e) {
+      if (newestRequest[resource] !== request) return;
       set((s) => ({ [resource]: { ...s[resource], loading: false, error: errorMessage(e) } }) as Partial<State>);
     }
   },
@@ -130,19 +138,43 @@ const refreshFor: Record<EntityName, Resource[]> = {
   execution: ['executions', 'jobs', 'overview'],
 };
 
+/** Lists with a reload in flight; `true` once an event asked for another while it was. */
+const reloading = new Map<Resource, boolean>();
+
+/**
+ * An event-driven reload: events come in bursts (a run's status, its follow-ups', the job's), so each
+ * list has at most one request in flight and one more after it, which sees every change the burst made.
+ */
+function reload(resource: Resource): void {
+  if (reloading.has(resource)) {
+    reloading.set(resource, true);
+    return;
+  }
+  reloading.set(resource, false);
+  void useStore
+    .getState()
+    .load(resource)
+    .finally(() => {
+      const again = reloading.get(resource);
+      reloading.delete(resource);
+      if (again) reload(resource);
+    });
+}
+
 /** Queries are the truth, events are hints: a change re-queries the lists it touches. */
 export function startLiveUpdates(): () => void {
-  const { load, loadAll } = useStore.getState();
+  const { loadAll } = useStore.getState();
+  const load = reload;
   const offs = [
     api.on('entity.changed', ({ entity }) => {
-      for (const r of refreshFor[entity]) void load(r);
+      for (const r of refreshFor[entity]) load(r);
     }),
     api.on('execution.progress', (p) => useStore.setState((s) => ({ progress: { ...s.progress, [p.execution_id]: p } }))),
     api.on('execution.status', ({ execution_id, status, error_message, job_id }) => {
-      void load('executions');
+      load('executions');
       if (status !== 'running' && status !== 'queued') {
-        void load('jobs');
-        void load('overview');
+        load('jobs');
+        load('overview');
         useStore.setState((s) => {
           const { [execution_id]: _, ...rest } = s.progress;
           return { progress: rest };
@@ -156,8 +188,8 @@ export function startLiveUpdates(): () => void {
       if (status === 'completed') toast('success', `${name} finished`);
       if (status === 'failed') toast('error', `${name} failed${error_message ? `: ${error_message}` : ''}`);
     }),
-    api.on('notification.created', () => void load('unread')),
-    api.on('notification.read', () => void load('unread')),
+    api.on('notification.created', () => load('unread')),
+    api.on('notification.read', () => load('unread')),
     api.onReconnect(() => void loadAll()),
   ];
   return () => offs.forEach((off) => off());

@@ -6,8 +6,12 @@ export const DATASOURCE_STATUSES = ['healthy', 'warning', 'critical', 'unknown']
 export const STORAGE_TYPES = ['local', 's3', 'ssh', 'minio', 'backblaze'] as const;
 export const STORAGE_STATUSES = ['healthy', 'full', 'unreachable'] as const;
 export const EXECUTION_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
-/** Why an execution ran: Run now, its schedule, a slot missed while the app was away, or a retry of a failed run. */
-export const EXECUTION_TRIGGERS = ['manual', 'schedule', 'catch_up', 'retry'] as const;
+/**
+ * Why an execution ran: a click (Run now, Restore, Verify, Delete), its schedule (a slot, the daily
+ * cleanup), a slot missed while the app was away, a retry of a failed run, or a backup it follows (the
+ * verification and cleanup a job asks for after each backup).
+ */
+export const EXECUTION_TRIGGERS = ['manual', 'schedule', 'catch_up', 'retry', 'after_backup'] as const;
 /** What a job does about slots missed while the app was closed or asleep: one run when it is back, or none. */
 export const CATCH_UP_POLICIES = ['once', 'skip'] as const;
 export const HEALTH_CHECK_STATUSES = ['ok', 'timeout', 'auth_failed', 'unreachable', 'error'] as const;

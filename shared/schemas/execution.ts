@@ -123,11 +123,12 @@ export const cleanedBackup = z.object({
   storages: z.array(z.string()),
 });
 
-/** A retention run over one job: why it ran and, once it ran, what went. */
+/** A retention run over one job (or the backups a user chose to delete): once it ran, what went. */
 export const cleanupMetadata = z.object({
   operation: z.literal('cleanup'),
   ...recorded,
-  trigger: z.enum(['after_backup', 'daily']),
+  /** Deleted by hand: these backups, whatever the job's rule says. Absent: the job's retention rule. */
+  backup_ids: z.array(uuid).optional(),
   deleted: z.array(cleanedBackup).optional(),
   /** auto_delete off: what the rule would have removed. */
   would_delete: z.array(cleanedBackup).optional(),
@@ -156,7 +157,7 @@ export const execution = z.object({
   storage_location_id: uuid,
   operation: z.enum(OPERATIONS),
   status: executionStatus,
-  /** manual (Run now, restore, verify), schedule, catch_up (a slot missed while the app was away) or retry. */
+  /** manual (Run now, restore, verify, delete), schedule, catch_up (a slot missed while the app was away), retry, or after_backup (a backup's follow-up). */
   trigger: executionTrigger,
   /** The schedule slot this run is for (null for a manual one). */
   scheduled_for: isoDate.nullable(),
@@ -176,6 +177,10 @@ export const execution = z.object({
   metadata: z.record(z.string(), z.unknown()).nullable(),
   created_at: isoDate,
   copies: z.array(backupCopy),
+  /** A backup whose files were removed: its run stays as history. */
+  deleted_at: isoDate.nullable(),
+  /** Who removed them: the job's retention, or a user (a delete by hand); and the cleanup run that did. */
+  deleted_by: z.object({ by: z.enum(['retention', 'user']), execution_id: uuid }).nullable(),
 });
 export type Execution = z.output<typeof execution>;
 

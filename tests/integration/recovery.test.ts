@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startPostgres, startS3 } from '../harness/index.js';
 import { startCore, type Core } from '../../electron/core/app.js';
+import { thisInstance } from '../../electron/core/kernel/instance.js';
 
 const BUCKET = 'dg-recovery';
 // Short enough to see a takeover in seconds, with slack for a busy machine.
@@ -23,8 +24,9 @@ let jobId: string;
 let child: ChildProcess | undefined;
 const cores: Core[] = [];
 
-async function core(): Promise<Core> {
-  const c = await startCore({ mode: 'headless', dataDir, databaseUrl, checkOutput: true, lease: LEASE });
+/** An instance on the shared metadata database; a second one has a data folder of its own (one process per folder). */
+async function core(folder = dataDir): Promise<Core> {
+  const c = await startCore({ mode: 'headless', dataDir: folder, databaseUrl, checkOutput: true, lease: LEASE });
   cores.push(c);
   return c;
 }
@@ -175,19 +177,30 @@ describe('recovery after a crash', () => {
     assert.equal(done.status, 'completed', done.error_message ?? '');
   });
 
-  it('a running execution whose heartbeat is fresh is not taken as interrupted by a second instance, until it goes stale', async () => {
-    // Another instance's live run: started long ago, but renewing its lease.
+  /** A run another process claimed: started long ago, its lease fresh, its process as `instance` says. */
+  async function foreignRun(instance: Record<string, unknown>): Promise<string> {
     const [inserted] = await pg.query<{ id: string }>(
-      `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, started_at, heartbeat_at, backup_type, metadata)
-       SELECT id, datasource_id, storage_location_id, 'backup', 'running', now() - interval '1 hour', now(), 'full', '{"execution_logs": []}' FROM backup_jobs WHERE id = $1
+      `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, started_at, heartbeat_at, backup_type, metadata, instance)
+       SELECT id, datasource_id, storage_location_id, 'backup', 'running', now() - interval '1 hour', now(), 'full', '{"execution_logs": []}', $2 FROM backup_jobs WHERE id = $1
        RETURNING id`,
       'dg_recovery',
-      [jobId],
+      [jobId, JSON.stringify(instance)],
     );
-    const id = inserted!.id;
+    return inserted!.id;
+  }
+
+  it('a run of another machine whose lease is fresh is not taken by an instance here, until its lease runs out', async () => {
+    const id = await foreignRun({
+      machine: 'another-machine-id',
+      host: 'nas-2',
+      boot_id: 'another-boot',
+      pid: process.pid,
+      start_ticks: 1,
+      started_at: new Date().toISOString(),
+    });
     const beat = setInterval(() => void pg.query(`UPDATE backup_executions SET heartbeat_at = now() WHERE id = $1`, 'dg_recovery', [id]), LEASE.heartbeatMs);
     try {
-      await core();
+      await core(mkdtempSync(path.join(work, 'data-'))); // a second instance, on a folder of its own
       // Several checks and more than one lease length.
       await new Promise((r) => setTimeout(r, LEASE.staleMs + 2_000));
       assert.equal((await execution(id)).status, 'running');
@@ -196,6 +209,18 @@ describe('recovery after a crash', () => {
     }
     // Its process "dies": the lease runs out and the other instance takes over.
     const row = await until('the stale run to be taken over', 30_000, async () => {
+      const r = await execution(id);
+      return r.status === 'failed' ? r : undefined;
+    });
+    assert.match(row.error_message ?? '', /^Interrupted/);
+  });
+
+  it('a run of a process that died on this machine is taken at once, though its lease is fresh', async () => {
+    const dead = spawnSync('true');
+    const id = await foreignRun({ ...thisInstance(), pid: dead.pid, start_ticks: 1, started_at: new Date(Date.now() - 60_000).toISOString() });
+    // Far longer than the test waits: only the host rule can take it.
+    await pg.query(`UPDATE backup_executions SET heartbeat_at = now() + interval '1 hour' WHERE id = $1`, 'dg_recovery', [id]);
+    const row = await until('the run of the dead process to be taken', 10_000, async () => {
       const r = await execution(id);
       return r.status === 'failed' ? r : undefined;
     });

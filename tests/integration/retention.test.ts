@@ -61,7 +61,9 @@ async function cleanups(seen = -1): Promise<Json[]> {
 /** The cleanup the backup just made queued (its follow-up starts a moment after the backup is recorded). */
 const nextCleanup = async (seen: number): Promise<Json> => (await cleanups(seen))[0];
 
-const backupIds = async () => (await call('jobs.executions', { id: jobId, status: 'completed', limit: 100 })).filter((e: Json) => e.operation === 'backup');
+/** The job's backups that still exist (a deleted one keeps its run, marked deleted). */
+const backupIds = async () =>
+  (await call('jobs.executions', { id: jobId, status: 'completed', limit: 100 })).filter((e: Json) => e.operation === 'backup' && !e.deleted_at);
 
 before(async () => {
   work = mkdtempSync('/tmp/dg-retention-');
@@ -148,7 +150,7 @@ describe('retention on real storages', () => {
     }
 
     const m = cleanup.metadata;
-    assert.equal(m.trigger, 'after_backup');
+    assert.equal(cleanup.trigger, 'after_backup');
     assert.deepEqual(
       m.deleted.map((d: Json) => d.execution_id),
       [first.id],
@@ -159,16 +161,16 @@ describe('retention on real storages', () => {
     const notifications: Json[] = await call('notifications.list', {});
     assert.ok(notifications.some((n) => n.type === 'cleanup_completed' && n.entity_id === jobId && n.metadata?.execution_id === cleanup.id));
 
-    const gone = await app.rpc('executions.get', { id: first.id });
-    assert.equal(gone.body.ok, false);
-    assert.equal(gone.body.error.code, 'not_found');
-    const [rows] = await Promise.all([
-      app.core.db.query(
-        `SELECT (SELECT count(*) FROM backup_chunks WHERE execution_id = $1)::int AS chunks, (SELECT count(*) FROM backup_copies WHERE execution_id = $1)::int AS copies`,
-        [first.id],
-      ),
-    ]);
-    assert.deepEqual(rows[0], { chunks: 0, copies: 0 });
+    // Its files and copies are gone; its run stays, marked deleted by this cleanup, with the record of its parts.
+    const gone = await call('executions.get', { id: first.id });
+    assert.equal(gone.status, 'completed');
+    assert.ok(gone.deleted_at);
+    assert.deepEqual(gone.deleted_by, { by: 'retention', execution_id: cleanup.id });
+    assert.deepEqual(gone.copies, []);
+    assert.equal(gone.chunks.length, first.chunks.length);
+    const restore = await app.rpc('backups.restore', { id: first.id, target_path: path.join(work, 'never') });
+    assert.equal(restore.body.error.code, 'not_found');
+    assert.match(restore.body.error.message, /was deleted on/);
     assert.equal((await backupIds()).length, 2);
   });
 
@@ -246,11 +248,77 @@ describe('retention on real storages', () => {
     // 2026-03-29 is the DST day in Berlin: 04:00 local is 02:00 UTC, no longer 03:00.
     await clock.set('2026-03-29T02:00:00Z');
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(calls, [[jobId, 'daily', '2026-03-29T02:00:00.000Z']]);
+    assert.deepEqual(calls, [[jobId, 'schedule', '2026-03-29T02:00:00.000Z']]);
     await clock.set('2026-03-30T02:00:00Z');
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(calls.length, 2);
     await worker.stop();
+  });
+});
+
+describe('history survives retention', () => {
+  it('retention deletes 5 of 8 backups: all 8 still answer, 5 marked deleted; the Backups tab lists 3, Activity 8; a notification of a deleted one still leads to it', async () => {
+    const source = path.join(work, 'history-source');
+    mkdirSync(source);
+    writeFileSync(path.join(source, 'notes.txt'), 'minutes of the meeting\n');
+    const storageDir = path.join(work, 'history-storage');
+    mkdirSync(storageDir);
+    const datasource = await call('datasources.create', { name: 'Minutes', type: 'files', connection_config: { source_path: source } });
+    const storage = await call('storages.create', { name: 'History disk', type: 'local', config: { path: storageDir } });
+    const job = await call('jobs.create', {
+      name: 'Minutes',
+      datasource_id: datasource.id,
+      storage_location_id: storage.id,
+      schedule_cron: '0 3 * * *',
+      retention_policy: { max_backups: 3 },
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const run = await call('jobs.run', { id: job.id });
+      assert.equal((await waitForExecution(app, run.execution_id)).status, 'completed');
+      ids.push(run.execution_id);
+      // Its cleanup follows: wait for it, so the next backup does not find the job busy.
+      for (const until = Date.now() + 30_000; ;) {
+        const active = (await call('executions.list', { job_id: job.id, limit: 50 })).filter((e: Json) => ['queued', 'running'].includes(e.status));
+        if (active.length === 0) break;
+        assert.ok(Date.now() < until, 'a follow-up is still running');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+
+    const answers = await Promise.all(ids.map((id) => app.http('GET', `/api/executions/${id}`)));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      ids.map(() => 200),
+    );
+    const deleted = answers.filter((a) => a.body.deleted_at);
+    assert.deepEqual(
+      deleted.map((a) => a.body.id),
+      ids.slice(0, 5),
+      'the five oldest were deleted',
+    );
+    for (const a of deleted) {
+      assert.equal(a.body.status, 'completed');
+      assert.equal(a.body.deleted_by.by, 'retention');
+    }
+    assert.deepEqual(readdirSync(path.join(storageDir, job.id)).length, 3, 'three backup folders stay on the storage');
+
+    const tab = await call('backups.datasource', { id: datasource.id });
+    assert.equal(tab.backups_count, 3);
+    assert.deepEqual(
+      tab.backups.map((b: Json) => b.id),
+      ids.slice(5).reverse(),
+    );
+    const activity = (await call('executions.list', { job_id: job.id, limit: 100 })).filter((e: Json) => e.operation === 'backup');
+    assert.equal(activity.length, 8);
+    assert.equal(activity.filter((e: Json) => e.deleted_at).length, 5);
+
+    const notifications: Json[] = await call('notifications.list', { type: 'backup_success' });
+    const aboutDeleted = notifications.find((n) => n.metadata?.execution_id === ids[0]);
+    assert.ok(aboutDeleted, 'the first backup was notified');
+    const opened = await app.http('GET', `/api/executions/${aboutDeleted.metadata.execution_id}`);
+    assert.equal(opened.status, 200);
+    assert.ok(opened.body.deleted_at);
   });
 });
 

@@ -90,7 +90,15 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
       backup_path: folder,
       error_message: null,
     };
-    if (await executions.existsBy({ id: manifest.execution_id })) {
+    const known = await executions.findOneBy({ id: manifest.execution_id });
+    if (known?.deleted_at) {
+      // Its record says it is gone (retention or a user removed it): a stray copy does not bring it back.
+      throw new AppError(
+        'conflict',
+        `this backup was deleted on ${known.deleted_at.toISOString().slice(0, 10)}; its record is kept, this copy is left as it is`,
+      );
+    }
+    if (known) {
       if (await copies.existsBy({ execution_id: manifest.execution_id, storage_location_id: storageRow.id })) return false;
       await copies.insert(copy);
       return true;

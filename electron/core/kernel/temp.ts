@@ -2,6 +2,7 @@ import { lstat, mkdir, mkdtemp, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.js';
 import { LEGACY_TEMP_DIRECTORY } from '../../../shared/schemas/settings.js';
+import { isAlive } from './instance.js';
 
 /** `dataguardian-<pid>-<random>`: the pid tells a leftover of a dead process from a folder in use. */
 const PREFIX = 'dataguardian-';
@@ -17,16 +18,6 @@ const LEGACY_AGE_MS = 24 * 3600_000;
 const inUse = new Set<string>();
 
 const uid = () => process.getuid?.();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, it is just someone else's.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A folder whose files another local user could read, replace or swap for a link is refused. On
@@ -68,7 +59,7 @@ async function sweep(base: string): Promise<void> {
     if (inUse.has(dir)) continue;
     const pid = Number(m[1]);
     // Our own pid on a folder we did not make: a previous run in a container, where the app is always pid 1.
-    if (pid !== process.pid && alive(pid)) continue;
+    if (pid !== process.pid && isAlive(pid)) continue;
     const s = await lstat(dir).catch(() => null);
     if (!s?.isDirectory() || (uid() !== undefined && s.uid !== uid())) continue;
     await rm(dir, { recursive: true, force: true });

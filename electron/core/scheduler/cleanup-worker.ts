@@ -39,7 +39,7 @@ export class CleanupWorker {
   async cleanAll(): Promise<void> {
     for (const job of await this.ctx.db.getRepository(BackupJobs).find({ order: { name: 'ASC' } })) {
       try {
-        await this.executions.cleanup(job.id, 'daily');
+        await this.executions.cleanup(job.id, 'schedule');
       } catch (e) {
         log.warn(`the daily cleanup of job ${job.name} could not start: ${(e as Error).message}`);
       }

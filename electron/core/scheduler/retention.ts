@@ -70,7 +70,9 @@ const TIERS: { tier: Tier; count: (p: RetentionPolicy) => number | undefined }[]
  * Which backups a job keeps, newest first, each with its reasons. The rule is restic's `forget`: walk
  * the backups newest to oldest; `max_backups` keeps the first N; each bucket tier keeps a backup when
  * its period differs from the last one that tier kept and the tier has count left. Tiers overlap, and
- * only periods that hold a backup count, so nothing ages out while backups fail. Then the safety
+ * only periods that hold a backup count, so nothing ages out while backups fail. A tier whose count is
+ * not used up when the walk reaches the oldest backup keeps that one too (restic 0.16+): while history
+ * is shorter than the rule asks, it reaches as far back as it can. Then the safety
  * rules, which no policy overrides: the newest stays, a backup a restore or verification is waiting
  * for stays, and the newest ones stay until `min_keep` are kept.
  */
@@ -88,13 +90,17 @@ export function planRetention({ policy, backups, timeZone, inUse }: RetentionInp
       reasons.push(`last ${policy.max_backups}`);
     }
     const periods = periodsOf(backup.at, timeZone);
+    const unused: Tier[] = [];
     for (const { tier } of TIERS) {
       const remaining = left.get(tier)!;
       if (remaining > 0 && lastKept.get(tier) !== periods[tier]) {
         left.set(tier, remaining - 1);
         lastKept.set(tier, periods[tier]);
         reasons.push(`${tier} ${periods[tier]}`);
-      }
+      } else if (remaining > 0) unused.push(tier);
+    }
+    if (index === sorted.length - 1 && unused.length > 0) {
+      reasons.push(`oldest (${unused.join(' and ')} ${unused.length > 1 ? 'counts' : 'count'} not used up)`);
     }
     const use = inUse.get(backup.id);
     if (use) reasons.push(use === 'restore' ? 'used by a restore' : 'used by a verification');

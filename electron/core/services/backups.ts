@@ -157,7 +157,12 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
     },
 
     async verify({ id, method, identity }) {
-      const row = await ctx.executions.verify(id, method, identity);
+      const row = await ctx.executions.verify(id, method, { identity });
+      return { execution_id: row.id, status: row.status };
+    },
+
+    async delete({ id }) {
+      const row = await ctx.executions.deleteBackup(id);
       return { execution_id: row.id, status: row.status };
     },
   };

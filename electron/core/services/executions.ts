@@ -35,10 +35,12 @@ export async function newestFirst(
 export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: ExecutionRow[]): Promise<Execution[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [jobs, datasources, copies] = await Promise.all([
+  const [jobs, datasources, copies, cleanups] = await Promise.all([
     ctx.db.getRepository(BackupJobs).findBy({ id: In(distinctIds(rows.map((r) => r.job_id))) }),
     ctx.db.getRepository(Datasources).findBy({ id: In(distinctIds(rows.map((r) => r.datasource_id))) }),
     ctx.db.getRepository(BackupCopies).find({ where: { execution_id: In(ids) }, order: { created_at: 'ASC' } }),
+    // Who deleted a deleted backup: a cleanup a user asked for (manual), or the job's retention.
+    ctx.db.getRepository(BackupExecutions).find({ select: { id: true, trigger: true }, where: { id: In(distinctIds(rows.map((r) => r.deleted_by))) } }),
   ]);
   const storages = await ctx.db.getRepository(StorageLocations).findBy({ id: In([...new Set(copies.map((c) => c.storage_location_id))]) });
   return rows.map((r) => {
@@ -69,6 +71,10 @@ export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: E
       error_message: r.error_message,
       metadata,
       created_at: r.created_at.toISOString(),
+      deleted_at: iso(r.deleted_at),
+      deleted_by: r.deleted_by
+        ? { execution_id: r.deleted_by, by: cleanups.find((c) => c.id === r.deleted_by)?.trigger === 'manual' ? 'user' : 'retention' }
+        : null,
       copies: copies
         .filter((c) => c.execution_id === r.id)
         .map((c) => {

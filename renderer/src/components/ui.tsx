@@ -29,7 +29,7 @@ const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export function StatusBadge({ status, label }: { status: string; label?: string }) {
   const tone = TONES[status] ?? 'neutral';
   return (
-    <span className={`badge badge--${tone}`}>
+    <span className={`badge badge--${tone}`} data-status={status}>
       <span className="badge__dot" aria-hidden="true" />
       {capitalize(label ?? WORDS[status] ?? status)}
     </span>

@@ -6,7 +6,7 @@ import { ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Card, ErrorBanner, KeyValue, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, duration } from '../format.js';
-import { DATASOURCE_TYPE_LABELS, executionTitle, STORAGE_TYPE_LABELS } from '../labels.js';
+import { DATASOURCE_TYPE_LABELS, deletedLabel, executionTitle, STORAGE_TYPE_LABELS } from '../labels.js';
 import { useStore } from '../store.js';
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
@@ -65,7 +65,7 @@ export function ExecutionPage({ id }: { id: string }) {
         actions={
           <>
             {isActive(execution) && <CancelButton execution={execution} />}
-            {execution.status === 'completed' && execution.operation === 'backup' && <DownloadButton execution={execution} />}
+            {execution.status === 'completed' && execution.operation === 'backup' && !execution.deleted_at && <DownloadButton execution={execution} />}
           </>
         }
       />
@@ -89,6 +89,12 @@ export function ExecutionPage({ id }: { id: string }) {
           </ErrorBanner>
         )}
         {execution.status === 'completed' && execution.error_message && <div className="banner banner--warn">{execution.error_message}</div>}
+        {execution.deleted_at && (
+          <div className="banner banner--info" role="status">
+            {deletedLabel(execution)}: its files are gone from every storage; this record of the run stays.{' '}
+            {execution.deleted_by && <a href={`#/activity/${execution.deleted_by.execution_id}`}>Open the cleanup</a>}
+          </div>
+        )}
 
         <Card title="Summary">
           <KeyValue
@@ -200,7 +206,7 @@ function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
     const gone = listed(m.deleted);
     const would = listed(m.would_delete);
     return [
-      ['Why', m.trigger === 'daily' ? 'The daily cleanup (04:00)' : 'After a backup of the job'],
+      ['Why', m.backup_ids ? 'Deleted by hand' : e.trigger === 'schedule' ? 'The daily cleanup (04:00)' : 'After a backup of the job'],
       ['Deleted', gone.length ? gone.map((d) => d.started_at ?? '').join(', ') : 'Nothing'],
       ...(would.length ? ([['Would delete (automatic deletion is off)', would.map((d) => d.started_at ?? '').join(', ')]] as [string, ReactNode][]) : []),
       ['Reason', gone[0]?.reason ?? would[0]?.reason ?? '—'],

@@ -5,7 +5,7 @@ import { ActivityIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Button, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
 import { bytes, dateTime, duration, fromNow } from '../format.js';
-import { executionTitle, triggerLabel } from '../labels.js';
+import { deletedLabel, executionTitle, triggerLabel } from '../labels.js';
 import { navigate, useRoute } from '../router.js';
 import { useStore } from '../store.js';
 
@@ -75,7 +75,13 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
               </td>
               <td className="table__status">
                 <StatusBadge status={e.status} />
-                {isActive(e) ? <ProgressBar execution={e} compact /> : e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>}
+                {isActive(e) ? (
+                  <ProgressBar execution={e} compact />
+                ) : deletedLabel(e) ? (
+                  <div className="table__sub">{deletedLabel(e)}</div>
+                ) : (
+                  e.error_message && <div className="table__sub table__sub--wrap">{e.error_message}</div>
+                )}
               </td>
               <td data-trigger={e.trigger}>
                 {triggerLabel(e)}
@@ -89,7 +95,7 @@ export function ExecutionsPage({ jobId }: { jobId?: string | undefined }) {
               </td>
               <td className="table__actions">
                 {isActive(e) && <CancelButton execution={e} size="sm" />}
-                {e.status === 'completed' && e.operation === 'backup' && <DownloadButton execution={e} size="sm" />}
+                {e.status === 'completed' && e.operation === 'backup' && !e.deleted_at && <DownloadButton execution={e} size="sm" />}
                 <Button size="sm" variant="ghost" onClick={() => navigate(`/activity/${e.id}`)} ariaLabel={`Details of ${e.job_name ?? 'backup'} ${e.id}`}>
                   Details
                 </Button>

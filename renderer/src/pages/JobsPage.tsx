@@ -129,7 +129,7 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
           <a href={`#/activity/${j.last_result.execution_id}`} title={j.last_result.error_message ?? undefined}>
             <StatusBadge status={j.last_result.status} />
             <div className="table__sub">
-              {triggerLabel({ operation: 'backup', metadata: null, trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 })}
+              {triggerLabel({ operation: 'backup', trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 })}
             </div>
           </a>
         ) : (
