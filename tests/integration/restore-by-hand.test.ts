@@ -48,7 +48,8 @@ async function call(channel: string, input: unknown = {}) {
 
 const orders = async (db: string) =>
   (await pg.query<{ n: string; sum: string }>(`SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM orders t`, db))[0];
-const clients = async (db: string) => (await maria.query<{ Checksum: number }>(`CHECKSUM TABLE clients`, db))[0]!.Checksum;
+// Named in full: a pooled connection to `newdb` may still point at the database the previous case dropped.
+const clients = async (db: string) => (await maria.query<{ Checksum: number }>(`CHECKSUM TABLE ${db}.clients`))[0]!.Checksum;
 
 before(async () => {
   work = mkdtempSync('/tmp/dg-by-hand-');
