@@ -15,5 +15,13 @@ function step(title, command, args) {
   }
 }
 
+// npm's EBADENGINE warnings about Electron's packages, said once in words: they matter only for the desktop app.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.log(
+    `Node ${process.versions.node}: fine for the headless server and the tests; the desktop app's Electron tools need Node 22.12 or newer (npm warns about them below).`,
+  );
+}
+
 if (testing && process.platform === 'linux') step('system packages for the tests', 'bash', ['scripts/install-test-deps.sh']);
 step('npm packages', 'npm', ['install', '--no-audit', '--no-fund']);

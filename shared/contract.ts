@@ -13,8 +13,17 @@ import {
   runStarted,
 } from './schemas/execution.js';
 import { notification, notificationsListInput, notificationTestInput, notificationTestResult, unreadCount } from './schemas/notification.js';
-import { overview } from './schemas/overview.js';
-import { backupDatasource, backupDatasourceDetails, backupsPageInput, importResult, markRestoredInput, restoreInput, verifyInput } from './schemas/restore.js';
+import { overview, overviewInput } from './schemas/overview.js';
+import {
+  backupDatasource,
+  backupDatasourceDetails,
+  backupsPageInput,
+  importResult,
+  markRestoredInput,
+  pinInput,
+  restoreInput,
+  verifyInput,
+} from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import {
   checkRecoveryInput,
@@ -134,12 +143,15 @@ export const contract = {
     /** Answers at once with the queued restore; progress arrives as events. */
     restore: channel(restoreInput, runStarted, { method: 'POST', path: '/api/backups/:id/restore', status: 202 }),
     verify: channel(verifyInput, runStarted, { method: 'POST', path: '/api/backups/:id/verify', status: 202 }),
+    /** Retention never deletes a pinned backup; a pinned backup is not deleted by hand either until unpinned. */
+    pin: channel(pinInput, execution, { method: 'POST', path: '/api/backups/:id/pin' }),
+    unpin: channel(idInput, execution, { method: 'DELETE', path: '/api/backups/:id/pin' }),
     /** Deletes a backup's files on every storage (a cleanup run); its run stays in the history, marked deleted. */
     delete: channel(idInput, runStarted, { method: 'DELETE', path: '/api/backups/:id', status: 202 }),
   },
   /** The landing page: every datasource's health and backups, every job's recent runs, in one bounded answer. */
   overview: {
-    get: channel(none, overview, { method: 'GET', path: '/api/overview' }),
+    get: channel(overviewInput.strict().default({}), overview, { method: 'GET', path: '/api/overview' }),
   },
   notifications: {
     list: channel(notificationsListInput, z.array(notification), { method: 'GET', path: '/api/notifications' }),

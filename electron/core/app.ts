@@ -111,8 +111,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const base = { db, secrets: SecretBox.open(dataDir), events: new EventBus(), clock, temp };
   const notifier = new Notifier(base);
   const delivery = { ...DELIVERY_DEFAULTS, ...options.delivery };
-  notifier.addSink('webhook', webhookSink(clock, delivery), { label: 'webhook', floor: 'notifications.webhook_min_severity' });
-  notifier.addSink('email', emailSink(base.secrets, clock, delivery), { label: 'e-mail', floor: 'notifications.email_min_severity' });
+  notifier.addSink('webhook', webhookSink(clock, delivery), { label: 'webhook', admits: { floor: 'notifications.webhook_min_severity' } });
+  notifier.addSink('email', emailSink(base.secrets, clock, delivery), { label: 'e-mail', admits: { floor: 'notifications.email_min_severity' } });
   const executions = new Executions(base, notifier, { planRetention, lease: options.lease });
   const cleanupWorker = new CleanupWorker(base, executions);
   const ctx: ServiceContext = { ...base, info, executions, notifier };
@@ -136,7 +136,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     health,
     announce: (url) => lock.announce(url),
     showDesktopNotifications(show) {
-      notifier.addSink('desktop', desktopSink(show), { label: 'desktop notification', floor: 'notifications.desktop_min_severity' });
+      notifier.addSink('desktop', desktopSink(show), { label: 'desktop notification', admits: { route: 'desktop' } });
     },
     tray: (shell) => trayNow(base, shell),
     async close() {

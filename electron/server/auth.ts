@@ -44,26 +44,41 @@ export class Login {
   }
 }
 
-const STYLE = `body{font-family:system-ui,sans-serif;background:#f4f6f8;display:grid;place-items:center;height:100vh;margin:0}
-form{background:#fff;padding:32px;border-radius:12px;box-shadow:0 2px 12px #0001;display:grid;gap:12px;width:320px}
-input,button{font:inherit;padding:10px;border-radius:8px;border:1px solid #ccd}button{background:#2458d6;color:#fff;border:0}
-p{margin:0}#e{color:#b42318;min-height:1.2em}code{font-size:.9em}`;
+// The app's own look (renderer/src/styles.css: its colours, font, card and button), light or dark as
+// the system is, with its shield: inline, as the page is served before any file of the app may be.
+const STYLE = `:root{color-scheme:light dark;--bg:#f5f6f8;--surface:#fff;--border:#e3e6eb;--border-strong:#cfd4dc;--text:#1d2530;--text-2:#566171;
+--accent:#2f6fdb;--accent-strong:#2358b8;--on-accent:#fff;--bad:#b42318}
+@media (prefers-color-scheme:dark){:root{--bg:#14171c;--surface:#1c2027;--border:#2c323c;--border-strong:#3a414d;--text:#e6e9ee;--text-2:#a3acb9;
+--accent:#5b93ee;--accent-strong:#8db4f4;--on-accent:#0d1117;--bad:#f1786d}}
+*{box-sizing:border-box}body{margin:0;min-height:100vh;display:grid;place-items:center;background:var(--bg);color:var(--text);
+font:14px/1.5 -apple-system,BlinkMacSystemFont,'Segoe UI','Inter','Noto Sans','Helvetica Neue',Arial,sans-serif;-webkit-font-smoothing:antialiased}
+main{width:min(380px,calc(100vw - 32px));background:var(--surface);border:1px solid var(--border);border-radius:12px;padding:28px;display:grid;gap:14px;
+box-shadow:0 12px 32px rgba(16,24,40,.12)}
+.brand{display:flex;align-items:center;gap:10px;font-weight:650;font-size:16px}.mark{display:grid;place-items:center;width:34px;height:34px;
+border-radius:9px;background:var(--accent);color:var(--on-accent)}h1{margin:0;font-size:18px}p{margin:0;color:var(--text-2)}form{display:grid;gap:10px}
+label{font-weight:550;font-size:13px}input{font:inherit;min-height:38px;padding:7px 11px;border:1px solid var(--border-strong);border-radius:7px;
+background:var(--surface);color:var(--text)}button{font:inherit;font-weight:550;height:38px;border:0;border-radius:7px;background:var(--accent);
+color:var(--on-accent);cursor:pointer}button:hover{background:var(--accent-strong)}:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
+#e{color:var(--bad);min-height:1.2em;font-weight:500}code{font-size:.9em}`;
 
-const PASSWORD_FORM = `<form id="f"><h2 style="margin:0">DataGuardian</h2><label for="p">Password</label>
-<input id="p" type="password" autocomplete="current-password" autofocus required><button>Sign in</button><p id="e"></p></form>
+const BRAND = `<div class="brand"><span class="mark"><svg width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor"
+stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M12 3l7 3v5c0 4.6-3 8.4-7 10-4-1.6-7-5.4-7-10V6l7-3z"/>
+<path d="M9 12l2 2 4-4"/></svg></span>DataGuardian</div>`;
+
+const PASSWORD_FORM = `<main>${BRAND}<h1>Sign in</h1><form id="f"><label for="p">Password</label>
+<input id="p" type="password" autocomplete="current-password" autofocus required><button>Sign in</button><p id="e" role="alert"></p></form></main>
 <script>f.onsubmit=async(ev)=>{ev.preventDefault();const r=await fetch('/api/auth/login',{method:'POST',
 headers:{'Content-Type':'application/json'},body:JSON.stringify({password:p.value})});
 if(r.ok)location.href='/';else e.textContent=r.status===429?'Too many attempts: wait a moment':'Wrong password';}</script>`;
 
 // A plain GET form: it lands on `/?token=...`, which sets the cookie and redirects like the printed address does.
-const TOKEN_FORM = `<form method="get" action="/"><h2 style="margin:0">DataGuardian</h2>
-<p>Open the address DataGuardian printed when it started (it ends in <code>?token=</code>), or paste its token
-(in <code>api-token</code> in the data directory):</p><label for="t">Token</label>
-<input id="t" name="token" type="password" autocomplete="off" autofocus required><button>Sign in</button><p id="e">MESSAGE</p></form>`;
+const TOKEN_FORM = `<main>${BRAND}<h1>Sign in</h1><p>Open the address DataGuardian printed when it started (it ends in <code>?token=</code>),
+or paste its token (in <code>api-token</code> in the data directory):</p><form method="get" action="/"><label for="t">Token</label>
+<input id="t" name="token" type="password" autocomplete="off" autofocus required><button>Sign in</button><p id="e" role="alert">MESSAGE</p></form></main>`;
 
 /** The page every unauthenticated browser gets: the password form where a password is set, else the token form. */
 export function signInPage(options: { password: boolean; message?: string }): string {
   const body = options.password ? PASSWORD_FORM : TOKEN_FORM.replace('MESSAGE', options.message ?? '');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>DataGuardian — sign in</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>DataGuardian — sign in</title>
 <meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head><body>${body}</body></html>`;
 }

@@ -117,7 +117,7 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
       ...(artifact.size === null ? {} : { 'Content-Length': String(artifact.size) }),
-      'Content-Disposition': `attachment; filename="${artifact.fileName}"`,
+      'Content-Disposition': contentDisposition(artifact.fileName),
       'Cache-Control': 'no-store',
     });
     await pipeline(artifact.stream, res).catch((e: Error) => {
@@ -247,4 +247,14 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
       await closed;
     },
   };
+}
+
+/**
+ * `attachment` with the file's name (RFC 6266): an ASCII stand-in for old clients, and the real name,
+ * accents and all, percent-encoded as RFC 5987 allows; no quote, backslash or control character gets in.
+ */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

@@ -95,21 +95,3 @@ export function deletedLabel(e: Pick<Execution, 'deleted_at' | 'deleted_by'>): s
   });
   return `Deleted ${e.deleted_by?.by === 'user' ? 'by hand' : 'by retention'} on ${day}`;
 }
-
-const NOTIFICATION_TYPE_WORDS: Record<string, string> = {
-  backup_success: 'Backup completed',
-  backup_failed: 'Backup failed',
-  connection_lost: 'Connection lost',
-  connection_restored: 'Connection restored',
-  storage_full: 'Storage full',
-  storage_unreachable: 'Storage unreachable',
-  health_degraded: 'Health degraded',
-  cleanup_completed: 'Cleanup',
-  restore_completed: 'Restore completed',
-};
-
-/** A notification type in words; a type this page does not know yet still reads ("backup_overdue" → "Backup overdue"). */
-export function notificationTypeLabel(type: string): string {
-  const words = NOTIFICATION_TYPE_WORDS[type] ?? type.replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}

@@ -7,7 +7,6 @@ import type { Overview } from '../../shared/schemas/overview.js';
 import type { Settings } from '../../shared/schemas/settings.js';
 import type { StorageLocation } from '../../shared/schemas/storage.js';
 import { api, errorMessage } from './api.js';
-import { executionTitle } from './labels.js';
 
 export interface Collection<T> {
   data: T | undefined;
@@ -119,7 +118,8 @@ export const useStore = create<State>()((set, get) => ({
   toast(kind, text) {
     const id = ++toastId;
     set((s) => ({ toasts: [...s.toasts, { id, kind, text }] }));
-    setTimeout(() => get().dismiss(id), kind === 'error' ? 8000 : 4000);
+    // A success or a note goes by itself; a failure stays until it is dismissed.
+    if (kind !== 'error') setTimeout(() => get().dismiss(id), 5000);
   },
 
   dismiss(id) {
@@ -137,6 +137,14 @@ const refreshFor: Record<EntityName, Resource[]> = {
   settings: ['settings', 'overview'],
   execution: ['executions', 'jobs', 'overview'],
 };
+
+/** Runs started from this window, with what the toast at their end calls them ("Backup “Nightly shop”"). */
+const watched = new Map<string, string>();
+
+/** Announces the end of a run the user just started, once, with `what` it is. */
+export function watchRun(executionId: string, what: string): void {
+  watched.set(executionId, what);
+}
 
 /** Lists with a reload in flight; `true` once an event asked for another while it was. */
 const reloading = new Map<Resource, boolean>();
@@ -170,7 +178,7 @@ export function startLiveUpdates(): () => void {
       for (const r of refreshFor[entity]) load(r);
     }),
     api.on('execution.progress', (p) => useStore.setState((s) => ({ progress: { ...s.progress, [p.execution_id]: p } }))),
-    api.on('execution.status', ({ execution_id, status, error_message, job_id }) => {
+    api.on('execution.status', ({ execution_id, status, error_message }) => {
       load('executions');
       if (status !== 'running' && status !== 'queued') {
         load('jobs');
@@ -180,13 +188,12 @@ export function startLiveUpdates(): () => void {
           return { progress: rest };
         });
       }
-      const execution = useStore.getState().executions.data?.find((e) => e.id === execution_id);
-      // A safety backup is part of its restore: the restore's own outcome is the news.
-      if (execution?.metadata?.safety_for) return;
-      const job = useStore.getState().jobs.data?.find((j) => j.id === job_id);
-      const name = execution ? `“${executionTitle(execution)}”` : job ? `“${job.name}”` : 'A backup';
-      if (status === 'completed') toast('success', `${name} finished`);
-      if (status === 'failed') toast('error', `${name} failed${error_message ? `: ${error_message}` : ''}`);
+      // One toast per action of the user's, when it ends; follow-ups and scheduled runs stay in Activity.
+      const what = watched.get(execution_id);
+      if (what === undefined || status === 'running' || status === 'queued') return;
+      watched.delete(execution_id);
+      if (status === 'completed') toast('success', `${what} finished`);
+      if (status === 'failed') toast('error', `${what} failed${error_message ? `: ${error_message}` : ''}`);
     }),
     api.on('notification.created', () => load('unread')),
     api.on('notification.read', () => load('unread')),

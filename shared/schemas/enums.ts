@@ -32,6 +32,8 @@ export const NOTIFICATION_TYPES = [
 ] as const;
 export const NOTIFICATION_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const NOTIFICATION_ENTITY_TYPES = ['datasource', 'backup_job', 'storage_location', 'system'] as const;
+/** Where a kind of notification goes in the app: nowhere but Activity, the inbox, or the inbox and the desktop. */
+export const NOTIFICATION_ROUTES = ['off', 'inbox', 'desktop'] as const;
 /** Where a notification goes besides the inbox. */
 export const NOTIFICATION_SINKS = ['desktop', 'webhook', 'email'] as const;
 /** The body a webhook receives: plain JSON, or what Slack's and Discord's incoming webhooks expect. */
@@ -48,6 +50,7 @@ export const executionTrigger = z.enum(EXECUTION_TRIGGERS);
 export const catchUpPolicy = z.enum(CATCH_UP_POLICIES, { message: 'Catch-up is once or skip' });
 export const healthCheckStatus = z.enum(HEALTH_CHECK_STATUSES);
 export const notificationSeverity = z.enum(NOTIFICATION_SEVERITIES, { message: 'Severity is info, warning or critical' });
+export const notificationRoute = z.enum(NOTIFICATION_ROUTES, { message: 'A route is off, inbox or desktop' });
 export const notificationSink = z.enum(NOTIFICATION_SINKS, { message: 'Sink is desktop, webhook or email' });
 export const webhookFormat = z.enum(WEBHOOK_FORMATS, { message: 'Webhook format is json, slack or discord' });
 export const compression = z.enum(COMPRESSIONS, { message: `Compression must be one of ${COMPRESSIONS.join(', ')}` });
@@ -63,6 +66,8 @@ export type CatchUpPolicy = z.infer<typeof catchUpPolicy>;
 export type HealthCheckStatus = z.infer<typeof healthCheckStatus>;
 export type NotificationSeverity = z.infer<typeof notificationSeverity>;
 export type NotificationSink = z.infer<typeof notificationSink>;
+export type NotificationRoute = z.infer<typeof notificationRoute>;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 export type WebhookFormat = z.infer<typeof webhookFormat>;
 export type Compression = z.infer<typeof compression>;
 export type StorageStrategy = z.infer<typeof storageStrategy>;

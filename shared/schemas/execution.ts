@@ -181,6 +181,8 @@ export const execution = z.object({
   deleted_at: isoDate.nullable(),
   /** Who removed them: the job's retention, or a user (a delete by hand); and the cleanup run that did. */
   deleted_by: z.object({ by: z.enum(['retention', 'user']), execution_id: uuid }).nullable(),
+  /** A backup the user pinned, which retention never deletes: when, and the user's reason ("" when none was given). */
+  pin: z.object({ at: isoDate, reason: z.string() }).nullable(),
 });
 export type Execution = z.output<typeof execution>;
 

@@ -4,8 +4,20 @@ import { datasourceStatus, datasourceType, executionStatus } from './enums.js';
 
 /** How many of a datasource's backups its size trend shows, and of a job's runs its charts. */
 export const OVERVIEW_RUNS = 30;
-/** The latency chart covers the last day, in buckets this long (288 points at most). */
-export const LATENCY_BUCKET_MINUTES = 5;
+/**
+ * The spans the latency charts can cover, each in buckets that keep it at 60 to 288 points: the last
+ * hour by the minute, the last day by 5 minutes, the last week by the hour.
+ */
+export const LATENCY_RANGES = {
+  '1h': { seconds: 3_600, bucket: 60 },
+  '24h': { seconds: 86_400, bucket: 300 },
+  '7d': { seconds: 604_800, bucket: 3_600 },
+} as const;
+export const latencyRange = z.enum(['1h', '24h', '7d']);
+export type LatencyRange = z.output<typeof latencyRange>;
+
+/** `GET /api/overview?range=7d`; without a range, the last day, or the last hour when every check is newer (a new install). */
+export const overviewInput = z.object({ range: latencyRange.optional() });
 
 const overviewDatasource = z.object({
   id: uuid,
@@ -22,7 +34,7 @@ const overviewDatasource = z.object({
   /** Its last completed backups' stored size, oldest first. */
   size_trend: z.array(z.object({ at: isoDate, bytes: z.number() })),
   /**
-   * Its health checks of the last 24 hours, one point per bucket, oldest first: the average latency
+   * Its health checks over `latency_range`, one point per bucket, oldest first: the average latency
    * of the checks that answered (null when none did) and how many failed.
    */
   latency: z.array(z.object({ at: isoDate, ms: z.number().nullable(), failed: z.number().int() })),
@@ -49,6 +61,9 @@ export const overview = z.object({
   /** The moment the answer describes (the core's clock). */
   now: isoDate,
   schedules_paused: z.boolean(),
+  /** The span the latency series cover (asked for, or chosen), and the length of one bucket. */
+  latency_range: latencyRange,
+  latency_bucket_seconds: z.number().int(),
   datasources: z.array(overviewDatasource),
   jobs: z.array(overviewJob),
 });

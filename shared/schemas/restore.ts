@@ -37,6 +37,9 @@ export const restoreInput = z.object({
 });
 export type RestoreInput = z.output<typeof restoreInput>;
 
+/** Pins a backup so retention never deletes it; the reason says why, for whoever looks later. */
+export const pinInput = z.object({ id: uuid, reason: z.string().trim().max(500, { message: 'A reason is at most 500 characters' }).default('') });
+
 export const verifyInput = z.object({
   id: uuid,
   method: z.enum(VERIFY_MODES).exclude(['none']).default('checksum'),

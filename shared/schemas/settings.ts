@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { notificationSeverity, webhookFormat } from './enums.js';
+import { notificationRoute, notificationSeverity, webhookFormat, type NotificationRoute, type NotificationType } from './enums.js';
 
 const optionalPath = { schema: z.string().trim().nullable(), default: null };
 
@@ -32,6 +32,45 @@ export const smtpConfig = z.object({
 });
 export type SmtpConfig = z.output<typeof smtpConfig>;
 
+/**
+ * Where each kind of notification goes in the app: `off` (Activity only: nothing in the inbox), `inbox`
+ * (an unread entry and the bell), `desktop` (also a desktop notification). Quiet by default: a routine
+ * success stays in Activity; what needs the user (failures, health, overdue, a full storage, a failing
+ * delivery, a finished restore) is kept unread. A warning or worse never goes below the inbox, whatever
+ * its kind says. Webhook and e-mail follow their own severity floors.
+ */
+export const DEFAULT_ROUTES: Record<NotificationType, NotificationRoute> = {
+  backup_success: 'off',
+  cleanup_completed: 'off',
+  backup_failed: 'desktop',
+  connection_lost: 'desktop',
+  connection_restored: 'inbox',
+  health_degraded: 'desktop',
+  storage_full: 'desktop',
+  storage_unreachable: 'desktop',
+  backup_overdue: 'desktop',
+  delivery_failed: 'desktop',
+  restore_completed: 'inbox',
+};
+
+const route = (type: NotificationType) => notificationRoute.default(DEFAULT_ROUTES[type]);
+/** Every kind's route; a kind left out keeps its default. */
+const notificationRouting = z
+  .object({
+    backup_success: route('backup_success'),
+    cleanup_completed: route('cleanup_completed'),
+    backup_failed: route('backup_failed'),
+    connection_lost: route('connection_lost'),
+    connection_restored: route('connection_restored'),
+    health_degraded: route('health_degraded'),
+    storage_full: route('storage_full'),
+    storage_unreachable: route('storage_unreachable'),
+    backup_overdue: route('backup_overdue'),
+    delivery_failed: route('delivery_failed'),
+    restore_completed: route('restore_completed'),
+  } satisfies Record<NotificationType, unknown>)
+  .strict();
+
 /** The seed's `system_settings` keys, plus where to find client tools: a schema and a default per key. */
 export const SETTINGS = {
   'notifications.email_enabled': { schema: z.boolean(), default: false, description: 'Send alerts by e-mail' },
@@ -60,10 +99,10 @@ export const SETTINGS = {
     default: 'warning',
     description: 'Webhook alerts from this severity up',
   },
-  'notifications.desktop_min_severity': {
-    schema: notificationSeverity,
-    default: 'warning',
-    description: 'Desktop notifications from this severity up (desktop app only)',
+  'notifications.routing': {
+    schema: notificationRouting,
+    default: DEFAULT_ROUTES,
+    description: 'Per kind of notification: off (Activity only), inbox, or inbox and a desktop notification',
   },
   'notifications.app_url': {
     schema: z.url({ protocol: /^https?$/, message: 'The address must be an http(s) URL, e.g. https://nas.lan:8080' }).nullable(),

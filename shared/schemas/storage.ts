@@ -91,6 +91,9 @@ export const storageLocation = z.object({
   is_default: z.boolean(),
   available_space_gb: z.number().nullable(),
   status: storageStatus,
+  /** What DataGuardian's backups take there: the stored size and number of its completed copies. */
+  used_bytes: z.number(),
+  backups_count: z.number().int(),
   created_at: isoDate,
   updated_at: isoDate,
 });

@@ -49,6 +49,8 @@ before(async () => {
   work = await tempDir('dg-e2e-history-', { owner: 'root', mode: 0o755 });
   clock = new ManualClock('2026-12-07T10:10:00Z');
   app = await startApp({ staticDir, clock });
+  // Routine successes are quiet by default (Activity only); this file follows a backup's notification.
+  await call('settings.update', { 'notifications.routing': { backup_success: 'inbox' } });
   const source = path.join(work, 'source');
   mkdirSync(source);
   writeFileSync(path.join(source, 'minutes.txt'), 'the board met\n');
@@ -88,9 +90,12 @@ test('after a scheduled backup, its verification says "After a backup" and the b
   assert.equal(verify?.trigger, 'after_backup');
 
   await page.goto(`${app.url}/#/activity/job/${job.id}`);
+  // The verification is on its backup's line, and under it once opened.
+  const backupRow = activityRows().filter({ has: page.locator(`a[href="#/activity/${backup.id}"]`) });
+  await backupRow.getByText('verified ✓').waitFor();
+  await backupRow.getByRole('button', { name: /^Show what followed/ }).click();
   const verifyRow = activityRows().filter({ has: page.locator(`a[href="#/activity/${verify.id}"]`) });
   assert.equal((await verifyRow.locator('td[data-trigger]').textContent())?.trim(), 'After a backup');
-  const backupRow = activityRows().filter({ has: page.locator(`a[href="#/activity/${backup.id}"]`) });
   assert.match((await backupRow.locator('td[data-trigger]').textContent()) ?? '', /^On schedule/);
 });
 

@@ -122,7 +122,7 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
   // Three real checks from the Datasources page's "Check now".
   await openSection('Datasources', 'Datasources');
   for (let n = 0; n < 3; n++) {
-    await page.getByRole('button', { name: 'Check Shop now' }).click();
+    await page.getByRole('button', { name: 'Check now: Shop' }).click();
     await page
       .getByText(/Shop answered in \d+ ms/)
       .last()
@@ -138,7 +138,7 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
   const card = page.getByRole('article', { name: 'Shop', exact: true });
   await card.waitFor();
   assert.match((await card.textContent()) ?? '', /Healthy.*Last backup.*(just now|minute).*Next run.*in /);
-  const latency = page.getByRole('figure', { name: 'Latency of Shop, last 24 hours' });
+  const latency = page.getByRole('figure', { name: /^Latency of Shop, last (hour|24 hours)$/ });
   await latency.waitFor();
   assert.ok(Number(await latency.getAttribute('data-points')) >= 1);
   // The canvas really shows the data: pixels in the latency series' blue (#2f6fdb), not only axes and grid.
@@ -157,7 +157,7 @@ test('the Overview draws the latency of real health checks, and a job’s runs',
 test('a long inbox shows 50, then more on demand; Mark all read clears the bell', async () => {
   for (let n = 0; n < 60; n++) {
     await app.core.notifier.notify({
-      type: 'backup_success',
+      type: 'restore_completed',
       severity: 'info',
       entity_type: 'system',
       entity_id: '00000000-0000-4000-8000-000000000000',

@@ -80,11 +80,14 @@ test('Send test of the webhook and the e-mail shows the answer beside the button
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
-  await page.getByText('Desktop notifications appear when DataGuardian runs as the desktop app.').waitFor();
+  // Headless: no desktop to notify, so neither a desktop route nor its Send test is offered.
+  const route = page.getByRole('group', { name: 'Where each notification goes' }).getByLabel(/^Backup failed/);
+  assert.deepEqual(await route.locator('option').allTextContents(), ['Inbox']);
+  assert.equal(await page.getByRole('button', { name: 'Send test desktop notification' }).count(), 0);
 
   // Webhook: the unsaved URL and format are what the test sends.
-  await page.getByLabel('Webhook (Slack, Discord, ...) for alerts').fill(`${hook.url}/slack`);
-  await page.getByLabel(/What the webhook receives/).selectOption('slack');
+  await page.getByLabel('Webhook address').fill(`${hook.url}/slack`);
+  await page.getByLabel('Message format').selectOption('slack');
   await page.getByRole('button', { name: 'Send test webhook' }).click();
   await page.getByRole('status', { name: 'webhook test result' }).filter({ hasText: 'The webhook answered HTTP 200' }).waitFor();
   assert.equal(hook.received.at(-1)!.path, '/slack');

@@ -181,7 +181,8 @@ test('a datasource, a storage and a job added through the forms are listed after
   assert.match(dsRow, /production/);
 
   // Editing never shows the stored password.
-  await page.getByRole('button', { name: 'Edit Shop database' }).click();
+  await page.getByRole('button', { name: 'Actions for Shop database' }).click();
+  await page.getByRole('menu', { name: 'Actions for Shop database' }).getByRole('menuitem', { name: 'Edit' }).click();
   const password = page.getByLabel('Password', { exact: true });
   await password.waitFor();
   assert.equal(await password.inputValue(), '');
@@ -247,10 +248,11 @@ test('a datasource, a storage and a job added through the forms are listed after
 
   // A datasource a job uses cannot be deleted: the dialog says why.
   await openSection('Datasources', 'Datasources');
-  await page.getByRole('button', { name: 'Delete Shop database' }).click();
+  await page.getByRole('button', { name: 'Actions for Shop database' }).click();
+  await page.getByRole('menuitem', { name: 'Delete…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Delete datasource “Shop database”?' });
   await dialog.getByRole('button', { name: 'Delete' }).click();
-  await dialog.getByText(/used by 1 backup job\(s\): Nightly shop/).waitFor();
+  await dialog.getByText(/used by 1 backup job: Nightly shop/).waitFor();
   await screenshot('4a-delete-refused');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await dialog.waitFor({ state: 'detached' });
@@ -291,7 +293,7 @@ test('Run now shows the backup live, Cancel stops it and leaves nothing, a finis
   try {
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
-    await page.getByRole('button', { name: 'Run Nightly shop now' }).click();
+    await page.getByRole('button', { name: 'Run now: Nightly shop' }).click();
     await page.getByRole('heading', { level: 1, name: 'Nightly shop' }).waitFor();
     await page.getByText('Running', { exact: true }).first().waitFor();
     const bar = page.getByRole('progressbar', { name: 'Progress of Nightly shop' });
@@ -307,7 +309,7 @@ test('Run now shows the backup live, Cancel stops it and leaves nothing, a finis
   assert.deepEqual(filesUnder(storageDir), [], 'a cancelled backup leaves no file on the storage');
 
   await openSection('Backup jobs', 'Backup jobs');
-  await page.getByRole('button', { name: 'Run Nightly shop now' }).click();
+  await page.getByRole('button', { name: 'Run now: Nightly shop' }).click();
   await page.getByRole('heading', { level: 1, name: 'Nightly shop' }).waitFor();
   await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 60_000 });
   await page.getByRole('table', { name: 'Files' }).waitFor();
@@ -339,14 +341,19 @@ test('Run now shows the backup live, Cancel stops it and leaves nothing, a finis
   // The list: both runs, and the checksum verification the job asks for after each backup.
   await openSection('Activity', 'Activity');
   const rows = page.getByRole('table', { name: 'Activity' }).locator('tbody tr');
-  await rows.nth(2).waitFor();
-  assert.equal(await rows.count(), 3);
+  // One line per backup: the verification the job asks for after each backup is on the backup's line.
+  await rows.nth(0).filter({ hasText: 'verified ✓' }).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.match((await rows.nth(0).textContent()) ?? '', /Nightly shop.*Completed/);
+  assert.match((await rows.nth(1).textContent()) ?? '', /Cancelled/);
   await rows
     .nth(0)
-    .filter({ hasText: /Verify \(checksum\) · Nightly shop.*Completed/ })
+    .getByRole('button', { name: /^Show what followed/ })
+    .click();
+  await rows
+    .nth(1)
+    .filter({ hasText: /Verify \(checksum\).*Completed/ })
     .waitFor();
-  assert.match((await rows.nth(1).textContent()) ?? '', /Completed/);
-  assert.match((await rows.nth(2).textContent()) ?? '', /Cancelled/);
   await screenshot('11-activity');
   await page.getByLabel('Status').selectOption('cancelled');
   await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Activity"] tbody tr').length === 1);
@@ -403,7 +410,8 @@ test('a job with an every-minute schedule runs by itself and shows in Activity a
   const jobRow = await rowText('Backup jobs', 'Every minute shop');
   assert.match(jobRow, /Skips missed runs/);
   assert.match(jobRow, /2 retries/);
-  await page.getByRole('switch', { name: 'Pause schedules' }).or(page.getByLabel('Pause schedules')).first().waitFor();
+  await page.getByRole('switch', { name: 'Schedules running' }).waitFor();
+  await page.getByText('Schedules running', { exact: true }).waitFor();
 
   // Real time: the next minute starts it, with no click.
   await openSection('Activity', 'Activity');
@@ -428,7 +436,7 @@ test('the job form previews which backups a retention rule keeps and deletes, wi
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await openSection('Backup jobs', 'Backup jobs');
-  await page.getByRole('button', { name: 'Edit Nightly shop' }).click();
+  await page.getByRole('link', { name: 'Nightly shop', exact: true }).click();
   const count = page.getByLabel('Backups to keep');
   await count.waitFor();
   await count.fill('1');

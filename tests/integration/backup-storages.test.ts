@@ -170,6 +170,14 @@ describe('faults', () => {
     recoverByHand(path.join(other.dir, replicate.backup_path), mkdtempSync(path.join(work, 'out-')));
     const notes = (await app.http('GET', '/api/notifications?type=backup_success')).body;
     assert.ok(notes.some((n: Json) => n.severity === 'warning' && /failed copies/.test(n.title)));
+
+    // The Storage page: what our backups take on each, counted from the copies that completed.
+    const used = Object.fromEntries(((await app.http('GET', '/api/storage-locations')).body as Json[]).map((s) => [s.name, [s.backups_count, s.used_bytes]]));
+    assert.deepEqual(used.good, [2, fallback.compressed_size_bytes + replicate.compressed_size_bytes]);
+    assert.deepEqual(used.other, [1, replicate.compressed_size_bytes]);
+    assert.deepEqual(used.broken, [0, 0]);
+    const one = await app.http('GET', `/api/storage-locations/${good.storage.id}`);
+    assert.deepEqual([one.body.backups_count, one.body.used_bytes], used.good);
   });
 
   it("a wrong password fails with the engine's message and a backup_failed notification", async () => {

@@ -193,9 +193,16 @@ describe('download', () => {
     const execution = (await app.rpc('executions.get', { id: list[0].id })).body.data;
     const res = await app.fetch(`/api/executions/${execution.id}/download`);
     assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-disposition')!, new RegExp(execution.metadata.artifact.replace(/\./g, '\\.')));
+    // Named after the job and the backup's folder, not "backup.dump.gz" for every one.
+    const name = `${execution.job_name}-${execution.backup_path.split('/').pop()}.${execution.metadata.artifact.replace(/^backup\./, '')}`;
+    assert.match(res.headers.get('content-disposition')!, new RegExp(`^attachment; filename="${name.replace(/[.()]/g, '\\$&')}"`));
     const body = Buffer.from(await res.arrayBuffer());
     const { createHash } = await import('node:crypto');
     assert.equal(`sha256:${createHash('sha256').update(body).digest('hex')}`, execution.metadata.checksum);
+
+    // The job's folder on the storage says which job it is, and how to restore by hand.
+    const readme = readFileSync(path.join(storageDir, execution.job_id, 'README.txt'), 'utf8');
+    assert.match(readme, new RegExp(`^DataGuardian backups of the job "${execution.job_name}"\nDatasource: ${execution.datasource_name} \\(`));
+    assert.match(readme, new RegExp(`sha256sum ${execution.metadata.artifact.replace(/\./g, '\\.')}`));
   });
 });

@@ -42,6 +42,8 @@ before(async () => {
   chmodSync(work, 0o755);
   [server, maria] = await Promise.all([startPostgres(), startMariadb()]);
   app = await startApp();
+  // Routine successes are quiet by default (Activity only); this file reads them from the inbox.
+  await call('settings.update', { 'notifications.routing': { backup_success: 'inbox' } });
   const storageDir = path.join(work, 'storage');
   mkdirSync(storageDir);
   local = await call('storages.create', { name: 'Local', type: 'local', config: { path: storageDir } });

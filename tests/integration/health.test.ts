@@ -268,7 +268,7 @@ describe('storage health', () => {
     assert.equal((await statusOf(app, 'storage_locations', limited.id)).status, 'full');
     const full = await notes(app, 'storage_full', 'warning');
     assert.equal(full.length, 1, 'storage_full once');
-    assert.match(full[0].message, /over its limit of 0.00001 GB/);
+    assert.match(full[0].message, /its backups use 19\.5 KB, over its limit of 10\.5 KB/);
     rmSync(path.join(small, 'job'), { recursive: true });
     await app.core.health.runOnce();
     assert.equal((await statusOf(app, 'storage_locations', limited.id)).status, 'healthy');

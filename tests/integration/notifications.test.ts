@@ -131,13 +131,11 @@ describe('webhook', () => {
   });
 
   it('severity floor: an info notification does not reach a sink whose floor is warning', async () => {
-    await settings({ 'notifications.webhook_min_severity': 'warning', 'notifications.desktop_min_severity': 'warning' });
+    await settings({ 'notifications.webhook_min_severity': 'warning' });
     await notify('info');
     assert.equal(hook.received.length, 0);
-    assert.equal(desktop.length, 0);
     await notify('warning');
     assert.equal(hook.received.length, 1);
-    assert.equal(desktop.length, 1);
 
     await settings({ 'notifications.webhook_min_severity': 'critical' });
     await notify('warning');
@@ -146,6 +144,46 @@ describe('webhook', () => {
     await notify('info');
     assert.equal(hook.received.length, 2);
     await settings({ 'notifications.webhook_min_severity': 'warning' });
+  });
+
+  it('each kind goes where Settings route it: off stays out of the inbox, inbox is unread, desktop also pops up', async () => {
+    const unread = async () => (await app.http('GET', '/api/notifications/unread-count')).body.unread as number;
+    const routing = (await app.http('GET', '/api/system/settings')).body['notifications.routing'];
+    assert.equal(routing.backup_success, 'off', 'a routine success is quiet by default');
+    assert.equal(routing.backup_failed, 'desktop');
+
+    const before = await unread();
+    const success = { type: 'backup_success' as const, title: 'Backup of Payroll completed' };
+    const quiet = await notify('info', success);
+    assert.equal(await unread(), before, 'a routine success leaves the bell alone');
+    assert.equal((await inbox('backup_success')).length, 0, 'and is not kept in the inbox');
+    assert.equal(desktop.length, 0);
+    assert.equal(hook.received.length, 0, 'the webhook floor (warning) decides on its own');
+    await settings({ 'notifications.webhook_min_severity': 'info' });
+    await notify('info', success);
+    assert.equal(hook.received.at(-1)?.body.title, quiet.title, 'off in the app, still on a webhook that asks for info');
+    await settings({ 'notifications.webhook_min_severity': 'warning' });
+
+    // A warning of a kind that is off still needs the user: it is kept unread.
+    await notify('warning', { ...success, title: 'Backup of Payroll completed with failed copies' });
+    assert.equal(await unread(), before + 1);
+
+    await settings({ 'notifications.routing': { ...routing, backup_success: 'inbox', backup_failed: 'inbox' } });
+    await notify('info', success);
+    assert.equal(await unread(), before + 2);
+    await notify('critical');
+    assert.equal(desktop.length, 0, 'inbox: no desktop notification');
+    await settings({ 'notifications.routing': { ...routing, backup_success: 'desktop' } });
+    await notify('info', success);
+    await notify('critical');
+    assert.deepEqual(
+      desktop.map((d) => d.title),
+      ['Backup of Payroll completed', 'Backup "Payroll" failed (critical)'],
+    );
+    await settings({ 'notifications.routing': routing });
+
+    const refused = await app.http('PUT', '/api/system/settings', { 'notifications.routing': { backup_success: 'loud' } });
+    assert.equal(refused.status, 400);
   });
 
   it('a 500 is retried; one that passes on the second try leaves no failure in the inbox', async () => {

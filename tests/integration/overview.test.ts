@@ -98,6 +98,14 @@ describe('overview', () => {
     assert.ok(d.latency.length >= 1 && d.latency.length <= 2, 'three checks within a minute fall in one or two 5-minute buckets');
     assert.ok(d.latency.every((l: Json) => typeof l.ms === 'number' && l.failed === 0));
     assert.deepEqual([unprotected.jobs, unprotected.next_run_at, unprotected.last_backup_at, unprotected.size_trend], [0, null, null, []]);
+    // Every check is minutes old: the last hour by the minute spreads them, rather than 24 hours squeezing them to the edge.
+    assert.deepEqual([o.latency_range, o.latency_bucket_seconds], ['1h', 60]);
+    const week = await call('overview.get', { range: '7d' });
+    assert.deepEqual([week.latency_range, week.latency_bucket_seconds], ['7d', 3600]);
+    assert.equal(week.datasources[0].latency.length, 1, 'the three checks fall in one hour');
+    const day = await app.http('GET', '/api/overview?range=24h');
+    assert.equal(day.body.latency_range, '24h');
+    assert.equal((await app.http('GET', '/api/overview?range=1y')).status, 400);
 
     const [j] = o.jobs;
     assert.equal(j.name, 'Shop nightly');
@@ -136,7 +144,7 @@ describe('inbox', () => {
     await notify('connection_lost', 'critical', 'Shop lost');
     await notify('connection_restored', 'info', 'Shop back');
     await notify('connection_lost', 'warning', 'CRM flaky');
-    for (let n = 0; n < 5; n++) await notify('backup_success', 'info', `Backup ${n}`);
+    for (let n = 0; n < 5; n++) await notify('restore_completed', 'info', `Backup ${n}`);
 
     const lost = await app.http('GET', '/api/notifications?type=connection_lost');
     assert.equal(lost.status, 200);

@@ -71,6 +71,8 @@ before(async () => {
   [ssh, s3] = await Promise.all([startSshd(), startS3()]);
   await s3.createBucket(BUCKET);
   app = await startApp();
+  // Cleanups and successes are quiet by default (Activity only); this file reads their notifications from the inbox.
+  await call('settings.update', { 'notifications.routing': { cleanup_completed: 'inbox', backup_success: 'inbox' } });
   localDir = path.join(work, 'local');
   mkdirSync(localDir);
   const source = path.join(work, 'source');
@@ -301,7 +303,11 @@ describe('history survives retention', () => {
       assert.equal(a.body.status, 'completed');
       assert.equal(a.body.deleted_by.by, 'retention');
     }
-    assert.deepEqual(readdirSync(path.join(storageDir, job.id)).length, 3, 'three backup folders stay on the storage');
+    assert.deepEqual(
+      readdirSync(path.join(storageDir, job.id)).filter((f) => f !== 'README.txt').length,
+      3,
+      'three backup folders stay on the storage (beside the job folder’s README.txt)',
+    );
 
     const tab = await call('backups.datasource', { id: datasource.id });
     assert.equal(tab.backups_count, 3);

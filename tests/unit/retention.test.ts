@@ -152,6 +152,19 @@ describe('retention planner', () => {
     assert.deepEqual(keptIds(policy({ max_backups: 2 }), inUse), ids('b01 b02 b12 b40'));
   });
 
+  it('a pinned backup is kept whatever the rule says, with its reason; pins take nothing from the rule', () => {
+    const pinned = BACKUPS.map((b) => ({ ...b, pinned: b.id === 'b30' ? 'before the 2025 audit' : b.id === 'b41' ? '' : null }));
+    const decisions = planRetention({ policy: policy({ max_backups: 2 }), backups: pinned, timeZone: TZ, inUse: new Map() });
+    const byId = new Map(decisions.map((d) => [d.execution_id, d]));
+    assert.deepEqual(byId.get('b30')!.reasons, ['pinned: before the 2025 audit']);
+    assert.deepEqual(byId.get('b41')!.reasons, ['pinned']);
+    assert.deepEqual(
+      decisions.filter((d) => d.keep).map((d) => d.execution_id),
+      ids('b01 b02 b30 b41'),
+      'the two newest, as the rule says, and the pinned ones besides',
+    );
+  });
+
   it('tiers overlap: max_backups and the buckets together keep the union', () => {
     assert.deepEqual(keptIds(policy({ max_backups: 3, keep_weekly: 2 })), ids('b01 b02 b03 b07'));
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
+import { backupFileName } from '../../../shared/words.js';
 import type { CoreContext } from '../kernel/context.js';
 import { joinParts } from '../restore/join.js';
 import { createAgeDecrypter, type KeyPair } from '../kernel/age.js';
@@ -12,8 +13,7 @@ import { locateBackup } from './locate.js';
 import { openSavedStorage } from './storages.js';
 
 export interface Artifact {
-  /** Known for a file as stored; a decrypted stream's size shows only at its end. */
-  /** The file name a user would expect, e.g. backup.dump.gz. */
+  /** The file name a user would expect: `<job>-<date>.<ext>`, e.g. Nightly shop-2026-12-07_023000.dump.gz (`.age` while encrypted). */
   fileName: string;
   size: number | null;
   stream: Readable;
@@ -28,13 +28,18 @@ export interface OpenOptions {
 
 /**
  * A completed backup as one stream, from the first storage copy that answers: as stored (each part's
- * SHA-256 checked on the way), or decrypted when asked and a key at hand opens it (`backup.dump.zst`).
+ * SHA-256 checked on the way), or decrypted when asked and a key at hand opens it (`….dump.zst`, no `.age`).
  */
 export async function openArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, executionId: string, o: OpenOptions = {}): Promise<Artifact> {
-  const { metadata, copies } = await locateBackup(ctx, executionId);
+  const { execution, metadata, copies } = await locateBackup(ctx, executionId);
   const stored = metadata.artifact ?? path.basename(copies[0]?.chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
   const decrypt = o.decrypt && metadata.encryption ? await identitiesFor(ctx, metadata.encryption, o.keys ?? []) : null;
-  const artifactName = decrypt ? stored.replace(/\.age$/, '') : stored;
+  const artifactName = backupFileName({
+    job_name: metadata.job_name ?? null,
+    backup_path: execution.backup_path,
+    created_at: execution.created_at.toISOString(),
+    artifact: decrypt ? stored.replace(/\.age$/, '') : stored,
+  });
   const failures: string[] = [];
   for (const copy of copies) {
     const storage = openSavedStorage(ctx, copy.storage);

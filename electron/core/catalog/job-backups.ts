@@ -4,6 +4,8 @@ import type { CoreContext } from '../kernel/context.js';
 export interface JobBackup {
   id: string;
   at: Date;
+  /** Pinned by the user (its reason, possibly empty), or null. */
+  pinned: string | null;
 }
 
 /**
@@ -12,12 +14,18 @@ export interface JobBackup {
  */
 export async function jobBackups(ctx: Pick<CoreContext, 'db'>, jobId: string): Promise<JobBackup[]> {
   const rows = (await ctx.db.query(
-    `SELECT id, COALESCE(started_at, created_at) AS at FROM backup_executions
+    `SELECT id, COALESCE(started_at, created_at) AS at, CASE WHEN pinned_at IS NULL THEN NULL ELSE COALESCE(pin_reason, '') END AS pinned FROM backup_executions
      WHERE job_id = $1 AND operation = 'backup' AND status = 'completed' AND deleted_at IS NULL
      ORDER BY at DESC, id DESC`,
     [jobId],
-  )) as { id: string; at: Date }[];
-  return rows.map((r) => ({ id: r.id, at: new Date(r.at) }));
+  )) as { id: string; at: Date; pinned: string | null }[];
+  return rows.map((r) => ({ id: r.id, at: new Date(r.at), pinned: r.pinned }));
+}
+
+/** Whether the user pinned a backup (since retention planned): then it stays. */
+export async function isPinned(ctx: Pick<CoreContext, 'db'>, backupId: string): Promise<boolean> {
+  const rows = (await ctx.db.query('SELECT 1 FROM backup_executions WHERE id = $1 AND pinned_at IS NOT NULL', [backupId])) as unknown[];
+  return rows.length > 0;
 }
 
 /** Backups a queued or running restore or verification is going to read: retention must leave them. */

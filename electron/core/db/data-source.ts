@@ -11,6 +11,7 @@ import { DeliveryFailed1700000000008 } from '../../../migrations/1700000000008-d
 import { CatalogPages1700000000009 } from '../../../migrations/1700000000009-catalog-pages.js';
 import { RunOwnersAndHistory1700000000010 } from '../../../migrations/1700000000010-run-owners-and-history.js';
 import { EncryptionKeys1700000000011 } from '../../../migrations/1700000000011-encryption-keys.js';
+import { PinsAndQuietNotifications1700000000012 } from '../../../migrations/1700000000012-pins-and-quiet-notifications.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   CatalogPages1700000000009,
   RunOwnersAndHistory1700000000010,
   EncryptionKeys1700000000011,
+  PinsAndQuietNotifications1700000000012,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */

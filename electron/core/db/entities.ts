@@ -105,6 +105,9 @@ export interface ExecutionRow {
   deleted_at: Date | null;
   /** The cleanup run that removed them. */
   deleted_by: string | null;
+  /** Pinned by the user: retention never deletes it (with the user's reason, possibly empty). */
+  pinned_at: Date | null;
+  pin_reason: string | null;
   created_at: Date;
 }
 
@@ -270,6 +273,8 @@ export const BackupExecutions = new EntitySchema<ExecutionRow>({
     instance: json(true),
     deleted_at: ts,
     deleted_by: { type: 'uuid', nullable: true },
+    pinned_at: ts,
+    pin_reason: { type: 'text', nullable: true },
     created_at: createdAt,
   },
 });

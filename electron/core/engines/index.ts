@@ -48,7 +48,7 @@ export async function testConnection(type: DatasourceType, config: ConnectionCon
   try {
     const probe = await ENGINES[type].probe(config, ms);
     const latency = Math.round(performance.now() - started);
-    return { status: 'ok', ok: true, latency_ms: latency, message: `Connected in ${latency} ms`, metadata: probe.metadata };
+    return { status: 'ok', ok: true, latency_ms: latency, message: probe.message ?? `Connected in ${latency} ms`, metadata: probe.metadata };
   } catch (e) {
     const preset = (e as { status?: HealthCheckStatus }).status;
     const { status, message } = preset ? { status: preset, message: (e as Error).message } : classify(e, `${server.host}:${server.port}`, server.username);

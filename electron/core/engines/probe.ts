@@ -3,6 +3,8 @@ import type { HealthCheckStatus } from '../../../shared/schemas/enums.js';
 /** What a connection test learns beyond "it answered": version, uptime, connections... */
 export interface Probe {
   metadata: Record<string, unknown>;
+  /** What a test says when it worked, in the datasource's words (default: "Connected in 12 ms"). */
+  message?: string;
 }
 
 export class TimeoutError extends Error {}

@@ -2,12 +2,14 @@ import { Readable } from 'node:stream';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
+import { bytes, counted } from '../../../shared/format.js';
 import type { BackupEncryption } from '../../../shared/schemas/encryption.js';
 import type { BackupMetadata } from '../../../shared/schemas/execution.js';
 import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
 import type { VerifyMethod } from '../../../shared/schemas/restore.js';
 import { artifactBaseName, executionFolder } from '../backup/layout.js';
 import { buildManifest } from '../backup/manifest.js';
+import { jobReadme } from '../backup/readme.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from '../backup/pipeline.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { appIdentities, backupEncryptionFor } from '../catalog/keys.js';
@@ -21,6 +23,7 @@ import type { CoreContext } from '../kernel/context.js';
 import { scoped } from '../kernel/log.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import type { Storage } from '../storage/types.js';
+import { backupCompleted, backupFailed } from '../notify/messages.js';
 import { failureOf } from './report.js';
 import type { Ending, Work } from './runner.js';
 
@@ -140,7 +143,10 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           engineOutput = result.engine_output;
           filesCount = result.files_count ?? null;
           if (result.skipped_files)
-            say('warn', `${result.skipped_files} file(s) vanished or could not be read during the backup and were skipped (see the engine output)`);
+            say(
+              'warn',
+              `${counted(result.skipped_files, 'file')} vanished or could not be read during the backup and ${result.skipped_files === 1 ? 'was' : 'were'} skipped (see the engine output)`,
+            );
           progress({ stage: 'finishing', bytes_raw: written.raw.bytes, bytes_stored: written.stored.bytes, total_raw_estimate: null }, true);
           // Written last: a folder without manifest.json is not a backup.
           const manifest = JSON.stringify(
@@ -160,7 +166,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           );
           await storage.put(`${folder}/manifest.json`, Readable.from([manifest]), { signal });
           await setCopy(target.id, { status: 'completed', backup_path: folder });
-          say('info', `Stored on ${target.name}: ${written.parts.length} file(s), ${written.stored.bytes} bytes`);
+          say('info', `Stored on ${target.name}: ${bytes(written.stored.bytes)} in ${counted(written.parts.length, 'file')}`);
           primary = { storage: target, written, manifest };
           break;
         } catch (e) {
@@ -177,6 +183,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
       if (!primary) throw new AppError('connection_failed', `No storage accepted the backup: ${failed.join('; ')}`);
 
       const rest = storages.slice(storages.indexOf(primary.storage) + 1);
+      const storedOn: StorageRow[] = [primary.storage];
       if (job.storage_strategy === 'replicate') {
         for (const target of rest) {
           signal.throwIfAborted();
@@ -189,6 +196,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
             say('warn', `Copy to ${target.name} failed: ${error}`);
           } else {
             await setCopy(target.id, { status: 'completed', backup_path: folder });
+            storedOn.push(target);
             say('info', `Copied to ${target.name}`);
           }
         }
@@ -198,7 +206,15 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
 
       const { written } = primary;
       const { size_estimate_bytes: _estimate, ...source } = await inspected;
-      const stored = job.storage_strategy === 'replicate' ? storages.length - failed.length : 1;
+      const readme = jobReadme({
+        jobId: job.id,
+        jobName: job.name,
+        datasourceName: datasource.name,
+        datasourceType: datasource.type,
+        artifact,
+        compression: options.compression,
+      });
+      for (const target of storedOn) await writeReadme(ctx, target, `${job.id}/${README}`, readme, say);
       const metadata: BackupMetadata = {
         ...request,
         job_name: job.name,
@@ -232,17 +248,15 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           );
           await m.getRepository(BackupJobs).update(job.id, { last_execution_at: ctx.clock.now() });
         },
-        notification: {
-          type: 'backup_success',
-          severity: failed.length ? 'warning' : 'info',
-          entity_type: 'backup_job',
-          entity_id: job.id,
-          title: failed.length ? `Backup of ${datasource.name} completed with failed copies` : `Backup of ${datasource.name} completed`,
-          message: failed.length
-            ? `Stored on ${primary.storage.name}; these copies failed: ${failed.join('; ')}`
-            : `${written.parts.length} file(s), ${written.stored.bytes} bytes on ${stored} storage(s).`,
-          metadata: { execution_id: row.id },
-        },
+        notification: backupCompleted({
+          jobId: job.id,
+          executionId: row.id,
+          datasourceName: datasource.name,
+          parts: written.parts.length,
+          storedBytes: written.stored.bytes,
+          storedOn: storedOn.map((s) => s.name),
+          failedCopies: failed,
+        }),
         followUp: async () => {
           const method = await followingCheck(ctx, options.verify_after_backup, encryption);
           // Each is independent: a verification refused as busy must not skip the cleanup.
@@ -286,17 +300,7 @@ function failedBackup(
       // A failed run is still the job's last run (a cancelled one never really ran).
       if (!cancelled && jobId) await m.getRepository(BackupJobs).update(jobId, { last_execution_at: finishedAt });
     },
-    notification: cancelled
-      ? null
-      : {
-          type: 'backup_failed',
-          severity: 'critical',
-          entity_type: 'backup_job',
-          entity_id: jobId ?? executionId,
-          title: `Backup ${jobName ? `"${jobName}" ` : ''}failed`,
-          message,
-          metadata: { execution_id: executionId },
-        },
+    notification: cancelled ? null : backupFailed({ jobId, jobName, executionId, message }),
   };
 }
 
@@ -338,6 +342,32 @@ async function unusedFolder(storage: Storage, folder: string): Promise<string> {
   let candidate = folder;
   for (let n = 2; (await storage.list(`${candidate}/`)).length > 0; n++) candidate = `${base}-${n}`;
   return candidate;
+}
+
+const README = 'README.txt';
+
+/**
+ * The job folder's README.txt (which job this folder of ids is, how to restore by hand), written when
+ * missing and rewritten when what it says changed. Only a help: a storage that refuses it fails nothing.
+ */
+async function writeReadme(ctx: CoreContext, target: StorageRow, key: string, text: string, say: (level: 'warn', m: string) => void) {
+  const storage = openSavedStorage(ctx, target);
+  try {
+    const existing = await storage.stat(key);
+    if (existing?.size === Buffer.byteLength(text) && (await readText(await storage.get(key))) === text) return;
+    if (existing) await storage.delete(key);
+    await storage.put(key, Readable.from([Buffer.from(text)]));
+  } catch (e) {
+    say('warn', `Could not write ${key} on ${target.name}: ${(e as Error).message}`);
+  } finally {
+    await storage.close().catch(() => undefined);
+  }
+}
+
+async function readText(stream: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /** Nothing of a failed or cancelled attempt may stay on a storage. */

@@ -1,13 +1,15 @@
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
+import { bytes, counted, dateTime } from '../../../shared/format.js';
 import type { CleanedBackup, CleanupMetadata } from '../../../shared/schemas/execution.js';
 import { retentionPolicy, type RetentionDecision, type RetentionPolicy } from '../../../shared/schemas/job.js';
-import { backupsInUse, jobBackups, type JobBackup } from '../catalog/job-backups.js';
+import { backupsInUse, isPinned, jobBackups, type JobBackup } from '../catalog/job-backups.js';
 import { removeBackupFolder } from '../catalog/remove.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { BackupCopies, BackupExecutions, BackupJobs, StorageLocations, type ExecutionRow, type JobRow, type StorageRow } from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
 import type { CoreContext } from '../kernel/context.js';
+import { cleanupCompleted } from '../notify/messages.js';
 import type { Say } from './report.js';
 import type { Ending, Work } from './runner.js';
 
@@ -95,6 +97,10 @@ async function removeBackups(
       say('info', `Kept ${backup.execution_id}: a restore or verification was queued for it meanwhile`);
       continue;
     }
+    if (await isPinned(ctx, backup.execution_id)) {
+      say('info', `Kept the backup of ${dateTime(backup.started_at)}: it is pinned`);
+      continue;
+    }
     const result = await deleteBackup(ctx, backup.execution_id, cleanup.id, say);
     failures.push(...result.failures);
     if (result.storages.length === 0 && result.failures.length > 0) continue;
@@ -146,12 +152,12 @@ async function retention(ctx: CoreContext, plan: PlanRetention, row: ExecutionRo
   const reason = describeRule(policy);
   const base: CleanupMetadata = { ...request, job_name: job.name, kept };
   if (going.length === 0) {
-    say('info', `Nothing to delete: the ${kept} backup(s) of ${job.name} are all kept by its rule`);
+    say('info', `Nothing to delete: the ${counted(kept, 'backup')} of ${job.name} ${kept === 1 ? 'is' : 'are all'} kept by its rule`);
     return { status: 'completed', metadata: { ...base, deleted: [], bytes_freed: 0 } };
   }
   if (!policy.auto_delete) {
     const would = await Promise.all(going.map(async (d) => ({ ...d, ...(await sizeOf(ctx, d.execution_id)) })));
-    say('info', `Automatic deletion is off: ${going.length} backup(s) would be deleted (${reason}); nothing was deleted`);
+    say('info', `Automatic deletion is off: ${counted(going.length, 'backup')} would be deleted (${reason}); nothing was deleted`);
     return {
       status: 'completed',
       metadata: {
@@ -170,22 +176,20 @@ async function retention(ctx: CoreContext, plan: PlanRetention, row: ExecutionRo
     say,
   );
   const bytesFreed = deleted.reduce((sum, d) => sum + d.bytes, 0);
-  say('info', `Deleted ${deleted.length} backup(s) of ${job.name} (${reason}), ${bytesFreed} bytes freed; ${kept} kept`);
+  say('info', `Deleted ${counted(deleted.length, 'backup')} of ${job.name} (${reason}), ${bytes(bytesFreed)} freed; ${kept} kept`);
   return {
     status: 'completed',
     message: failures.length ? `Some copies could not be deleted: ${failures.join('; ')}` : null,
     metadata: { ...base, deleted, bytes_freed: bytesFreed },
-    notification: {
-      type: 'cleanup_completed',
-      severity: failures.length ? 'warning' : 'info',
-      entity_type: 'backup_job',
-      entity_id: job.id,
-      title: failures.length ? `Cleanup of ${job.name} could not delete every copy` : `Cleanup of ${job.name}: ${deleted.length} old backup(s) deleted`,
-      message: failures.length
-        ? `${deleted.length} backup(s) deleted, ${bytesFreed} bytes freed; these failed and will be retried: ${failures.join('; ')}`
-        : `${bytesFreed} bytes freed; ${kept} backup(s) kept.`,
-      metadata: { execution_id: row.id, deleted: deleted.map((d) => d.execution_id), bytes_freed: bytesFreed },
-    },
+    notification: cleanupCompleted({
+      jobId: job.id,
+      jobName: job.name,
+      executionId: row.id,
+      deleted: deleted.map((d) => d.execution_id),
+      bytesFreed,
+      kept,
+      failures,
+    }),
   };
 }
 
@@ -197,7 +201,7 @@ async function deleteByHand(ctx: CoreContext, row: ExecutionRow, request: Cleanu
     .map((b) => ({ execution_id: b.id, started_at: (b.started_at ?? b.created_at).toISOString(), reason: 'deleted by hand' }));
   const { deleted, failures } = await removeBackups(ctx, row, going, signal, say);
   const bytesFreed = deleted.reduce((sum, d) => sum + d.bytes, 0);
-  say('info', `Deleted ${deleted.length} backup(s) by hand, ${bytesFreed} bytes freed`);
+  say('info', `Deleted ${counted(deleted.length, 'backup')} by hand, ${bytes(bytesFreed)} freed`);
   const message = failures.length ? `Some copies could not be deleted: ${failures.join('; ')}` : null;
   return {
     status: deleted.length === 0 && failures.length > 0 ? 'failed' : 'completed',
@@ -253,12 +257,12 @@ async function deleteBackup(ctx: CoreContext, executionId: string, cleanupId: st
     const storage = openSavedStorage(ctx, storageRow);
     let manifestGone = false;
     try {
-      const { files, bytes } = await removeBackupFolder(storage, folder, () => (manifestGone = true));
+      const { files, bytes: size } = await removeBackupFolder(storage, folder, () => (manifestGone = true));
       await copiesRepo.delete({ execution_id: executionId, storage_location_id: storageRow.id });
-      result.bytes += bytes;
+      result.bytes += size;
       result.storages.push(storageRow);
-      result.removed.push({ storage: storageRow, folder, bytes });
-      say('info', `Deleted ${folder} on ${storageRow.name} (${files} file(s), ${bytes} bytes)`);
+      result.removed.push({ storage: storageRow, folder, bytes: size });
+      say('info', `Deleted ${folder} on ${storageRow.name} (${counted(files, 'file')}, ${bytes(size)})`);
     } catch (e) {
       const message = (e as Error).message;
       result.failures.push(`${folder} on ${storageRow.name}: ${message}`);

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { counted } from '../../../shared/format.js';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.js';
 import { appIdentities, identitiesFor, keyRequired } from '../catalog/keys.js';
@@ -59,7 +60,7 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
       try {
         o.say(
           'info',
-          `Downloading ${copy.chunks.length} file(s) from ${copy.storage.name}, checking their SHA-256${keys ? ', decrypting' : ''} and decompressing in one pass`,
+          `Downloading ${counted(copy.chunks.length, 'file')} from ${copy.storage.name}, checking each SHA-256${keys ? ', decrypting' : ''} and decompressing in one pass`,
         );
         await downloadVerified(openSavedStorage(ctx, copy.storage), copy.chunks, {
           expectedSha256: checksum ? checksum.replace(/^sha256:/, '') : null,

@@ -174,6 +174,10 @@ export class Executions {
    */
   async deleteBackup(backupId: string): Promise<ExecutionRow> {
     const { execution, metadata } = await locateBackup(this.ctx, backupId);
+    if (execution.pinned_at) {
+      const why = execution.pin_reason ? ` (${execution.pin_reason})` : '';
+      throw new AppError('conflict', `This backup is pinned${why}: unpin it first to delete it`);
+    }
     const reads = (active: ExecutionRow) => {
       const m = metadataOf(active);
       return (m.operation === 'restore' || m.operation === 'verify') && m.source_execution_id === execution.id;

@@ -1,4 +1,5 @@
 import { AppError } from '../../../shared/errors.js';
+import { holdings } from '../../../shared/words.js';
 import type { RestoreMetadata } from '../../../shared/schemas/execution.js';
 import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
 import { datasourceConfig } from '../catalog/datasources.js';
@@ -9,6 +10,7 @@ import type { CoreContext } from '../kernel/context.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import { fetchVerified, type FetchedBackup } from './fetch.js';
 import type { NewExecution } from './queue.js';
+import { restoreCompleted, restoreFailed } from '../notify/messages.js';
 import { failureOf } from './report.js';
 import type { RunKeys } from './run-keys.js';
 import type { Work } from './runner.js';
@@ -52,7 +54,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
       if (request.safety_backup && target.replacesDatasource) {
         progress({ stage: 'safety_backup', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
         safetyId = await safetyBackup(ctx, runInside, row, source.execution, datasource.id, signal);
-        say('info', `Safety backup of ${datasource.name} completed (execution ${safetyId})`);
+        say('info', `Safety backup of ${datasource.name} completed`);
       } else if (target.replacesDatasource) {
         say('warn', 'No safety backup: the current data of the target is overwritten without a copy');
       }
@@ -75,8 +77,10 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
       progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       // The server's estimates: counting every row would read the whole database a second time (a restore test counts exactly).
       const summary = await engine.summarize(target.config, { signal, estimate: true });
-      const rowsSaid = summary.estimated ? `about ${summary.rows} row(s) (the server's estimate)` : `${summary.rows} row(s)`;
-      say('info', `The target now holds ${summary.tables} table(s) and ${rowsSaid}`);
+      say(
+        'info',
+        `${target.description.charAt(0).toUpperCase()}${target.description.slice(1)} now holds ${holdings(datasource.type, summary)}${summary.estimated ? " (the server's estimate)" : ''}`,
+      );
 
       const metadata: RestoreMetadata = {
         ...request,
@@ -101,20 +105,21 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
           files_count: result.files_count ?? null,
         },
         metadata,
-        notification: {
-          type: 'restore_completed',
-          severity: 'info',
-          entity_type: 'datasource',
-          entity_id: datasource.id,
-          title: `Restore of ${datasource.name} completed`,
-          message: `${target.description} now holds the backup of ${source.execution.created_at.toISOString()} (${summary.tables} tables, ${summary.estimated ? 'about ' : ''}${summary.rows} rows).`,
-          metadata: { execution_id: row.id, source_execution_id: request.source_execution_id },
-        },
+        notification: restoreCompleted({
+          datasourceId: datasource.id,
+          datasourceName: datasource.name,
+          datasourceType: datasource.type,
+          target: target.description,
+          backupTakenAt: source.execution.created_at,
+          executionId: row.id,
+          sourceExecutionId: request.source_execution_id,
+          summary,
+        }),
       };
     } catch (e) {
       const { status, message: cause, stack, engineOutput } = failureOf(e, signal);
       const state = touched
-        ? `${targetName} may be partly restored${safetyId ? `; the safety backup ${safetyId} holds its previous state` : ''}`
+        ? `${targetName} may be partly restored${safetyId ? '; the safety backup taken just before (in Activity) holds its previous state' : ''}`
         : `${targetName} was not touched`;
       const message = `${cause.replace(/\.+$/, '')}. ${state.charAt(0).toUpperCase()}${state.slice(1)}.`;
       say(status === 'cancelled' ? 'warn' : 'error', message);
@@ -124,17 +129,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
         stack,
         metadata: { ...request, target: targetName, target_touched: touched, safety_execution_id: safetyId, engine_output: engineOutput },
         notification:
-          status === 'cancelled'
-            ? null
-            : {
-                type: 'backup_failed',
-                severity: 'critical',
-                entity_type: 'datasource',
-                entity_id: row.datasource_id ?? row.id,
-                title: `Restore into ${targetName} failed`,
-                message,
-                metadata: { execution_id: row.id, operation: 'restore', target_touched: touched },
-              },
+          status === 'cancelled' ? null : restoreFailed({ datasourceId: row.datasource_id, executionId: row.id, target: targetName, message, touched }),
       };
     } finally {
       runKeys.drop(row.id);

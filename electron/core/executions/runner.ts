@@ -4,13 +4,12 @@ import { BackupExecutions, type ExecutionRow } from '../db/entities.js';
 import { metadataOf, storedMetadata } from '../db/metadata.js';
 import type { CoreContext } from '../kernel/context.js';
 import { scoped } from '../kernel/log.js';
+import { runFailed } from '../notify/messages.js';
 import type { NewNotification, Notifier } from '../notify/notifier.js';
 import type { RunExecution } from './queue.js';
 import { createReporter, failureOf, type Reporter } from './report.js';
 
 const log = scoped('runner');
-
-const OPERATION_LABEL: Record<Operation, string> = { backup: 'Backup', restore: 'Restore', verify: 'Verification', cleanup: 'Cleanup' };
 
 /** How a piece of work ended, for the runner to record. */
 export interface Ending {
@@ -53,17 +52,7 @@ export function createRunner(ctx: Pick<CoreContext, 'db' | 'events' | 'clock'>, 
         metadata: { ...metadataOf(row), engine_output: failure.engineOutput },
         // Never silent: work that failed before it could say so itself still reaches the inbox and the sinks.
         notification:
-          failure.status === 'failed'
-            ? {
-                type: 'backup_failed',
-                severity: 'critical',
-                entity_type: row.job_id ? 'backup_job' : 'system',
-                entity_id: row.job_id ?? row.id,
-                title: `${OPERATION_LABEL[row.operation]} failed`,
-                message: failure.message,
-                metadata: { execution_id: row.id, operation: row.operation },
-              }
-            : null,
+          failure.status === 'failed' ? runFailed({ operation: row.operation, jobId: row.job_id, executionId: row.id, message: failure.message }) : null,
       };
     }
     await ctx.db.transaction(async (m) => {

@@ -15,6 +15,9 @@ import type { CoreContext } from '../kernel/context.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import { joinParts } from '../restore/join.js';
 import { fetchVerified } from './fetch.js';
+import { counted } from '../../../shared/format.js';
+import { holdings } from '../../../shared/words.js';
+import { verifyFailed } from '../notify/messages.js';
 import { failureOf, type Progress, type Say } from './report.js';
 import type { RunKeys } from './run-keys.js';
 import type { Work } from './runner.js';
@@ -76,15 +79,15 @@ export function verifyWork(ctx: CoreContext, runKeys: RunKeys): Work {
       },
       notification:
         status === 'failed'
-          ? {
-              type: 'backup_failed',
-              severity: 'critical',
-              entity_type: row.job_id ? 'backup_job' : 'system',
-              entity_id: row.job_id ?? row.id,
-              title: `A backup failed verification (${request.method})`,
+          ? verifyFailed({
+              jobId: row.job_id,
+              executionId: row.id,
+              sourceExecutionId: request.source_execution_id,
+              jobName: sourceMetadata?.job_name ?? null,
+              backupTakenAt: source?.created_at ?? null,
+              method: request.method,
               message: outcome.message,
-              metadata: { execution_id: row.id, source_execution_id: request.source_execution_id, operation: 'verify' },
-            }
+            })
           : null,
     };
   };
@@ -100,7 +103,7 @@ async function checksums(ctx: CoreContext, backupId: string, signal: AbortSignal
       const sink = new Writable({ write: (_c, _e, done) => done() });
       await pipeline(joinParts(openSavedStorage(ctx, copy.storage), copy.chunks), sink, { signal });
       results.push({ storage_name: copy.storage.name, ok: true, error: null });
-      say('info', `${copy.storage.name}: all ${copy.chunks.length} file(s) match their SHA-256`);
+      say('info', `${copy.storage.name}: ${copy.chunks.length === 1 ? 'its file matches its' : `all ${copy.chunks.length} files match their`} SHA-256`);
     } catch (e) {
       if (signal.aborted) throw e;
       results.push({ storage_name: copy.storage.name, ok: false, error: (e as Error).message });
@@ -158,8 +161,8 @@ async function restoreTest(ctx: CoreContext, backupId: string, signal: AbortSign
       return {
         ok,
         message: ok
-          ? `Restored from ${fetched.copy.storage_name}: ${summary.tables} table(s), ${summary.rows} row(s)${type === 'files' ? ' (files)' : ''}`
-          : `The restore holds ${summary.tables} table(s) but the backup recorded ${expected}`,
+          ? `Restored from ${fetched.copy.storage_name}: ${holdings(type, summary)}`
+          : `The restore holds ${counted(summary.tables, 'table')} but the backup recorded ${expected}`,
         tables: summary.tables,
         rows: summary.rows,
         copies: [{ storage_name: fetched.copy.storage_name, ok: true, error: null }],

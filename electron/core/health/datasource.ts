@@ -89,7 +89,7 @@ const levelOf = (status: DatasourceStatus): Level | null => (status === 'critica
  * Entering warning says "degraded"; critical (three failures) says "lost"; answering again after a loss
  * says "restored" (info); a warning that ends says so with a `health_degraded` of severity info.
  */
-function datasourceMessage(
+export function datasourceMessage(
   row: DatasourceRow,
   result: ConnectionTestResult,
   slowMs: number,

@@ -84,7 +84,7 @@ async function checkJob(ctx: HealthContext, job: JobRow, o: { now: Date; paused:
   });
 }
 
-function overdueMessage(job: JobRow, notice: Notice, newest: Date | null, now: Date) {
+export function overdueMessage(job: JobRow, notice: Notice, newest: Date | null, now: Date) {
   const base = { type: 'backup_overdue', entity_type: 'backup_job' as const, entity_id: job.id, metadata: { newest_backup_at: newest?.toISOString() ?? null } };
   if (notice === 'cleared') {
     return { ...base, severity: 'info' as const, title: `Backups are on time again: ${job.name}`, message: `${job.name} completed a backup.` };

@@ -1,3 +1,4 @@
+import { bytes, gigabytes } from '../../../shared/format.js';
 import type { StorageStatus } from '../../../shared/schemas/enums.js';
 import type { StorageTestResult } from '../../../shared/schemas/storage.js';
 import { openSavedStorage } from '../catalog/storages.js';
@@ -15,8 +16,6 @@ const ROOM_FACTOR = 1.5;
 const RECENT_MS = 30 * 24 * HOUR;
 /** A storage test writes, reads back and deletes a small file; a storage that takes longer is unreachable. */
 const STORAGE_TIMEOUT_MS = 30_000;
-
-const gb = (bytes: number) => `${(bytes / GB).toFixed(2)} GB`;
 
 /**
  * Checks one storage: reachable (the storage test: write, read back, delete), its free space where it
@@ -72,7 +71,7 @@ async function fullness(ctx: HealthContext, row: StorageRow, storage: Storage, n
   const maxGb = row.type === 'local' ? (row.config as { max_size_gb?: number }).max_size_gb : undefined;
   if (maxGb !== undefined) {
     const used = (await storage.list('')).reduce((sum, o) => sum + o.size, 0);
-    if (used > maxGb * GB) return `its backups use ${gb(used)}, over its limit of ${maxGb} GB`;
+    if (used > maxGb * GB) return `its backups use ${bytes(used)}, over its limit of ${gigabytes(maxGb)}`;
   }
   const free = await storage.freeSpaceBytes();
   if (free === null) return null;
@@ -83,12 +82,12 @@ async function fullness(ctx: HealthContext, row: StorageRow, storage: Storage, n
     [row.id, new Date(now.getTime() - RECENT_MS)],
   )) as [{ largest: number }];
   if (largest > 0 && free < ROOM_FACTOR * largest) {
-    return `only ${gb(free)} free, less than ${ROOM_FACTOR}x its largest recent backup (${gb(largest)}): the next backup may not fit`;
+    return `only ${bytes(free)} free, less than ${ROOM_FACTOR}× its largest recent backup (${bytes(largest)}): the next backup may not fit`;
   }
   return null;
 }
 
-function unreachableMessage(row: StorageRow, why: string, notice: Notice, was: Condition | null, now: Date) {
+export function unreachableMessage(row: StorageRow, why: string, notice: Notice, was: Condition | null, now: Date) {
   const base = { type: 'storage_unreachable', entity_type: 'storage_location' as const, entity_id: row.id };
   const since = was ? ` (for ${duration(was.raised_at.getTime(), now.getTime())})` : '';
   if (notice === 'cleared')
@@ -101,7 +100,7 @@ function unreachableMessage(row: StorageRow, why: string, notice: Notice, was: C
   };
 }
 
-function fullMessage(row: StorageRow, why: string | null, notice: Notice, was: Condition | null, now: Date) {
+export function fullMessage(row: StorageRow, why: string | null, notice: Notice, was: Condition | null, now: Date) {
   const base = { type: 'storage_full', entity_type: 'storage_location' as const, entity_id: row.id };
   const since = was ? ` (for ${duration(was.raised_at.getTime(), now.getTime())})` : '';
   if (notice === 'cleared')

@@ -1,5 +1,7 @@
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import { dateTime } from '../../../shared/format.js';
 import type { Notification } from '../../../shared/schemas/notification.js';
+import { notificationTypeLabel } from '../../../shared/words.js';
 import type { SmtpConfig } from '../../../shared/schemas/settings.js';
 import type { Clock } from '../kernel/clock.js';
 import type { SecretBox } from '../kernel/secrets.js';
@@ -20,7 +22,14 @@ export function emailOf(n: Fields, appUrl: string | null): Email {
   const link = linkOf(n, appUrl);
   return {
     subject: `[DataGuardian] ${SEVERITY_LABEL[n.severity]}: ${n.title}`,
-    text: [n.message, '', `Severity: ${SEVERITY_LABEL[n.severity]}`, `Type: ${n.type}`, `When: ${n.created_at}`, ...(link ? [`Open: ${link}`] : [])].join('\n'),
+    text: [
+      n.message,
+      '',
+      `Severity: ${SEVERITY_LABEL[n.severity]}`,
+      `Type: ${notificationTypeLabel(n.type)}`,
+      `When: ${dateTime(n.created_at)}`,
+      ...(link ? [`Open: ${link}`] : []),
+    ].join('\n'),
   };
 }
 

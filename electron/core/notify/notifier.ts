@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NOTIFICATION_SEVERITIES, type NotificationSeverity } from '../../../shared/schemas/enums.js';
+import { randomUUID } from 'node:crypto';
+import { NOTIFICATION_SEVERITIES, type NotificationRoute, type NotificationSeverity, type NotificationType } from '../../../shared/schemas/enums.js';
 import type { Notification } from '../../../shared/schemas/notification.js';
 import type { Settings } from '../../../shared/schemas/settings.js';
 import { Notifications, type NotificationRow } from '../db/entities.js';
 import type { CoreContext } from '../kernel/context.js';
 import { scoped } from '../kernel/log.js';
 import { readSettings } from '../kernel/settings.js';
+import { counted } from '../../../shared/format.js';
 
 const log = scoped('notify');
 
@@ -23,12 +25,18 @@ export interface Delivery {
 export type Sink = (notification: Notification, delivery: Delivery) => Promise<void> | void;
 
 /** The setting that holds a sink's severity floor. */
-export type FloorKey = 'notifications.desktop_min_severity' | 'notifications.webhook_min_severity' | 'notifications.email_min_severity';
+type FloorKey = 'notifications.webhook_min_severity' | 'notifications.email_min_severity';
+
+/**
+ * Which notifications a sink is handed: those from its severity floor up (webhook, e-mail), or those
+ * whose kind Settings route to the desktop (`route`).
+ */
+type Admission = { floor: FloorKey } | { route: 'desktop' };
 
 interface Registered {
   sink: Sink;
   label: string;
-  floor?: FloorKey;
+  admits?: Admission;
 }
 
 /** The entity of notifications about the app itself (entity_type `system`). */
@@ -64,9 +72,9 @@ export class Notifier {
 
   constructor(private readonly ctx: Pick<CoreContext, 'db' | 'events' | 'clock'>) {}
 
-  /** Adds (or replaces) a sink under a name; `floor` names the setting below which it is skipped. Returns its removal. */
-  addSink(name: string, sink: Sink, options: { label?: string; floor?: FloorKey } = {}): () => void {
-    const entry = { sink, label: options.label ?? name, floor: options.floor };
+  /** Adds (or replaces) a sink under a name; `admits` says which notifications it is handed (all without). Returns its removal. */
+  addSink(name: string, sink: Sink, options: { label?: string; admits?: Admission } = {}): () => void {
+    const entry = { sink, label: options.label ?? name, admits: options.admits };
     this.sinks.set(name, entry);
     return () => void (this.sinks.get(name) === entry && this.sinks.delete(name));
   }
@@ -82,12 +90,27 @@ export class Notifier {
     await entry.sink(notification, { settings: await readSettings(this.ctx.db), signal: this.closing.signal });
   }
 
+  /**
+   * Sends a notification where Settings route its kind: into the inbox (told to the UI and the tray),
+   * or, for a kind that is off, nowhere in the app (it stays in Activity); webhook and e-mail then get
+   * it by their severity floors either way.
+   */
   async notify(input: NewNotification): Promise<Notification> {
-    const repo = this.ctx.db.getRepository(Notifications);
-    const row = await repo.save(repo.create({ ...input, title: input.title.slice(0, 255), metadata: input.metadata ?? null }));
-    const out = toNotification(row);
-    this.ctx.events.emit('notification.created', out);
-    if (!this.closing.signal.aborted) this.track(this.route(out));
+    const settings = await readSettings(this.ctx.db).catch((e: unknown) => {
+      log.error(`"${input.title}" goes to the inbox: the settings could not be read`, e);
+      return null;
+    });
+    const route = settings ? routeOf(input, settings) : 'inbox';
+    const values = { ...input, title: input.title.slice(0, 255), metadata: input.metadata ?? null };
+    let out: Notification;
+    if (route === 'off') {
+      out = toNotification({ ...values, id: randomUUID(), read_at: null, created_at: this.ctx.clock.now() });
+    } else {
+      const repo = this.ctx.db.getRepository(Notifications);
+      out = toNotification(await repo.save(repo.create(values)));
+      this.ctx.events.emit('notification.created', out);
+    }
+    if (!this.closing.signal.aborted) this.track(this.route(out, route, settings));
     return out;
   }
 
@@ -108,10 +131,11 @@ export class Notifier {
     this.pending.add(tracked);
   }
 
-  private async route(n: Notification): Promise<void> {
+  /** Hands `n` to each sink that admits it, in the background; `settings` null: they could not be read when it was sent. */
+  private async route(n: Notification, route: NotificationRoute, known: Settings | null): Promise<void> {
     let settings: Settings;
     try {
-      settings = await readSettings(this.ctx.db);
+      settings = known ?? (await readSettings(this.ctx.db));
     } catch (e) {
       log.error(`"${n.title}" reached the inbox only: the settings could not be read`, e);
       return;
@@ -119,18 +143,18 @@ export class Notifier {
     const failedSink = n.type === 'delivery_failed' ? n.metadata?.sink : undefined;
     await Promise.all(
       [...this.sinks]
-        .filter(([name, { floor }]) => name !== failedSink && (!floor || rank(n.severity) >= rank(settings[floor])))
+        .filter(([name, { admits }]) => name !== failedSink && admitted(admits, n, route, settings))
         .map(async ([name, { sink, label }]) => {
           try {
             await sink(n, { settings, signal: this.closing.signal });
           } catch (e) {
-            await this.deliveryFailed(name, label, n, (e as Error).message);
+            await this.reportFailure(name, label, n, (e as Error).message);
           }
         }),
     );
   }
 
-  private async deliveryFailed(name: string, label: string, n: Notification, reason: string): Promise<void> {
+  private async reportFailure(name: string, label: string, n: Notification, reason: string): Promise<void> {
     log.warn(`the ${label} could not deliver "${n.title}": ${reason}`);
     if (this.closing.signal.aborted) return;
     const now = this.ctx.clock.now().getTime();
@@ -140,19 +164,42 @@ export class Notifier {
       return;
     }
     this.failures.set(name, { noticedAt: now, since: 0 });
-    const earlier = last?.since ? ` ${last.since} more ${last.since === 1 ? 'notification' : 'notifications'} failed before this one.` : '';
     try {
-      await this.notify({
-        type: 'delivery_failed',
-        severity: 'warning',
-        entity_type: 'system',
-        entity_id: SYSTEM_ENTITY_ID,
-        title: `${label[0]!.toUpperCase()}${label.slice(1)} delivery failed: ${reason}`,
-        message: `"${n.title}" did not reach the ${label}: ${reason}. Check it in Settings and use "Send test".${earlier} Further failures of the ${label} within the hour are only logged.`,
-        metadata: { sink: name, notification_id: n.id, reason },
-      });
+      await this.notify(deliveryFailed({ sink: name, label, notification: n, reason, earlier: last?.since ?? 0 }));
     } catch (e) {
       log.error(`the ${label}'s failure could not be saved in the inbox`, e);
     }
   }
+}
+
+/** Where Settings send a notification in the app; a warning or worse is always kept in the inbox. */
+function routeOf(n: Pick<NewNotification, 'type' | 'severity'>, settings: Settings): NotificationRoute {
+  const route = settings['notifications.routing'][n.type as NotificationType] ?? 'inbox';
+  return route === 'off' && n.severity !== 'info' ? 'inbox' : route;
+}
+
+function admitted(admits: Admission | undefined, n: Notification, route: NotificationRoute, settings: Settings): boolean {
+  if (!admits) return true;
+  if ('route' in admits) return route === admits.route;
+  return rank(n.severity) >= rank(settings[admits.floor]);
+}
+
+/** What the inbox says when a sink could not deliver `notification`; `earlier` failed since the last such entry. */
+export function deliveryFailed(a: {
+  sink: string;
+  label: string;
+  notification: Pick<Notification, 'id' | 'title'>;
+  reason: string;
+  earlier: number;
+}): NewNotification {
+  const earlier = a.earlier ? ` ${counted(a.earlier, 'more notification')} failed before this one.` : '';
+  return {
+    type: 'delivery_failed',
+    severity: 'warning',
+    entity_type: 'system',
+    entity_id: SYSTEM_ENTITY_ID,
+    title: `${a.label[0]!.toUpperCase()}${a.label.slice(1)} delivery failed: ${a.reason}`,
+    message: `"${a.notification.title}" did not reach the ${a.label}: ${a.reason}. Check it in Settings and use "Send test".${earlier} Further failures of the ${a.label} within the hour are only logged.`,
+    metadata: { sink: a.sink, notification_id: a.notification.id, reason: a.reason },
+  };
 }

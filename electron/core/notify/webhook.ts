@@ -1,5 +1,7 @@
 import type { WebhookFormat } from '../../../shared/schemas/enums.js';
+import { dateTime } from '../../../shared/format.js';
 import type { Notification } from '../../../shared/schemas/notification.js';
+import { notificationTypeLabel } from '../../../shared/words.js';
 import { appVersion } from '../kernel/app-version.js';
 import type { Clock } from '../kernel/clock.js';
 import { DeliveryError, withRetries, type DeliveryOptions } from './delivery.js';
@@ -20,7 +22,12 @@ const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)
 export function webhookBody(n: Fields, format: WebhookFormat, appUrl: string | null): Record<string, unknown> {
   const link = linkOf(n, appUrl);
   if (format === 'slack') {
-    const context = [`*${SEVERITY_LABEL[n.severity]}*`, n.type, n.created_at, ...(link ? [`<${link}|Open in DataGuardian>`] : [])].join(' · ');
+    const context = [
+      `*${SEVERITY_LABEL[n.severity]}*`,
+      notificationTypeLabel(n.type),
+      dateTime(n.created_at),
+      ...(link ? [`<${link}|Open in DataGuardian>`] : []),
+    ].join(' · ');
     return {
       text: cut(`${SEVERITY_LABEL[n.severity]}: ${n.title}`, 3000),
       blocks: [
@@ -41,7 +48,7 @@ export function webhookBody(n: Fields, format: WebhookFormat, appUrl: string | n
           ...(link ? { url: link } : {}),
           fields: [
             { name: 'Severity', value: SEVERITY_LABEL[n.severity], inline: true },
-            { name: 'Type', value: n.type, inline: true },
+            { name: 'Type', value: notificationTypeLabel(n.type), inline: true },
           ],
           footer: { text: 'DataGuardian' },
         },

@@ -5,6 +5,8 @@ export interface RetentionCandidate {
   id: string;
   /** When the backup started: its folder's name and what the buckets are computed from. */
   at: Date;
+  /** Pinned by the user (with its reason, possibly empty): kept whatever the rule says. */
+  pinned?: string | null;
 }
 
 /** Why a backup must stay whatever the rule says: a queued or running restore or verification reads it. */
@@ -74,7 +76,7 @@ const TIERS: { tier: Tier; count: (p: RetentionPolicy) => number | undefined }[]
  * not used up when the walk reaches the oldest backup keeps that one too (restic 0.16+): while history
  * is shorter than the rule asks, it reaches as far back as it can. Then the safety
  * rules, which no policy overrides: the newest stays, a backup a restore or verification is waiting
- * for stays, and the newest ones stay until `min_keep` are kept.
+ * for stays, a backup the user pinned stays, and the newest ones stay until `min_keep` are kept.
  */
 export function planRetention({ policy, backups, timeZone, inUse }: RetentionInput): RetentionDecision[] {
   const sorted = [...backups].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
@@ -104,6 +106,7 @@ export function planRetention({ policy, backups, timeZone, inUse }: RetentionInp
     }
     const use = inUse.get(backup.id);
     if (use) reasons.push(use === 'restore' ? 'used by a restore' : 'used by a verification');
+    if (backup.pinned !== undefined && backup.pinned !== null) reasons.push(backup.pinned ? `pinned: ${backup.pinned}` : 'pinned');
     return { execution_id: backup.id, started_at: backup.at.toISOString(), keep: reasons.length > 0, reasons };
   });
 

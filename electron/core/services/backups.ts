@@ -31,6 +31,23 @@ interface GroupRow {
 export function backupService(ctx: ServiceContext): Handlers['backups'] {
   const repo = ctx.db.getRepository(BackupExecutions);
 
+  /** A backup that exists: pins are for what retention could delete. */
+  async function pinnable(id: string): Promise<ExecutionRow> {
+    const row = await repo.findOneBy({ id });
+    if (!row || row.operation !== 'backup') throw new AppError('not_found', `Backup ${id} does not exist`);
+    if (row.status !== 'completed')
+      throw new AppError('validation_error', `Only a completed backup can be pinned; this one ${row.status === 'failed' ? 'failed' : `is ${row.status}`}`);
+    if (row.deleted_at) throw new AppError('conflict', 'This backup was deleted: there is nothing left to keep');
+    return row;
+  }
+
+  /** The backup as it is now, told to every window (its list and pages re-query). */
+  async function changedBackup(id: string) {
+    ctx.events.emit('entity.changed', { entity: 'execution', id, action: 'updated' });
+    const [out] = await presentExecutions(ctx, [(await repo.findOneBy({ id }))!]);
+    return out!;
+  }
+
   /** Each group's count and stored bytes, and what its newest backup recorded. */
   async function summarize(key?: string): Promise<BackupDatasource[]> {
     const where = key ? `${GROUP} = $1` : `${GROUP} IS NOT NULL`;
@@ -159,6 +176,18 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
     async verify({ id, method, identity }) {
       const row = await ctx.executions.verify(id, method, { identity });
       return { execution_id: row.id, status: row.status };
+    },
+
+    async pin({ id, reason }) {
+      const row = await pinnable(id);
+      await repo.update(id, { pinned_at: row.pinned_at ?? ctx.clock.now(), pin_reason: reason });
+      return changedBackup(id);
+    },
+
+    async unpin({ id }) {
+      await pinnable(id);
+      await repo.update(id, { pinned_at: null, pin_reason: null });
+      return changedBackup(id);
     },
 
     async delete({ id }) {

@@ -1,4 +1,5 @@
 import { In } from 'typeorm';
+import { counted } from '../../../shared/format.js';
 import { CONNECTION_CONFIG, type ConnectionConfig, type ConnectionTestResult, type Datasource } from '../../../shared/schemas/datasource.js';
 import type { DatasourceType } from '../../../shared/schemas/enums.js';
 import { maskSecrets } from '../../../shared/secrets.js';
@@ -102,7 +103,7 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
       if (jobs.length > 0) {
         throw new AppError(
           'conflict',
-          `This datasource is used by ${jobs.length} backup job(s): ${jobs.map((j) => j.name).join(', ')}. Delete those jobs first, or disable the datasource instead.`,
+          `This datasource is used by ${counted(jobs.length, 'backup job')}: ${jobs.map((j) => j.name).join(', ')}. Delete ${jobs.length === 1 ? 'it' : 'those jobs'} first, or disable the datasource instead.`,
         );
       }
       await repo.delete(id);

@@ -6,6 +6,7 @@ import type { Handlers } from './handlers.js';
 import { exportArtifact } from '../catalog/artifact.js';
 import { givenIdentities } from '../catalog/keys.js';
 import { metadataOf } from '../db/metadata.js';
+import { restoredByHand } from '../notify/messages.js';
 import { iso, type ServiceContext } from './context.js';
 import { loader, notFound } from './validate.js';
 
@@ -72,6 +73,7 @@ export async function presentExecutions(ctx: Pick<ServiceContext, 'db'>, rows: E
       metadata,
       created_at: r.created_at.toISOString(),
       deleted_at: iso(r.deleted_at),
+      pin: r.pinned_at ? { at: r.pinned_at.toISOString(), reason: r.pin_reason ?? '' } : null,
       deleted_by: r.deleted_by
         ? { execution_id: r.deleted_by, by: cleanups.find((c) => c.id === r.deleted_by)?.trigger === 'manual' ? 'user' : 'retention' }
         : null,
@@ -151,15 +153,17 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
       const row = await load(id);
       const [backup] = await presentExecutions(ctx, [row]);
       const when = restored_at ?? ctx.clock.now().toISOString();
-      return ctx.notifier.notify({
-        type: 'restore_completed',
-        severity: 'info',
-        entity_type: row.datasource_id ? 'datasource' : 'system',
-        entity_id: row.datasource_id ?? row.id,
-        title: `${backup!.datasource_name ?? 'A datasource'} was restored by hand`,
-        message: `From the backup of ${row.created_at.toISOString()}${restored_by ? `, by ${restored_by}` : ''}${reason ? `: ${reason}` : ''}`,
-        metadata: { execution_id: id, restored_at: when, restored_by: restored_by ?? null, reason: reason ?? null, manual: true },
-      });
+      return ctx.notifier.notify(
+        restoredByHand({
+          datasourceId: row.datasource_id,
+          datasourceName: backup!.datasource_name,
+          executionId: id,
+          backupTakenAt: row.created_at,
+          restoredAt: when,
+          by: restored_by ?? null,
+          reason: reason ?? null,
+        }),
+      );
     },
   };
 }

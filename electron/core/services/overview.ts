@@ -1,4 +1,4 @@
-import { LATENCY_BUCKET_MINUTES, OVERVIEW_RUNS, type Overview } from '../../../shared/schemas/overview.js';
+import { LATENCY_RANGES, OVERVIEW_RUNS, type LatencyRange, type Overview } from '../../../shared/schemas/overview.js';
 import type { DatasourceStatus, DatasourceType, ExecutionStatus } from '../../../shared/schemas/enums.js';
 import { readSettings } from '../kernel/settings.js';
 import type { Handlers } from './handlers.js';
@@ -8,15 +8,17 @@ const DAY_MS = 86_400_000;
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 
 /**
- * The Overview in five queries whatever the number of datasources and jobs: each series is cut in SQL
+ * The Overview in six queries whatever the number of datasources and jobs: each series is cut in SQL
  * (the last runs per job or datasource by row number, the day's checks by time bucket), so the answer
  * stays small and no query is made per row.
  */
 export function overviewService(ctx: ServiceContext): Handlers['overview'] {
   return {
-    async get() {
+    async get({ range: asked }) {
       const now = ctx.clock.now();
-      const since = new Date(now.getTime() - DAY_MS);
+      const range = asked ?? (await defaultRange(ctx, now));
+      const { seconds, bucket } = LATENCY_RANGES[range];
+      const since = new Date(now.getTime() - seconds * 1000);
       const [datasources, jobs, sizes, runs, latency, settings] = await Promise.all([
         ctx.db.query<{ id: string; name: string; type: DatasourceType; status: DatasourceStatus; enabled: boolean; last_health_check_at: Date | null }[]>(
           'SELECT id, name, type, status, enabled, last_health_check_at FROM datasources ORDER BY name, id',
@@ -50,7 +52,7 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
                   count(*) FILTER (WHERE status <> 'ok') AS failed
            FROM health_checks WHERE checked_at > $1 AND checked_at <= $2
            GROUP BY 1, 2 ORDER BY 1, 2`,
-          [since, now, LATENCY_BUCKET_MINUTES * 60],
+          [since, now, bucket],
         ),
         readSettings(ctx.db),
       ]);
@@ -69,6 +71,8 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
       const answer: Overview = {
         now: now.toISOString(),
         schedules_paused: settings['schedules.paused'],
+        latency_range: range,
+        latency_bucket_seconds: bucket,
         datasources: datasources.map((d) => {
           const trend = sizesOf.get(d.id) ?? [];
           const next = (jobsOf.get(d.id) ?? [])
@@ -102,4 +106,13 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
       return answer;
     },
   };
+}
+
+/** The last day; the last hour while every check of the day is newer than an hour (a new install), so its few points spread out. */
+async function defaultRange(ctx: ServiceContext, now: Date): Promise<LatencyRange> {
+  const [first] = await ctx.db.query<{ at: Date | null }[]>('SELECT min(checked_at) AS at FROM health_checks WHERE checked_at > $1 AND checked_at <= $2', [
+    new Date(now.getTime() - DAY_MS),
+    now,
+  ]);
+  return first?.at && now.getTime() - first.at.getTime() <= 3_600_000 ? '1h' : '24h';
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../../../shared/errors.js';
+import { counted } from '../../../shared/format.js';
 import type { StorageType } from '../../../shared/schemas/enums.js';
 import { STORAGE_CONFIG, type StorageConfig, type StorageLocation, type StorageTestResult } from '../../../shared/schemas/storage.js';
 import { maskSecrets } from '../../../shared/secrets.js';
@@ -9,7 +10,24 @@ import { iso, type ServiceContext } from './context.js';
 import type { Handlers } from './handlers.js';
 import { loader, refuseFailedTest, resolveConfig, withRetypeHint, type ResolvedConfig } from './validate.js';
 
-export function toStorage(row: StorageRow): StorageLocation {
+interface Usage {
+  used_bytes: number;
+  backups_count: number;
+}
+
+/** The completed backup copies on each storage (all of them, or those named), in one query. */
+async function usageOf(ctx: Pick<ServiceContext, 'db'>, ids?: string[]): Promise<Map<string, Usage>> {
+  const rows = await ctx.db.query<{ id: string; used_bytes: number; backups_count: number }[]>(
+    `SELECT c.storage_location_id AS id, coalesce(sum(e.compressed_size_bytes), 0)::float8 AS used_bytes, count(*)::int AS backups_count
+       FROM backup_copies c JOIN backup_executions e ON e.id = c.execution_id
+      WHERE c.status = 'completed' AND e.operation = 'backup' ${ids ? 'AND c.storage_location_id = ANY($1)' : ''}
+      GROUP BY 1`,
+    ids ? [ids] : [],
+  );
+  return new Map(rows.map((r) => [r.id, { used_bytes: Number(r.used_bytes), backups_count: r.backups_count }]));
+}
+
+function toStorage(row: StorageRow, usage: Usage = { used_bytes: 0, backups_count: 0 }): StorageLocation {
   return {
     id: row.id,
     name: row.name,
@@ -18,6 +36,7 @@ export function toStorage(row: StorageRow): StorageLocation {
     is_default: row.is_default,
     available_space_gb: row.available_space_gb === null ? null : Number(row.available_space_gb),
     status: row.status,
+    ...usage,
     created_at: row.created_at.toISOString(),
     updated_at: iso(row.updated_at)!,
   };
@@ -44,6 +63,7 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
   const repo = ctx.db.getRepository(StorageLocations);
 
   const load = loader(repo, 'Storage location');
+  const present = async (row: StorageRow) => toStorage(row, (await usageOf(ctx, [row.id])).get(row.id));
   const configOf = (type: StorageType, incoming: Record<string, unknown>, stored?: StorageRow): ResolvedConfig<StorageConfig> =>
     resolveConfig(ctx.secrets, STORAGE_CONFIG[type], type, incoming, stored?.config, 'config');
   /** Probes a config; when a stored secret was withheld, the answer says to type it again. */
@@ -75,11 +95,12 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
 
   return {
     async list() {
-      return (await repo.find({ order: { is_default: 'DESC', name: 'ASC' } })).map(toStorage);
+      const [rows, usage] = await Promise.all([repo.find({ order: { is_default: 'DESC', name: 'ASC' } }), usageOf(ctx)]);
+      return rows.map((r) => toStorage(r, usage.get(r.id)));
     },
 
     async get({ id }) {
-      return toStorage(await load(id));
+      return present(await load(id));
     },
 
     async import({ id }) {
@@ -103,7 +124,7 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
       });
       const saved = await saveWithDefault(row, makeDefault);
       changed(saved.id, 'created');
-      return toStorage(saved);
+      return present(saved);
     },
 
     async update(input) {
@@ -119,14 +140,17 @@ export function storageService(ctx: ServiceContext): Handlers['storages'] {
       if (input.is_default === false) row.is_default = false;
       const saved = await saveWithDefault(row, input.is_default === true);
       changed(row.id, 'updated');
-      return toStorage(saved);
+      return present(saved);
     },
 
     async delete({ id }) {
       await load(id);
       const used = await ctx.db.getRepository(BackupJobStorages).countBy({ storage_location_id: id });
       if (used > 0) {
-        throw new AppError('conflict', `This storage is used by ${used} backup job(s). Remove it from those jobs first.`);
+        throw new AppError(
+          'conflict',
+          `This storage is used by ${counted(used, 'backup job')}. Remove it from ${used === 1 ? 'that job' : 'those jobs'} first.`,
+        );
       }
       await repo.delete(id);
       changed(id, 'deleted');

@@ -2,21 +2,79 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
+/** What a value of a scale is: its axis gets ticks at round numbers of that unit. */
+export type ChartUnit = 'bytes' | 'seconds' | 'ms';
+
 /** One line of a chart: its name, colour and the scale (axis) it is read on. */
 export interface ChartSeries {
   label: string;
   color: string;
   scale?: string;
+  unit?: ChartUnit;
   /** How a value of this series reads in the legend and on its axis. */
   format?: (value: number) => string;
   /** Points instead of a line, without an axis (events such as a failed run, not a measure). */
   points?: boolean;
 }
 
+const MIN = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+/** Time ticks at whole minutes, hours and days: never every 10 seconds. */
+const TIME_INCRS = [
+  MIN,
+  2 * MIN,
+  5 * MIN,
+  10 * MIN,
+  15 * MIN,
+  30 * MIN,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+];
+const steps = (bases: number[], scale: number) => bases.map((b) => b * scale);
+/** Round steps of each unit: 1, 2, 5 and 10 s up to minutes and hours; 1, 2, 5 × 1024ⁿ bytes; 1, 2, 5 × 10ⁿ ms. */
+const INCRS: Record<ChartUnit, number[]> = {
+  seconds: [1, 2, 5, 10, 15, 30, ...TIME_INCRS],
+  bytes: [0, 1, 2, 3, 4, 5].flatMap((p) => steps([1, 2, 5, 10, 20, 50, 100, 200, 500], 1024 ** p)),
+  ms: [0, 1, 2, 3, 4, 5].flatMap((p) => steps([1, 2, 5], 10 ** p)),
+};
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayOfMonth = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+
+/** x labels in the reader's locale: times of day, with the date under the first tick of each day; dates for day steps. */
+function timeLabels(_u: uPlot, splits: number[], _axis: number, _space: number, incr: number): string[] {
+  let lastDay = '';
+  return splits.map((t) => {
+    const d = new Date(t * 1000);
+    const day = dayOfMonth.format(d);
+    if (incr >= DAY) return day;
+    const label = day !== lastDay ? `${timeOfDay.format(d)}\n${day}` : timeOfDay.format(d);
+    lastDay = day;
+    return label;
+  });
+}
+
+/** A label equal to the one before says nothing: it is left blank. */
+const distinct = (labels: string[]) => labels.map((l, i) => (i > 0 && l === labels[i - 1] ? '' : l));
+
+/** The page's colours, so the axes follow the light or dark theme. */
+const cssColor = (name: string, fallback: string) =>
+  (typeof document === 'undefined' ? '' : getComputedStyle(document.documentElement).getPropertyValue(name).trim()) || fallback;
+
 /**
  * A uPlot canvas chart sized to its container. `x` are epoch seconds; each series has a value (or null)
- * per x. A sparkline has no axes, legend or cursor. The data also sits in `data-points` for tests and
- * screen readers get `label`.
+ * per x. Measures start at zero; ticks fall on round values of their unit and never repeat a label. A
+ * sparkline has no axes, legend or cursor. The data also sits in `data-points` for tests and screen
+ * readers get `label`.
  */
 export function Chart({
   label,
@@ -43,14 +101,17 @@ export function Chart({
   span.current = xRange ?? (only === undefined ? undefined : [only - 3600, only + 3600]);
   const data: uPlot.AlignedData = [x, ...series.map((s) => s.values)];
   // The chart is rebuilt when its shape changes, and only fed new data otherwise.
-  const shape = JSON.stringify([sparkline, height, series.map((s) => [s.label, s.color, s.scale, s.points])]);
+  const shape = JSON.stringify([sparkline, height, series.map((s) => [s.label, s.color, s.scale, s.points, s.unit])]);
 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
+    const text = cssColor('--text-2', '#566171');
+    const grid = cssColor('--border', '#e3e6eb');
     // Points mark events (a failed run) on their own scale, which needs no axis of its own.
-    const scales = [...new Set(series.filter((s) => !s.points).map((s) => s.scale ?? 'y'))];
-    const formatOf = (scale: string) => series.find((s) => (s.scale ?? 'y') === scale)?.format;
+    const measured = series.filter((s) => !s.points);
+    const scales = [...new Set(measured.map((s) => s.scale ?? 'y'))];
+    const first = (scale: string) => measured.find((s) => (s.scale ?? 'y') === scale);
     const options: uPlot.Options = {
       width: Math.max(el.clientWidth, 80),
       height,
@@ -59,20 +120,29 @@ export function Chart({
       padding: sparkline ? [2, 2, 2, 2] : [12, 8, 0, 0],
       scales: {
         x: { time: true, range: (_u, min, max) => span.current ?? [min, max] },
+        // A size or a duration is read against zero: a flat line near its top is a steady job.
+        ...Object.fromEntries(
+          scales.map((scale) => [scale, { range: (_u: uPlot, _min: number, max: number): uPlot.Range.MinMax => [0, max > 0 ? max * 1.15 : 1] }]),
+        ),
       },
       axes: sparkline
         ? [{ show: false }, { show: false }]
         : [
-            { stroke: '#566171', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e3e6eb' } },
-            ...scales.map((scale, n) => ({
-              scale,
-              side: n === 0 ? 3 : 1,
-              size: 64,
-              stroke: '#566171',
-              grid: { show: n === 0, stroke: '#eef0f3' },
-              ticks: { stroke: '#e3e6eb' },
-              values: (_u: uPlot, ticks: number[]) => ticks.map((t) => formatOf(scale)?.(t) ?? String(t)),
-            })),
+            { stroke: text, grid: { stroke: grid }, ticks: { stroke: grid }, space: 70, incrs: TIME_INCRS, values: timeLabels, size: 44 },
+            ...scales.map((scale, n) => {
+              const s = first(scale);
+              return {
+                scale,
+                side: n === 0 ? 3 : 1,
+                size: 64,
+                space: 28,
+                stroke: text,
+                grid: { show: n === 0, stroke: grid },
+                ticks: { stroke: grid },
+                ...(s?.unit ? { incrs: INCRS[s.unit] } : {}),
+                values: (_u: uPlot, ticks: number[]) => distinct(ticks.map((t) => s?.format?.(t) ?? String(t))),
+              };
+            }),
           ],
       series: [
         {},

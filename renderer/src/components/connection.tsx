@@ -2,7 +2,8 @@ import { useState, type ComponentProps } from 'react';
 import type { Result } from '../../../shared/errors.js';
 import { secretsToRetype } from '../../../shared/secrets.js';
 import { ApiError } from '../api.js';
-import { gigabytes } from '../format.js';
+import { gigabytes } from '../../../shared/format.js';
+import { isFolder } from '../../../shared/words.js';
 import type { Validation } from '../forms.js';
 import { ConfigFields } from './ConfigFields.js';
 import { AlertIcon } from './icons.js';
@@ -19,13 +20,14 @@ interface TestOutcome {
 }
 
 /** The answer of a "Test connection", in place under the button. */
-function TestResult({ result }: { result: TestOutcome }) {
+function TestResult({ result, type }: { result: TestOutcome; type: string }) {
   const status = result.status ?? (result.ok ? 'ok' : 'error');
   return (
     <div className={`test-result ${result.ok ? 'test-result--ok' : 'test-result--fail'}`} role="status" aria-label="Connection test result">
       <div className="test-result__head">
         <StatusBadge status={status} label={result.ok ? 'OK' : undefined} />
-        {result.latency_ms !== null && <span className="test-result__fact">{result.latency_ms} ms</span>}
+        {/* A folder's test reads it and says what it holds: its time is no latency. */}
+        {result.latency_ms !== null && !isFolder(type) && <span className="test-result__fact">{result.latency_ms} ms</span>}
         {result.available_space_gb !== undefined && result.available_space_gb !== null && (
           <span className="test-result__fact">{gigabytes(result.available_space_gb)} free</span>
         )}
@@ -148,7 +150,7 @@ export function ConnectionCard({
         </Button>
         {!test.result && !test.testing && <span className="muted">{hint}</span>}
       </div>
-      {test.result && <TestResult result={test.result} />}
+      {test.result && <TestResult result={test.result} type={type} />}
     </Card>
   );
 }

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { Execution, ExecutionProgress } from '../../../shared/schemas/execution.js';
+import { backupFileName } from '../../../shared/words.js';
 import { api } from '../api.js';
-import { bytes, duration } from '../format.js';
+import { bytes, duration } from '../../../shared/format.js';
 import { toast, useStore } from '../store.js';
 import { Button } from './ui.js';
 
@@ -99,20 +100,38 @@ export function DownloadButton({ execution, size }: { execution: Execution; size
     );
   }
   async function save() {
-    const artifact = execution.metadata?.artifact;
-    const destination = await pickPath!({ kind: 'save', title: 'Save the backup as', defaultName: typeof artifact === 'string' ? artifact : undefined });
-    if (!destination) return;
     setBusy(true);
-    const result = await api.call('executions.export', { id: execution.id, destination_path: destination });
+    await downloadBackup(execution);
     setBusy(false);
-    if (result.ok) toast('success', `Saved ${bytes(result.data.size_bytes)} to ${result.data.path}`);
-    else toast('error', result.error.message);
   }
   return (
     <Button size={size} variant={size ? 'ghost' : 'secondary'} busy={busy} onClick={save} ariaLabel={label}>
       Download
     </Button>
   );
+}
+
+/**
+ * Downloads a backup as one file: the desktop asks where to save it (named `<job>-<date>.<ext>`) and
+ * writes it there; a browser fetches it from the server under that name.
+ */
+export async function downloadBackup(execution: Execution, o: { decrypt?: boolean } = {}): Promise<void> {
+  const { pickPath } = api;
+  if (!api.capabilities.nativeDialogs || !pickPath) {
+    const link = document.createElement('a');
+    link.href = `./api/executions/${execution.id}/download${o.decrypt ? '?decrypt=true' : ''}`;
+    link.download = '';
+    link.click();
+    return;
+  }
+  const artifact = execution.metadata?.artifact;
+  const defaultName =
+    typeof artifact === 'string' ? backupFileName({ ...execution, artifact: o.decrypt ? artifact.replace(/\.age$/, '') : artifact }) : undefined;
+  const destination = await pickPath({ kind: 'save', title: 'Save the backup as', defaultName });
+  if (!destination) return;
+  const result = await api.call('executions.export', { id: execution.id, destination_path: destination, decrypt: o.decrypt === true });
+  if (result.ok) toast('success', `Saved ${bytes(result.data.size_bytes)} to ${result.data.path}`);
+  else toast('error', result.error.message);
 }
 
 /** "28% of 1.2 GB": what compression kept. */

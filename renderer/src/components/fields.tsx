@@ -7,14 +7,16 @@ interface FieldShell {
   hint?: ReactNode;
   required?: boolean;
   className?: string;
+  /** A tooltip on the label (Settings: the key a script sets). */
+  title?: string;
 }
 
-function Shell({ id, label, error, hint, required, className, children }: FieldShell & { children: ReactNode }) {
+function Shell({ id, label, error, hint, required, className, title, children }: FieldShell & { children: ReactNode }) {
   return (
     <div className={`field ${error ? 'field--invalid' : ''} ${className ?? ''}`}>
       {/* The marker stays outside the label: the label's text is the field's name, nothing more. */}
       <div className="field__top">
-        <label htmlFor={id} className="field__label">
+        <label htmlFor={id} className="field__label" title={title}>
           {label}
         </label>
         {required && (
@@ -187,14 +189,22 @@ export function Checkbox(p: CheckboxProps) {
   );
 }
 
-/** An on/off switch in a table row; its accessible name says what it turns on. */
-export function Switch(p: { label: string; checked: boolean; onChange(checked: boolean): void; disabled?: boolean }) {
+/**
+ * An on/off switch; its accessible name says what "on" means. `text` is shown beside it (e.g. the state
+ * it is in); without it the switch stands alone, as in a table row.
+ */
+export function Switch(p: { label: string; checked: boolean; onChange(checked: boolean): void; disabled?: boolean; text?: ReactNode }) {
   return (
-    <label className="switch" title={p.checked ? 'Enabled' : 'Disabled'}>
+    <label className="switch">
       <input type="checkbox" role="switch" aria-label={p.label} checked={p.checked} disabled={p.disabled} onChange={(e) => p.onChange(e.target.checked)} />
       <span className="switch__track" aria-hidden="true">
         <span className="switch__thumb" />
       </span>
+      {p.text && (
+        <span className="switch__text" aria-hidden="true">
+          {p.text}
+        </span>
+      )}
     </label>
   );
 }

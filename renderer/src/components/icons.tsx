@@ -178,3 +178,18 @@ export const LockIcon = ({ size }: { size?: number }) => (
     <path d="M8 11V7a4 4 0 0 1 8 0v4" />
   </Icon>
 );
+
+export const MoreIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="5" cy="12" r="1.2" fill="currentColor" />
+    <circle cx="12" cy="12" r="1.2" fill="currentColor" />
+    <circle cx="19" cy="12" r="1.2" fill="currentColor" />
+  </Icon>
+);
+
+export const PinIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M9 4h6l-1 5 3 3v2H7v-2l3-3-1-5z" />
+    <path d="M12 14v6" />
+  </Icon>
+);

@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { bytes, exactBytes } from '../../../shared/format.js';
 import { useStore } from '../store.js';
 import { AlertIcon, CheckIcon, CloseIcon } from './icons.js';
 
@@ -156,7 +157,7 @@ export function Button({
   );
 }
 
-/** A modal dialog on the native <dialog>: focus is trapped and Escape closes it. */
+/** A modal dialog on the native <dialog>: focus is trapped, and Escape or its × closes it. */
 export function Modal({ title, children, footer, onClose }: { title: string; children: ReactNode; footer: ReactNode; onClose(): void }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
@@ -174,9 +175,14 @@ export function Modal({ title, children, footer, onClose }: { title: string; chi
         onClose();
       }}
     >
-      <h2 id="modal-title" className="modal__title">
-        {title}
-      </h2>
+      <div className="modal__head">
+        <h2 id="modal-title" className="modal__title">
+          {title}
+        </h2>
+        <button type="button" className="modal__close" aria-label="Close" title="Close (Esc)" onClick={onClose}>
+          <CloseIcon size={16} />
+        </button>
+      </div>
       <div className="modal__body">{children}</div>
       <div className="modal__footer">{footer}</div>
     </dialog>
@@ -211,5 +217,14 @@ export function KeyValue({ items }: { items: [string, ReactNode][] }) {
         </div>
       ))}
     </dl>
+  );
+}
+
+/** A size in KB/MB/GB, the exact byte count in its tooltip. */
+export function Size({ bytes: n }: { bytes: number | null | undefined }) {
+  return (
+    <span className="nowrap" title={exactBytes(n)}>
+      {bytes(n)}
+    </span>
   );
 }

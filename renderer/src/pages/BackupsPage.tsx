@@ -5,15 +5,17 @@ import type { Verification } from '../../../shared/schemas/execution.js';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api, errorMessage } from '../api.js';
 import { SelectField } from '../components/fields.js';
+import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, type BackupDialog } from '../components/backup-actions.js';
+import { downloadBackup } from '../components/execution.js';
+import { RowActions } from '../components/row-actions.js';
 import { ArchiveIcon, ArrowLeftIcon, LockIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
-import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge } from '../components/ui.js';
-import { bytes, dateTime, fromNow } from '../format.js';
+import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge, Size } from '../components/ui.js';
+import { counted, dateTime, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_LABELS } from '../labels.js';
 import { toast, useStore } from '../store.js';
 import { RestoreDialog } from './RestoreDialog.js';
-import { KeyPrompt } from './encryption/KeyPrompt.js';
-import { shortKey } from '../encryption.js';
+import { shortKey, useEncryption } from '../encryption.js';
 
 type Groups = OutputOf<'backups.datasources'>;
 type Details = OutputOf<'backups.datasource'>;
@@ -76,7 +78,9 @@ function BackupGroups() {
               </td>
               <td>{g.backups_count}</td>
               <td title={dateTime(g.last_backup_at)}>{fromNow(g.last_backup_at)}</td>
-              <td>{bytes(g.total_stored_bytes)}</td>
+              <td>
+                <Size bytes={g.total_stored_bytes} />
+              </td>
             </tr>
           ))}
         </DataTable>
@@ -133,19 +137,12 @@ function DatasourceBackups({ id }: { id: string }) {
     }
   }
   const [restoring, setRestoring] = useState<BackupEntry | null>(null);
-  const [verifying, setVerifying] = useState<string | null>(null);
-
-  const [askKey, setAskKey] = useState<{ backup: BackupEntry; message: string } | null>(null);
-
-  async function verify(backup: BackupEntry, method: 'checksum' | 'restore-test', identity?: string) {
-    setVerifying(backup.id);
-    const result = await api.call('backups.verify', { id: backup.id, method, ...(identity ? { identity } : {}) });
-    setVerifying(null);
-    if (result.ok) toast('info', method === 'checksum' ? 'Checking every copy…' : 'Restore test started…');
-    // Write-only: a restore test needs the recovery key, for that run only.
-    else if (result.error.code === 'key_required' && method === 'restore-test') setAskKey({ backup, message: result.error.message });
-    else toast('error', result.error.message);
-  }
+  const [dialog, setDialog] = useState<BackupDialog>(null);
+  const { state: keys } = useEncryption();
+  const opensHere = (b: BackupEntry) => {
+    const lock = backupEncryption.safeParse(b.metadata?.encryption);
+    return lock.success && Boolean(keys?.keys.some((k) => k.opens_backups && lock.data.recipients.includes(k.recipient)));
+  };
 
   const back = (
     <a className="back-link" href="#/backups">
@@ -158,7 +155,9 @@ function DatasourceBackups({ id }: { id: string }) {
         title={data?.datasource_name ?? 'Backups'}
         back={back}
         subtitle={
-          data ? `${typeLabel(data.datasource_type)} · ${data.backups_count} backup(s), newest first · copies checked on their storages just now` : undefined
+          data
+            ? `${typeLabel(data.datasource_type)} · ${counted(data.backups_count, 'backup')}, newest first · copies checked on their storages just now`
+            : undefined
         }
         actions={<Button onClick={reload}>Check again</Button>}
       />
@@ -176,11 +175,14 @@ function DatasourceBackups({ id }: { id: string }) {
               <td>
                 <a className="table__name" href={`#/activity/${b.id}`}>
                   {dateTime(b.finished_at ?? b.created_at)}
-                </a>
+                </a>{' '}
+                <PinBadge pin={b.pin} />
                 <div className="table__sub">{b.job_name ?? 'Imported'}</div>
                 <Encrypted backup={b} />
               </td>
-              <td>{bytes(b.compressed_size_bytes)}</td>
+              <td>
+                <Size bytes={b.compressed_size_bytes} />
+              </td>
               <td>
                 <ul className="copies" aria-label="Copies">
                   {b.availability.map((a) => (
@@ -196,24 +198,17 @@ function DatasourceBackups({ id }: { id: string }) {
               <td>
                 <VerificationBadge v={b.verification} />
               </td>
-              <td className="table__actions">
-                <Button
-                  size="sm"
-                  variant="ghost"
-                  busy={verifying === b.id}
-                  onClick={() => verify(b, 'checksum')}
-                  ariaLabel={`Verify checksums of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
-                >
-                  Verify
-                </Button>
-                <Button
-                  size="sm"
-                  variant="ghost"
-                  onClick={() => verify(b, 'restore-test')}
-                  ariaLabel={`Test restore of the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
-                >
-                  Test restore
-                </Button>
+              <RowActions
+                menu={{
+                  label: `More for the backup of ${dateTime(b.finished_at ?? b.created_at)}`,
+                  items: [
+                    { label: 'Download', onSelect: () => void downloadBackup(b) },
+                    // An encrypted backup as stored is an .age file; decrypted, it is the compressed dump the usual tools read.
+                    ...(opensHere(b) ? [{ label: 'Download decrypted', onSelect: () => void downloadBackup(b, { decrypt: true }) }] : []),
+                    ...backupMenuItems(b, setDialog, () => void unpinBackup(b)),
+                  ],
+                }}
+              >
                 <Button
                   size="sm"
                   variant="primary"
@@ -222,7 +217,7 @@ function DatasourceBackups({ id }: { id: string }) {
                 >
                   Restore
                 </Button>
-              </td>
+              </RowActions>
             </tr>
           ))}
         </DataTable>
@@ -235,17 +230,7 @@ function DatasourceBackups({ id }: { id: string }) {
         </div>
       )}
       {restoring && data && <RestoreDialog backups={data.backups} initial={restoring} onClose={() => setRestoring(null)} />}
-      {askKey && (
-        <KeyPrompt
-          what="Test restore"
-          message={askKey.message}
-          onClose={() => setAskKey(null)}
-          onSubmit={(identity) => {
-            setAskKey(null);
-            void verify(askKey.backup, 'restore-test', identity);
-          }}
-        />
-      )}
+      <BackupDialogs dialog={dialog} onClose={() => setDialog(null)} />
     </>
   );
 }
@@ -306,10 +291,10 @@ function ImportDialog({ onClose, onDone }: { onClose(): void; onDone(): void }) 
             <div className="banner banner--ok" role="status">
               <div className="banner__body">
                 <strong>
-                  {result.added} backup(s) added, {result.already_known} already known
+                  {counted(result.added, 'backup')} added, {result.already_known} already known
                 </strong>
                 <span>
-                  {result.manifests_found} manifest(s) found
+                  {counted(result.manifests_found, 'manifest')} found
                   {result.skipped.length > 0 && `; skipped: ${result.skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}`}
                 </span>
               </div>

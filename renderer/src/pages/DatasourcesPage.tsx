@@ -3,9 +3,10 @@ import type { Datasource } from '../../../shared/schemas/datasource.js';
 import { api } from '../api.js';
 import { DatabaseIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
-import { EditAndDelete, EnabledSwitch } from '../components/row-actions.js';
+import { editAndDelete, EnabledSwitch, RowActions } from '../components/row-actions.js';
 import { Button, StatusBadge, Tag } from '../components/ui.js';
-import { dateTime, fromNow } from '../format.js';
+import { bytes, counted, dateTime, fromNow } from '../../../shared/format.js';
+import { isFolder } from '../../../shared/words.js';
 import { DATASOURCE_TYPE_ICONS, DATASOURCE_TYPE_LABELS, datasourceWhere } from '../labels.js';
 import { toast, useStore } from '../store.js';
 
@@ -43,7 +44,7 @@ function DatasourceRow({ item: d, onDelete }: { item: Datasource; onDelete(): vo
     const result = await api.call('datasources.healthCheck', { id: d.id });
     setChecking(false);
     if (!result.ok) toast('error', result.error.message);
-    else if (result.data.status === 'ok') toast('success', `${d.name} answered in ${result.data.latency_ms ?? '?'} ms`);
+    else if (result.data.status === 'ok') toast('success', checkedText(d, result.data.latency_ms, result.data.metadata));
     else toast('error', `${d.name}: ${result.data.error_message ?? result.data.status}`);
     void load('datasources');
   }
@@ -72,12 +73,19 @@ function DatasourceRow({ item: d, onDelete }: { item: Datasource; onDelete(): vo
       <td>
         <EnabledSwitch name={d.name} enabled={d.enabled} resource="datasources" save={(enabled) => api.call('datasources.update', { id: d.id, enabled })} />
       </td>
-      <td className="table__actions">
-        <Button size="sm" variant="ghost" busy={checking} onClick={check} ariaLabel={`Check ${d.name} now`}>
+      <RowActions menu={{ label: `Actions for ${d.name}`, items: editAndDelete(`/datasources/${d.id}/edit`, onDelete) }}>
+        <Button size="sm" variant="ghost" busy={checking} onClick={check} ariaLabel={`Check now: ${d.name}`}>
           Check now
         </Button>
-        <EditAndDelete name={d.name} editPath={`/datasources/${d.id}/edit`} onDelete={onDelete} />
-      </td>
+      </RowActions>
     </tr>
   );
+}
+
+/** A check that passed, in the datasource's words: a folder's contents, a server's answer time. */
+function checkedText(d: Datasource, latencyMs: number | null, metadata: Record<string, unknown> | null): string {
+  if (isFolder(d.type) && typeof metadata?.files === 'number' && typeof metadata.size_bytes === 'number') {
+    return `${d.name} is readable: ${metadata.complete === false ? 'more than ' : ''}${counted(metadata.files, 'file')}, ${bytes(metadata.size_bytes)}`;
+  }
+  return `${d.name} answered in ${latencyMs ?? '?'} ms`;
 }

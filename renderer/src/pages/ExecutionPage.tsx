@@ -1,13 +1,18 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { ExecutionDetails, ExecutionLog } from '../../../shared/schemas/execution.js';
 import { api, errorMessage } from '../api.js';
+import type { BackupEntry } from '../../../shared/schemas/restore.js';
+import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, verifyBackup, type BackupDialog } from '../components/backup-actions.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
+import { RowMenu } from '../components/row-actions.js';
 import { ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
-import { Card, ErrorBanner, KeyValue, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
-import { bytes, dateTime, duration } from '../format.js';
+import { Button, Card, ErrorBanner, KeyValue, Loading, LoadFailed, PageHeader, Size, StatusBadge } from '../components/ui.js';
+import { counted, dateTime, duration, shortDateTime } from '../../../shared/format.js';
+import { isFolder } from '../../../shared/words.js';
 import { DATASOURCE_TYPE_LABELS, deletedLabel, executionTitle, STORAGE_TYPE_LABELS } from '../labels.js';
 import { useStore } from '../store.js';
+import { RestoreDialog } from './RestoreDialog.js';
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 const count = (v: unknown): string | null => (typeof v === 'number' ? v.toLocaleString() : null);
@@ -48,6 +53,7 @@ export function ExecutionPage({ id }: { id: string }) {
   const engineOutput = text(m.engine_output);
   const type = execution.datasource_type as keyof typeof DATASOURCE_TYPE_LABELS | null;
   const title = executionTitle(execution);
+  const restorable = execution.status === 'completed' && execution.operation === 'backup' && !execution.deleted_at;
   // While it runs most facts are not known yet: show the ones that are.
   const summary = (items: [string, ReactNode][]) => (isActive(execution) ? items.filter(([, v]) => v !== '—') : items);
 
@@ -60,12 +66,13 @@ export function ExecutionPage({ id }: { id: string }) {
           <span className="subtitle-facts">
             <StatusBadge status={execution.status} />
             <span>Started {dateTime(execution.started_at ?? execution.created_at)}</span>
+            <PinBadge pin={execution.pin} />
           </span>
         }
         actions={
           <>
             {isActive(execution) && <CancelButton execution={execution} />}
-            {execution.status === 'completed' && execution.operation === 'backup' && !execution.deleted_at && <DownloadButton execution={execution} />}
+            {restorable && <BackupActions backup={execution} />}
           </>
         }
       />
@@ -89,6 +96,12 @@ export function ExecutionPage({ id }: { id: string }) {
           </ErrorBanner>
         )}
         {execution.status === 'completed' && execution.error_message && <div className="banner banner--warn">{execution.error_message}</div>}
+        {execution.pin && (
+          <div className="banner banner--info" role="status">
+            Pinned {dateTime(execution.pin.at)}
+            {execution.pin.reason ? `: ${execution.pin.reason}` : ''}. Retention never deletes it.
+          </div>
+        )}
         {execution.deleted_at && (
           <div className="banner banner--info" role="status">
             {deletedLabel(execution)}: its files are gone from every storage; this record of the run stays.{' '}
@@ -139,7 +152,9 @@ export function ExecutionPage({ id }: { id: string }) {
                 <tr key={c.chunk_number}>
                   <td>{c.chunk_number}</td>
                   <td className="mono break">{c.file_path.split('/').pop()}</td>
-                  <td>{bytes(c.size_bytes)}</td>
+                  <td>
+                    <Size bytes={c.size_bytes} />
+                  </td>
                   <td className="mono break">{c.checksum}</td>
                 </tr>
               ))}
@@ -171,10 +186,12 @@ export function ExecutionPage({ id }: { id: string }) {
 }
 
 const link = (id: unknown, label: string) => (typeof id === 'string' ? <a href={`#/activity/${id}`}>{label}</a> : '—');
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
-/** What a restore, a verification or a cleanup adds to the summary. */
+/** What a restore, a verification or a cleanup adds to the summary, in the datasource's words. */
 function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
   const m = e.metadata ?? {};
+  const folder = isFolder(e.datasource_type);
   if (e.operation === 'restore') {
     const from = m.restored_from as { storage_name?: string } | undefined;
     return [
@@ -182,8 +199,16 @@ function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
       ['From the backup', link(m.source_execution_id, 'open the backup')],
       ['Copy used', from?.storage_name ?? '—'],
       ['Safety backup', m.safety_execution_id ? link(m.safety_execution_id, 'taken before the restore') : m.safety_backup ? '—' : 'Not requested'],
-      ['Tables restored', count(m.tables_restored) ?? '—'],
-      ['Rows restored', count(m.rows_restored) ?? '—'],
+      ...((folder
+        ? [
+            ['Files restored', count(e.files_count) ?? '—'],
+            ['The folder now holds', typeof m.rows_restored === 'number' ? counted(m.rows_restored, 'file') : '—'],
+            ['Existing files', m.overwrite ? 'Replaced by the backup’s' : 'Kept (the restore stops at the first one)'],
+          ]
+        : [
+            ['Tables restored', count(m.tables_restored) ?? '—'],
+            ['Rows restored', count(m.rows_restored) ?? '—'],
+          ]) as [string, ReactNode][]),
       ...(text(m.previous_file) ? ([['Previous file kept as', <span className="mono break">{text(m.previous_file)}</span>]] as [string, ReactNode][]) : []),
     ];
   }
@@ -191,49 +216,102 @@ function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
     const v = m.verification as { message?: string; tables?: number | null; rows?: number | null } | undefined;
     return [
       ['Backup checked', link(m.source_execution_id, 'open the backup')],
-      ['Method', m.method === 'restore-test' ? 'Restore into a scratch target' : 'Read back every file and check its SHA-256'],
+      ['Method', m.method === 'restore-test' ? `Restore into a scratch ${folder ? 'folder' : 'target'}` : 'Read back every file and check its SHA-256'],
       ['Result', v?.message ?? '—'],
-      ...(v?.tables !== null && v?.tables !== undefined
-        ? ([
-            ['Tables seen', count(v.tables) ?? '—'],
-            ['Rows seen', count(v.rows) ?? '—'],
-          ] as [string, ReactNode][])
+      ...(v?.rows !== null && v?.rows !== undefined
+        ? ((folder
+            ? [['Files seen', count(v.rows) ?? '—']]
+            : [
+                ['Tables seen', count(v.tables) ?? '—'],
+                ['Rows seen', count(v.rows) ?? '—'],
+              ]) as [string, ReactNode][])
         : []),
     ];
   }
   if (e.operation === 'cleanup') {
-    const listed = (v: unknown) => (Array.isArray(v) ? (v as { started_at?: string; reason?: string }[]) : []);
+    const listed = (v: unknown) => (Array.isArray(v) ? (v as { execution_id?: string; started_at?: string; reason?: string }[]) : []);
+    const backups = (list: ReturnType<typeof listed>) =>
+      list.length ? (
+        <ul className="plain-list">
+          {list.map((d, i) => (
+            <li key={d.execution_id ?? i}>{link(d.execution_id, shortDateTime(d.started_at))}</li>
+          ))}
+        </ul>
+      ) : (
+        'Nothing'
+      );
     const gone = listed(m.deleted);
     const would = listed(m.would_delete);
     return [
       ['Why', m.backup_ids ? 'Deleted by hand' : e.trigger === 'schedule' ? 'The daily cleanup (04:00)' : 'After a backup of the job'],
-      ['Deleted', gone.length ? gone.map((d) => d.started_at ?? '').join(', ') : 'Nothing'],
-      ...(would.length ? ([['Would delete (automatic deletion is off)', would.map((d) => d.started_at ?? '').join(', ')]] as [string, ReactNode][]) : []),
+      ['Deleted', backups(gone)],
+      ...(would.length ? ([['Would delete (automatic deletion is off)', backups(would)]] as [string, ReactNode][]) : []),
       ['Reason', gone[0]?.reason ?? would[0]?.reason ?? '—'],
-      ['Space freed', count(m.bytes_freed) ?? '—'],
+      ['Space freed', <Size bytes={num(m.bytes_freed)} />],
       ['Backups kept', count(m.kept) ?? '—'],
     ];
   }
   return m.verification ? [['Last verification', (m.verification as { message?: string }).message ?? '—']] : [];
 }
 
-/** What a backup produced: sizes, compression, checksum, and what the server said it held. */
+/** What a backup produced: sizes, compression, checksum, and what it holds in the datasource's words. */
 function backupFacts(e: ExecutionDetails): [string, ReactNode][] {
   const m = e.metadata ?? {};
+  const holds: [string, ReactNode][] = isFolder(e.datasource_type)
+    ? [['Files', count(e.files_count ?? m.files_count) ?? '—']]
+    : [
+        ['Database version', text(m.database_version) ?? '—'],
+        ['Tables', count(m.tables_backed_up) ?? '—'],
+        ['Rows (approximate)', count(m.rows_approximate) ?? '—'],
+      ];
   return [
-    ['Size before compression', bytes(e.size_bytes)],
-    ['Size stored', bytes(e.compressed_size_bytes)],
+    ['Size before compression', <Size bytes={e.size_bytes} />],
+    ['Size stored', <Size bytes={e.compressed_size_bytes} />],
     [
       'Compression',
       `${text(m.compression) ?? '—'}${typeof m.compression_level === 'number' ? `, level ${m.compression_level}` : ''}${ratio(e) ? ` · ${ratio(e)}` : ''}`,
     ],
     ['Checksum', text(m.checksum) ? <span className="mono break">{text(m.checksum)}</span> : '—'],
-    ['Database version', text(m.database_version) ?? '—'],
-    ...((e.files_count !== null
-      ? [['Files', e.files_count.toLocaleString()]]
-      : [
-          ['Tables', count(m.tables_backed_up) ?? '—'],
-          ['Rows (approximate)', count(m.rows_approximate) ?? '—'],
-        ]) as [string, ReactNode][]),
+    ...holds,
   ];
+}
+
+/** What can be done with a backup from its own page: restore it, verify it, download it, and behind "⋯" the rest. */
+function BackupActions({ backup }: { backup: ExecutionDetails }) {
+  const [restoring, setRestoring] = useState(false);
+  const [dialog, setDialog] = useState<BackupDialog>(null);
+  const [verifying, setVerifying] = useState(false);
+  // The restore dialog's copies, as recorded (the Backups tab checks them live).
+  const entry: BackupEntry = {
+    ...backup,
+    availability: backup.copies
+      .filter((c) => c.status === 'completed')
+      .map((c) => ({ storage_location_id: c.storage_location_id, storage_name: c.storage_name, status: 'unknown' as const, message: null })),
+    verification: null,
+  };
+  return (
+    <>
+      <Button variant="primary" onClick={() => setRestoring(true)}>
+        Restore…
+      </Button>
+      <Button
+        busy={verifying}
+        onClick={async () => {
+          setVerifying(true);
+          await verifyBackup(backup, 'checksum');
+          setVerifying(false);
+        }}
+      >
+        Verify
+      </Button>
+      <DownloadButton execution={backup} />
+      <RowMenu
+        inHeader
+        label="More for this backup"
+        items={backupMenuItems(backup, setDialog, () => void unpinBackup(backup)).filter((i) => i.label !== 'Verify checksums')}
+      />
+      {restoring && <RestoreDialog backups={[entry]} initial={entry} onClose={() => setRestoring(false)} />}
+      <BackupDialogs dialog={dialog} onClose={() => setDialog(null)} />
+    </>
+  );
 }

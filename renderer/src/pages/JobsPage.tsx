@@ -3,12 +3,12 @@ import type { Job } from '../../../shared/schemas/job.js';
 import { api } from '../api.js';
 import { ClockIcon, PlayIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
-import { EditAndDelete, EnabledSwitch } from '../components/row-actions.js';
+import { editAndDelete, EnabledSwitch, RowActions } from '../components/row-actions.js';
 import { Switch } from '../components/fields.js';
 import { Button, StatusBadge } from '../components/ui.js';
-import { dateTime, fromNow } from '../format.js';
+import { dateTime, fromNow } from '../../../shared/format.js';
 import { navigate } from '../router.js';
-import { toast, useStore } from '../store.js';
+import { toast, useStore, watchRun } from '../store.js';
 import { triggerLabel } from '../labels.js';
 
 export function JobsPage() {
@@ -47,7 +47,7 @@ export function JobsPage() {
         ),
       }}
       headerExtra={<PauseSchedules />}
-      table={{ label: 'Backup jobs', columns: ['Name', 'Datasource', 'Storages', 'Schedule', 'Next run', 'Last result', 'Enabled'] }}
+      table={{ label: 'Backup jobs', columns: ['Job', 'Schedule', 'Next run', 'Last result', 'Enabled'] }}
       Row={JobRow}
       deletion={{
         what: 'backup job',
@@ -58,22 +58,30 @@ export function JobsPage() {
   );
 }
 
-/** The global switch: while on, no job runs by itself, and what is missed meanwhile is not caught up. */
+/**
+ * The global switch, labelled with the state it is in: while schedules are paused no job runs by itself,
+ * and what is missed meanwhile is not caught up.
+ */
 function PauseSchedules() {
   const settings = useStore((s) => s.settings.data);
   const load = useStore((s) => s.load);
   const [saving, setSaving] = useState(false);
   if (!settings) return null;
-  async function toggle(paused: boolean) {
+  const paused = settings['schedules.paused'];
+  async function toggle(running: boolean) {
     setSaving(true);
-    const result = await api.call('settings.update', { 'schedules.paused': paused });
+    const result = await api.call('settings.update', { 'schedules.paused': !running });
     setSaving(false);
-    if (result.ok) toast('success', paused ? 'Schedules paused: no job runs by itself until you resume' : 'Schedules resumed');
+    if (result.ok) toast('success', running ? 'Schedules running again' : 'All schedules paused: no job runs by itself until you resume');
     else toast('error', result.error.message);
     void load('settings');
     void load('jobs');
   }
-  return <Switch label="Pause schedules" checked={settings['schedules.paused']} disabled={saving} onChange={toggle} />;
+  return (
+    <span className={`state-switch ${paused ? 'state-switch--off' : ''}`}>
+      <Switch label="Schedules running" checked={!paused} disabled={saving} onChange={toggle} text={paused ? 'All schedules paused' : 'Schedules running'} />
+    </span>
+  );
 }
 
 function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
@@ -83,12 +91,18 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
   const [running, setRunning] = useState(false);
   const datasource = datasources.find((d) => d.id === j.datasource_id);
   const names = j.storage_location_ids.map((id) => storages.find((s) => s.id === id)?.name ?? 'Deleted storage');
+  const habits = [
+    j.catch_up === 'once' ? 'Catches up once' : 'Skips missed runs',
+    j.max_retries ? `${j.max_retries} ${j.max_retries === 1 ? 'retry' : 'retries'}` : 'No retries',
+    j.jitter_minutes > 0 ? `up to ${j.jitter_minutes} min later` : null,
+  ].filter(Boolean);
 
   async function run() {
     setRunning(true);
     const result = await api.call('jobs.run', { id: j.id });
     setRunning(false);
     if (!result.ok) return toast('error', result.error.message);
+    watchRun(result.data.execution_id, `Backup “${j.name}”`);
     // Straight to the execution, where its progress shows live.
     navigate(`/activity/${result.data.execution_id}`);
   }
@@ -100,25 +114,13 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
           {j.name}
         </a>
         <div className="table__sub">
-          {j.last_execution_at ? <a href={`#/activity/job/${j.id}`}>Last run {fromNow(j.last_execution_at).toLowerCase()}</a> : 'Never run'}
+          {datasource?.name ?? 'Unknown datasource'} → {names.join(j.storage_strategy === 'replicate' ? ' + ' : ', then ')}
         </div>
       </td>
-      <td>{datasource?.name ?? <span className="muted">Unknown</span>}</td>
       <td>
-        {names.join(' → ')}
-        {names.length > 1 && <div className="table__sub">{j.storage_strategy === 'replicate' ? 'Replicated to all' : 'Fallback in this order'}</div>}
-      </td>
-      <td>
-        {j.schedule_description}
-        <div className="table__sub mono">{j.schedule_cron}</div>
-        <div className="table__sub badges">
-          <span className="badge badge--neutral" title="What happens to runs missed while DataGuardian was off or asleep">
-            {j.catch_up === 'once' ? 'Catches up once' : 'Skips missed runs'}
-          </span>{' '}
-          <span className="badge badge--neutral" title="How often a failed scheduled run is tried again">
-            {j.max_retries ? `${j.max_retries} ${j.max_retries === 1 ? 'retry' : 'retries'}` : 'No retries'}
-          </span>
-          {j.jitter_minutes > 0 && <span className="badge badge--neutral">{` up to ${j.jitter_minutes} min later`}</span>}
+        <span title={`${j.schedule_cron} (${j.schedule_timezone})`}>{j.schedule_description}</span>
+        <div className="table__sub" title="What happens to runs missed while DataGuardian was off, and how often a failed run is tried again">
+          {habits.join(' · ')}
         </div>
       </td>
       <td title={j.next_execution_at ? dateTime(j.next_execution_at, j.schedule_timezone) : undefined}>
@@ -126,10 +128,11 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
       </td>
       <td>
         {j.last_result ? (
-          <a href={`#/activity/${j.last_result.execution_id}`} title={j.last_result.error_message ?? undefined}>
+          <a href={`#/activity/${j.last_result.execution_id}`} title={j.last_result.error_message ?? undefined} className="plain-link">
             <StatusBadge status={j.last_result.status} />
             <div className="table__sub">
-              {triggerLabel({ operation: 'backup', trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 })}
+              {fromNow(j.last_result.at)} ·{' '}
+              {triggerLabel({ operation: 'backup', trigger: j.last_result.trigger, attempt: j.last_result.trigger === 'retry' ? 2 : 1 }).toLowerCase()}
             </div>
           </a>
         ) : (
@@ -139,12 +142,16 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
       <td>
         <EnabledSwitch name={j.name} enabled={j.enabled} resource="jobs" save={(enabled) => api.call('jobs.update', { id: j.id, enabled })} />
       </td>
-      <td className="table__actions">
-        <Button size="sm" variant="ghost" busy={running} onClick={run} ariaLabel={`Run ${j.name} now`}>
+      <RowActions
+        menu={{
+          label: `Actions for ${j.name}`,
+          items: [{ label: 'Show its runs', onSelect: () => navigate(`/activity/job/${j.id}`) }, ...editAndDelete(`/jobs/${j.id}/edit`, onDelete)],
+        }}
+      >
+        <Button size="sm" variant="ghost" busy={running} onClick={run} ariaLabel={`Run now: ${j.name}`}>
           <PlayIcon size={14} /> Run now
         </Button>
-        <EditAndDelete name={j.name} editPath={`/jobs/${j.id}/edit`} onDelete={onDelete} />
-      </td>
+      </RowActions>
     </tr>
   );
 }

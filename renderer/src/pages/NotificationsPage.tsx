@@ -5,8 +5,8 @@ import type { Notification } from '../../../shared/schemas/notification.js';
 import { api, errorMessage } from '../api.js';
 import { BellIcon } from '../components/icons.js';
 import { Button, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
-import { dateTime, fromNow } from '../format.js';
-import { notificationTypeLabel } from '../labels.js';
+import { dateTime, fromNow } from '../../../shared/format.js';
+import { notificationTypeLabel } from '../../../shared/words.js';
 import { navigate, useRoute } from '../router.js';
 import { toast, useStore } from '../store.js';
 

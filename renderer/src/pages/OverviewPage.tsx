@@ -1,18 +1,48 @@
-import { useEffect } from 'react';
-import type { OverviewDatasource, OverviewJob } from '../../../shared/schemas/overview.js';
+import { useEffect, useState } from 'react';
+import { LATENCY_RANGES, latencyRange, type LatencyRange, type Overview, type OverviewDatasource, type OverviewJob } from '../../../shared/schemas/overview.js';
+import { isFolder } from '../../../shared/words.js';
+import { api } from '../api.js';
 import { Chart } from '../components/Chart.js';
 import { GaugeIcon } from '../components/icons.js';
-import { Card, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge } from '../components/ui.js';
-import { bytes, dateTime, duration, fromNow } from '../format.js';
+import { Card, EmptyState, Loading, LoadFailed, PageHeader, StatusBadge, Size } from '../components/ui.js';
+import { bytes, dateTime, duration, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_ICONS, DATASOURCE_TYPE_LABELS } from '../labels.js';
+import { navigate, useRoute } from '../router.js';
 import { useStore } from '../store.js';
 
 const seconds = (iso: string) => new Date(iso).getTime() / 1000;
 const ms = (v: number) => `${Math.round(v)} ms`;
 
+const RANGE_WORDS: Record<LatencyRange, [short: string, long: string]> = {
+  '1h': ['1 h', 'last hour'],
+  '24h': ['24 h', 'last 24 hours'],
+  '7d': ['7 d', 'last 7 days'],
+};
+
+/**
+ * The Overview as the store has it (the latency of the last day, or of the last hour on a new
+ * install), or over the span the user chose (`#/overview?range=7d`), asked again whenever the store's
+ * copy is refreshed by an event.
+ */
+function useOverview(range: LatencyRange | undefined) {
+  const stored = useStore((s) => s.overview);
+  const [own, setOwn] = useState<{ range: LatencyRange; data: Overview } | null>(null);
+  useEffect(() => {
+    if (!range) return;
+    let current = true;
+    api.run('overview.get', { range }).then(
+      (data) => current && setOwn({ range, data }),
+      () => undefined,
+    );
+    return () => void (current = false);
+  }, [range, stored.data]);
+  return range && own?.range === range ? { ...stored, data: own.data } : stored;
+}
+
 /** The landing page: is everything backed up and answering? One card per datasource, then each job's recent runs. */
 export function OverviewPage() {
-  const { data, loading, error } = useStore((s) => s.overview);
+  const asked = latencyRange.safeParse(useRoute().query.get('range'));
+  const { data, loading, error } = useOverview(asked.success ? asked.data : undefined);
   const storages = useStore((s) => s.storages.data);
   const load = useStore((s) => s.load);
 
@@ -21,7 +51,11 @@ export function OverviewPage() {
 
   return (
     <>
-      <PageHeader title="Overview" subtitle="Whether every datasource answers and is backed up, at a glance." />
+      <PageHeader
+        title="Overview"
+        subtitle="Whether every datasource answers and is backed up, at a glance."
+        actions={data && data.datasources.length > 0 && <RangePicker value={asked.success ? asked.data : data.latency_range} />}
+      />
       {error && <LoadFailed what="the overview" error={error} retry={() => load('overview')} />}
       {!data && loading && <Loading what="the overview" />}
       {data?.schedules_paused && (
@@ -59,7 +93,7 @@ export function OverviewPage() {
         <>
           <section className="overview-grid" aria-label="Datasources">
             {data.datasources.map((d) => (
-              <DatasourceCard key={d.id} datasource={d} paused={data.schedules_paused} now={data.now} />
+              <DatasourceCard key={d.id} datasource={d} paused={data.schedules_paused} now={data.now} range={data.latency_range} />
             ))}
           </section>
           <h2 className="section-title">Backup jobs: last 30 runs</h2>
@@ -88,7 +122,31 @@ export function OverviewPage() {
   );
 }
 
-function DatasourceCard({ datasource: d, paused, now }: { datasource: OverviewDatasource; paused: boolean; now: string }) {
+/** Which span the latency charts cover. */
+function RangePicker({ value }: { value: LatencyRange }) {
+  return (
+    <div className="segmented" role="radiogroup" aria-label="Latency over the">
+      {latencyRange.options.map((r) => (
+        <label key={r} className={`segmented__item ${value === r ? 'segmented__item--on' : ''}`} title={RANGE_WORDS[r][1]}>
+          <input
+            type="radio"
+            name="latency-range"
+            value={r}
+            checked={value === r}
+            onChange={() => navigate(`/overview?range=${r}`)}
+            aria-label={RANGE_WORDS[r][1]}
+          />
+          {RANGE_WORDS[r][0]}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+function DatasourceCard({ datasource: d, paused, now, range }: { datasource: OverviewDatasource; paused: boolean; now: string; range: LatencyRange }) {
+  const span = RANGE_WORDS[range][1];
+  // A folder's check reads it: its time is how long that took, not a server's answer.
+  const checkWord = isFolder(d.type) ? 'Check time' : 'Latency';
   const answered = d.latency.filter((l) => l.ms !== null);
   const failed = d.latency.reduce((n, l) => n + l.failed, 0);
   const next = d.next_run_at ? fromNow(d.next_run_at) : d.jobs === 0 ? 'No job' : paused ? 'Paused' : 'Not scheduled';
@@ -118,15 +176,20 @@ function DatasourceCard({ datasource: d, paused, now }: { datasource: OverviewDa
             <dt>Size</dt>
             <dd>
               {d.size_trend.length > 1 ? (
-                <Chart
-                  label={`Backup size of ${d.name}, last ${d.size_trend.length} backups`}
-                  sparkline
-                  height={28}
-                  x={d.size_trend.map((p) => seconds(p.at))}
-                  series={[{ label: 'Size', color: '#2f6fdb', format: bytes, values: d.size_trend.map((p) => p.bytes) }]}
-                />
+                <span className="spark">
+                  <Chart
+                    label={`Backup size of ${d.name}, last ${d.size_trend.length} backups`}
+                    sparkline
+                    height={28}
+                    x={d.size_trend.map((p) => seconds(p.at))}
+                    series={[{ label: 'Size', color: '#2f6fdb', format: bytes, values: d.size_trend.map((p) => p.bytes) }]}
+                  />
+                  <span className="spark__last" title="The latest backup">
+                    <Size bytes={d.size_trend.at(-1)?.bytes} />
+                  </span>
+                </span>
               ) : (
-                bytes(d.size_trend[0]?.bytes)
+                <Size bytes={d.size_trend[0]?.bytes} />
               )}
             </dd>
           </div>
@@ -138,24 +201,24 @@ function DatasourceCard({ datasource: d, paused, now }: { datasource: OverviewDa
         )}
         <div className="ds-card__chart">
           <div className="ds-card__chart-title">
-            Latency, last 24 hours
+            {checkWord}, {span}
             {failed > 0 && <span className="ds-card__failed">{failed} failed checks</span>}
           </div>
           {d.latency.length ? (
             <Chart
-              label={`Latency of ${d.name}, last 24 hours`}
+              label={`${checkWord} of ${d.name}, ${span}`}
               height={120}
-              xRange={[seconds(now) - 86_400, seconds(now)]}
+              xRange={[seconds(now) - LATENCY_RANGES[range].seconds, seconds(now)]}
               x={d.latency.map((p) => seconds(p.at))}
               series={[
                 // Failed checks first: a bucket with both keeps its latency visible on top.
                 { label: 'Failed checks', color: '#b42318', scale: 'failed', points: true, values: d.latency.map((p) => (p.failed ? p.failed : null)) },
-                { label: 'Latency', color: '#2f6fdb', format: ms, values: d.latency.map((p) => p.ms) },
+                { label: checkWord, color: '#2f6fdb', unit: 'ms', format: ms, values: d.latency.map((p) => p.ms) },
               ]}
             />
           ) : (
             <p className="muted">
-              No health check in the last 24 hours. Press <a href="#/datasources">Check now</a> on the Datasources page to test it.
+              No health check in the {span}. Press <a href="#/datasources">Check now</a> on the Datasources page to test it.
             </p>
           )}
           {answered.length > 0 && (
@@ -186,8 +249,8 @@ function JobCard({ job: j, datasource }: { job: OverviewJob; datasource: string 
             height={150}
             x={j.runs.map((r) => seconds(r.at))}
             series={[
-              { label: 'Size', color: '#2f6fdb', format: bytes, values: j.runs.map((r) => (r.status === 'completed' ? r.size_bytes : null)) },
-              { label: 'Duration', color: '#1b7f4b', scale: 'duration', format: duration, values: j.runs.map((r) => r.duration_seconds) },
+              { label: 'Size', color: '#2f6fdb', unit: 'bytes', format: bytes, values: j.runs.map((r) => (r.status === 'completed' ? r.size_bytes : null)) },
+              { label: 'Duration', color: '#1b7f4b', scale: 'duration', unit: 'seconds', format: duration, values: j.runs.map((r) => r.duration_seconds) },
               { label: 'Failed', color: '#b42318', scale: 'failed', points: true, values: j.runs.map((r) => (r.status === 'failed' ? 1 : null)) },
             ]}
           />

@@ -6,10 +6,10 @@ import { backupEncryption } from '../../../shared/schemas/encryption.js';
 import { Checkbox, SelectField, TextArea, TextField } from '../components/fields.js';
 import { useEncryption } from '../encryption.js';
 import { Button, ErrorBanner, Modal } from '../components/ui.js';
-import { bytes, dateTime } from '../format.js';
-import { DATASOURCE_TYPE_LABELS } from '../labels.js';
+import { bytes, counted, dateTime } from '../../../shared/format.js';
+import { DATASOURCE_TYPE_LABELS, datasourceWhere } from '../labels.js';
 import { navigate } from '../router.js';
-import { toast, useStore } from '../store.js';
+import { useStore, watchRun } from '../store.js';
 
 type TargetKind = 'original' | 'other' | 'new_database' | 'path';
 
@@ -27,13 +27,19 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
   const type = backup.datasource_type ?? '';
   const own = datasources.find((d) => d.id === backup.datasource_id);
   const candidates = datasources.filter((d) => family(d.type) === family(type) && d.id !== own?.id);
-  const [kind, setKind] = useState<TargetKind>(own ? 'original' : 'other');
+  const [kind, setKindOnly] = useState<TargetKind>(own ? 'original' : 'other');
   const [storageId, setStorageId] = useState('');
   const [otherId, setOtherId] = useState(candidates[0]?.id ?? '');
   const [database, setDatabase] = useState('');
   const [targetPath, setTargetPath] = useState('');
   const [safety, setSafety] = useState(true);
-  const [overwrite, setOverwrite] = useState(false);
+  // A folder restored where it came from replaces its files (after the safety backup): off, the restore would
+  // stop at the first file, which is there.
+  const [overwrite, setOverwrite] = useState(own !== undefined && type === 'files');
+  const setKind = (k: TargetKind) => {
+    setKindOnly(k);
+    setOverwrite(type === 'files' && k !== 'path');
+  };
   const [typed, setTyped] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -52,9 +58,10 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
   const destructive = kind === 'original' || kind === 'other';
   const confirmName = target?.name ?? '';
   const confirmed = !destructive || typed.trim() === confirmName;
+  const where = target ? datasourceWhere(target.type, target.connection_config) : '';
 
   const kinds: { value: TargetKind; label: string }[] = [
-    ...(own ? [{ value: 'original' as const, label: `${own.name} (where it came from)` }] : []),
+    ...(own ? [{ value: 'original' as const, label: `${own.name}, where it came from (${datasourceWhere(own.type, own.connection_config)})` }] : []),
     ...(candidates.length ? [{ value: 'other' as const, label: 'Another datasource' }] : []),
     ...(isDatabase && own ? [{ value: 'new_database' as const, label: 'A new database on the same server' }] : []),
     ...(!isDatabase && own ? [{ value: 'path' as const, label: type === 'files' ? 'Another folder' : 'Another file' }] : []),
@@ -81,7 +88,7 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
       setFieldErrors(Object.fromEntries((result.error.issues ?? []).map((i) => [i.path, i.message])));
       return;
     }
-    toast('info', 'Restore started');
+    watchRun(result.data.execution_id, `Restore into ${kind === 'new_database' ? database : kind === 'path' ? targetPath : confirmName}`);
     onClose();
     navigate(`/activity/${result.data.execution_id}`);
   }
@@ -135,7 +142,10 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
           hint="Automatic tries each storage in turn until a copy passes its checksums."
           options={[
             { value: '', label: 'Automatic' },
-            ...backup.availability.map((a) => ({ value: a.storage_location_id, label: `${a.storage_name} (${a.status})` })),
+            ...backup.availability.map((a) => ({
+              value: a.storage_location_id,
+              label: `${a.storage_name} (${a.status === 'unknown' ? 'not checked' : a.status})`,
+            })),
           ]}
         />
         <SelectField id="restore-target" label="Restore into" value={kind} onChange={(v) => setKind(v as TargetKind)} options={kinds} />
@@ -186,7 +196,13 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
             label="Replace files that already exist"
             checked={overwrite}
             onChange={setOverwrite}
-            hint="Off: the restore stops at the first file that exists."
+            hint={
+              overwrite
+                ? 'Files the backup holds replace those of the same name; other files stay as they are.'
+                : destructive
+                  ? 'Off: the restore stops at the first file that already exists, which in this folder is almost certain.'
+                  : 'Off: the restore stops at the first file that already exists.'
+            }
           />
         )}
         {destructive && (
@@ -200,7 +216,7 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
             />
             <div className="banner banner--warn">
               <div className="banner__body">
-                <strong>This replaces the data of {confirmName}.</strong>
+                <strong>{replaces(type, where, confirmName, backup, overwrite)}</strong>
                 <TextField id="restore-confirm" label={`Type ${confirmName} to confirm`} value={typed} onChange={setTyped} />
               </div>
             </div>
@@ -222,4 +238,18 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
       </div>
     </Modal>
   );
+}
+
+/** Exactly what a restore onto a datasource replaces, in its words. */
+function replaces(type: string, where: string, name: string, backup: BackupEntry, overwrite: boolean): string {
+  if (type === 'files') {
+    const what = [backup.files_count !== null ? counted(backup.files_count, 'file') : null, backup.size_bytes !== null ? bytes(backup.size_bytes) : null]
+      .filter(Boolean)
+      .join(', ');
+    return overwrite
+      ? `This replaces the files in ${where} (${name}) that the backup holds${what ? ` (${what})` : ''}. Other files in the folder stay as they are.`
+      : `This restores into ${where} (${name}), where the files of the backup already exist.`;
+  }
+  if (type === 'sqlite') return `This replaces the database file ${where} (${name}) with the backup.`;
+  return `This replaces the data of ${where} (${name}) with the backup’s.`;
 }

@@ -1,9 +1,16 @@
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import type { InputOf } from '../../../shared/contract.js';
-import { NOTIFICATION_SEVERITIES, type NotificationSink } from '../../../shared/schemas/enums.js';
+import {
+  NOTIFICATION_SEVERITIES,
+  NOTIFICATION_TYPES,
+  type NotificationRoute,
+  type NotificationSink,
+  type NotificationType,
+} from '../../../shared/schemas/enums.js';
 import type { NotificationTestResult } from '../../../shared/schemas/notification.js';
-import { SETTINGS, settingsUpdate, type SettingKey, type Settings } from '../../../shared/schemas/settings.js';
+import { DEFAULT_ROUTES, SETTINGS, settingsUpdate, type SettingKey, type Settings } from '../../../shared/schemas/settings.js';
 import { secretsToRetype } from '../../../shared/secrets.js';
+import { notificationTypeLabel } from '../../../shared/words.js';
 import { api, ApiError } from '../api.js';
 import { Checkbox, SelectField, TextField } from '../components/fields.js';
 import { Button, Card, ErrorBanner, KeyValue, Loading, PageHeader, StatusBadge } from '../components/ui.js';
@@ -12,38 +19,75 @@ import { toast, useStore } from '../store.js';
 import { EncryptionCard } from './encryption/EncryptionCard.js';
 
 const SMTP_KEY = 'notifications.email_smtp_config';
+const ROUTING_KEY = 'notifications.routing';
 /** What the form edits of the SMTP server; the saved password only shows as "saved". */
 type SmtpField = 'host' | 'port' | 'secure' | 'username' | 'password' | 'from' | 'to';
+type PlainKey = Exclude<SettingKey, typeof SMTP_KEY | typeof ROUTING_KEY>;
 
-/** Every value as the form edits it: text for inputs and selects, booleans for checkboxes. */
-type Draft = Record<Exclude<SettingKey, typeof SMTP_KEY>, string | boolean> & { [SMTP_KEY]: Record<SmtpField, string | boolean> };
+/** Every value as the form edits it: text for inputs and selects (in the unit shown), booleans for checkboxes. */
+type Draft = Record<PlainKey, string | boolean> & {
+  [SMTP_KEY]: Record<SmtpField, string | boolean>;
+  [ROUTING_KEY]: Record<NotificationType, NotificationRoute>;
+};
 
-const GROUPS: { title: string; description: string; keys: Exclude<SettingKey, typeof SMTP_KEY>[] }[] = [
+/**
+ * How each setting the page shows is named for a person (the key a script sets is the label's
+ * tooltip), and the unit it is typed in when the stored one is not a person's (minutes, not ms).
+ */
+const FIELDS: Partial<Record<PlainKey, { label: string; hint?: string; placeholder?: string; unit?: { perStored: number; name: string } }>> = {
+  'system.max_concurrent_backups': { label: 'How many backups may run at once', hint: 'Restores and verifications count too.' },
+  'system.health_check_interval_ms': {
+    label: 'Check datasources and storages every',
+    hint: 'In minutes. A change applies at once.',
+    unit: { perStored: 60_000, name: 'minutes' },
+  },
+  'system.health_latency_warning_ms': {
+    label: 'A datasource is slow when it answers after',
+    hint: 'In milliseconds: slower answers show it as a warning.',
+  },
+  'system.temp_directory': {
+    label: 'Folder for temporary files',
+    hint: 'Restores stage the backup here: pick a disk with room. A private folder is made inside it.',
+    placeholder: 'inside the data folder',
+  },
+  'tools.postgres_bin_dir': {
+    label: 'PostgreSQL tools (pg_dump, pg_restore)',
+    hint: 'Empty: found on PATH and in the usual folders.',
+    placeholder: '/usr/lib/postgresql/17/bin',
+  },
+  'tools.mysql_bin_dir': {
+    label: 'MySQL / MariaDB tools (mysqldump, mysql)',
+    hint: 'Empty: found on PATH and in the usual folders.',
+    placeholder: '/usr/bin',
+  },
+  'notifications.webhook_url': { label: 'Webhook address', placeholder: 'https://hooks.slack.com/services/…' },
+  'notifications.app_url': {
+    label: 'Address of this DataGuardian',
+    hint: 'Puts a link to the run or the datasource in webhook and e-mail alerts. Empty: no link.',
+    placeholder: 'https://nas.office.lan:8080',
+  },
+  'notifications.reminder_cooldown_hours': {
+    label: 'While a problem lasts, remind every',
+    hint: 'In hours: a datasource still down, a storage still full.',
+    unit: { perStored: 1, name: 'hours' },
+  },
+  'notifications.email_enabled': { label: 'Send alerts by e-mail' },
+};
+
+/** The page's sections; the scheduler's poll interval and other internals stay out (scripts still set them). */
+const GROUPS: { title: string; description: string; keys: PlainKey[] }[] = [
   {
-    title: 'System',
-    description: 'How the scheduler and the health checks behave.',
-    keys: [
-      'system.max_concurrent_backups',
-      'system.temp_directory',
-      'system.health_check_interval_ms',
-      'system.health_latency_warning_ms',
-      'system.scheduler_interval_ms',
-    ],
+    title: 'Backups and checks',
+    description: 'How much runs at once, and how often health is checked.',
+    keys: ['system.max_concurrent_backups', 'system.health_check_interval_ms', 'system.health_latency_warning_ms', 'system.temp_directory'],
   },
   {
-    title: 'Client tools',
-    description: 'Backups use the database’s own dump tools. Leave empty to find them on PATH and in the usual folders.',
-    keys: ['tools.postgres_bin_dir', 'tools.mysql_bin_dir', 'tools.mongodb_bin_dir'],
+    title: 'Database tools',
+    description: 'Backups use each database’s own dump tools. Folders and SQLite need none.',
+    keys: ['tools.postgres_bin_dir', 'tools.mysql_bin_dir'],
   },
 ];
 
-const NUMBER_KEYS = new Set<SettingKey>([
-  'system.max_concurrent_backups',
-  'system.health_check_interval_ms',
-  'system.health_latency_warning_ms',
-  'system.scheduler_interval_ms',
-  'notifications.reminder_cooldown_hours',
-]);
 const NULLABLE_KEYS = new Set<SettingKey>([
   'notifications.webhook_url',
   'notifications.app_url',
@@ -52,15 +96,18 @@ const NULLABLE_KEYS = new Set<SettingKey>([
   'tools.mysql_bin_dir',
   'tools.mongodb_bin_dir',
 ]);
+const isNumber = (key: SettingKey) => SETTINGS[key].default !== null && typeof SETTINGS[key].default === 'number';
+const unitOf = (key: PlainKey) => FIELDS[key]?.unit?.perStored ?? 1;
 
 function draftOf(s: Settings): Draft {
   const smtp = s[SMTP_KEY];
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    if (key === SMTP_KEY || key === ROUTING_KEY) continue;
     const v = s[key];
-    if (key === SMTP_KEY) continue;
-    out[key] = typeof v === 'boolean' ? v : v === null || v === undefined ? '' : String(v);
+    out[key] = typeof v === 'boolean' ? v : v === null || v === undefined ? '' : typeof v === 'number' ? String(+(v / unitOf(key)).toFixed(3)) : String(v);
   }
+  out[ROUTING_KEY] = { ...s[ROUTING_KEY] };
   out[SMTP_KEY] = {
     host: smtp.host ?? '',
     port: smtp.port === undefined ? '' : String(smtp.port),
@@ -76,15 +123,17 @@ function draftOf(s: Settings): Draft {
 function payloadOf(d: Draft): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-    if (key === SMTP_KEY) continue;
+    if (key === SMTP_KEY || key === ROUTING_KEY) continue;
     const v = d[key];
     if (typeof v === 'boolean') out[key] = v;
-    else if (NUMBER_KEYS.has(key)) out[key] = optionalNumber(v) ?? '';
-    else if (NULLABLE_KEYS.has(key)) out[key] = v.trim() === '' ? null : v.trim();
+    else if (isNumber(key)) {
+      const n = optionalNumber(v);
+      out[key] = n === undefined ? '' : Number.isFinite(n) ? Math.round(n * unitOf(key) * 1000) / 1000 : n;
+    } else if (NULLABLE_KEYS.has(key)) out[key] = v.trim() === '' ? null : v.trim();
     else out[key] = v;
   }
-  const smtp = d[SMTP_KEY];
-  out[SMTP_KEY] = smtpPayload(smtp);
+  out[ROUTING_KEY] = d[ROUTING_KEY];
+  out[SMTP_KEY] = smtpPayload(d[SMTP_KEY]);
   return out;
 }
 
@@ -108,7 +157,7 @@ export function SettingsPage() {
   const settings = useStore((s) => s.settings);
   return (
     <>
-      <PageHeader title="Settings" subtitle="Apply to the whole app; saved in the metadata database." />
+      <PageHeader title="Settings" subtitle="For the whole app. Point at a label to see the setting’s name for scripts." />
       {settings.error && <ErrorBanner title="Could not load settings">{settings.error}</ErrorBanner>}
       {!settings.data && settings.loading && <Loading what="settings" />}
       {settings.data && <SettingsForm initial={settings.data} />}
@@ -126,7 +175,7 @@ function SettingsForm({ initial }: { initial: Settings }) {
   const [saveError, setSaveError] = useState<string | null>(null);
   const dirty = JSON.stringify(payload) !== JSON.stringify(payloadOf(draftOf(initial)));
 
-  const setValue = (key: SettingKey, value: string | boolean) => {
+  const setValue = (key: PlainKey, value: string | boolean) => {
     validation.edited(key);
     setDraft((d) => ({ ...d, [key]: value }));
   };
@@ -134,6 +183,7 @@ function SettingsForm({ initial }: { initial: Settings }) {
     validation.edited(`${SMTP_KEY}.${field}`);
     setDraft((d) => ({ ...d, [SMTP_KEY]: { ...d[SMTP_KEY], [field]: value } }));
   };
+  const setRoute = (type: NotificationType, route: NotificationRoute) => setDraft((d) => ({ ...d, [ROUTING_KEY]: { ...d[ROUTING_KEY], [type]: route } }));
 
   async function save(e: FormEvent) {
     e.preventDefault();
@@ -157,7 +207,7 @@ function SettingsForm({ initial }: { initial: Settings }) {
 
   return (
     <form className="form" onSubmit={save} noValidate aria-label="Settings">
-      <NotificationsCard draft={draft} saved={initial} validation={validation} setValue={setValue} setSmtp={setSmtp} />
+      <NotificationsCard draft={draft} saved={initial} validation={validation} setValue={setValue} setSmtp={setSmtp} setRoute={setRoute} />
       {GROUPS.map((group) => (
         <Card key={group.title} title={group.title} description={group.description}>
           <div className="form-grid">
@@ -178,18 +228,10 @@ function SettingsForm({ initial }: { initial: Settings }) {
   );
 }
 
-const PLACEHOLDERS: Partial<Record<SettingKey, string>> = {
-  'notifications.webhook_url': 'https://hooks.slack.com/services/…',
-  'notifications.app_url': 'https://nas.office.lan:8080',
-  'system.temp_directory': 'inside the data folder',
-  'tools.postgres_bin_dir': '/usr/lib/postgresql/17/bin',
-  'tools.mysql_bin_dir': '/usr/bin',
-  'tools.mongodb_bin_dir': '/usr/bin',
-};
-
 const WIDE_KEYS = new Set<SettingKey>(['notifications.webhook_url', 'notifications.app_url', 'system.temp_directory']);
 
 const idOf = (key: string) => `setting-${key.replace(/[._]/g, '-')}`;
+const keyTip = (key: string) => `Setting for scripts: ${key}`;
 
 function SettingField({
   settingKey,
@@ -197,38 +239,32 @@ function SettingField({
   validation,
   onChange,
 }: {
-  settingKey: SettingKey;
+  settingKey: PlainKey;
   value: string | boolean;
   validation: Validation;
   onChange(v: string | boolean): void;
 }) {
-  const { description } = SETTINGS[settingKey];
+  const spec = FIELDS[settingKey];
+  const label = spec?.label ?? SETTINGS[settingKey].description;
   const id = idOf(settingKey);
   if (typeof value === 'boolean') {
     return (
-      <div className="form-grid__wide">
-        <Checkbox id={id} label={description} hint={<code>{settingKey}</code>} checked={value} onChange={onChange} />
+      <div className="form-grid__wide" title={keyTip(settingKey)}>
+        <Checkbox id={id} label={label} hint={spec?.hint} checked={value} onChange={onChange} />
       </div>
     );
   }
-  const isMs = settingKey.endsWith('_ms');
-  const ms = Number(value);
-  const hint = (
-    <>
-      <code>{settingKey}</code>
-      {isMs && value !== '' && Number.isFinite(ms) && <> · {humanDuration(ms)}</>}
-    </>
-  );
   return (
     <TextField
       id={id}
-      label={description}
-      type={NUMBER_KEYS.has(settingKey) ? 'number' : 'text'}
-      monospace={!NUMBER_KEYS.has(settingKey)}
+      label={label}
+      title={keyTip(settingKey)}
+      type={isNumber(settingKey) ? 'number' : 'text'}
+      monospace={!isNumber(settingKey)}
       className={WIDE_KEYS.has(settingKey) ? 'form-grid__wide' : undefined}
       value={value}
-      placeholder={PLACEHOLDERS[settingKey]}
-      hint={hint}
+      placeholder={spec?.placeholder}
+      hint={spec?.hint}
       error={validation.errorFor(settingKey)}
       onChange={onChange}
       onBlur={() => validation.touch(settingKey)}
@@ -238,7 +274,7 @@ function SettingField({
 
 const SEVERITY_OPTIONS = NOTIFICATION_SEVERITIES.map((v) => ({
   value: v,
-  label: { info: 'Everything (info and up)', warning: 'Warnings and critical', critical: 'Critical only' }[v],
+  label: { info: 'Everything, successes too', warning: 'Warnings and failures', critical: 'Failures only' }[v],
 }));
 const FORMAT_OPTIONS = [
   { value: 'json', label: 'Plain JSON' },
@@ -246,9 +282,74 @@ const FORMAT_OPTIONS = [
   { value: 'discord', label: 'Discord (webhook)' },
 ];
 
+/** When each kind of notification is sent, in a few words. */
+const KIND_WHEN: Record<NotificationType, string> = {
+  backup_success: 'Each backup that worked',
+  cleanup_completed: 'Retention deleted old backups',
+  restore_completed: 'A restore finished',
+  backup_failed: 'A backup, restore or verification failed',
+  backup_overdue: 'A job has no recent backup',
+  connection_lost: 'A datasource stopped answering',
+  connection_restored: 'A lost datasource answers again',
+  health_degraded: 'A datasource is slow or missed a check',
+  storage_full: 'A storage has no room for the next backup',
+  storage_unreachable: 'A storage cannot be written to',
+  delivery_failed: 'A webhook or e-mail could not be sent',
+};
+/** Kinds that are problems: always kept in the inbox, so "off" is not offered. */
+const ALWAYS_KEPT = new Set<NotificationType>(['backup_failed', 'backup_overdue', 'connection_lost', 'storage_full', 'storage_unreachable', 'delivery_failed']);
+
 /**
- * Where alerts go besides the inbox: each sink with its severity floor, its settings and a "Send test"
- * that tries the values as they are in the form (saved or not) and shows the sink's own answer.
+ * Where each kind of notification goes in the app, as Settings route it. Headless there is no desktop to
+ * show anything on: the choice is only whether it is kept, and a desktop route set in the app stays.
+ */
+function Routing({
+  routes,
+  onChange,
+}: {
+  routes: Record<NotificationType, NotificationRoute>;
+  onChange(type: NotificationType, route: NotificationRoute): void;
+}) {
+  const desktop = useStore((s) => s.info.data?.mode) === 'desktop';
+  return (
+    <div className="routing" role="group" aria-label="Where each notification goes" title={keyTip(ROUTING_KEY)}>
+      {NOTIFICATION_TYPES.map((type) => {
+        const route = routes[type];
+        const kept: NotificationRoute = DEFAULT_ROUTES[type] === 'off' ? 'inbox' : DEFAULT_ROUTES[type];
+        const options = [
+          ...(ALWAYS_KEPT.has(type) ? [] : [{ value: 'off', label: 'Activity only' }]),
+          ...(desktop
+            ? [
+                { value: 'inbox', label: 'Inbox' },
+                { value: 'desktop', label: 'Inbox and desktop' },
+              ]
+            : [{ value: route === 'off' ? kept : route, label: 'Inbox' }]),
+        ];
+        const id = idOf(`${ROUTING_KEY}.${type}`);
+        return (
+          <div key={type} className="routing__row">
+            <label htmlFor={id} className="routing__label">
+              <span className="routing__kind">{notificationTypeLabel(type)}</span>
+              <span className="routing__when">{KIND_WHEN[type]}</span>
+            </label>
+            <select id={id} className="input select routing__select" value={route} onChange={(e) => onChange(type, e.target.value as NotificationRoute)}>
+              {options.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/**
+ * Where alerts go: each kind in the app (Activity only, the inbox, the desktop), then the webhook and
+ * e-mail with their severity floors and settings, each with a "Send test" that tries the values as
+ * they are in the form (saved or not) and shows the sink's own answer.
  */
 function NotificationsCard({
   draft,
@@ -256,37 +357,39 @@ function NotificationsCard({
   validation,
   setValue,
   setSmtp,
+  setRoute,
 }: {
   draft: Draft;
   saved: Settings;
   validation: Validation;
-  setValue(key: SettingKey, value: string | boolean): void;
+  setValue(key: PlainKey, value: string | boolean): void;
   setSmtp(field: SmtpField, value: string | boolean): void;
+  setRoute(type: NotificationType, route: NotificationRoute): void;
 }) {
   const mode = useStore((s) => s.info.data?.mode);
-  const field = (key: Exclude<SettingKey, typeof SMTP_KEY>) => (
-    <SettingField settingKey={key} value={draft[key]} validation={validation} onChange={(v) => setValue(key, v)} />
-  );
-  const floor = (key: 'notifications.desktop_min_severity' | 'notifications.webhook_min_severity' | 'notifications.email_min_severity') => (
+  const field = (key: PlainKey) => <SettingField settingKey={key} value={draft[key]} validation={validation} onChange={(v) => setValue(key, v)} />;
+  const floor = (key: 'notifications.webhook_min_severity' | 'notifications.email_min_severity') => (
     <SelectField
       id={idOf(key)}
-      label={SETTINGS[key].description}
+      label="What it sends"
+      title={keyTip(key)}
       value={String(draft[key])}
       options={SEVERITY_OPTIONS}
-      hint={<code>{key}</code>}
       onChange={(v) => setValue(key, v)}
     />
   );
   const webhookUrl = String(draft['notifications.webhook_url']).trim();
   const emailOff = draft['notifications.email_enabled'] !== true;
   return (
-    <Card title="Notifications" description="Every alert is kept in the inbox. Failed backups, lost connections and full storages can also reach you here.">
+    <Card
+      title="Notifications"
+      description="Quiet by default: a routine success stays in Activity; what needs you is kept unread in the inbox, and failures pop up on the desktop."
+    >
       <div className="form-grid">
         <fieldset className="form-grid__wide subgroup">
-          <legend className="field__label">Desktop</legend>
-          {mode === 'headless' && <p className="field__hint">Desktop notifications appear when DataGuardian runs as the desktop app.</p>}
-          <div className="form-grid">{floor('notifications.desktop_min_severity')}</div>
-          <SendTest sink="desktop" label="desktop notification" disabled={mode === 'headless'} input={() => ({ sink: 'desktop' })} />
+          <legend className="field__label">In the app</legend>
+          <Routing routes={draft[ROUTING_KEY]} onChange={setRoute} />
+          {mode === 'desktop' && <SendTest sink="desktop" label="desktop notification" input={() => ({ sink: 'desktop' })} />}
         </fieldset>
 
         <fieldset className="form-grid__wide subgroup">
@@ -295,10 +398,10 @@ function NotificationsCard({
             {field('notifications.webhook_url')}
             <SelectField
               id={idOf('notifications.webhook_format')}
-              label={SETTINGS['notifications.webhook_format'].description}
+              label="Message format"
+              title={keyTip('notifications.webhook_format')}
               value={String(draft['notifications.webhook_format'])}
               options={FORMAT_OPTIONS}
-              hint={<code>notifications.webhook_format</code>}
               onChange={(v) => setValue('notifications.webhook_format', v)}
             />
             {floor('notifications.webhook_min_severity')}
@@ -385,6 +488,7 @@ function SmtpFields({
     <TextField
       id={idOf(`${SMTP_KEY}.${field}`)}
       label={label}
+      title={keyTip(`${SMTP_KEY}.${field}`)}
       type={field === 'port' ? 'number' : field === 'password' ? 'password' : 'text'}
       value={String(values[field])}
       placeholder={placeholder}
@@ -400,10 +504,8 @@ function SmtpFields({
   const passwordSaved = saved.password_set === true && !retype;
   return (
     <fieldset className="subgroup" disabled={disabled}>
-      <legend className="field__label">
-        {SETTINGS[SMTP_KEY].description} <code className="muted">{SMTP_KEY}</code>
-      </legend>
-      {disabled && <p className="field__hint">Turn on e-mail alerts to edit the SMTP server.</p>}
+      <legend className="field__label">Mail server (SMTP)</legend>
+      {disabled && <p className="field__hint">Turn on e-mail alerts to edit the mail server.</p>}
       <div className="form-grid">
         {text('host', 'SMTP host', 'smtp.example.com')}
         {text('port', 'SMTP port', values.secure === true ? '465' : '587')}
@@ -432,12 +534,6 @@ function SmtpFields({
       </div>
     </fieldset>
   );
-}
-
-function humanDuration(ms: number): string {
-  const [n, unit] =
-    ms < 60_000 ? [Math.round(ms / 1000), 'second'] : ms < 3_600_000 ? [+(ms / 60_000).toFixed(1), 'minute'] : [+(ms / 3_600_000).toFixed(1), 'hour'];
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 function About() {

@@ -3,9 +3,9 @@ import type { StorageLocation } from '../../../shared/schemas/storage.js';
 import { api } from '../api.js';
 import { StarIcon, StorageIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
-import { EditAndDelete } from '../components/row-actions.js';
-import { Button, StatusBadge } from '../components/ui.js';
-import { gigabytes } from '../format.js';
+import { editAndDelete, RowActions } from '../components/row-actions.js';
+import { Button, Size, StatusBadge } from '../components/ui.js';
+import { counted, gigabytes } from '../../../shared/format.js';
 import { STORAGE_TYPE_ICONS, STORAGE_TYPE_LABELS, storageWhere } from '../labels.js';
 import { toast, useStore } from '../store.js';
 
@@ -23,7 +23,7 @@ export function StoragesPage() {
         title: 'No storage yet',
         text: 'Add a local folder, an SFTP server or an S3-compatible bucket. Backups are plain files you can restore even without DataGuardian.',
       }}
-      table={{ label: 'Storage locations', columns: ['Name', 'Type', 'Status', 'Free space'] }}
+      table={{ label: 'Storage locations', columns: ['Name', 'Type', 'Health', 'Our backups', 'Free space'] }}
       Row={StorageRow}
       deletion={{
         what: 'storage',
@@ -90,18 +90,32 @@ function StorageRow({ item: s, onDelete }: { item: StorageLocation; onDelete(): 
       <td>
         <StatusBadge status={s.status} />
       </td>
-      <td>{s.available_space_gb === null ? <span className="muted">Unknown</span> : gigabytes(s.available_space_gb)}</td>
-      <td className="table__actions">
-        <Button size="sm" variant="ghost" busy={testing} onClick={test} ariaLabel={`Test ${s.name}`}>
+      <td>
+        {s.backups_count ? (
+          <>
+            <Size bytes={s.used_bytes} />
+            <div className="table__sub">{counted(s.backups_count, 'backup')}</div>
+          </>
+        ) : (
+          <span className="muted">None yet</span>
+        )}
+      </td>
+      <td title={s.type === 's3' || s.type === 'minio' || s.type === 'backblaze' ? 'A bucket does not say how much room it has left' : undefined}>
+        {s.available_space_gb === null ? <span className="muted">Not told</span> : gigabytes(s.available_space_gb)}
+      </td>
+      <RowActions
+        menu={{
+          label: `Actions for ${s.name}`,
+          items: [
+            !s.is_default && { label: 'Set as default', onSelect: makeDefault, disabled: defaulting },
+            ...editAndDelete(`/storages/${s.id}/edit`, onDelete),
+          ],
+        }}
+      >
+        <Button size="sm" variant="ghost" busy={testing} onClick={test} ariaLabel={`Test: ${s.name}`}>
           Test
         </Button>
-        {!s.is_default && (
-          <Button size="sm" variant="ghost" busy={defaulting} onClick={makeDefault} ariaLabel={`Make ${s.name} the default`}>
-            Set as default
-          </Button>
-        )}
-        <EditAndDelete name={s.name} editPath={`/storages/${s.id}/edit`} onDelete={onDelete} />
-      </td>
+      </RowActions>
     </tr>
   );
 }

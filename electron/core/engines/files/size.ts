@@ -47,3 +47,34 @@ export async function folderSize(dir: string, filter: Filter, signal: AbortSigna
   for (const size of await Promise.all(later)) bytes += size;
   return bytes;
 }
+
+/**
+ * The files and bytes a backup of the folder would take, for a connection test ("55 files, 8.7 MB"):
+ * counted until `budgetMs` has passed, then reported as a lower bound (`complete: false`), so a huge
+ * share never holds up a test or a health check.
+ */
+export async function folderTally(dir: string, filter: Filter, budgetMs: number): Promise<{ files: number; bytes: number; complete: boolean }> {
+  const deadline = performance.now() + budgetMs;
+  const tally = { files: 0, bytes: 0, complete: true };
+  const walk = async (folder: string, prefix: string): Promise<void> => {
+    if (performance.now() > deadline) {
+      tally.complete = false;
+      return;
+    }
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+    const sizes: Promise<void>[] = [];
+    for (const entry of entries) {
+      const rel = prefix + entry.name;
+      if (filter.exclude(rel)) continue;
+      if (entry.isDirectory()) await walk(path.join(folder, entry.name), `${rel}/`);
+      else if (entry.isFile() && filter.include(rel)) {
+        tally.files++;
+        sizes.push(sizeThroughPool(path.join(folder, entry.name)).then((size) => void (tally.bytes += size)));
+      }
+      if (!tally.complete) break;
+    }
+    await Promise.all(sizes);
+  };
+  await walk(dir, '');
+  return tally;
+}

@@ -5,7 +5,7 @@ import { api } from '../../api.js';
 import { Checkbox, TextArea, TextField } from '../../components/fields.js';
 import { Button, Card, ErrorBanner, KeyValue, Loading, Modal, StatusBadge } from '../../components/ui.js';
 import { saveText, shortKey, useEncryption } from '../../encryption.js';
-import { dateTime } from '../../format.js';
+import { dateTime } from '../../../../shared/format.js';
 import { toast } from '../../store.js';
 import { RecoverySheet } from './RecoverySheet.js';
 

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { encode } from 'uqr';
 import type { OutputOf } from '../../../../shared/contract.js';
 import { saveText } from '../../encryption.js';
-import { dateTime } from '../../format.js';
+import { dateTime } from '../../../../shared/format.js';
 import { Button, Modal } from '../../components/ui.js';
 
 type Setup = OutputOf<'encryption.setup'>;

@@ -4,6 +4,8 @@ import { SelectField, TextArea, TextField } from '../../components/fields.js';
 import type { EncryptionState } from '../../../../shared/schemas/encryption.js';
 import { Card } from '../../components/ui.js';
 import { shortKey, useEncryption } from '../../encryption.js';
+import { useStore } from '../../store.js';
+import { backupOptionsFor } from '../../../../shared/words.js';
 import { isCompression, isVerifyMode, type SectionProps, type VerifyMode } from './draft.js';
 
 /** Valid levels per algorithm and the default used when none is given (as shared/schemas/job.ts checks them). */
@@ -34,10 +36,15 @@ function EncryptionHint({ on, keys }: { on: boolean; keys: EncryptionState | nul
   return <>New backups open with {names.join(', ')}.</>;
 }
 
-/** How the job backs up: compression, verification afterwards, threads, parts, and which tables. */
+/**
+ * How the job backs up: compression, verification afterwards, encryption, parts, and what only some engines know:
+ * dump threads (PostgreSQL) and which tables (PostgreSQL, MySQL, MariaDB).
+ */
 export function BackupOptions({ draft, set, bind, validation }: SectionProps) {
   const level = LEVELS[draft.compression];
   const levelField = bind('level', 'backup_options.compression_level');
+  const type = useStore((s) => s.datasources.data?.find((d) => d.id === draft.datasource_id)?.type);
+  const applies = backupOptionsFor(type);
   const { state: keys } = useEncryption();
   const encryption = draft.encryption || (keys?.set_up ? 'age' : 'none');
 
@@ -92,15 +99,6 @@ export function BackupOptions({ draft, set, bind, validation }: SectionProps) {
           }}
         />
         <TextField
-          id="job-parallel-jobs"
-          label="Parallel jobs"
-          type="number"
-          min={1}
-          max={32}
-          hint="Dump threads, where the engine supports them."
-          {...bind('parallel_jobs', 'backup_options.parallel_jobs')}
-        />
-        <TextField
           id="job-max-file-size"
           label="Split into parts of (MB)"
           type="number"
@@ -109,26 +107,41 @@ export function BackupOptions({ draft, set, bind, validation }: SectionProps) {
           hint="Parts join back with cat."
           {...bind('max_file_size_mb', 'backup_options.max_file_size_mb')}
         />
-        <TextArea
-          id="job-include-tables"
-          label="Only these tables"
-          rows={3}
-          monospace
-          value={draft.include_tables}
-          placeholder="public.orders"
-          hint="One per line. Empty backs up every table."
-          onChange={set('include_tables')}
-        />
-        <TextArea
-          id="job-exclude-tables"
-          label="Skip these tables"
-          rows={3}
-          monospace
-          value={draft.exclude_tables}
-          placeholder="public.sessions"
-          hint="One per line."
-          onChange={set('exclude_tables')}
-        />
+        {applies.parallel && (
+          <TextField
+            id="job-parallel-jobs"
+            label="Parallel jobs"
+            type="number"
+            min={1}
+            max={32}
+            hint="pg_dump threads (more than 1 dumps tables side by side)."
+            {...bind('parallel_jobs', 'backup_options.parallel_jobs')}
+          />
+        )}
+        {applies.tables && (
+          <>
+            <TextArea
+              id="job-include-tables"
+              label="Only these tables"
+              rows={3}
+              monospace
+              value={draft.include_tables}
+              placeholder="public.orders"
+              hint="One per line. Empty backs up every table."
+              onChange={set('include_tables')}
+            />
+            <TextArea
+              id="job-exclude-tables"
+              label="Skip these tables"
+              rows={3}
+              monospace
+              value={draft.exclude_tables}
+              placeholder="public.sessions"
+              hint="One per line."
+              onChange={set('exclude_tables')}
+            />
+          </>
+        )}
       </div>
     </Card>
   );

@@ -4,7 +4,7 @@ import type { OutputOf } from '../../../../shared/contract.js';
 import { api } from '../../api.js';
 import { Checkbox, TextField } from '../../components/fields.js';
 import { Card, StatusBadge } from '../../components/ui.js';
-import { dateTime } from '../../format.js';
+import { dateTime } from '../../../../shared/format.js';
 import { retentionOf, type SectionProps } from './draft.js';
 
 const RULES = [

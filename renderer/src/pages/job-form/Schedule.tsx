@@ -2,7 +2,8 @@ import { useMemo } from 'react';
 import { cronError, describeSchedule, isValidTimezone, nextRuns } from '../../../../shared/cron.js';
 import { Checkbox, SelectField, TextField } from '../../components/fields.js';
 import { Card } from '../../components/ui.js';
-import { browserTimezone, dateTime, timezones } from '../../format.js';
+import { dateTime } from '../../../../shared/format.js';
+import { browserTimezone, timezones } from '../../format.js';
 import type { SectionProps } from './draft.js';
 
 const PRESETS: [string, string][] = [

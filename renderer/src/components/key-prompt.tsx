@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { TextArea } from '../../components/fields.js';
-import { Button, Modal } from '../../components/ui.js';
+import { TextArea } from './fields.js';
+import { Button, Modal } from './ui.js';
 
 /**
  * Asks for the recovery key for one run (a restore test, a download) when this app holds no key that opens the

@@ -1,0 +1,157 @@
+// What the notifications about runs say: one function per situation, so every text is written in one
+// place, in human units (sizes in KB/MB/GB, dates in the system's locale and time zone, counts with
+// their nouns) and in the datasource's own words (files for a folder, tables and rows for a database).
+// The health checks' notifications are written beside their rules (health/).
+import { bytes, counted, dateTime } from '../../../shared/format.js';
+import type { Operation } from '../../../shared/schemas/execution.js';
+import { holdings } from '../../../shared/words.js';
+import type { NewNotification } from './notifier.js';
+
+const OPERATION_LABEL: Record<Operation, string> = { backup: 'Backup', restore: 'Restore', verify: 'Verification', cleanup: 'Cleanup' };
+
+const list = (names: string[]) => (names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`);
+
+export function backupCompleted(a: {
+  jobId: string;
+  executionId: string;
+  datasourceName: string;
+  parts: number;
+  storedBytes: number;
+  storedOn: string[];
+  failedCopies: string[];
+}): NewNotification {
+  const failed = a.failedCopies.length > 0;
+  return {
+    type: 'backup_success',
+    severity: failed ? 'warning' : 'info',
+    entity_type: 'backup_job',
+    entity_id: a.jobId,
+    title: failed ? `Backup of ${a.datasourceName} completed with failed copies` : `Backup of ${a.datasourceName} completed`,
+    message: failed
+      ? `Stored on ${list(a.storedOn)}; these copies failed: ${a.failedCopies.join('; ')}`
+      : `${bytes(a.storedBytes)} in ${counted(a.parts, 'file')} on ${list(a.storedOn)}.`,
+    metadata: { execution_id: a.executionId },
+  };
+}
+
+export function backupFailed(a: { jobId: string | null; jobName: string | null; executionId: string; message: string }): NewNotification {
+  return {
+    type: 'backup_failed',
+    severity: 'critical',
+    entity_type: 'backup_job',
+    entity_id: a.jobId ?? a.executionId,
+    title: `Backup ${a.jobName ? `“${a.jobName}” ` : ''}failed`,
+    message: a.message,
+    metadata: { execution_id: a.executionId },
+  };
+}
+
+/** Any run that failed before it could say so itself (an unexpected error). */
+export function runFailed(a: { operation: Operation; jobId: string | null; executionId: string; message: string }): NewNotification {
+  return {
+    type: 'backup_failed',
+    severity: 'critical',
+    entity_type: a.jobId ? 'backup_job' : 'system',
+    entity_id: a.jobId ?? a.executionId,
+    title: `${OPERATION_LABEL[a.operation]} failed`,
+    message: a.message,
+    metadata: { execution_id: a.executionId, operation: a.operation },
+  };
+}
+
+export function restoreCompleted(a: {
+  datasourceId: string;
+  datasourceName: string;
+  datasourceType: string;
+  target: string;
+  backupTakenAt: Date;
+  executionId: string;
+  sourceExecutionId: string;
+  summary: { tables: number; rows: number; estimated?: boolean };
+}): NewNotification {
+  return {
+    type: 'restore_completed',
+    severity: 'info',
+    entity_type: 'datasource',
+    entity_id: a.datasourceId,
+    title: `Restore of ${a.datasourceName} completed`,
+    message: `${a.target.charAt(0).toUpperCase()}${a.target.slice(1)} now holds the backup of ${dateTime(a.backupTakenAt)} (${holdings(a.datasourceType, a.summary)}).`,
+    metadata: { execution_id: a.executionId, source_execution_id: a.sourceExecutionId },
+  };
+}
+
+export function restoreFailed(a: { datasourceId: string | null; executionId: string; target: string; message: string; touched: boolean }): NewNotification {
+  return {
+    type: 'backup_failed',
+    severity: 'critical',
+    entity_type: 'datasource',
+    entity_id: a.datasourceId ?? a.executionId,
+    title: `Restore into ${a.target} failed`,
+    message: a.message,
+    metadata: { execution_id: a.executionId, operation: 'restore', target_touched: a.touched },
+  };
+}
+
+export function restoredByHand(a: {
+  datasourceId: string | null;
+  datasourceName: string | null;
+  executionId: string;
+  backupTakenAt: Date;
+  restoredAt: string;
+  by: string | null;
+  reason: string | null;
+}): NewNotification {
+  return {
+    type: 'restore_completed',
+    severity: 'info',
+    entity_type: a.datasourceId ? 'datasource' : 'system',
+    entity_id: a.datasourceId ?? a.executionId,
+    title: `${a.datasourceName ?? 'A datasource'} was restored by hand`,
+    message: `From the backup of ${dateTime(a.backupTakenAt)}${a.by ? `, by ${a.by}` : ''}${a.reason ? `: ${a.reason}` : ''}`,
+    metadata: { execution_id: a.executionId, restored_at: a.restoredAt, restored_by: a.by, reason: a.reason, manual: true },
+  };
+}
+
+export function verifyFailed(a: {
+  jobId: string | null;
+  executionId: string;
+  sourceExecutionId: string;
+  jobName: string | null;
+  backupTakenAt: Date | null;
+  method: 'checksum' | 'restore-test';
+  message: string;
+}): NewNotification {
+  const backup = `The backup${a.jobName ? ` of “${a.jobName}”` : ''}${a.backupTakenAt ? ` from ${dateTime(a.backupTakenAt)}` : ''}`;
+  return {
+    type: 'backup_failed',
+    severity: 'critical',
+    entity_type: a.jobId ? 'backup_job' : 'system',
+    entity_id: a.jobId ?? a.executionId,
+    title: `${backup} failed its ${a.method === 'checksum' ? 'checksum verification' : 'test restore'}`,
+    message: a.message,
+    metadata: { execution_id: a.executionId, source_execution_id: a.sourceExecutionId, operation: 'verify' },
+  };
+}
+
+export function cleanupCompleted(a: {
+  jobId: string;
+  jobName: string;
+  executionId: string;
+  deleted: string[];
+  bytesFreed: number;
+  kept: number;
+  failures: string[];
+}): NewNotification {
+  const deleted = counted(a.deleted.length, 'old backup');
+  return {
+    type: 'cleanup_completed',
+    severity: a.failures.length ? 'warning' : 'info',
+    entity_type: 'backup_job',
+    entity_id: a.jobId,
+    title: a.failures.length ? `Cleanup of ${a.jobName} could not delete every copy` : `Cleanup of ${a.jobName}: ${deleted} deleted`,
+    message: a.failures.length
+      ? `${deleted} deleted, ${bytes(a.bytesFreed)} freed; these failed and will be retried: ${a.failures.join('; ')}`
+      : `${bytes(a.bytesFreed)} freed; ${counted(a.kept, 'backup')} kept.`,
+    metadata: { execution_id: a.executionId, deleted: a.deleted, bytes_freed: a.bytesFreed },
+  };
+}
