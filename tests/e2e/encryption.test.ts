@@ -134,8 +134,9 @@ test('set up encryption, keep the recovery key from its sheet, a new job is encr
   await page.goto(`${base}/#/jobs/new`);
   const select = page.getByLabel('Encryption');
   await select.waitFor();
-  assert.equal(await select.inputValue(), 'age');
+  // The keys load beside the form: once they have, the choice and the keys it names are shown.
   await page.getByText(/New backups open with this app's key \(age1.*the recovery key \(age1/).waitFor();
+  assert.equal(await select.inputValue(), 'age');
   const job = await rpc('jobs.create', { name: 'Documents nightly', datasource_id: ds.id, storage_location_id: storage.id, schedule_cron: '0 3 * * *' });
   assert.equal((job.backup_options as { encryption: string }).encryption, 'age');
   const run = await rpc('jobs.run', { id: job.id });
