@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start for real (PostgreSQL,
-# MariaDB, OpenSSH's sshd, Chromium, and the zstd/lz4/sqlite3 tools users restore
+# MariaDB, OpenSSH's sshd, Chromium, and the zstd/lz4/sqlite3/age tools users restore
 # with). Safe to run again: it only touches apt when something is missing, so a
 # machine that already has everything is done in well under a second.
 set -euo pipefail
@@ -16,10 +16,11 @@ declare -A proof=(
   [zstd]=/usr/bin/zstd
   [lz4]=/usr/bin/lz4
   [sqlite3]=/usr/bin/sqlite3
+  [age]=/usr/bin/age
 )
 
 missing=()
-for pkg in postgresql mariadb-server mariadb-client openssh-server chromium zstd lz4 sqlite3; do
+for pkg in postgresql mariadb-server mariadb-client openssh-server chromium zstd lz4 sqlite3 age; do
   if [[ -e "${proof[$pkg]}" ]] && dpkg -s "$pkg" >/dev/null 2>&1; then
     continue
   fi

@@ -25,6 +25,19 @@ import {
   verifyInput,
 } from './schemas/restore.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
+import {
+  checkRecoveryInput,
+  checkRecoveryResult,
+  configExportInput,
+  configExportResult,
+  configImportInput,
+  configImportResult,
+  encryptionState,
+  recipientsInput,
+  setupInput,
+  setupResult,
+  writeOnlyInput,
+} from './schemas/encryption.js';
 import { storageCreate, storageLocation, storageTestInput, storageTestResult, storageUpdate } from './schemas/storage.js';
 import { isoDate, uuid } from './schemas/common.js';
 import { datasourceStatus, storageStatus } from './schemas/enums.js';
@@ -155,6 +168,25 @@ export const contract = {
   settings: {
     get: channel(none, settings, { method: 'GET', path: '/api/system/settings' }),
     update: channel(settingsUpdate, settings, { method: 'PUT', path: '/api/system/settings' }),
+  },
+  /** Backups encrypted with age: the app's key, a recovery key never stored, extra public keys, write-only mode. */
+  encryption: {
+    /** Public keys and what the app can do with them; never an identity. */
+    get: channel(none, encryptionState, { method: 'GET', path: '/api/encryption' }),
+    /** Makes the app's key and a recovery key; answers the recovery key's identity this one time only. */
+    setup: channel(setupInput, setupResult, { method: 'POST', path: '/api/encryption/setup' }),
+    /** The extra public keys (a colleague's age1…), as a list that replaces the previous one. */
+    recipients: channel(recipientsInput, encryptionState, { method: 'POST', path: '/api/encryption/recipients' }),
+    /** Does this key open the latest backups? Read from storage; the key is used for this call only. */
+    checkRecovery: channel(checkRecoveryInput, checkRecoveryResult, { method: 'POST', path: '/api/encryption/check-recovery' }),
+    /** Deletes the app's identity: backups go on, on public keys; only the recovery key opens them. */
+    writeOnly: channel(writeOnlyInput, encryptionState, { method: 'POST', path: '/api/encryption/write-only' }),
+  },
+  /** The recovery kit: the whole configuration with its secrets, as one age file to the recovery key. */
+  config: {
+    export: channel(configExportInput, configExportResult, { method: 'POST', path: '/api/config/export' }),
+    /** On a fresh install, with the recovery key: datasources, storages, jobs, settings and keys come back. */
+    import: channel(configImportInput, configImportResult, { method: 'POST', path: '/api/config/import' }),
   },
 } as const satisfies Record<string, Record<string, Channel>>;
 

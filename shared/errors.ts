@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   'busy',
   'cancelled',
   'damaged',
+  /** An encrypted backup that no key at hand opens: paste the recovery key (the message names the public keys). */
+  'key_required',
   'connection_failed',
   'unsupported',
   'unauthorized',
@@ -76,6 +78,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   cancelled: 409,
   /** A file on storage does not match its SHA-256: the copy cannot be trusted. */
   damaged: 422,
+  /** The backup is encrypted and no key given (nor the app's) opens it. */
+  key_required: 400,
   unauthorized: 401,
   already_running: 409,
   internal: 500,

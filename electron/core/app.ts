@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { openArtifact, type Artifact } from './catalog/artifact.js';
+import { givenIdentities } from './catalog/keys.js';
 import { openDataSource } from './db/data-source.js';
 import { rememberToolsIn } from './engines/tools.js';
 import { resolveDataDir } from './db/data-dir.js';
@@ -51,8 +52,11 @@ const DELIVERY_GRACE_MS = 3_000;
 
 export interface Core {
   dispatch: Dispatch;
-  /** A completed backup as one stream (the download route): a stream is no JSON answer, so it is not a channel. */
-  openArtifact(executionId: string): Promise<Artifact>;
+  /**
+   * A completed backup as one stream (the download route): a stream is no JSON answer, so it is not a channel.
+   * As stored, or decrypted (`decrypt`) with the app's key or the `identity` pasted for this download only.
+   */
+  openArtifact(executionId: string, options?: { decrypt?: boolean; identity?: string }): Promise<Artifact>;
   events: EventBus;
   notifier: Notifier;
   info: AppInfo;
@@ -123,7 +127,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   let closed = false;
   return {
     dispatch,
-    openArtifact: (executionId) => openArtifact(ctx, executionId),
+    openArtifact: async (executionId, o = {}) => openArtifact(ctx, executionId, { decrypt: o.decrypt, keys: await givenIdentities(o.identity) }),
     events: ctx.events,
     notifier,
     info,

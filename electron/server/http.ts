@@ -2,7 +2,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { AppError, HTTP_STATUS, type AppErrorShape, type Result } from '../../shared/errors.js';
+import { AppError, HTTP_STATUS, validationError, type AppErrorShape, type Result } from '../../shared/errors.js';
+import { downloadInput } from '../../shared/schemas/encryption.js';
 import type { Core } from '../core/app.js';
 import { scoped } from '../core/kernel/log.js';
 import { Login, signInPage } from './auth.js';
@@ -100,19 +101,24 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
     send(res, okStatus, envelope ? result : result.data);
   }
 
-  /** The joined backup file, streamed; each part's SHA-256 is checked on the way. */
-  async function sendArtifact(res: ServerResponse, executionId: string) {
+  /**
+   * The joined backup file, streamed; each part's SHA-256 is checked on the way. As stored, or decrypted
+   * (`?decrypt=true` with the app's key; POST with `{"identity": …}` for a key pasted for this download, which
+   * never travels in an address, where proxies and histories keep it).
+   */
+  async function sendArtifact(res: ServerResponse, executionId: string, options: { decrypt?: boolean; identity?: string }) {
     let artifact;
     try {
-      artifact = await core.openArtifact(executionId);
+      artifact = await core.openArtifact(executionId, options);
     } catch (e) {
       if (e instanceof AppError) return fail(res, e.toJSON());
       throw e;
     }
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
-      'Content-Length': String(artifact.size),
+      ...(artifact.size === null ? {} : { 'Content-Length': String(artifact.size) }),
       'Content-Disposition': contentDisposition(artifact.fileName),
+      'Cache-Control': 'no-store',
     });
     await pipeline(artifact.stream, res).catch((e: Error) => {
       log.warn(`download of ${executionId} stopped: ${e.message}`);
@@ -192,7 +198,12 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
     }
 
     const download = /^\/api\/executions\/([0-9a-f-]{36})\/download$/.exec(pathname);
-    if (download && method === 'GET') return sendArtifact(res, download[1]!);
+    if (download && method === 'GET') return sendArtifact(res, download[1]!, { decrypt: url.searchParams.get('decrypt') === 'true' });
+    if (download && method === 'POST') {
+      const parsed = downloadInput.safeParse({ ...((await readInput(req, limits.maxBodyBytes)) as object), id: download[1] });
+      if (!parsed.success) return fail(res, validationError(parsed.error).toJSON());
+      return sendArtifact(res, parsed.data.id, { decrypt: true, identity: parsed.data.identity });
+    }
 
     const match = matchRoute(routes, method, pathname);
     if (match) {

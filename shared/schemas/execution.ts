@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
+import { backupEncryption, identityInput } from './encryption.js';
 import { compression, executionStatus, executionTrigger } from './enums.js';
 
 export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup'] as const;
@@ -74,6 +75,8 @@ export const backupMetadata = z.object({
   compression_level: z.number().nullish(),
   compression_ratio: z.number().nullish(),
   checksum: z.string().optional(),
+  /** age-encrypted, and to which public keys (the Backups tab's lock and fingerprints). */
+  encryption: backupEncryption.optional(),
   /** Copies that failed while the backup itself completed. */
   warnings: z.array(z.string()).optional(),
   verification: verification.optional(),
@@ -218,4 +221,10 @@ export type ExecutionProgress = z.output<typeof executionProgress>;
 
 export const executionStatusEvent = z.object({ execution_id: uuid, job_id: uuid.nullable(), status: executionStatus, error_message: z.string().nullable() });
 
-export const exportInput = z.object({ id: uuid, destination_path: z.string().trim().min(1, { message: 'Choose where to save the file' }) });
+export const exportInput = z.object({
+  id: uuid,
+  destination_path: z.string().trim().min(1, { message: 'Choose where to save the file' }),
+  /** Write an encrypted backup decrypted, with the app's key or `identity` (for this export only). */
+  decrypt: z.boolean().default(false),
+  identity: identityInput.optional(),
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cronError, isValidTimezone } from '../cron.js';
 import { isoDate, name, uuid } from './common.js';
+import { encryptionMode } from './encryption.js';
 import { catchUpPolicy, compression, executionStatus, executionTrigger, storageStrategy } from './enums.js';
 
 export const scheduleCron = z
@@ -58,6 +59,11 @@ export const backupOptions = z
     /** Split the artifact into `.part-NNN` files of at most this size. */
     max_file_size_mb: z.coerce.number().int().min(1, { message: 'Chunks are at least 1 MB' }).optional(),
     verify_after_backup: z.enum(VERIFY_MODES).default('none'),
+    /**
+     * `age`: the compressed stream is encrypted to the app's key, the recovery key and the extra public keys.
+     * Absent on a new job: `age` once encryption is set up, else `none` (the job service decides); absent on a stored job: `none`.
+     */
+    encryption: encryptionMode.optional(),
   })
   .superRefine((o, ctx) => {
     if (o.compression_level === undefined || o.compression === 'none') return;

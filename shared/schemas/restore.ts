@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
+import { identityInput } from './encryption.js';
 import { before, execution, verification } from './execution.js';
 import { VERIFY_MODES } from './job.js';
 
@@ -31,13 +32,20 @@ export const restoreInput = z.object({
   safety_backup: z.boolean().default(true),
   /** files: replace files that already exist in the target folder. */
   overwrite: z.boolean().default(false),
+  /** An encrypted backup the app cannot open itself (write-only): the recovery key, for this restore only. */
+  identity: identityInput.nullish(),
 });
 export type RestoreInput = z.output<typeof restoreInput>;
 
 /** Pins a backup so retention never deletes it; the reason says why, for whoever looks later. */
 export const pinInput = z.object({ id: uuid, reason: z.string().trim().max(500, { message: 'A reason is at most 500 characters' }).default('') });
 
-export const verifyInput = z.object({ id: uuid, method: z.enum(VERIFY_MODES).exclude(['none']).default('checksum') });
+export const verifyInput = z.object({
+  id: uuid,
+  method: z.enum(VERIFY_MODES).exclude(['none']).default('checksum'),
+  /** A restore test of an encrypted backup the app cannot open itself: the recovery key, for this run only. */
+  identity: identityInput.nullish(),
+});
 export type VerifyMethod = z.output<typeof verifyInput>['method'];
 
 export const COPY_AVAILABILITY = ['available', 'missing', 'unreachable', 'unknown'] as const;

@@ -176,10 +176,10 @@ function record(name: string, plain: Side, dg: Side, note: string) {
 }
 
 /** Backups of `db` with the plain pipe and with DataGuardian, alternating; answers the last DataGuardian backup. */
-function backups(name: string, db: string, compression: string, cli: string, note: string) {
+function backups(name: string, db: string, compression: string, cli: string, note: string, options: Record<string, unknown> = {}) {
   const plain = new Side();
   const dg = new Side();
-  const plainFile = path.join(work, `plain.dump.${compression}`);
+  const plainFile = path.join(work, `plain.dump.${compression}${options.encryption === 'age' ? '.age' : ''}`);
   let last: StepResult | undefined;
   let lastStore = '';
   for (let i = 0; i < REPEAT; i++) {
@@ -192,7 +192,7 @@ function backups(name: string, db: string, compression: string, cli: string, not
         op: 'backup',
         datasource: pgDatasource(db),
         storagePath: lastStore,
-        backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}) },
+        backup_options: { compression, ...(compression === 'zstd' ? { compression_level: 3 } : {}), ...options },
       },
       dg,
     );
@@ -200,14 +200,21 @@ function backups(name: string, db: string, compression: string, cli: string, not
   return { row: record(name, plain, dg, note), last: last!, plainFile };
 }
 
-/** Restores: `zstd -d` then `pg_restore -1` of the plain file, against DataGuardian's restore into a new database. */
-function restores(name: string, plainFile: string, executionId: string, note: string) {
+/**
+ * Restores: by default `zstd -d` then `pg_restore -1` of the plain file (`plainRestore` gives another plain side), against
+ * DataGuardian's restore into a new database.
+ */
+function restores(name: string, plainFile: string, executionId: string, note: string, plainRestore?: (db: string) => string) {
   const plain = new Side();
   const dg = new Side();
   const staged = path.join(work, 'plain-restore.dump');
   for (let i = 0; i < REPEAT; i++) {
     const db = `bench_restore_${restoreCount++}`;
-    sh(`zstd -d -q -f ${plainFile} -o ${staged} && ${pg.binDir}/createdb ${pgArgs} ${db} && ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db} ${staged}`, plain);
+    sh(
+      plainRestore?.(db) ??
+        `zstd -d -q -f ${plainFile} -o ${staged} && ${pg.binDir}/createdb ${pgArgs} ${db} && ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db} ${staged}`,
+      plain,
+    );
     rmSync(staged, { force: true });
     sh(`${pg.binDir}/dropdb ${pgArgs} ${db}`);
     const target = `bench_restore_${restoreCount++}`;
@@ -220,7 +227,7 @@ function restores(name: string, plainFile: string, executionId: string, note: st
 try {
   say(`PostgreSQL ${pg.version}; big database ~${SIZE_MB} MB in ${TABLES} tables, small ~${SMALL_MB} MB; ${REPEAT} run(s) of each, medians`);
   await pg.createDatabase('dg_bench_meta');
-  const bigBytes = want('backup-gzip', 'backup-zstd', 'backup-lz4', 'restore', 'parallel', 'memory-large')
+  const bigBytes = want('backup-gzip', 'backup-zstd', 'backup-lz4', 'restore', 'parallel', 'memory-large', 'backup-zstd-age', 'restore-age')
     ? await makeDatabase('bench_big', SIZE_MB, TABLES)
     : 0;
   const smallBytes = await makeDatabase('bench_small', SMALL_MB, 1);
@@ -269,6 +276,55 @@ try {
     zstd && want('restore', 'memory-large')
       ? restores('restore', zstd.plainFile, zstd.last.execution_id!, `${big}, zstd -d then pg_restore -1 into a new database`)
       : null;
+
+  // Encrypted: DataGuardian (zstd, then age to its key and the recovery key) against `zstd -3 | age -r <recovery key>`, and back.
+  if (want('backup-zstd-age', 'restore-age', 'age-stage')) {
+    const { recovery } = app({ op: 'encryption' });
+    const keyFile = path.join(work, 'recovery-key.txt');
+    writeFileSync(keyFile, `${recovery!.identity}\n`, { mode: 0o600 });
+    const aged = want('backup-zstd-age', 'restore-age')
+      ? backups(
+          'backup-zstd-age',
+          'bench_big',
+          'zstd',
+          `zstd -3 -q | age -r ${recovery!.recipient}`,
+          `${big}, pg_dump -Fc -Z0 | zstd -3 | age -r <recipient> (goal ≤ 1.10)`,
+          { encryption: 'age' },
+        )
+      : null;
+    if (aged && want('restore-age'))
+      restores(
+        'restore-age',
+        aged.plainFile,
+        aged.last.execution_id!,
+        `${big}, age -d -i key | zstd -d | pg_restore -1 into a new database (goal ≤ 1.10)`,
+        (db) => `${pg.binDir}/createdb ${pgArgs} ${db} && age -d -i ${keyFile} ${aged.plainFile} | zstd -d -q | ${pg.binDir}/pg_restore ${pgArgs} -1 -d ${db}`,
+      );
+    if (want('age-stage')) {
+      // The encryption stage alone on the same bytes, both sides from the page cache: 256 MB that do not compress (as a compressed
+      // dump is), not the dump itself, which zstd shrinks to a few MB here.
+      const stage = path.join(work, 'stage.bin');
+      sh(`head -c ${256 * 2 ** 20} /dev/urandom > ${stage} && cat ${stage} > /dev/null`);
+      const size = 256 * 2 ** 20;
+      const plain = new Side();
+      const dg = new Side();
+      const firsts: number[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        sh(`age -r ${recovery!.recipient} < ${stage} > /dev/null`, plain);
+        firsts.push(app({ op: 'encrypt-file', file: stage, recipients: [recovery!.recipient] }, dg).first_s!);
+      }
+      const mbps = (s: Side) => (size / 2 ** 20 / median(s.seconds)).toFixed(0);
+      say(`age-stage: first pass in a fresh process ${firsts.map((f) => f.toFixed(2)).join(', ')} s (typage loaded, memory faulted in)`);
+      record(
+        'age-stage',
+        plain,
+        dg,
+        `age encryption of 256 MB (incompressible, as compressed data is): age CLI ${mbps(plain)} MB/s, DataGuardian ${mbps(dg)} MB/s (goal ≤ 1.0)`,
+      );
+      rmSync(stage, { force: true });
+    }
+    if (aged) rmSync(aged.plainFile, { force: true });
+  }
 
   // parallel_jobs 4 against 1, both DataGuardian: plain_s is the one-job time.
   const one = new Side();
@@ -410,7 +466,9 @@ try {
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
   console.log('');
   for (const r of table) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  console.log(`\nratio = DataGuardian / plain tool, medians of ${REPEAT} back-to-back runs (goals: backup ≤ 1.0, restore ≤ 1.05, folders ≤ 1.1).`);
+  console.log(
+    `\nratio = DataGuardian / plain tool, medians of ${REPEAT} back-to-back runs (goals: backup ≤ 1.0, restore ≤ 1.05, folders and encrypted ≤ 1.1, age stage ≤ 1.0).`,
+  );
   console.log(`peak RSS = the idle app (started, before the work) + what the work needed; cores busy = plain / DataGuardian, every process
 of the machine (the database server too), out of ${cpus().length}: a side near ${cpus().length}.00 is bound by the CPU.`);
   console.log(`Finished in ${((performance.now() - started) / 1000).toFixed(0)} s.`);

@@ -2,7 +2,10 @@
 // that did the work and nothing else. The core uses the bench's metadata database (DATABASE_URL), so a
 // backup made by one run can be restored by the next.
 // Usage: bundled by bench.ts, then node run-once.mjs '<json of a Step>'
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createAgeEncrypter } from '../../electron/core/kernel/age.js';
 import { startCore } from '../../electron/core/app.js';
 import type { Json } from '../support/app.js';
 import { coresBusy } from './cpu.js';
@@ -10,7 +13,11 @@ import { coresBusy } from './cpu.js';
 export type Task =
   | { op: 'backup'; datasource: Json; storagePath: string; backup_options: Json; runs?: number }
   | { op: 'restore'; execution_id: string; target_database: string }
-  | { op: 'catalog'; datasource_id: string; repeat: number };
+  | { op: 'catalog'; datasource_id: string; repeat: number }
+  /** Sets up encryption (once per metadata database) and answers the recovery key, for the plain side's `age`. */
+  | { op: 'encryption' }
+  /** The age encryption stage alone, on a file: read, encrypted as a backup's stream is, thrown away. */
+  | { op: 'encrypt-file'; file: string; recipients: string[] };
 type Step = Task & { dataDir: string; databaseUrl: string };
 
 /** What a step prints as its last line. */
@@ -26,6 +33,10 @@ export interface StepResult {
   to_dump_start_s?: number[];
   /** catalog: the median of each list call, by name. */
   calls?: Record<string, number>;
+  /** encrypt-file: the first pass in the fresh process (typage loaded, memory faulted in). */
+  first_s?: number;
+  /** encryption: the recovery key (the bench's plain side encrypts to it and decrypts with it). */
+  recovery?: { identity: string; recipient: string };
 }
 
 const step = JSON.parse(process.argv[2]!) as Step;
@@ -84,7 +95,8 @@ try {
       datasource_id: ds.id,
       storage_location_id: storage.id,
       schedule_cron: '0 3 1 1 *',
-      backup_options: { verify_after_backup: 'none', ...step.backup_options },
+      // Spelled out: once encryption is set up, a new job would otherwise encrypt.
+      backup_options: { verify_after_backup: 'none', encryption: 'none', ...step.backup_options },
     });
     // `runs` > 1: the same job again in this process, as an app that has been up a while runs it.
     const toDumpStart: number[] = [];
@@ -122,6 +134,33 @@ try {
         JSON.stringify(execution.metadata.execution_logs.map((l: Json) => [Date.parse(l.at) - Date.parse(execution.created_at), l.message.slice(0, 60)])),
       );
     }
+  } else if (step.op === 'encryption') {
+    const state = await call('encryption.get', {});
+    // The bench's metadata database outlives one run of the bench only; a key set up earlier in this run is kept in a file beside it.
+    const keyFile = `${step.dataDir}/bench-recovery-key.json`;
+    if (!state.set_up) writeFileSync(keyFile, JSON.stringify(await call('encryption.setup', {})), { mode: 0o600 });
+    const setup = JSON.parse(readFileSync(keyFile, 'utf8')) as Json;
+    result = { seconds: 0, peak_rss_mb: peakRssMb(), recovery: { identity: setup.recovery_identity, recipient: setup.recovery_recipient } };
+  } else if (step.op === 'encrypt-file') {
+    // The stage as a backup runs it: 1 MiB pieces already in memory (the compressor's frames), in an app that has
+    // encrypted before. The first pass in a fresh process is left out of the time: it loads typage (~0.3 s) and
+    // faults in the memory that every later pass reuses.
+    const data = readFileSync(step.file);
+    const pieces = () =>
+      Readable.from(
+        (function* () {
+          for (let at = 0; at < data.length; at += 1 << 20) yield data.subarray(at, at + (1 << 20));
+        })(),
+      );
+    const pass = async () =>
+      pipeline(pieces(), await createAgeEncrypter(step.recipients), new Writable({ highWaterMark: 1 << 20, write: (_c, _e, done) => done() }));
+    const cold = performance.now();
+    await pass();
+    const first = (performance.now() - cold) / 1000;
+    const busy = coresBusy();
+    const started = performance.now();
+    await pass();
+    result = { seconds: (performance.now() - started) / 1000, first_s: first, peak_rss_mb: peakRssMb(), cores_busy: busy() };
   } else {
     const calls: Record<string, number[]> = {};
     const timed = async (name: string, channel: string, input: unknown) => {

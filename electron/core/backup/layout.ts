@@ -8,9 +8,12 @@ export function executionFolder(date: Date): string {
   return `${date.getUTCFullYear()}-${p(date.getUTCMonth() + 1)}-${p(date.getUTCDate())}_${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`;
 }
 
-/** `backup.<format>.<compression>` (seed: monitoring-layout-rollback.md §2–3), e.g. backup.dump.gz, backup.tar. */
-export function artifactBaseName(format: string, compression: Compression): string {
-  return `backup.${format}${EXTENSIONS[compression]}`;
+/**
+ * `backup.<format>.<compression>` (seed: monitoring-layout-rollback.md §2–3), e.g. backup.dump.gz, backup.tar;
+ * `.age` after it when the compressed stream is encrypted (backup.dump.zst.age).
+ */
+export function artifactBaseName(format: string, compression: Compression, encrypted = false): string {
+  return `backup.${format}${EXTENSIONS[compression]}${encrypted ? '.age' : ''}`;
 }
 
 /** `.part-001`, `.part-002`, ...: three digits from 001, as the seed names them. */

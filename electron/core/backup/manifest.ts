@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError, issuesFromZod } from '../../../shared/errors.js';
+import { backupEncryption, type BackupEncryption } from '../../../shared/schemas/encryption.js';
 import { COMPRESSIONS, DATASOURCE_TYPES } from '../../../shared/schemas/enums.js';
 import { appVersion } from '../kernel/app-version.js';
 import type { WrittenArtifact } from './pipeline.js';
@@ -42,6 +43,8 @@ export const manifestSchema = z.object({
   datasource_type: z.enum(DATASOURCE_TYPES),
   backup_type: z.enum(['full', 'incremental', 'differential']),
   compression: z.enum(COMPRESSIONS),
+  /** The compressed stream is one age stream (the parts joined); sizes and checksums are of the encrypted bytes. Public keys only. */
+  encryption: backupEncryption.optional(),
   artifact: plainName,
   total_size_bytes: bytes,
   compressed_size_bytes: bytes,
@@ -64,6 +67,7 @@ export function buildManifest(o: {
   datasource: { id: string; name: string; type: Manifest['datasource_type'] };
   createdAt: Date;
   compression: Manifest['compression'];
+  encryption?: BackupEncryption;
   artifact: string;
   written: WrittenArtifact;
   metadata: Record<string, unknown>;
@@ -80,6 +84,7 @@ export function buildManifest(o: {
     datasource_type: o.datasource.type,
     backup_type: 'full',
     compression: o.compression,
+    ...(o.encryption ? { encryption: o.encryption } : {}),
     artifact: o.artifact,
     total_size_bytes: raw.bytes,
     compressed_size_bytes: stored.bytes,

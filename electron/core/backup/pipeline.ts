@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../../../shared/schemas/enums.js';
 import { splitIntoParts, type PartInfo } from './chunks.js';
@@ -27,6 +27,8 @@ export interface WriteArtifactOptions {
   finished?: Promise<unknown>;
   compression: Compression;
   level?: number;
+  /** Encrypts the compressed stream (one age stream, cut into parts after): what is stored, hashed and counted is its output. */
+  encrypter?: Transform;
   /** Split into `.part-NNN` files only when the stored artifact exceeds this. */
   maxPartBytes?: number;
   baseName: string;
@@ -43,15 +45,16 @@ function asStorageError(e: Error): never {
 
 /**
  * The backup pipeline, one streaming pass with backpressure end to end:
- * source (raw bytes counted) → compress → count → hash and split into parts → storage.
+ * source (raw bytes counted) → compress → encrypt (age) → count → hash and split into parts → storage.
  */
 export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArtifact> {
   // The raw bytes are counted as the source emits them, not by a stage of their own: a dump arrives in 64 KiB
   // pieces, and each stage is a hop per piece on the main thread. Listening before the pipeline starts misses none.
   let rawBytes = 0;
-  // Uncompressed, the stored bytes are the raw bytes: no compressor and no second counter on the way.
-  const compressed = o.compression === 'none' ? null : { compressor: createCompressor(o.compression, o.level), stored: createCounter() };
-  const storedBytes = () => (compressed ? compressed.stored.bytes : rawBytes);
+  // Uncompressed and in the clear, the stored bytes are the raw bytes: no compressor and no second counter on the way.
+  const compressor = o.compression === 'none' ? null : createCompressor(o.compression, o.level);
+  const stored = compressor || o.encrypter ? createCounter() : null;
+  const storedBytes = () => (stored ? stored.bytes : rawBytes);
   o.source.on('data', (chunk: Buffer) => {
     rawBytes += chunk.length;
     o.onBytes?.(rawBytes, storedBytes());
@@ -63,7 +66,7 @@ export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArt
     renamePart: (from, to) => o.rename(from, to).catch(asStorageError),
   });
   try {
-    const stages = compressed ? [o.source, compressed.compressor, compressed.stored, split.writable] : [o.source, split.writable];
+    const stages = [o.source, compressor, o.encrypter, stored, split.writable].filter((s) => s !== null && s !== undefined);
     await pipeline(stages, { signal: o.signal });
     const parts = await split.done;
     return { raw: { bytes: rawBytes }, stored: { bytes: storedBytes(), sha256: split.sha256() }, parts };

@@ -134,6 +134,8 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
         original_datasource_id: manifest.datasource_id ?? null,
         artifact: manifest.artifact,
         compression: manifest.compression,
+        // Public keys only: an encrypted backup imports without a key; restoring it needs one.
+        ...(manifest.encryption ? { encryption: manifest.encryption } : {}),
         compression_ratio: manifest.compression_ratio,
         checksum: manifest.checksum,
         execution_logs: [],

@@ -10,6 +10,7 @@ import { AlertConditions1700000000007 } from '../../../migrations/1700000000007-
 import { DeliveryFailed1700000000008 } from '../../../migrations/1700000000008-delivery-failed.js';
 import { CatalogPages1700000000009 } from '../../../migrations/1700000000009-catalog-pages.js';
 import { RunOwnersAndHistory1700000000010 } from '../../../migrations/1700000000010-run-owners-and-history.js';
+import { EncryptionKeys1700000000011 } from '../../../migrations/1700000000011-encryption-keys.js';
 import { PinsAndQuietNotifications1700000000012 } from '../../../migrations/1700000000012-pins-and-quiet-notifications.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
@@ -28,6 +29,7 @@ export const MIGRATIONS = [
   DeliveryFailed1700000000008,
   CatalogPages1700000000009,
   RunOwnersAndHistory1700000000010,
+  EncryptionKeys1700000000011,
   PinsAndQuietNotifications1700000000012,
 ];
 

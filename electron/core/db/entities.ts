@@ -154,6 +154,19 @@ export interface CopyRow {
   updated_at: Date;
 }
 
+export interface EncryptionKeyRow {
+  /** The age public key (age1…). */
+  recipient: string;
+  role: 'app' | 'recovery' | 'extra';
+  label: string | null;
+  /** The app key's identity, sealed by the secret box; null for the others, and for an app key deleted (write-only). */
+  sealed_identity: string | null;
+  /** New backups are encrypted to the active keys; a retired one is kept for the backups that name it. */
+  active: boolean;
+  created_at: Date;
+  retired_at: Date | null;
+}
+
 export interface SettingRow {
   key: string;
   value: unknown;
@@ -331,6 +344,19 @@ export const SystemSettings = new EntitySchema<SettingRow>({
   },
 });
 
+export const EncryptionKeys = new EntitySchema<EncryptionKeyRow>({
+  name: 'encryption_keys',
+  columns: {
+    recipient: { type: 'varchar', length: 100, primary: true },
+    role: { type: 'varchar', length: 16 },
+    label: { type: 'varchar', length: 255, nullable: true },
+    sealed_identity: { type: 'text', nullable: true },
+    active: { type: 'boolean' },
+    created_at: createdAt,
+    retired_at: ts,
+  },
+});
+
 export const ENTITIES = [
   Datasources,
   StorageLocations,
@@ -342,4 +368,5 @@ export const ENTITIES = [
   HealthChecks,
   Notifications,
   SystemSettings,
+  EncryptionKeys,
 ];

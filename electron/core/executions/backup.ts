@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
 import { bytes, counted } from '../../../shared/format.js';
+import type { BackupEncryption } from '../../../shared/schemas/encryption.js';
 import type { BackupMetadata } from '../../../shared/schemas/execution.js';
 import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
 import type { VerifyMethod } from '../../../shared/schemas/restore.js';
@@ -11,11 +12,13 @@ import { buildManifest } from '../backup/manifest.js';
 import { jobReadme } from '../backup/readme.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from '../backup/pipeline.js';
 import { datasourceConfig } from '../catalog/datasources.js';
+import { appIdentities, backupEncryptionFor } from '../catalog/keys.js';
 import { removeBackupFolder } from '../catalog/remove.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { BackupChunks, BackupCopies, BackupJobs, BackupJobStorages, Datasources, StorageLocations, type CopyRow, type StorageRow } from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
 import { backupEngineFor } from '../engines/index.js';
+import { createAgeEncrypter, fingerprint } from '../kernel/age.js';
 import type { CoreContext } from '../kernel/context.js';
 import { scoped } from '../kernel/log.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
@@ -84,7 +87,10 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
         log: say,
       };
 
+      // The keys of this moment: a key added or removed later changes the next backups, never this one.
+      const encryption = options.encryption === 'age' ? await backupEncryptionFor(ctx) : undefined;
       say('info', `Backing up ${datasource.name} (${datasource.type}) with ${options.compression} compression`);
+      if (encryption) say('info', `Encrypted with age to ${encryption.recipients.map(fingerprint).join(', ')}`);
       progress({ stage: 'connecting', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       // The source is inspected beside the dump, which starts at once: a folder's walk for its size took as long as a
       // third of its backup. The progress bar gets the estimate when the inspection ends.
@@ -98,7 +104,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
       inspected.catch(() => undefined);
 
       let folder = `${job.id}/${executionFolder(startedAt)}`;
-      const artifact = artifactBaseName(engine.formatOf?.(engineOptions) ?? engine.format, options.compression);
+      const artifact = artifactBaseName(engine.formatOf?.(engineOptions) ?? engine.format, options.compression, Boolean(encryption));
       await copies.insert(storages.map((s) => ({ execution_id: row.id, storage_location_id: s.id, status: 'pending' as const })));
 
       let primary: PrimaryCopy | undefined;
@@ -122,6 +128,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
               finished: dump.finished,
               compression: options.compression,
               level: options.compression_level,
+              encrypter: encryption ? await createAgeEncrypter(encryption.recipients) : undefined,
               maxPartBytes: options.max_file_size_mb ? options.max_file_size_mb * 1024 * 1024 : undefined,
               baseName: artifact,
               put: (name, body) => storage.put(`${folder}/${name}`, body, { signal }),
@@ -149,6 +156,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
               datasource: { id: datasource.id, name: datasource.name, type: datasource.type },
               createdAt: startedAt,
               compression: options.compression,
+              encryption,
               artifact,
               written,
               metadata: { ...source, files_count: filesCount ?? undefined },
@@ -219,6 +227,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
         compression_level: options.compression_level ?? null,
         compression_ratio: written.raw.bytes > 0 ? Number((written.stored.bytes / written.raw.bytes).toFixed(4)) : null,
         checksum: `sha256:${written.stored.sha256}`,
+        ...(encryption ? { encryption } : {}),
         engine_output: engineOutput.slice(-20_000),
         warnings: failed,
       };
@@ -249,11 +258,9 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           failedCopies: failed,
         }),
         followUp: async () => {
+          const method = await followingCheck(ctx, options.verify_after_backup, encryption);
           // Each is independent: a verification refused as busy must not skip the cleanup.
-          const [verified, cleaned] = await Promise.allSettled([
-            options.verify_after_backup !== 'none' ? verify(row.id, options.verify_after_backup as VerifyMethod) : undefined,
-            cleanup(job.id),
-          ]);
+          const [verified, cleaned] = await Promise.allSettled([method ? verify(row.id, method) : undefined, cleanup(job.id)]);
           for (const r of [verified, cleaned])
             if (r.status === 'rejected') log.warn(`[${row.id}] what follows it could not start: ${(r.reason as Error).message}`);
         },
@@ -295,6 +302,19 @@ function failedBackup(
     },
     notification: cancelled ? null : backupFailed({ jobId, jobName, executionId, message }),
   };
+}
+
+/**
+ * The check a job asks for after each backup. A restore test needs a key: an app in write-only mode has none
+ * for its new backups, so it checks their checksums instead (a scheduled run cannot ask for the recovery key).
+ */
+async function followingCheck(ctx: CoreContext, asked: string, encryption: BackupEncryption | undefined): Promise<VerifyMethod | null> {
+  if (asked === 'none') return null;
+  if (asked !== 'restore-test' || !encryption) return asked as VerifyMethod;
+  const own = await appIdentities(ctx);
+  if (own.some((k) => encryption.recipients.includes(k.recipient))) return 'restore-test';
+  log.info('write-only mode: the restore test after a backup checks its checksums instead (no key here opens it)');
+  return 'checksum';
 }
 
 /**

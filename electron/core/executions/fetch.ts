@@ -2,8 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { counted } from '../../../shared/format.js';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.js';
+import { appIdentities, identitiesFor, keyRequired } from '../catalog/keys.js';
 import { locateBackup, type LocatedBackup } from '../catalog/locate.js';
 import { openSavedStorage } from '../catalog/storages.js';
+import { AgeError, type KeyPair } from '../kernel/age.js';
 import type { CoreContext } from '../kernel/context.js';
 import { downloadVerified } from '../restore/download.js';
 import type { Progress, Say } from './report.js';
@@ -23,6 +25,8 @@ export interface FetchOptions {
   signal: AbortSignal;
   say: Say;
   progress: Progress;
+  /** Keys pasted for this run (the recovery key in write-only mode); the app's own are added. */
+  keys?: KeyPair[];
 }
 
 /**
@@ -41,6 +45,9 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
   const { compression, checksum } = backup.metadata;
   if (!compression) throw new AppError('validation_error', 'This backup does not say how it was compressed');
   const total = chosen[0]!.chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
+  const { encryption } = backup.metadata;
+  // Refused before any byte is read when no key at hand is one it was encrypted to.
+  const keys = encryption ? await identitiesFor(ctx, encryption, o.keys ?? []) : null;
 
   // mkdtemp makes the folder 0700: another local user cannot read the backup or swap the file.
   const dir = await mkdtemp(path.join(o.tempDir, 'restore-'));
@@ -51,18 +58,24 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
       o.signal.throwIfAborted();
       const rawPath = path.join(dir, 'raw');
       try {
-        o.say('info', `Downloading ${counted(copy.chunks.length, 'file')} from ${copy.storage.name}, checking each SHA-256 and decompressing in one pass`);
+        o.say(
+          'info',
+          `Downloading ${counted(copy.chunks.length, 'file')} from ${copy.storage.name}, checking each SHA-256${keys ? ', decrypting' : ''} and decompressing in one pass`,
+        );
         await downloadVerified(openSavedStorage(ctx, copy.storage), copy.chunks, {
           expectedSha256: checksum ? checksum.replace(/^sha256:/, '') : null,
           compression,
+          identities: keys?.map((k) => k.identity),
           rawPath,
           signal: o.signal,
           onBytes: (done) => o.progress({ stage: 'download', bytes_raw: done, bytes_stored: done, total_raw_estimate: total }),
         });
-        o.say('info', `Checksums match; decompressed (${compression})`);
+        o.say('info', `Checksums match; ${keys ? 'decrypted and ' : ''}decompressed (${compression})`);
         return { backup, rawPath, copy: { storage_location_id: copy.storage.id, storage_name: copy.storage.name }, cleanup };
       } catch (e) {
         if (o.signal.aborted) throw e;
+        // The catalog named a key the file does not open with: no other copy of the same bytes will.
+        if (e instanceof AgeError && e.reason === 'key') throw keyRequired(encryption!, o.keys ?? [], await appIdentities(ctx));
         const reason = (e as Error).message;
         failures.push(`${copy.storage.name}: ${reason}`);
         o.say('warn', `The copy on ${copy.storage.name} cannot be used: ${reason}`);

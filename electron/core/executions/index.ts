@@ -1,5 +1,7 @@
 import { AppError } from '../../../shared/errors.js';
+import type { BackupMetadata } from '../../../shared/schemas/execution.js';
 import type { RestoreInput, VerifyMethod } from '../../../shared/schemas/restore.js';
+import { givenIdentities, identitiesFor } from '../catalog/keys.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { backupTypeOf, locateBackup } from '../catalog/locate.js';
 import { BackupJobs, Datasources, type ExecutionRow } from '../db/entities.js';
@@ -11,6 +13,7 @@ import { backupWork } from './backup.js';
 import { cleanupWork, expiredBackups, type PlanRetention } from './cleanup.js';
 import { ExecutionQueue, type QueueTiming, type RunExecution, type SlotClaim } from './queue.js';
 import { restoreWork } from './restore.js';
+import { RunKeys } from './run-keys.js';
 import { createRunner } from './runner.js';
 import { verifyWork } from './verify.js';
 
@@ -29,6 +32,8 @@ export interface ExecutionsOptions {
 export class Executions {
   private readonly queue: ExecutionQueue;
   private readonly run: RunExecution;
+  /** Keys pasted for a restore or restore test, in memory until that run ends. */
+  private readonly runKeys: RunKeys;
 
   private readonly planRetention: PlanRetention;
 
@@ -39,13 +44,14 @@ export class Executions {
   ) {
     this.planRetention = options.planRetention;
     this.queue = new ExecutionQueue(ctx, options.lease);
+    this.runKeys = new RunKeys(ctx.events);
     this.run = createRunner(ctx, notifier, {
       backup: backupWork(ctx, {
-        verify: (backupId, method) => this.verify(backupId, method, 'after_backup'),
+        verify: (backupId, method) => this.verify(backupId, method, { trigger: 'after_backup' }),
         cleanup: (jobId) => this.cleanup(jobId, 'after_backup'),
       }),
-      restore: restoreWork(ctx, (signal, values) => this.queue.runInside(signal, values)),
-      verify: verifyWork(ctx),
+      restore: restoreWork(ctx, (signal, values) => this.queue.runInside(signal, values), this.runKeys),
+      verify: verifyWork(ctx, this.runKeys),
       cleanup: cleanupWork(ctx, this.planRetention),
     });
   }
@@ -124,7 +130,8 @@ export class Executions {
     const request = { target_database: input.target_database ?? null, target_path: input.target_path ?? null };
     // Refuses impossible combinations (a path for a database…) before anything is queued.
     backupEngineFor(target.type).target(datasourceConfig(this.ctx, target), target.name, request);
-    return this.queue.enqueue(
+    const keys = await this.keysFor(metadata.encryption, input.identity);
+    const row = await this.queue.enqueue(
       {
         job_id: execution.job_id,
         datasource_id: target.id,
@@ -145,6 +152,20 @@ export class Executions {
       (active) => active.operation === 'restore',
       `A restore into ${target.name}`,
     );
+    // Before the queue's next turn (a timer) can claim the row: the run finds its key.
+    this.runKeys.hold(row.id, keys);
+    return row;
+  }
+
+  /**
+   * The keys pasted for one run, checked now: an encrypted backup that neither they nor the app's key opens
+   * is refused before anything is queued. An unencrypted backup needs none, and ignores any.
+   */
+  private async keysFor(encryption: BackupMetadata['encryption'], identity: string | null | undefined) {
+    if (!encryption) return [];
+    const given = await givenIdentities(identity);
+    await identitiesFor(this.ctx, encryption, given);
+    return given;
   }
 
   /**
@@ -184,13 +205,16 @@ export class Executions {
     );
   }
 
-  async verify(backupId: string, method: VerifyMethod, trigger: 'manual' | 'after_backup' = 'manual'): Promise<ExecutionRow> {
+  async verify(backupId: string, method: VerifyMethod, options: { trigger?: 'manual' | 'after_backup'; identity?: string | null } = {}): Promise<ExecutionRow> {
+    const trigger = options.trigger ?? 'manual';
     const { execution, metadata } = await locateBackup(this.ctx, backupId);
+    // Checksums are over the stored bytes: only a restore test needs a key.
+    const keys = method === 'restore-test' ? await this.keysFor(metadata.encryption, options.identity) : [];
     const sameCheck = (active: ExecutionRow) => {
       const m = metadataOf(active);
       return m.operation === 'verify' && m.source_execution_id === execution.id;
     };
-    return this.queue.enqueue(
+    const row = await this.queue.enqueue(
       {
         job_id: execution.job_id,
         datasource_id: execution.datasource_id,
@@ -209,5 +233,7 @@ export class Executions {
       sameCheck,
       'A verification of this backup',
     );
+    this.runKeys.hold(row.id, keys);
+    return row;
   }
 }

@@ -12,6 +12,7 @@ import { fetchVerified, type FetchedBackup } from './fetch.js';
 import type { NewExecution } from './queue.js';
 import { restoreCompleted, restoreFailed } from '../notify/messages.js';
 import { failureOf } from './report.js';
+import type { RunKeys } from './run-keys.js';
 import type { Work } from './runner.js';
 
 /** Runs a backup as its own execution inside this one, and answers its row as it ended. */
@@ -21,7 +22,7 @@ export type RunInside = (signal: AbortSignal, values: NewExecution) => Promise<E
  * A restore: fetch and verify the backup (nothing is touched until every checksum matches), take a
  * safety backup of the target when it will be overwritten, restore, then count what the target holds.
  */
-export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
+export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: RunKeys): Work {
   return async (row, { signal, report }) => {
     const { say, progress } = report;
     const request = metadataOf(row);
@@ -40,7 +41,14 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
       const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
 
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      fetched = await fetchVerified(ctx, request.source_execution_id, { storageId: request.storage_location_id, tempDir, signal, say, progress });
+      fetched = await fetchVerified(ctx, request.source_execution_id, {
+        storageId: request.storage_location_id,
+        tempDir,
+        signal,
+        say,
+        progress,
+        keys: runKeys.of(row.id),
+      });
       const source = fetched.backup;
 
       if (request.safety_backup && target.replacesDatasource) {
@@ -124,6 +132,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside): Work {
           status === 'cancelled' ? null : restoreFailed({ datasourceId: row.datasource_id, executionId: row.id, target: targetName, message, touched }),
       };
     } finally {
+      runKeys.drop(row.id);
       await fetched?.cleanup();
     }
   };

@@ -10,6 +10,7 @@ import { openSavedStorage } from '../catalog/storages.js';
 import { BackupExecutions, Datasources } from '../db/entities.js';
 import { metadataOf, storedMetadata } from '../db/metadata.js';
 import { backupEngineFor } from '../engines/index.js';
+import type { KeyPair } from '../kernel/age.js';
 import type { CoreContext } from '../kernel/context.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import { joinParts } from '../restore/join.js';
@@ -18,6 +19,7 @@ import { counted } from '../../../shared/format.js';
 import { holdings } from '../../../shared/words.js';
 import { verifyFailed } from '../notify/messages.js';
 import { failureOf, type Progress, type Say } from './report.js';
+import type { RunKeys } from './run-keys.js';
 import type { Work } from './runner.js';
 
 interface Outcome {
@@ -33,7 +35,7 @@ interface Outcome {
  * every part back from every storage; `restore-test` restores into a scratch target, counts tables
  * and rows, and drops the scratch target.
  */
-export function verifyWork(ctx: CoreContext): Work {
+export function verifyWork(ctx: CoreContext, runKeys: RunKeys): Work {
   return async (row, { signal, report }) => {
     const { say, progress } = report;
     const request = metadataOf(row);
@@ -45,11 +47,13 @@ export function verifyWork(ctx: CoreContext): Work {
       outcome =
         request.method === 'checksum'
           ? await checksums(ctx, request.source_execution_id, signal, say)
-          : await restoreTest(ctx, request.source_execution_id, signal, say, progress);
+          : await restoreTest(ctx, request.source_execution_id, signal, say, progress, runKeys.of(row.id));
     } catch (e) {
       const failure = failureOf(e, signal);
       outcome = { ok: false, message: failure.message, tables: null, rows: null, copies: [] };
       stack = failure.stack;
+    } finally {
+      runKeys.drop(row.id);
     }
     say(outcome.ok ? 'info' : 'error', outcome.message);
     const status = signal.aborted ? 'cancelled' : outcome.ok ? 'completed' : 'failed';
@@ -119,10 +123,10 @@ async function checksums(ctx: CoreContext, backupId: string, signal: AbortSignal
 }
 
 /** Restores into a scratch target nobody uses, counts what arrived, and removes the scratch target. */
-async function restoreTest(ctx: CoreContext, backupId: string, signal: AbortSignal, say: Say, progress: Progress): Promise<Outcome> {
+async function restoreTest(ctx: CoreContext, backupId: string, signal: AbortSignal, say: Say, progress: Progress, keys: KeyPair[]): Promise<Outcome> {
   const settings = await readSettings(ctx.db);
   const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
-  const fetched = await fetchVerified(ctx, backupId, { tempDir, signal, say, progress });
+  const fetched = await fetchVerified(ctx, backupId, { tempDir, signal, say, progress, keys });
   const scratchDir = await mkdtemp(path.join(tempDir, 'verify-'));
   try {
     const backup = fetched.backup;

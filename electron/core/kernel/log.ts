@@ -8,13 +8,26 @@ import { isSecretField } from '../../../shared/secrets.js';
  * Every message passes through `redact`, so a config object logged by mistake carries no secret.
  */
 const REDACTED = '[redacted]';
+/** Besides the config secrets: age keys pasted for one call, the recovery key answered once, a configuration kit. */
+const ALSO_SECRET = new Set(['identity', 'identities', 'recovery_identity', 'kit']);
+const secretKey = (k: string) => isSecretField(k) || ALSO_SECRET.has(k);
+
+/** An age identity wherever it lands in a message: none should ever reach one, and if one does it is not kept. */
+const AGE_IDENTITY = /AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+/gi;
 
 export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(AGE_IDENTITY, REDACTED);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value;
+  if (value instanceof Error) {
+    const message = value.message.replace(AGE_IDENTITY, REDACTED);
+    if (message === value.message) return value;
+    const copy = new Error(message);
+    copy.stack = value.stack?.replace(AGE_IDENTITY, REDACTED);
+    return copy;
+  }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = isSecretField(k) && v ? REDACTED : redact(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = secretKey(k) && v ? REDACTED : redact(v, depth + 1);
   return out;
 }
 

@@ -173,8 +173,8 @@ export function backupService(ctx: ServiceContext): Handlers['backups'] {
       return { execution_id: row.id, status: row.status };
     },
 
-    async verify({ id, method }) {
-      const row = await ctx.executions.verify(id, method);
+    async verify({ id, method, identity }) {
+      const row = await ctx.executions.verify(id, method, { identity });
       return { execution_id: row.id, status: row.status };
     },
 

@@ -4,6 +4,7 @@ import type { Execution, ExecutionDetails } from '../../../shared/schemas/execut
 import { BackupChunks, BackupCopies, BackupExecutions, BackupJobs, Datasources, StorageLocations, type ExecutionRow } from '../db/entities.js';
 import type { Handlers } from './handlers.js';
 import { exportArtifact } from '../catalog/artifact.js';
+import { givenIdentities } from '../catalog/keys.js';
 import { metadataOf } from '../db/metadata.js';
 import { restoredByHand } from '../notify/messages.js';
 import { iso, type ServiceContext } from './context.js';
@@ -144,8 +145,8 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
       return out!;
     },
 
-    async export({ id, destination_path }) {
-      return exportArtifact(ctx, id, destination_path);
+    async export({ id, destination_path, decrypt, identity }) {
+      return exportArtifact(ctx, id, destination_path, { decrypt, keys: await givenIdentities(identity) });
     },
 
     async markRestored({ id, restored_at, restored_by, reason }) {

@@ -1,7 +1,9 @@
 import type { Handlers } from './handlers.js';
 import { backupService } from './backups.js';
 import type { ServiceContext } from './context.js';
+import { configService } from './config.js';
 import { datasourceService } from './datasources.js';
+import { encryptionService } from './encryption.js';
 import { executionService } from './executions.js';
 import { jobService } from './jobs.js';
 import { notificationService } from './notifications.js';
@@ -24,5 +26,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     overview: overviewService(ctx),
     notifications: notificationService(ctx),
     settings: settingsService(ctx),
+    encryption: encryptionService(ctx),
+    config: configService(ctx),
   };
 }

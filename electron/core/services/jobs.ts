@@ -2,6 +2,7 @@ import { In, type EntityManager } from 'typeorm';
 import { describeSchedule, nextRuns } from '../../../shared/cron.js';
 import { AppError } from '../../../shared/errors.js';
 import type { Job } from '../../../shared/schemas/job.js';
+import { encryptionIsSetUp } from '../catalog/keys.js';
 import { BackupJobs, BackupJobStorages, Datasources, StorageLocations, type JobRow } from '../db/entities.js';
 import { readSettings } from '../kernel/settings.js';
 import { nextExecution } from '../scheduler/slots.js';
@@ -107,6 +108,21 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
     );
   }
 
+  /**
+   * A new job encrypts once encryption is set up, unless it says otherwise; an edit that leaves the choice out keeps
+   * the job's. `age` without keys is refused now rather than failing at every run.
+   */
+  async function withEncryption<O extends { encryption?: 'age' | 'none' }>(options: O, stored: Record<string, unknown> | null): Promise<O> {
+    const setUp = await encryptionIsSetUp(ctx);
+    const kept = stored?.encryption === 'age' || stored?.encryption === 'none' ? stored.encryption : undefined;
+    const encryption = options.encryption ?? (stored ? (kept ?? 'none') : setUp ? 'age' : 'none');
+    if (encryption === 'age' && !setUp) {
+      const message = 'Encryption is not set up yet: set it up in Settings → Encryption first, or choose no encryption';
+      throw new AppError('validation_error', message, [{ path: 'backup_options.encryption', message }]);
+    }
+    return { ...options, encryption };
+  }
+
   const changed = (id: string | null, action: 'created' | 'updated' | 'deleted') => ctx.events.emit('entity.changed', { entity: 'job', id, action });
 
   return {
@@ -137,7 +153,7 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
           retry_delay_minutes: input.retry_delay_minutes,
           jitter_minutes: input.jitter_minutes,
           retention_policy: input.retention_policy,
-          backup_options: input.backup_options,
+          backup_options: await withEncryption(input.backup_options, null),
         });
         row.next_execution_at = await nextOf(row);
         const job = await m.getRepository(BackupJobs).save(row);
@@ -152,6 +168,7 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
       const row = await load(input.id);
       await checkReferences(input.datasource_id, input.storage_location_ids);
       const { id, storage_location_ids, ...fields } = input;
+      if (fields.backup_options) fields.backup_options = await withEncryption(fields.backup_options, row.backup_options);
       for (const [k, v] of Object.entries(fields)) if (v !== undefined) (row as unknown as Record<string, unknown>)[k] = v;
       if (storage_location_ids) row.storage_location_id = storage_location_ids[0]!;
       row.next_execution_at = await nextOf(row);

@@ -7,6 +7,7 @@ import { TextField } from './fields.js';
 import { PinIcon } from './icons.js';
 import type { MenuItem } from './row-actions.js';
 import { Button, ErrorBanner, Modal } from './ui.js';
+import { KeyPrompt } from './key-prompt.js';
 
 type Backup = Pick<Execution, 'id' | 'created_at' | 'finished_at' | 'pin' | 'copies' | 'job_name'>;
 
@@ -24,21 +25,30 @@ export function PinBadge({ pin }: { pin: Execution['pin'] }) {
   );
 }
 
-/** Starts a verification of a backup; its end is announced like any run the user started. */
-export async function verifyBackup(b: Backup, method: 'checksum' | 'restore-test'): Promise<void> {
-  const result = await api.call('backups.verify', { id: b.id, method });
+/**
+ * Starts a verification of a backup; its end is announced like any run the user started. A test restore of an
+ * encrypted backup this app cannot open (write-only) asks for the recovery key through `ask`, for that run only.
+ */
+export async function verifyBackup(
+  b: Backup,
+  method: 'checksum' | 'restore-test',
+  o: { identity?: string; ask?: (d: BackupDialog) => void } = {},
+): Promise<void> {
+  const result = await api.call('backups.verify', { id: b.id, method, ...(o.identity ? { identity: o.identity } : {}) });
+  if (!result.ok && result.error.code === 'key_required' && method === 'restore-test' && o.ask)
+    return o.ask({ kind: 'key', backup: b, message: result.error.message });
   if (!result.ok) return toast('error', result.error.message);
   watchRun(result.data.execution_id, `${method === 'checksum' ? 'Checksum verification' : 'Test restore'} of ${backupName(b)}`);
 }
 
 /** The dialogs a backup's actions open: pin (with a reason) and delete (confirmed). */
-export type BackupDialog = { kind: 'pin' | 'delete'; backup: Backup } | null;
+export type BackupDialog = { kind: 'pin' | 'delete'; backup: Backup } | { kind: 'key'; backup: Backup; message: string } | null;
 
 /** The less frequent actions on a backup, for a "⋯" menu: verify, test restore, pin or unpin, delete. */
 export function backupMenuItems(b: Backup, open: (d: BackupDialog) => void, unpin: () => void): MenuItem[] {
   return [
     { label: 'Verify checksums', onSelect: () => void verifyBackup(b, 'checksum') },
-    { label: 'Test restore', onSelect: () => void verifyBackup(b, 'restore-test') },
+    { label: 'Test restore', onSelect: () => void verifyBackup(b, 'restore-test', { ask: open }) },
     b.pin ? { label: 'Unpin', onSelect: unpin } : { label: 'Pin…', onSelect: () => open({ kind: 'pin', backup: b }) },
     { label: 'Delete…', onSelect: () => open({ kind: 'delete', backup: b }), danger: true, disabled: Boolean(b.pin) },
   ];
@@ -52,6 +62,20 @@ export async function unpinBackup(b: Backup): Promise<void> {
 
 export function BackupDialogs({ dialog, onClose }: { dialog: BackupDialog; onClose(): void }) {
   if (!dialog) return null;
+  if (dialog.kind === 'key') {
+    const { backup, message } = dialog;
+    return (
+      <KeyPrompt
+        what="Test restore"
+        message={message}
+        onClose={onClose}
+        onSubmit={(identity) => {
+          onClose();
+          void verifyBackup(backup, 'restore-test', { identity });
+        }}
+      />
+    );
+  }
   return dialog.kind === 'pin' ? <PinDialog backup={dialog.backup} onClose={onClose} /> : <DeleteDialog backup={dialog.backup} onClose={onClose} />;
 }
 

@@ -115,20 +115,21 @@ export function DownloadButton({ execution, size }: { execution: Execution; size
  * Downloads a backup as one file: the desktop asks where to save it (named `<job>-<date>.<ext>`) and
  * writes it there; a browser fetches it from the server under that name.
  */
-export async function downloadBackup(execution: Execution): Promise<void> {
+export async function downloadBackup(execution: Execution, o: { decrypt?: boolean } = {}): Promise<void> {
   const { pickPath } = api;
   if (!api.capabilities.nativeDialogs || !pickPath) {
     const link = document.createElement('a');
-    link.href = `./api/executions/${execution.id}/download`;
+    link.href = `./api/executions/${execution.id}/download${o.decrypt ? '?decrypt=true' : ''}`;
     link.download = '';
     link.click();
     return;
   }
   const artifact = execution.metadata?.artifact;
-  const defaultName = typeof artifact === 'string' ? backupFileName({ ...execution, artifact }) : undefined;
+  const defaultName =
+    typeof artifact === 'string' ? backupFileName({ ...execution, artifact: o.decrypt ? artifact.replace(/\.age$/, '') : artifact }) : undefined;
   const destination = await pickPath({ kind: 'save', title: 'Save the backup as', defaultName });
   if (!destination) return;
-  const result = await api.call('executions.export', { id: execution.id, destination_path: destination });
+  const result = await api.call('executions.export', { id: execution.id, destination_path: destination, decrypt: o.decrypt === true });
   if (result.ok) toast('success', `Saved ${bytes(result.data.size_bytes)} to ${result.data.path}`);
   else toast('error', result.error.message);
 }

@@ -172,6 +172,13 @@ export const GaugeIcon = ({ size }: { size?: number }) => (
   </Icon>
 );
 
+export const LockIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <rect x="5" y="11" width="14" height="10" rx="2" />
+    <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+  </Icon>
+);
+
 export const MoreIcon = ({ size }: { size?: number }) => (
   <Icon size={size}>
     <circle cx="5" cy="12" r="1.2" fill="currentColor" />

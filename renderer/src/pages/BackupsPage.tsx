@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { OutputOf } from '../../../shared/contract.js';
+import { backupEncryption } from '../../../shared/schemas/encryption.js';
 import type { Verification } from '../../../shared/schemas/execution.js';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api, errorMessage } from '../api.js';
@@ -7,13 +8,14 @@ import { SelectField } from '../components/fields.js';
 import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, type BackupDialog } from '../components/backup-actions.js';
 import { downloadBackup } from '../components/execution.js';
 import { RowActions } from '../components/row-actions.js';
-import { ArchiveIcon, ArrowLeftIcon } from '../components/icons.js';
+import { ArchiveIcon, ArrowLeftIcon, LockIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
 import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge, Size } from '../components/ui.js';
 import { counted, dateTime, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_LABELS } from '../labels.js';
 import { toast, useStore } from '../store.js';
 import { RestoreDialog } from './RestoreDialog.js';
+import { shortKey, useEncryption } from '../encryption.js';
 
 type Groups = OutputOf<'backups.datasources'>;
 type Details = OutputOf<'backups.datasource'>;
@@ -88,6 +90,18 @@ function BackupGroups() {
   );
 }
 
+/** The lock of an encrypted backup, with the public keys that open it. */
+function Encrypted({ backup }: { backup: BackupEntry }) {
+  const encryption = backupEncryption.safeParse(backup.metadata?.encryption);
+  if (!encryption.success) return null;
+  const keys = encryption.data.recipients;
+  return (
+    <span className="backup-lock" title={`Encrypted with age. Opens with:\n${keys.join('\n')}`} data-testid="backup-lock">
+      <LockIcon size={12} /> Encrypted · {keys.map(shortKey).join(', ')}
+    </span>
+  );
+}
+
 function VerificationBadge({ v }: { v: Verification | null }) {
   if (!v) return <span className="muted">Not verified</span>;
   const how = v.method === 'checksum' ? 'checksums' : 'restore test';
@@ -124,6 +138,11 @@ function DatasourceBackups({ id }: { id: string }) {
   }
   const [restoring, setRestoring] = useState<BackupEntry | null>(null);
   const [dialog, setDialog] = useState<BackupDialog>(null);
+  const { state: keys } = useEncryption();
+  const opensHere = (b: BackupEntry) => {
+    const lock = backupEncryption.safeParse(b.metadata?.encryption);
+    return lock.success && Boolean(keys?.keys.some((k) => k.opens_backups && lock.data.recipients.includes(k.recipient)));
+  };
 
   const back = (
     <a className="back-link" href="#/backups">
@@ -159,6 +178,7 @@ function DatasourceBackups({ id }: { id: string }) {
                 </a>{' '}
                 <PinBadge pin={b.pin} />
                 <div className="table__sub">{b.job_name ?? 'Imported'}</div>
+                <Encrypted backup={b} />
               </td>
               <td>
                 <Size bytes={b.compressed_size_bytes} />
@@ -181,7 +201,12 @@ function DatasourceBackups({ id }: { id: string }) {
               <RowActions
                 menu={{
                   label: `More for the backup of ${dateTime(b.finished_at ?? b.created_at)}`,
-                  items: [{ label: 'Download', onSelect: () => void downloadBackup(b) }, ...backupMenuItems(b, setDialog, () => void unpinBackup(b))],
+                  items: [
+                    { label: 'Download', onSelect: () => void downloadBackup(b) },
+                    // An encrypted backup as stored is an .age file; decrypted, it is the compressed dump the usual tools read.
+                    ...(opensHere(b) ? [{ label: 'Download decrypted', onSelect: () => void downloadBackup(b, { decrypt: true }) }] : []),
+                    ...backupMenuItems(b, setDialog, () => void unpinBackup(b)),
+                  ],
                 }}
               >
                 <Button

@@ -2,7 +2,9 @@ import { useState } from 'react';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api } from '../api.js';
 import { BrowseButton } from '../components/ConfigFields.js';
-import { Checkbox, SelectField, TextField } from '../components/fields.js';
+import { backupEncryption } from '../../../shared/schemas/encryption.js';
+import { Checkbox, SelectField, TextArea, TextField } from '../components/fields.js';
+import { useEncryption } from '../encryption.js';
 import { Button, ErrorBanner, Modal } from '../components/ui.js';
 import { bytes, counted, dateTime } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_LABELS, datasourceWhere } from '../labels.js';
@@ -42,6 +44,13 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [identity, setIdentity] = useState('');
+  const [keyAsked, setKeyAsked] = useState(false);
+  const { state: encryption } = useEncryption();
+  const lockedTo = backupEncryption.safeParse(backup.metadata?.encryption);
+  // An encrypted backup that none of this app's keys opens (write-only, or made elsewhere): the recovery key, for this restore only.
+  const needsKey =
+    lockedTo.success && (keyAsked || (encryption !== null && !encryption.keys.some((k) => k.opens_backups && lockedTo.data.recipients.includes(k.recipient))));
 
   const isDatabase = DATABASE_TYPES.includes(type);
   const target = kind === 'other' ? datasources.find((d) => d.id === otherId) : own;
@@ -70,9 +79,11 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
       target_path: kind === 'path' ? targetPath : null,
       safety_backup: destructive && safety,
       overwrite,
+      ...(needsKey && identity.trim() ? { identity } : {}),
     });
     setBusy(false);
     if (!result.ok) {
+      if (result.error.code === 'key_required') setKeyAsked(true);
       setError(result.error.message);
       setFieldErrors(Object.fromEntries((result.error.issues ?? []).map((i) => [i.path, i.message])));
       return;
@@ -100,7 +111,12 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
-          <Button variant={destructive ? 'danger' : 'primary'} busy={busy} disabled={!confirmed || (kind === 'other' && !otherId)} onClick={submit}>
+          <Button
+            variant={destructive ? 'danger' : 'primary'}
+            busy={busy}
+            disabled={!confirmed || (kind === 'other' && !otherId) || (needsKey && !identity.trim())}
+            onClick={submit}
+          >
             Restore
           </Button>
         </>
@@ -205,6 +221,18 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
               </div>
             </div>
           </>
+        )}
+        {needsKey && (
+          <TextArea
+            id="restore-identity"
+            label="Recovery key"
+            rows={2}
+            monospace
+            value={identity}
+            placeholder="AGE-SECRET-KEY-1…"
+            hint="This backup is encrypted and this app has no key that opens it. The key is used for this restore only, and not saved."
+            onChange={setIdentity}
+          />
         )}
         {error && <ErrorBanner title="The restore did not start">{error}</ErrorBanner>}
       </div>

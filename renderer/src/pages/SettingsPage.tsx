@@ -16,6 +16,7 @@ import { Checkbox, SelectField, TextField } from '../components/fields.js';
 import { Button, Card, ErrorBanner, KeyValue, Loading, PageHeader, StatusBadge } from '../components/ui.js';
 import { optionalNumber, useValidation, type Validation } from '../forms.js';
 import { toast, useStore } from '../store.js';
+import { EncryptionCard } from './encryption/EncryptionCard.js';
 
 const SMTP_KEY = 'notifications.email_smtp_config';
 const ROUTING_KEY = 'notifications.routing';
@@ -160,6 +161,7 @@ export function SettingsPage() {
       {settings.error && <ErrorBanner title="Could not load settings">{settings.error}</ErrorBanner>}
       {!settings.data && settings.loading && <Loading what="settings" />}
       {settings.data && <SettingsForm initial={settings.data} />}
+      <EncryptionCard />
       <About />
     </>
   );

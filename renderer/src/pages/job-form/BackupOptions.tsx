@@ -1,7 +1,9 @@
 import { COMPRESSIONS, type Compression } from '../../../../shared/schemas/enums.js';
 import { VERIFY_MODES } from '../../../../shared/schemas/job.js';
 import { SelectField, TextArea, TextField } from '../../components/fields.js';
+import type { EncryptionState } from '../../../../shared/schemas/encryption.js';
 import { Card } from '../../components/ui.js';
+import { shortKey, useEncryption } from '../../encryption.js';
 import { useStore } from '../../store.js';
 import { backupOptionsFor } from '../../../../shared/words.js';
 import { isCompression, isVerifyMode, type SectionProps, type VerifyMode } from './draft.js';
@@ -22,15 +24,29 @@ const VERIFY_LABELS: Record<VerifyMode, string> = {
   'restore-test': 'Test restore',
 };
 
+/** Which keys will open the job's backups, in people's words. */
+function EncryptionHint({ on, keys }: { on: boolean; keys: EncryptionState | null }) {
+  if (!on) return <>Stored as they are: whoever reads the storage reads the backups.</>;
+  if (!keys?.set_up) return <>Set up encryption in Settings → Encryption first.</>;
+  const names = keys.backup_recipients.map((r) => {
+    const known = keys.keys.find((k) => k.recipient === r);
+    const who = known?.role === 'app' ? "this app's key" : known?.role === 'recovery' ? 'the recovery key' : (known?.label ?? 'an extra key');
+    return `${who} (${shortKey(r)})`;
+  });
+  return <>New backups open with {names.join(', ')}.</>;
+}
+
 /**
- * How the job backs up: compression, verification afterwards, parts, and what only some engines know:
+ * How the job backs up: compression, verification afterwards, encryption, parts, and what only some engines know:
  * dump threads (PostgreSQL) and which tables (PostgreSQL, MySQL, MariaDB).
  */
-export function BackupOptions({ draft, set, bind }: SectionProps) {
+export function BackupOptions({ draft, set, bind, validation }: SectionProps) {
   const level = LEVELS[draft.compression];
   const levelField = bind('level', 'backup_options.compression_level');
   const type = useStore((s) => s.datasources.data?.find((d) => d.id === draft.datasource_id)?.type);
   const applies = backupOptionsFor(type);
+  const { state: keys } = useEncryption();
+  const encryption = draft.encryption || (keys?.set_up ? 'age' : 'none');
 
   return (
     <Card title="Backup options">
@@ -66,6 +82,20 @@ export function BackupOptions({ draft, set, bind }: SectionProps) {
           hint="Checksums re-read every part; a test restore also loads it."
           onChange={(v) => {
             if (isVerifyMode(v)) set('verify')(v);
+          }}
+        />
+        <SelectField
+          id="job-encryption"
+          label="Encryption"
+          value={encryption}
+          options={[
+            { value: 'age', label: keys?.set_up ? 'Encrypted (age)' : 'Encrypted (set up encryption first)' },
+            { value: 'none', label: 'None' },
+          ]}
+          error={validation.errorFor('backup_options.encryption')}
+          hint={<EncryptionHint on={encryption === 'age'} keys={keys} />}
+          onChange={(v) => {
+            if (v === 'age' || v === 'none') set('encryption', 'backup_options.encryption')(v);
           }}
         />
         <TextField

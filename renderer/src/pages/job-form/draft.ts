@@ -33,6 +33,8 @@ export interface Draft {
   exclude_tables: string;
   max_file_size_mb: string;
   verify: VerifyMode;
+  /** '' on a new job: the server's default (age once encryption is set up). */
+  encryption: 'age' | 'none' | '';
 }
 
 /** Sets one entry; with the schema path of its input, that input's server error goes, as it is stale now. */
@@ -89,6 +91,7 @@ export function draftFromJob(job: Job): Draft {
     exclude_tables: list(o.exclude_tables),
     max_file_size_mb: text(o.max_file_size_mb),
     verify: isVerifyMode(o.verify_after_backup) ? o.verify_after_backup : 'none',
+    encryption: o.encryption === 'age' ? 'age' : 'none',
   };
 }
 
@@ -120,6 +123,7 @@ export function freshDraft(defaultStorage: string | undefined, datasource: strin
     exclude_tables: '',
     max_file_size_mb: '',
     verify: 'checksum',
+    encryption: '',
   };
 }
 
@@ -157,6 +161,7 @@ export function payloadOf(d: Draft) {
       exclude_tables: lines(d.exclude_tables),
       ...(d.max_file_size_mb.trim() !== '' ? { max_file_size_mb: Number(d.max_file_size_mb) } : {}),
       verify_after_backup: d.verify,
+      ...(d.encryption ? { encryption: d.encryption } : {}),
     },
   };
 }
