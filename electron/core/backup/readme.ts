@@ -24,17 +24,22 @@ export function jobReadme(a: {
   jobName: string;
   datasourceName: string;
   datasourceType: string;
-  /** The artifact's name as the job writes it now, e.g. backup.tar.zst or backup.dir.tar.zst. */
+  /** The artifact's name as the job writes it now, e.g. backup.tar.zst, backup.dir.tar.zst or backup.dump.zst.age. */
   artifact: string;
   compression: Compression;
 }): string {
+  const encrypted = a.artifact.endsWith('.age');
+  const compressed = encrypted ? a.artifact.slice(0, -'.age'.length) : a.artifact;
   const decompress = DECOMPRESS[a.compression];
-  const plain = decompress ? a.artifact.replace(/\.[^.]+$/, '') : a.artifact;
+  const plain = decompress ? compressed.replace(/\.[^.]+$/, '') : compressed;
   const directory = a.artifact.startsWith('backup.dir.');
   const steps = [
     `cat ${a.artifact}.part-* > ${a.artifact}      (only when the backup was split into parts)`,
     `sha256sum ${a.artifact}      the same as "checksum" in manifest.json (each part's is in "chunks")`,
-    ...(decompress ? [`${decompress} ${a.artifact}`] : []),
+    ...(encrypted
+      ? [`age -d -i dataguardian-recovery-key.txt -o ${compressed} ${a.artifact}      (encrypted: the recovery key, or any key manifest.json names)`]
+      : []),
+    ...(decompress ? [`${decompress} ${compressed}`] : []),
     ...restoreStep(a.datasourceType, plain, directory),
   ];
   return [
