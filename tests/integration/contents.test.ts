@@ -138,7 +138,7 @@ describe('the contents of a folder backup', () => {
     assert.equal(backup.status, 'completed', backup.error_message);
     const file = path.join(folderOf(backup), 'toc.json.gz');
     const bytes = readFileSync(file);
-    bytes[bytes.length - 10] ^= 0xff;
+    bytes[bytes.length - 10]! ^= 0xff;
     rmSync(file);
     writeFileSync(file, bytes);
     const r = await entries(backup.id, '?q=file-4959.txt');
