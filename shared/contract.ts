@@ -24,6 +24,7 @@ import {
   restoreInput,
   verifyInput,
 } from './schemas/restore.js';
+import { entriesInput, entriesPage } from './schemas/toc.js';
 import { settings, settingsUpdate } from './schemas/settings.js';
 import {
   checkRecoveryInput,
@@ -143,6 +144,8 @@ export const contract = {
     /** Answers at once with the queued restore; progress arrives as events. */
     restore: channel(restoreInput, runStarted, { method: 'POST', path: '/api/backups/:id/restore', status: 202 }),
     verify: channel(verifyInput, runStarted, { method: 'POST', path: '/api/backups/:id/verify', status: 202 }),
+    /** One page of what a backup holds (a folder's tree or a search; a database's tables), from its table of contents. */
+    entries: channel(entriesInput, entriesPage, { method: 'GET', path: '/api/backups/:id/entries' }),
     /** Retention never deletes a pinned backup; a pinned backup is not deleted by hand either until unpinned. */
     pin: channel(pinInput, execution, { method: 'POST', path: '/api/backups/:id/pin' }),
     unpin: channel(idInput, execution, { method: 'DELETE', path: '/api/backups/:id/pin' }),

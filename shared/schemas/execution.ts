@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
 import { backupEncryption, identityInput } from './encryption.js';
+import { tocReference } from './toc.js';
 import { compression, executionStatus, executionTrigger } from './enums.js';
 
 export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup'] as const;
@@ -77,6 +78,8 @@ export const backupMetadata = z.object({
   checksum: z.string().optional(),
   /** age-encrypted, and to which public keys (the Backups tab's lock and fingerprints). */
   encryption: backupEncryption.optional(),
+  /** The table of contents stored beside the parts (browse, take one thing out); absent before them. */
+  toc: tocReference.optional(),
   /** Copies that failed while the backup itself completed. */
   warnings: z.array(z.string()).optional(),
   verification: verification.optional(),

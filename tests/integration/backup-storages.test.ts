@@ -99,7 +99,7 @@ describe('every storage type holds a chunked backup', () => {
         const got = await client.send(new GetObjectCommand({ Bucket: 'dg-backups', Key: object.Key! }));
         writeFileSync(path.join(folder, path.basename(object.Key!)), Buffer.from(await got.Body!.transformToByteArray()));
       }
-      assert.deepEqual(readdirSync(folder).sort(), ['backup.tar.part-001', 'backup.tar.part-002', 'backup.tar.part-003', 'manifest.json']);
+      assert.deepEqual(readdirSync(folder).sort(), ['backup.tar.part-001', 'backup.tar.part-002', 'backup.tar.part-003', 'manifest.json', 'toc.json.gz']);
       recoverByHand(folder, mkdtempSync(path.join(work, 'out-')));
     });
   }

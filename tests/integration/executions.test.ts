@@ -154,7 +154,7 @@ describe('parts on storage (seed: split only above max_file_size_mb)', () => {
     });
     assert.equal(backup.status, 'completed', backup.error_message);
     assert.ok(backup.compressed_size_bytes > 25 * 2 ** 20, `${backup.compressed_size_bytes} bytes stored`);
-    assert.deepEqual(files(backup), ['backup.dump.zst', 'manifest.json']);
+    assert.deepEqual(files(backup), ['backup.dump.zst', 'manifest.json', 'toc.json.gz']);
   });
 
   it('a 90 MB artifact under a 40 MB limit is three parts', async () => {
@@ -166,7 +166,7 @@ describe('parts on storage (seed: split only above max_file_size_mb)', () => {
       backup_options: { compression: 'zstd', max_file_size_mb: 40 },
     });
     assert.equal(backup.status, 'completed', backup.error_message);
-    assert.deepEqual(files(backup), ['backup.dump.zst.part-001', 'backup.dump.zst.part-002', 'backup.dump.zst.part-003', 'manifest.json']);
+    assert.deepEqual(files(backup), ['backup.dump.zst.part-001', 'backup.dump.zst.part-002', 'backup.dump.zst.part-003', 'manifest.json', 'toc.json.gz']);
   });
 });
 

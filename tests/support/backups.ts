@@ -37,7 +37,7 @@ const DECOMPRESS: Record<string, string> = { gzip: 'gzip -dc', zstd: 'zstd -dcq'
 export function recoverByHand(folder: string, outDir: string): { file: string; manifest: Json } {
   const manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
   const files = readdirSync(folder)
-    .filter((f) => f !== 'manifest.json')
+    .filter((f) => f !== 'manifest.json' && !f.startsWith('toc.json'))
     .sort();
   if (files.join() !== manifest.chunks.map((c: { file: string }) => c.file).join()) throw new Error(`parts on disk ${files} differ from the manifest`);
   for (const chunk of manifest.chunks) {

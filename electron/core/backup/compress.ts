@@ -66,9 +66,14 @@ class Frames extends Transform {
   private block: Buffer = Buffer.allocUnsafe(FRAME_BYTES);
   private filled = 0;
   private inFlight: Promise<Buffer>[] = [];
+  /** The uncompressed size of each frame in flight, for the frame map. */
+  private rawSizes: number[] = [];
   private frames = 0;
 
-  constructor(private readonly compressFrame: (block: Buffer) => Promise<Buffer>) {
+  constructor(
+    private readonly compressFrame: (block: Buffer) => Promise<Buffer>,
+    private readonly onFrame?: (rawBytes: number, storedBytes: number) => void,
+  ) {
     super({ readableHighWaterMark: FRAME_BYTES });
   }
 
@@ -81,6 +86,7 @@ class Frames extends Transform {
     // Awaited in order below; a failure after the stream was destroyed has no one left to tell.
     job.catch(() => undefined);
     this.inFlight.push(job);
+    this.rawSizes.push(this.filled);
     this.frames++;
     this.block = this.spare.pop() ?? Buffer.allocUnsafe(FRAME_BYTES);
     this.filled = 0;
@@ -88,7 +94,9 @@ class Frames extends Transform {
 
   private async emitUntil(limit: number) {
     while (this.inFlight.length > limit) {
-      this.push(await this.inFlight.shift()!);
+      const frame = await this.inFlight.shift()!;
+      this.onFrame?.(this.rawSizes.shift()!, frame.length);
+      this.push(frame);
     }
   }
 
@@ -271,15 +279,18 @@ class ZstdFrameReader extends Transform {
   }
 }
 
-/** A compressor writing the standard format for `kind` (.gz, .zst, .lz4), or a pass-through for none. */
-export function createCompressor(kind: Compression, level?: number): Transform {
+/**
+ * A compressor writing the standard format for `kind` (.gz, .zst, .lz4), or a pass-through for none.
+ * `onFrame` hears each frame's uncompressed and compressed size, in order (a backup's frame map).
+ */
+export function createCompressor(kind: Compression, level?: number, onFrame?: (rawBytes: number, storedBytes: number) => void): Transform {
   switch (kind) {
     case 'gzip':
-      return new Frames((block) => gzipFrame(block, { level: level ?? 6 }));
+      return new Frames((block) => gzipFrame(block, { level: level ?? 6 }), onFrame);
     case 'zstd':
-      return new Frames((block) => zstdCompress(block, level ?? 3));
+      return new Frames((block) => zstdCompress(block, level ?? 3), onFrame);
     case 'lz4':
-      return new Frames(lz4Frames(level ?? 1));
+      return new Frames(lz4Frames(level ?? 1), onFrame);
     case 'none':
       return new PassThrough();
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AppError, issuesFromZod } from '../../../shared/errors.js';
 import { backupEncryption, type BackupEncryption } from '../../../shared/schemas/encryption.js';
 import { COMPRESSIONS, DATASOURCE_TYPES } from '../../../shared/schemas/enums.js';
+import { tocReference, type TocReference } from '../../../shared/schemas/toc.js';
 import { appVersion } from '../kernel/app-version.js';
 import type { WrittenArtifact } from './pipeline.js';
 
@@ -58,6 +59,8 @@ export const manifestSchema = z.object({
     .refine((chunks) => new Set(chunks.map((c) => c.file)).size === chunks.length, { message: 'must each name a different file' }),
   metadata: z.record(z.string(), z.unknown()),
   app_version: label.optional(),
+  /** The table of contents beside the parts (what is inside, for browsing and taking one thing out); encrypted like them. */
+  toc: tocReference.optional(),
 });
 export type Manifest = z.output<typeof manifestSchema>;
 
@@ -71,6 +74,7 @@ export function buildManifest(o: {
   artifact: string;
   written: WrittenArtifact;
   metadata: Record<string, unknown>;
+  toc?: TocReference;
 }): Manifest {
   const { raw, stored, parts } = o.written;
   return {
@@ -93,6 +97,7 @@ export function buildManifest(o: {
     chunks: parts.map((p) => ({ number: p.number, file: p.file, size_bytes: p.size, checksum: `sha256:${p.sha256}` })),
     metadata: Object.fromEntries(Object.entries(o.metadata).filter(([, v]) => v !== undefined)),
     app_version: appVersion(),
+    ...(o.toc ? { toc: o.toc } : {}),
   };
 }
 

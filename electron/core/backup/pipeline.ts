@@ -37,6 +37,10 @@ export interface WriteArtifactOptions {
   rename: (from: string, to: string) => Promise<void>;
   signal: AbortSignal;
   onBytes?: (raw: number, stored: number) => void;
+  /** Sees every raw byte the source emits, in order (the table of contents is read from them). */
+  onSourceData?: (chunk: Buffer) => void;
+  /** Hears each compressed frame's uncompressed and compressed size, in order (the frame map). */
+  onFrame?: (rawBytes: number, storedBytes: number) => void;
 }
 
 function asStorageError(e: Error): never {
@@ -52,11 +56,12 @@ export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArt
   // pieces, and each stage is a hop per piece on the main thread. Listening before the pipeline starts misses none.
   let rawBytes = 0;
   // Uncompressed and in the clear, the stored bytes are the raw bytes: no compressor and no second counter on the way.
-  const compressor = o.compression === 'none' ? null : createCompressor(o.compression, o.level);
+  const compressor = o.compression === 'none' ? null : createCompressor(o.compression, o.level, o.onFrame);
   const stored = compressor || o.encrypter ? createCounter() : null;
   const storedBytes = () => (stored ? stored.bytes : rawBytes);
   o.source.on('data', (chunk: Buffer) => {
     rawBytes += chunk.length;
+    o.onSourceData?.(chunk);
     o.onBytes?.(rawBytes, storedBytes());
   });
   const split = splitIntoParts({

@@ -136,6 +136,7 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
         compression: manifest.compression,
         // Public keys only: an encrypted backup imports without a key; restoring it needs one.
         ...(manifest.encryption ? { encryption: manifest.encryption } : {}),
+        ...(manifest.toc ? { toc: manifest.toc } : {}),
         compression_ratio: manifest.compression_ratio,
         checksum: manifest.checksum,
         execution_logs: [],

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
 import type { SourceInfo } from '../../../shared/schemas/execution.js';
+import type { Toc } from '../../../shared/schemas/toc.js';
 import type { Probe } from './probe.js';
 
 export type { SourceInfo };
@@ -96,6 +97,12 @@ export interface RestoreTarget {
   replacesDatasource: boolean;
 }
 
+/** Watches the raw bytes of a dump as they stream and says what they hold once they end. */
+export interface TocRecorder {
+  observe(chunk: Buffer): void;
+  finish(): Promise<Omit<Toc, 'frames' | 'raw_bytes' | 'version'>>;
+}
+
 /** A place nobody uses, for a restore test: restored into, counted, dropped. */
 export interface Scratch {
   config: ConnectionConfig;
@@ -142,4 +149,6 @@ export interface BackupEngine extends Engine {
   /** Where a restore writes; refuses a request that does not fit this engine (a path for a database...). */
   target(config: ConnectionConfig, datasourceName: string, request: TargetRequest): RestoreTarget;
   scratch(request: ScratchRequest): Promise<Scratch>;
+  /** Watches the dump's raw bytes and says what it holds (the backup's table of contents); absent: no table of contents. */
+  contents?(config: ConnectionConfig, options: EngineOptions): TocRecorder | null;
 }

@@ -4,6 +4,7 @@ import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
 import { bytes, counted } from '../../../shared/format.js';
 import type { BackupEncryption } from '../../../shared/schemas/encryption.js';
+import type { TocReference } from '../../../shared/schemas/toc.js';
 import type { BackupMetadata } from '../../../shared/schemas/execution.js';
 import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
 import type { VerifyMethod } from '../../../shared/schemas/restore.js';
@@ -24,6 +25,7 @@ import { scoped } from '../kernel/log.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import type { Storage } from '../storage/types.js';
 import { backupCompleted, backupFailed } from '../notify/messages.js';
+import { backupContents } from './contents.js';
 import { failureOf } from './report.js';
 import type { Ending, Work } from './runner.js';
 
@@ -34,6 +36,8 @@ interface PrimaryCopy {
   storage: StorageRow;
   written: WrittenArtifact;
   manifest: string;
+  /** The table of contents' file, copied with the parts. */
+  toc?: TocReference;
 }
 
 /** What follows a completed backup, queued once it is recorded. */
@@ -119,10 +123,11 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           folder = await unusedFolder(storage, folder);
           // Recorded before the first byte: after a crash, recovery removes what is in this folder.
           await setCopy(target.id, { backup_path: folder });
-          const { written, result, source } = await inspectedFirst(inspected, signal, async () => {
+          const { written, result, source, toc } = await inspectedFirst(inspected, signal, async () => {
             const dump = await engine.dump(config, engineOptions);
             // The inspection failing (a folder gone, a server refusing) stops the dump: nothing of it is kept.
             inspected.catch((e: unknown) => dump.stream.destroy(e as Error));
+            const contents = backupContents(engine, config, engineOptions);
             const written = await writeArtifact({
               source: dump.stream,
               finished: dump.finished,
@@ -135,10 +140,18 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
               rename: (from, to) => storage.rename(`${folder}/${from}`, `${folder}/${to}`),
               signal,
               onBytes: (raw, stored) => progress({ stage: 'dump', bytes_raw: raw, bytes_stored: stored, total_raw_estimate: sizeEstimate }),
+              onSourceData: contents?.onSourceData,
+              onFrame: contents?.onFrame,
             });
             const result = await dump.finished;
             const { size_estimate_bytes: _estimate, ...source } = await inspected;
-            return { written, result, source };
+            const toc = await contents?.store(written, {
+              compressed: options.compression !== 'none',
+              recipients: encryption?.recipients ?? null,
+              put: (name, body) => storage.put(`${folder}/${name}`, body, { signal }),
+              say,
+            });
+            return { written, result, source, toc };
           });
           engineOutput = result.engine_output;
           filesCount = result.files_count ?? null;
@@ -160,6 +173,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
               artifact,
               written,
               metadata: { ...source, files_count: filesCount ?? undefined },
+              toc,
             }),
             null,
             2,
@@ -167,7 +181,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           await storage.put(`${folder}/manifest.json`, Readable.from([manifest]), { signal });
           await setCopy(target.id, { status: 'completed', backup_path: folder });
           say('info', `Stored on ${target.name}: ${bytes(written.stored.bytes)} in ${counted(written.parts.length, 'file')}`);
-          primary = { storage: target, written, manifest };
+          primary = { storage: target, written, manifest, toc };
           break;
         } catch (e) {
           await removeFolder(storage, folder);
@@ -228,6 +242,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
         compression_ratio: written.raw.bytes > 0 ? Number((written.stored.bytes / written.raw.bytes).toFixed(4)) : null,
         checksum: `sha256:${written.stored.sha256}`,
         ...(encryption ? { encryption } : {}),
+        ...(primary.toc ? { toc: primary.toc } : {}),
         engine_output: engineOutput.slice(-20_000),
         warnings: failed,
       };
@@ -387,6 +402,7 @@ async function replicate(ctx: CoreContext, primary: PrimaryCopy, target: Storage
     for (const part of primary.written.parts) {
       await to.put(`${folder}/${part.file}`, await from.get(`${folder}/${part.file}`, { signal }), { signal, sizeHint: part.size });
     }
+    if (primary.toc) await to.put(`${folder}/${primary.toc.file}`, await from.get(`${folder}/${primary.toc.file}`, { signal }), { signal });
     await to.put(`${folder}/manifest.json`, Readable.from([primary.manifest]), { signal });
     return null;
   } catch (e) {

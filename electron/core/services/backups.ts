@@ -28,7 +28,7 @@ interface GroupRow {
   recorded_type: string | null;
 }
 
-export function backupService(ctx: ServiceContext): Handlers['backups'] {
+export function backupService(ctx: ServiceContext): Omit<Handlers['backups'], 'entries'> {
   const repo = ctx.db.getRepository(BackupExecutions);
 
   /** A backup that exists: pins are for what retention could delete. */

@@ -2,6 +2,7 @@ import type { Handlers } from './handlers.js';
 import { backupService } from './backups.js';
 import type { ServiceContext } from './context.js';
 import { configService } from './config.js';
+import { contentsService } from './contents.js';
 import { datasourceService } from './datasources.js';
 import { encryptionService } from './encryption.js';
 import { executionService } from './executions.js';
@@ -22,7 +23,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     storages: storageService(ctx),
     jobs: { ...jobService(ctx), ...retentionService(ctx), run, executions },
     executions: executionHandlers,
-    backups: backupService(ctx),
+    backups: { ...backupService(ctx), entries: contentsService(ctx).entries },
     overview: overviewService(ctx),
     notifications: notificationService(ctx),
     settings: settingsService(ctx),

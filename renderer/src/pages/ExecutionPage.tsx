@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { ExecutionDetails, ExecutionLog } from '../../../shared/schemas/execution.js';
 import { api, errorMessage } from '../api.js';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
+import { BackupContents } from '../components/backup-contents.js';
 import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, verifyBackup, type BackupDialog } from '../components/backup-actions.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
 import { RowMenu } from '../components/row-actions.js';
@@ -21,6 +22,7 @@ const count = (v: unknown): string | null => (typeof v === 'number' ? v.toLocale
 export function ExecutionPage({ id }: { id: string }) {
   const [execution, setExecution] = useState<ExecutionDetails | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [tab, setTab] = useState<'summary' | 'contents'>('summary');
   // The list in the store changes on every status event: re-query the details then.
   const listed = useStore((s) => s.executions.data?.find((e) => e.id === id));
 
@@ -77,110 +79,123 @@ export function ExecutionPage({ id }: { id: string }) {
         }
       />
 
-      <div className="stack">
-        {isActive(execution) && (
-          <Card title={execution.status === 'queued' ? 'Waiting to start' : 'In progress'}>
-            <ProgressBar execution={execution} />
+      {restorable && (
+        <div className="tabs" role="tablist" aria-label="This backup">
+          {(['summary', 'contents'] as const).map((t) => (
+            <button key={t} type="button" role="tab" className="tabs__tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+              {t === 'summary' ? 'Summary' : 'Contents'}
+            </button>
+          ))}
+        </div>
+      )}
+      {restorable && tab === 'contents' ? (
+        <BackupContents key={execution.id} backupId={execution.id} />
+      ) : (
+        <div className="stack">
+          {isActive(execution) && (
+            <Card title={execution.status === 'queued' ? 'Waiting to start' : 'In progress'}>
+              <ProgressBar execution={execution} />
+            </Card>
+          )}
+
+          {execution.status === 'failed' && (
+            <ErrorBanner title={`The ${execution.operation} failed`}>
+              {execution.error_message}
+              {execution.error_stack && (
+                <details className="details">
+                  <summary>Technical details</summary>
+                  <pre className="output">{execution.error_stack}</pre>
+                </details>
+              )}
+            </ErrorBanner>
+          )}
+          {execution.status === 'completed' && execution.error_message && <div className="banner banner--warn">{execution.error_message}</div>}
+          {execution.pin && (
+            <div className="banner banner--info" role="status">
+              Pinned {dateTime(execution.pin.at)}
+              {execution.pin.reason ? `: ${execution.pin.reason}` : ''}. Retention never deletes it.
+            </div>
+          )}
+          {execution.deleted_at && (
+            <div className="banner banner--info" role="status">
+              {deletedLabel(execution)}: its files are gone from every storage; this record of the run stays.{' '}
+              {execution.deleted_by && <a href={`#/activity/${execution.deleted_by.execution_id}`}>Open the cleanup</a>}
+            </div>
+          )}
+
+          <Card title="Summary">
+            <KeyValue
+              items={summary([
+                ...operationFacts(execution),
+                [
+                  'Datasource',
+                  `${execution.datasource_name ?? 'Deleted datasource'}${type && DATASOURCE_TYPE_LABELS[type] ? ` (${DATASOURCE_TYPE_LABELS[type]})` : ''}`,
+                ],
+                ['Started', dateTime(execution.started_at)],
+                ['Finished', dateTime(execution.finished_at)],
+                ['Duration', duration(execution.duration_seconds)],
+                ...(execution.operation !== 'backup' ? [] : backupFacts(execution)),
+              ])}
+            />
           </Card>
-        )}
 
-        {execution.status === 'failed' && (
-          <ErrorBanner title={`The ${execution.operation} failed`}>
-            {execution.error_message}
-            {execution.error_stack && (
-              <details className="details">
-                <summary>Technical details</summary>
-                <pre className="output">{execution.error_stack}</pre>
-              </details>
-            )}
-          </ErrorBanner>
-        )}
-        {execution.status === 'completed' && execution.error_message && <div className="banner banner--warn">{execution.error_message}</div>}
-        {execution.pin && (
-          <div className="banner banner--info" role="status">
-            Pinned {dateTime(execution.pin.at)}
-            {execution.pin.reason ? `: ${execution.pin.reason}` : ''}. Retention never deletes it.
-          </div>
-        )}
-        {execution.deleted_at && (
-          <div className="banner banner--info" role="status">
-            {deletedLabel(execution)}: its files are gone from every storage; this record of the run stays.{' '}
-            {execution.deleted_by && <a href={`#/activity/${execution.deleted_by.execution_id}`}>Open the cleanup</a>}
-          </div>
-        )}
+          {execution.copies.length > 0 && (
+            <Card title="Copies" description="Where this backup is kept. Each folder holds the backup's files and a manifest.json.">
+              <DataTable label="Copies" columns={['Storage', 'Status', 'Folder']} flat>
+                {execution.copies.map((c) => (
+                  <tr key={c.storage_location_id}>
+                    <td>
+                      {c.storage_name}
+                      <div className="table__sub">{STORAGE_TYPE_LABELS[c.storage_type as keyof typeof STORAGE_TYPE_LABELS] ?? c.storage_type}</div>
+                    </td>
+                    <td>
+                      <StatusBadge status={c.status} />
+                      {c.error_message && <div className="table__sub table__sub--wrap">{c.error_message}</div>}
+                    </td>
+                    <td className="mono break">{c.backup_path ?? '—'}</td>
+                  </tr>
+                ))}
+              </DataTable>
+            </Card>
+          )}
 
-        <Card title="Summary">
-          <KeyValue
-            items={summary([
-              ...operationFacts(execution),
-              [
-                'Datasource',
-                `${execution.datasource_name ?? 'Deleted datasource'}${type && DATASOURCE_TYPE_LABELS[type] ? ` (${DATASOURCE_TYPE_LABELS[type]})` : ''}`,
-              ],
-              ['Started', dateTime(execution.started_at)],
-              ['Finished', dateTime(execution.finished_at)],
-              ['Duration', duration(execution.duration_seconds)],
-              ...(execution.operation !== 'backup' ? [] : backupFacts(execution)),
-            ])}
-          />
-        </Card>
+          {execution.chunks.length > 0 && (
+            <Card title="Files" description="Join them in order with cat to get the backup file; sha256sum checks each one.">
+              <DataTable label="Files" columns={['#', 'File', 'Size', 'SHA-256']} flat>
+                {execution.chunks.map((c) => (
+                  <tr key={c.chunk_number}>
+                    <td>{c.chunk_number}</td>
+                    <td className="mono break">{c.file_path.split('/').pop()}</td>
+                    <td>
+                      <Size bytes={c.size_bytes} />
+                    </td>
+                    <td className="mono break">{c.checksum}</td>
+                  </tr>
+                ))}
+              </DataTable>
+            </Card>
+          )}
 
-        {execution.copies.length > 0 && (
-          <Card title="Copies" description="Where this backup is kept. Each folder holds the backup's files and a manifest.json.">
-            <DataTable label="Copies" columns={['Storage', 'Status', 'Folder']} flat>
-              {execution.copies.map((c) => (
-                <tr key={c.storage_location_id}>
-                  <td>
-                    {c.storage_name}
-                    <div className="table__sub">{STORAGE_TYPE_LABELS[c.storage_type as keyof typeof STORAGE_TYPE_LABELS] ?? c.storage_type}</div>
-                  </td>
-                  <td>
-                    <StatusBadge status={c.status} />
-                    {c.error_message && <div className="table__sub table__sub--wrap">{c.error_message}</div>}
-                  </td>
-                  <td className="mono break">{c.backup_path ?? '—'}</td>
-                </tr>
-              ))}
-            </DataTable>
-          </Card>
-        )}
+          {logs.length > 0 && (
+            <Card title="Log">
+              <ol className="log" aria-label="Log">
+                {logs.map((l, i) => (
+                  <li key={i} className={`log__line log__line--${l.level}`}>
+                    <time dateTime={l.at}>{new Date(l.at).toLocaleTimeString()}</time>
+                    <span>{l.message}</span>
+                  </li>
+                ))}
+              </ol>
+            </Card>
+          )}
 
-        {execution.chunks.length > 0 && (
-          <Card title="Files" description="Join them in order with cat to get the backup file; sha256sum checks each one.">
-            <DataTable label="Files" columns={['#', 'File', 'Size', 'SHA-256']} flat>
-              {execution.chunks.map((c) => (
-                <tr key={c.chunk_number}>
-                  <td>{c.chunk_number}</td>
-                  <td className="mono break">{c.file_path.split('/').pop()}</td>
-                  <td>
-                    <Size bytes={c.size_bytes} />
-                  </td>
-                  <td className="mono break">{c.checksum}</td>
-                </tr>
-              ))}
-            </DataTable>
-          </Card>
-        )}
-
-        {logs.length > 0 && (
-          <Card title="Log">
-            <ol className="log" aria-label="Log">
-              {logs.map((l, i) => (
-                <li key={i} className={`log__line log__line--${l.level}`}>
-                  <time dateTime={l.at}>{new Date(l.at).toLocaleTimeString()}</time>
-                  <span>{l.message}</span>
-                </li>
-              ))}
-            </ol>
-          </Card>
-        )}
-
-        {engineOutput && (
-          <Card title="Engine output" description="What the dump tool printed.">
-            <pre className="output">{engineOutput}</pre>
-          </Card>
-        )}
-      </div>
+          {engineOutput && (
+            <Card title="Engine output" description="What the dump tool printed.">
+              <pre className="output">{engineOutput}</pre>
+            </Card>
+          )}
+        </div>
+      )}
     </>
   );
 }

@@ -10,6 +10,7 @@ import type { BackupEngine } from '../types.js';
 import { filterOf } from './filter.js';
 import { pack, unreadableFolder } from './pack.js';
 import { folderSize, folderTally } from './size.js';
+import { tarIndex } from './toc.js';
 import { extractInto } from './untar.js';
 
 export const filesEngine: BackupEngine = {
@@ -63,6 +64,7 @@ export const filesEngine: BackupEngine = {
   },
 
   target: (config, _name, request) => pathTarget(config, 'source_path', request),
+  contents: () => tarIndex(),
 
   async scratch({ dir }) {
     return {

@@ -9,6 +9,7 @@ import { databaseTarget } from '../target.js';
 import { caFile, sslModeOf, verifies } from '../tls.js';
 import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
 import { findClientCommand } from './commands.js';
+import { sqlDumpIndex } from './toc.js';
 import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
 
 const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
@@ -242,6 +243,38 @@ export const mysqlEngine: BackupEngine = {
     } finally {
       defaults.remove();
     }
+  },
+
+  contents(config, options) {
+    const index = sqlDumpIndex();
+    return {
+      observe: index.observe,
+      // The server's row estimates and sizes, read once the dump has ended: a help for choosing, not a count.
+      async finish() {
+        const c = config as ServerConnectionConfig;
+        const found = await index.finish();
+        const sizes = await withConnection(
+          options.signal,
+          () => mysqlConnection(c),
+          (conn) => conn.end(),
+          async (conn) =>
+            (
+              (await conn.query(
+                'SELECT TABLE_NAME AS name, TABLE_ROWS AS rows_, DATA_LENGTH + INDEX_LENGTH AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+                [c.database],
+              )) as unknown as [{ name: string; rows_: number | null; bytes: number | null }[]]
+            )[0],
+        ).catch(() => []);
+        const byName = new Map(sizes.map((r) => [r.name, r]));
+        return {
+          ...found,
+          tables: found.tables!.map((t) => {
+            const s = t.kind === 'TABLE' ? byName.get(t.name) : undefined;
+            return s ? { ...t, rows: s.rows_ === null ? null : Number(s.rows_), bytes: s.bytes === null ? null : Number(s.bytes) } : t;
+          }),
+        };
+      },
+    };
   },
 
   async summarize(config, { signal, estimate }) {

@@ -6,6 +6,7 @@ import type { BackupEngine, EngineOptions, Inspection, Summary } from '../types.
 import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
 import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
 import { pgRestore, planRestore, prepareTarget } from './restore.js';
+import { pgArchiveIndex } from './toc.js';
 import { pgTool } from './tools.js';
 
 /** The server's major version and what the backup will hold. */
@@ -104,6 +105,12 @@ export const postgresEngine: BackupEngine = {
     }
     options.log('info', `Running ${tool} (custom format${uncompressed})`);
     return spawnDump(tool, [...args, '--format=custom'], { env, signal: options.signal, cleanup: remove });
+  },
+
+  contents(config, options) {
+    // A -j backup is a tar of pg_dump's folder: its list is not in the stream's head.
+    if (dumpFormat(options) === 'directory') return null;
+    return pgArchiveIndex(config as ServerConnectionConfig, options, async () => (await inspect(config, options.signal)).major);
   },
 
   async restore(config, artifactPath, options) {

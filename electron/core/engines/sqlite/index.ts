@@ -168,6 +168,31 @@ export const sqliteEngine: BackupEngine = {
 
   target: (config, _name, request) => pathTarget(config, 'file_path', request),
 
+  /** Each table with its rows, counted in the database just backed up (cheap in SQLite, and what a user chooses by). */
+  contents(config, { signal }) {
+    return {
+      observe: () => undefined,
+      async finish() {
+        const db = open((config as ConnectionConfig<'sqlite'>).file_path);
+        try {
+          const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as {
+            name: string;
+          }[];
+          return {
+            kind: 'tables' as const,
+            tables: tables.map((t) => {
+              signal.throwIfAborted();
+              const rows = (db.prepare(`SELECT count(*) AS n FROM "${t.name.replace(/"/g, '""')}"`).get() as { n: number }).n;
+              return { schema: null, name: t.name, kind: 'TABLE', rows, bytes: null, range: null, dump_id: null };
+            }),
+          };
+        } finally {
+          db.close();
+        }
+      },
+    };
+  },
+
   async scratch({ dir }) {
     return { config: { file_path: path.join(dir, 'restore-test.db') }, description: 'a temporary file', createDatabase: false, drop: async () => undefined };
   },

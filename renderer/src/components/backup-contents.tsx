@@ -1,0 +1,157 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { BackupEntryItem, EntriesPage } from '../../../shared/schemas/toc.js';
+import { counted, shortDateTime } from '../../../shared/format.js';
+import { api, errorMessage } from '../api.js';
+import { DataTable } from './table.js';
+import { Button, Card, Loading, LoadFailed, Size } from './ui.js';
+
+/** A file's kind as a user reads it beside its name. */
+const KIND: Record<string, string> = { directory: 'Folder', file: 'File', symlink: 'Link', hardlink: 'Link' };
+
+/** The path's folders, for the breadcrumb: Top › dept-3 › year-2003. */
+function crumbs(path: string): { name: string; path: string }[] {
+  const parts = path ? path.split('/') : [];
+  return parts.map((name, i) => ({ name, path: parts.slice(0, i + 1).join('/') }));
+}
+
+/**
+ * What a backup holds, from the table of contents written with it: a folder backup's tree (opened folder by folder, or
+ * searched by name), or a database backup's tables with their rows and sizes. Pages of 200 at most.
+ */
+export function BackupContents({ backupId }: { backupId: string }) {
+  const [path, setPath] = useState('');
+  const [search, setSearch] = useState('');
+  const [q, setQ] = useState('');
+  const [page, setPage] = useState<EntriesPage | null>(null);
+  const [more, setMore] = useState<{ loading: boolean }>({ loading: false });
+  const [error, setError] = useState<string | null>(null);
+
+  // A search waits for the typing to pause.
+  useEffect(() => {
+    const timer = setTimeout(() => setQ(search.trim()), 250);
+    return () => clearTimeout(timer);
+  }, [search]);
+
+  const load = useCallback(async () => {
+    try {
+      setError(null);
+      setPage(await api.run('backups.entries', { id: backupId, path, q }));
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }, [backupId, path, q]);
+  useEffect(() => void load(), [load]);
+
+  async function loadMore() {
+    if (!page?.next_cursor) return;
+    setMore({ loading: true });
+    try {
+      const next = await api.run('backups.entries', { id: backupId, path, q, cursor: page.next_cursor });
+      setPage({ ...next, entries: [...page.entries, ...next.entries] });
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setMore({ loading: false });
+    }
+  }
+
+  if (error) return <LoadFailed what="what this backup holds" error={error} retry={load} />;
+  if (!page) return <Loading what="the contents (the first time, a backup's table of contents is read from its storage)" />;
+  const files = page.kind === 'files';
+
+  return (
+    <Card
+      title="Contents"
+      description={
+        files
+          ? `${counted(page.total, q ? 'match' : 'item', q ? 'matches' : 'items')}${q ? ` for “${q}”` : ''}`
+          : `${counted(page.total, 'object')} in this backup`
+      }
+    >
+      {page.message && (
+        <div className="banner banner--info" role="status">
+          {page.message}
+        </div>
+      )}
+      <div className="filters" role="group" aria-label="Find in this backup">
+        {files && (
+          <nav className="filters__item" aria-label="Folder">
+            <button type="button" className="link-button" onClick={() => setPath('')}>
+              Top
+            </button>
+            {crumbs(path).map((c) => (
+              <span key={c.path}>
+                {' › '}
+                <button type="button" className="link-button" onClick={() => setPath(c.path)}>
+                  {c.name}
+                </button>
+              </span>
+            ))}
+          </nav>
+        )}
+        <label className="filters__item">
+          Search
+          <input
+            className="input"
+            type="search"
+            aria-label={files ? 'Search file names' : 'Search table names'}
+            placeholder={files ? 'File or folder name' : 'Table name'}
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
+        </label>
+      </div>
+      {files ? <FileRows entries={page.entries} searching={Boolean(q)} open={setPath} /> : <TableRows entries={page.entries} />}
+      {page.next_cursor && (
+        <div className="list-more">
+          <Button variant="ghost" onClick={() => void loadMore()} disabled={more.loading}>
+            {more.loading ? 'Loading…' : `Show more (${(page.total - page.entries.length).toLocaleString()} left)`}
+          </Button>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function FileRows({ entries, searching, open }: { entries: BackupEntryItem[]; searching: boolean; open(path: string): void }) {
+  return (
+    <DataTable label="Files in this backup" columns={['Name', 'Kind', 'Size', 'Modified']} flat>
+      {entries.map((e) => (
+        <tr key={e.path}>
+          <td className="break">
+            {e.type === 'directory' ? (
+              <button type="button" className="link-button" onClick={() => open(e.path)}>
+                {e.name}/
+              </button>
+            ) : (
+              e.name
+            )}
+            {searching && <div className="table__sub">{e.path}</div>}
+            {e.link && <div className="table__sub">→ {e.link}</div>}
+          </td>
+          <td>{KIND[e.type] ?? e.type}</td>
+          <td className="nowrap">{e.type === 'file' ? <Size bytes={e.size} /> : '—'}</td>
+          <td className="nowrap">{e.mtime ? shortDateTime(e.mtime) : '—'}</td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
+
+function TableRows({ entries }: { entries: BackupEntryItem[] }) {
+  return (
+    <DataTable label="Tables in this backup" columns={['Name', 'Kind', 'Rows', 'Size']} flat>
+      {entries.map((e) => (
+        <tr key={`${e.type} ${e.path}`}>
+          <td className="break">
+            {e.name}
+            {e.schema && <div className="table__sub">{e.schema}</div>}
+          </td>
+          <td>{e.type.charAt(0) + e.type.slice(1).toLowerCase()}</td>
+          <td className="nowrap">{e.rows !== null && e.rows >= 0 ? e.rows.toLocaleString() : '—'}</td>
+          <td className="nowrap">{e.size !== null ? <Size bytes={e.size} /> : '—'}</td>
+        </tr>
+      ))}
+    </DataTable>
+  );
+}
