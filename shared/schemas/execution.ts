@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
 import { backupEncryption, identityInput } from './encryption.js';
+import { recordedContent } from './drill.js';
 import { compression, executionStatus, executionTrigger } from './enums.js';
 
 export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup'] as const;
@@ -60,6 +61,8 @@ export const sourceInfo = z.object({
   files_count: z.number().optional(),
   /** postgres: pg_dump's format; `directory` (stored as a tar of pg_dump's folder) when the job runs parallel jobs. */
   dump_format: z.enum(['custom', 'directory']).optional(),
+  /** Row counts per table, folder bytes and file hashes: what a drill checks a restore against. */
+  ...recordedContent,
 });
 
 export type SourceInfo = z.output<typeof sourceInfo>;

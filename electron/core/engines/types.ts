@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
+import type { RecordedContent } from '../../../shared/schemas/drill.js';
 import type { SourceInfo } from '../../../shared/schemas/execution.js';
 import type { Probe } from './probe.js';
 
@@ -28,6 +29,8 @@ export type Inspection = SourceInfo & {
 
 export interface DumpResult {
   engine_output: string;
+  /** What the dump itself counted (rows in its snapshot, a folder's bytes and sample hashes), kept with the backup for drills. */
+  recorded?: RecordedContent;
   files_count?: number;
   skipped_files?: number;
 }

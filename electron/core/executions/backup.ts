@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
 import { bytes, counted } from '../../../shared/format.js';
+import type { RecordedContent } from '../../../shared/schemas/drill.js';
 import type { BackupEncryption } from '../../../shared/schemas/encryption.js';
 import type { BackupMetadata } from '../../../shared/schemas/execution.js';
 import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/job.js';
@@ -110,6 +111,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
       let primary: PrimaryCopy | undefined;
       let engineOutput = '';
       let filesCount: number | null = null;
+      let recorded: RecordedContent = {};
       const failed: string[] = [];
 
       for (const target of storages) {
@@ -142,6 +144,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           });
           engineOutput = result.engine_output;
           filesCount = result.files_count ?? null;
+          recorded = result.recorded ?? {};
           if (result.skipped_files)
             say(
               'warn',
@@ -159,7 +162,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
               encryption,
               artifact,
               written,
-              metadata: { ...source, files_count: filesCount ?? undefined },
+              metadata: { ...source, files_count: filesCount ?? undefined, ...recorded },
             }),
             null,
             2,
@@ -222,6 +225,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
         datasource_type: datasource.type,
         ...source,
         files_count: filesCount ?? undefined,
+        ...recorded,
         artifact,
         compression: options.compression,
         compression_level: options.compression_level ?? null,
