@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
 import { backupEncryption, identityInput } from './encryption.js';
-import { recordedContent } from './drill.js';
+import { drillRun, recordedContent } from './drill.js';
 import { compression, executionStatus, executionTrigger } from './enums.js';
 
-export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup'] as const;
+export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup', 'drill'] as const;
 export const COPY_STATUSES = ['pending', 'completed', 'failed', 'skipped'] as const;
 export const STAGES = ['queued', 'connecting', 'dump', 'upload', 'replicate', 'finishing', 'download', 'safety_backup', 'restore', 'check'] as const;
 
@@ -139,13 +139,17 @@ export const cleanupMetadata = z.object({
   bytes_freed: z.number().optional(),
 });
 
+/** A drill (schema in drill.ts): one backup restored into a scratch target and checked; `verification` is what it left on the backup. */
+export const drillMetadata = z.object({ operation: z.literal('drill'), ...recorded, ...drillRun, verification: verification.optional() });
+
 /** An execution's `metadata`, by its kind (the `operation` column). */
-export const executionMetadata = z.discriminatedUnion('operation', [backupMetadata, restoreMetadata, verifyMetadata, cleanupMetadata]);
+export const executionMetadata = z.discriminatedUnion('operation', [backupMetadata, restoreMetadata, verifyMetadata, cleanupMetadata, drillMetadata]);
 export type ExecutionMetadata = z.output<typeof executionMetadata>;
 export type BackupMetadata = z.output<typeof backupMetadata>;
 export type RestoreMetadata = z.output<typeof restoreMetadata>;
 export type VerifyMetadata = z.output<typeof verifyMetadata>;
 export type CleanupMetadata = z.output<typeof cleanupMetadata>;
+export type DrillMetadata = z.output<typeof drillMetadata>;
 export type CleanedBackup = z.output<typeof cleanedBackup>;
 export type Operation = ExecutionMetadata['operation'];
 

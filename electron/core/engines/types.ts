@@ -146,3 +146,20 @@ export interface BackupEngine extends Engine {
   target(config: ConnectionConfig, datasourceName: string, request: TargetRequest): RestoreTarget;
   scratch(request: ScratchRequest): Promise<Scratch>;
 }
+
+/** One integrity check of a restored scratch target, as a drill reports it. */
+export interface IntegrityVerdict {
+  /** What ran: "PRAGMA integrity_check", "CHECK TABLE", "amcheck", "a full read of every table". */
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** What a drill asks of an engine about a scratch target it restored into (engines/<engine>/drill.ts). */
+export interface DrillChecks {
+  /** Each table's exact row count, named as the backup recorded them. */
+  tableRows(config: ConnectionConfig, signal: AbortSignal): Promise<Map<string, number>>;
+  integrity(config: ConnectionConfig, signal: AbortSignal): Promise<IntegrityVerdict>;
+  /** The first column of the first row of a job's assertion, run read-only with no more rights than reading the tables. */
+  assert(config: ConnectionConfig, sql: string, signal: AbortSignal): Promise<unknown>;
+}

@@ -362,6 +362,8 @@ export class ExecutionQueue {
          WHERE e.status = 'queued'
            -- One execution at a time per job and per datasource: a restore never overlaps a backup of its target.
            AND NOT EXISTS (SELECT 1 FROM backup_executions r WHERE r.status = 'running' AND (r.job_id = e.job_id OR r.datasource_id = e.datasource_id))
+           -- One drill at a time on this machine: a drill measures how long a restore takes, alone.
+           AND NOT (e.operation = 'drill' AND EXISTS (SELECT 1 FROM backup_executions d WHERE d.status = 'running' AND d.operation = 'drill'))
          ORDER BY e.created_at
          FOR UPDATE SKIP LOCKED
          LIMIT 1)

@@ -3,6 +3,7 @@ import { backupService } from './backups.js';
 import type { ServiceContext } from './context.js';
 import { configService } from './config.js';
 import { datasourceService } from './datasources.js';
+import { drillService } from './drills.js';
 import { encryptionService } from './encryption.js';
 import { executionService } from './executions.js';
 import { jobService } from './jobs.js';
@@ -20,7 +21,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     system: systemService(ctx),
     datasources: datasourceService(ctx),
     storages: storageService(ctx),
-    jobs: { ...jobService(ctx), ...retentionService(ctx), run, executions },
+    jobs: { ...jobService(ctx), ...retentionService(ctx), ...drillService(ctx), run, executions },
     executions: executionHandlers,
     backups: backupService(ctx),
     overview: overviewService(ctx),

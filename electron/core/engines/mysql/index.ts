@@ -9,7 +9,7 @@ import { databaseTarget } from '../target.js';
 import { caFile, sslModeOf, verifies } from '../tls.js';
 import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
 import { findClientCommand } from './commands.js';
-import { quoteIdent, rowsBesideDump } from './counts.js';
+import { drillChecks, quoteIdent, rowsBesideDump } from './counts.js';
 import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
 
 /** The driver's TLS options for the datasource's SSL mode (verify-ca: the CA is checked, not the host name). */
@@ -279,3 +279,6 @@ export const mysqlEngine: BackupEngine = {
     };
   },
 };
+
+/** A drill's checks of a scratch schema on the backup's own server. */
+export const mysqlDrill = drillChecks((c) => mysqlConnection(c));
