@@ -108,7 +108,7 @@ export interface Scratch {
 }
 
 export interface ScratchRequest {
-  /** A name no one else uses (`dg_verify_…`). */
+  /** A name no one else uses (`dg_drill_…`). */
   name: string;
   /** A private temporary folder, removed afterwards. */
   dir: string;

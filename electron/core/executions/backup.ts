@@ -10,6 +10,7 @@ import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/jo
 import type { VerifyMethod } from '../../../shared/schemas/restore.js';
 import { artifactBaseName, executionFolder } from '../backup/layout.js';
 import { buildManifest } from '../backup/manifest.js';
+import { readableContent } from '../backup/recorded.js';
 import { jobReadme } from '../backup/readme.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from '../backup/pipeline.js';
 import { datasourceConfig } from '../catalog/datasources.js';
@@ -162,7 +163,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
               encryption,
               artifact,
               written,
-              metadata: { ...source, files_count: filesCount ?? undefined, ...recorded },
+              metadata: readableContent({ ...source, files_count: filesCount ?? undefined, ...recorded }, Boolean(encryption)),
             }),
             null,
             2,

@@ -81,6 +81,12 @@ export class Executions {
     return this.queue.claimSlot(claim);
   }
 
+  /** A drill slot of a job: claimed at most once across instances and restarts, then its drill queued. */
+  async claimDrillSlot(claim: Omit<SlotClaim, 'jobId'> & { jobId: string }): Promise<ExecutionRow | null> {
+    if (!(await this.queue.claimDrillSlot(claim)) || !claim.run) return null;
+    return this.drill({ jobId: claim.jobId, trigger: claim.run.trigger, scheduledFor: claim.run.slot });
+  }
+
   /** The next attempt of a failed scheduled run (trigger `retry`). */
   retry(failed: ExecutionRow): Promise<ExecutionRow | null> {
     return this.queue.enqueueRetry(failed);
@@ -248,6 +254,7 @@ export class Executions {
     backupId?: string;
     trigger?: 'manual' | 'after_backup' | 'schedule' | 'catch_up';
     identity?: string | null;
+    scheduledFor?: Date;
     /** A test restore asked for by hand is refused when no key opens the backup; a job's drill checks its checksums and says so. */
     keyRequired?: boolean;
   }): Promise<ExecutionRow> {
@@ -263,6 +270,7 @@ export class Executions {
         datasource_id: execution.datasource_id,
         storage_location_id: execution.storage_location_id,
         trigger: o.trigger ?? 'manual',
+        scheduled_for: o.scheduledFor ?? null,
         metadata: {
           operation: 'drill',
           source_execution_id: execution.id,
