@@ -125,6 +125,8 @@ export const contract = {
     retentionPreview: channel(retentionPreviewInput, retentionPreview, { method: 'POST', path: '/api/backup-jobs/:id/retention-preview' }),
     /** Answers at once with the queued execution; progress arrives as events. */
     run: channel(idInput, runStarted, { method: 'POST', path: '/api/backup-jobs/:id/run', status: 202 }),
+    /** Drill now: restores the backup the job's drill_pick chooses into a scratch target and checks it (an execution `drill`). */
+    drill: channel(idInput, runStarted, { method: 'POST', path: '/api/backup-jobs/:id/drill', status: 202 }),
     executions: channel(jobExecutionsInput, z.array(execution), { method: 'GET', path: '/api/backup-jobs/:id/executions' }),
   },
   executions: {

@@ -20,7 +20,7 @@ export interface ActivityGroup {
 
 export function kindOf(e: Pick<Execution, 'operation' | 'metadata'>): ActivityKind {
   if (e.operation === 'verify') return e.metadata?.method === 'restore-test' ? 'drills' : 'verifications';
-  return ({ backup: 'backups', restore: 'restores', cleanup: 'cleanups' } as const)[e.operation];
+  return ({ backup: 'backups', restore: 'restores', cleanup: 'cleanups', drill: 'drills' } as const)[e.operation];
 }
 
 const at = (iso: string | null) => (iso ? new Date(iso).getTime() : NaN);

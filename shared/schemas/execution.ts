@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { isoDate, uuid } from './common.js';
 import { backupEncryption, identityInput } from './encryption.js';
 import { tocReference } from './toc.js';
+import { drillRun, recordedContent } from './drill.js';
 import { compression, executionStatus, executionTrigger } from './enums.js';
 
-export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup'] as const;
+export const OPERATIONS = ['backup', 'restore', 'verify', 'cleanup', 'drill'] as const;
 export const COPY_STATUSES = ['pending', 'completed', 'failed', 'skipped'] as const;
 export const STAGES = ['queued', 'connecting', 'dump', 'upload', 'replicate', 'finishing', 'download', 'safety_backup', 'restore', 'check'] as const;
 
@@ -61,6 +62,8 @@ export const sourceInfo = z.object({
   files_count: z.number().optional(),
   /** postgres: pg_dump's format; `directory` (stored as a tar of pg_dump's folder) when the job runs parallel jobs. */
   dump_format: z.enum(['custom', 'directory']).optional(),
+  /** Row counts per table, folder bytes and file hashes: what a drill checks a restore against. */
+  ...recordedContent,
 });
 
 export type SourceInfo = z.output<typeof sourceInfo>;
@@ -139,13 +142,17 @@ export const cleanupMetadata = z.object({
   bytes_freed: z.number().optional(),
 });
 
+/** A drill (schema in drill.ts): one backup restored into a scratch target and checked; `verification` is what it left on the backup. */
+export const drillMetadata = z.object({ operation: z.literal('drill'), ...recorded, ...drillRun, verification: verification.optional() });
+
 /** An execution's `metadata`, by its kind (the `operation` column). */
-export const executionMetadata = z.discriminatedUnion('operation', [backupMetadata, restoreMetadata, verifyMetadata, cleanupMetadata]);
+export const executionMetadata = z.discriminatedUnion('operation', [backupMetadata, restoreMetadata, verifyMetadata, cleanupMetadata, drillMetadata]);
 export type ExecutionMetadata = z.output<typeof executionMetadata>;
 export type BackupMetadata = z.output<typeof backupMetadata>;
 export type RestoreMetadata = z.output<typeof restoreMetadata>;
 export type VerifyMetadata = z.output<typeof verifyMetadata>;
 export type CleanupMetadata = z.output<typeof cleanupMetadata>;
+export type DrillMetadata = z.output<typeof drillMetadata>;
 export type CleanedBackup = z.output<typeof cleanedBackup>;
 export type Operation = ExecutionMetadata['operation'];
 

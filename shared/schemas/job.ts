@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cronError, isValidTimezone } from '../cron.js';
 import { isoDate, name, uuid } from './common.js';
+import { drillAssertion, drillPick, lastDrill } from './drill.js';
 import { encryptionMode } from './encryption.js';
 import { catchUpPolicy, compression, executionStatus, executionTrigger, storageStrategy } from './enums.js';
 
@@ -115,6 +116,9 @@ const jobFields = {
   retention_policy: retentionPolicy.default({ max_backups: 3, min_keep: 1, auto_delete: true }),
   // prefault: the default is parsed like an input, so it gets every field's default and level.
   backup_options: backupOptions.prefault({}),
+  drill_cron: scheduleCron.nullable().default(null),
+  drill_pick: drillPick.default('latest'),
+  drill_assertions: z.array(drillAssertion).max(50).default([]),
 };
 
 function storagesOf(v: { storage_location_id?: string; storage_location_ids?: string[] }): string[] | undefined {
@@ -150,6 +154,9 @@ export const jobUpdate = z
     jitter_minutes: schedulingFields.jitter_minutes.optional(),
     retention_policy: retentionPolicy.optional(),
     backup_options: backupOptions.optional(),
+    drill_cron: scheduleCron.nullable().optional(),
+    drill_pick: drillPick.optional(),
+    drill_assertions: z.array(drillAssertion).max(50).optional(),
   })
   .transform(({ storage_location_id: _single, ...v }) => ({
     ...v,
@@ -180,6 +187,11 @@ export const job = z.object({
   last_result: z
     .object({ execution_id: uuid, status: executionStatus, trigger: executionTrigger, at: isoDate, error_message: z.string().nullable() })
     .nullable(),
+  drill_cron: z.string().nullable(),
+  drill_pick: drillPick,
+  drill_assertions: z.array(z.string()),
+  next_drill_at: isoDate.nullable(),
+  last_drill: lastDrill.nullable(),
   created_at: isoDate,
   updated_at: isoDate,
 });

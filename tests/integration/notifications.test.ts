@@ -290,6 +290,7 @@ describe('work that fails before it can say so itself', () => {
       restore: throwing,
       verify: throwing,
       cleanup: throwing,
+      drill: throwing,
     });
     await run(row, new AbortController().signal);
     await app.core.notifier.settled();

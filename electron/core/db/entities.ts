@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import type { DrillPick } from '../../../shared/schemas/drill.js';
 import type { Operation } from '../../../shared/schemas/execution.js';
 import type {
   CatchUpPolicy,
@@ -58,6 +59,11 @@ export interface JobRow {
   backup_options: Record<string, unknown>;
   last_execution_at: Date | null;
   next_execution_at: Date | null;
+  /** Drills (issue 21): null = none scheduled. */
+  drill_cron: string | null;
+  drill_pick: DrillPick;
+  drill_assertions: string[];
+  next_drill_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -231,6 +237,10 @@ export const BackupJobs = new EntitySchema<JobRow>({
     backup_options: json(),
     last_execution_at: ts,
     next_execution_at: ts,
+    drill_cron: { type: 'varchar', length: 100, nullable: true },
+    drill_pick: { type: 'varchar', length: 10 },
+    drill_assertions: json(),
+    next_drill_at: ts,
     created_at: createdAt,
     updated_at: updatedAt,
   },

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ConnectionConfig } from '../../../shared/schemas/datasource.js';
+import type { RecordedContent } from '../../../shared/schemas/drill.js';
 import type { SourceInfo } from '../../../shared/schemas/execution.js';
 import type { Toc } from '../../../shared/schemas/toc.js';
 import type { Probe } from './probe.js';
@@ -29,6 +30,8 @@ export type Inspection = SourceInfo & {
 
 export interface DumpResult {
   engine_output: string;
+  /** What the dump itself counted (rows in its snapshot, a folder's bytes and sample hashes), kept with the backup for drills. */
+  recorded?: RecordedContent;
   files_count?: number;
   skipped_files?: number;
 }
@@ -112,7 +115,7 @@ export interface Scratch {
 }
 
 export interface ScratchRequest {
-  /** A name no one else uses (`dg_verify_…`). */
+  /** A name no one else uses (`dg_drill_…`). */
   name: string;
   /** A private temporary folder, removed afterwards. */
   dir: string;
@@ -151,4 +154,21 @@ export interface BackupEngine extends Engine {
   scratch(request: ScratchRequest): Promise<Scratch>;
   /** Watches the dump's raw bytes and says what it holds (the backup's table of contents); absent: no table of contents. */
   contents?(config: ConnectionConfig, options: EngineOptions): TocRecorder | null;
+}
+
+/** One integrity check of a restored scratch target, as a drill reports it. */
+export interface IntegrityVerdict {
+  /** What ran: "PRAGMA integrity_check", "CHECK TABLE", "amcheck", "a full read of every table". */
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** What a drill asks of an engine about a scratch target it restored into (engines/<engine>/drill.ts). */
+export interface DrillChecks {
+  /** Each table's exact row count, named as the backup recorded them. */
+  tableRows(config: ConnectionConfig, signal: AbortSignal): Promise<Map<string, number>>;
+  integrity(config: ConnectionConfig, signal: AbortSignal): Promise<IntegrityVerdict>;
+  /** The first column of the first row of a job's assertion, run read-only with no more rights than reading the tables. */
+  assert(config: ConnectionConfig, sql: string, signal: AbortSignal): Promise<unknown>;
 }

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { AppError } from '../../../shared/errors.js';
 import { bytes, counted } from '../../../shared/format.js';
+import type { RecordedContent } from '../../../shared/schemas/drill.js';
 import type { BackupEncryption } from '../../../shared/schemas/encryption.js';
 import type { TocReference } from '../../../shared/schemas/toc.js';
 import type { BackupMetadata } from '../../../shared/schemas/execution.js';
@@ -10,6 +11,7 @@ import { backupOptions as backupOptionsSchema } from '../../../shared/schemas/jo
 import type { VerifyMethod } from '../../../shared/schemas/restore.js';
 import { artifactBaseName, executionFolder } from '../backup/layout.js';
 import { buildManifest } from '../backup/manifest.js';
+import { readableContent } from '../backup/recorded.js';
 import { jobReadme } from '../backup/readme.js';
 import { StorageWriteError, writeArtifact, type WrittenArtifact } from '../backup/pipeline.js';
 import { datasourceConfig } from '../catalog/datasources.js';
@@ -114,6 +116,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
       let primary: PrimaryCopy | undefined;
       let engineOutput = '';
       let filesCount: number | null = null;
+      let recorded: RecordedContent = {};
       const failed: string[] = [];
 
       for (const target of storages) {
@@ -155,6 +158,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
           });
           engineOutput = result.engine_output;
           filesCount = result.files_count ?? null;
+          recorded = result.recorded ?? {};
           if (result.skipped_files)
             say(
               'warn',
@@ -172,7 +176,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
               encryption,
               artifact,
               written,
-              metadata: { ...source, files_count: filesCount ?? undefined },
+              metadata: readableContent({ ...source, files_count: filesCount ?? undefined, ...recorded }, Boolean(encryption)),
               toc,
             }),
             null,
@@ -236,6 +240,7 @@ export function backupWork(ctx: CoreContext, { verify, cleanup }: BackupFollowUp
         datasource_type: datasource.type,
         ...source,
         files_count: filesCount ?? undefined,
+        ...recorded,
         artifact,
         compression: options.compression,
         compression_level: options.compression_level ?? null,

@@ -16,6 +16,8 @@ import { restoreWork } from './restore.js';
 import { RunKeys } from './run-keys.js';
 import { createRunner } from './runner.js';
 import { verifyWork } from './verify.js';
+import { drillWork } from './drill.js';
+import { pickDrillBackup } from './drill-pick.js';
 
 const invalid = (field: string, message: string) => new AppError('validation_error', message, [{ path: field, message }]);
 
@@ -51,8 +53,9 @@ export class Executions {
         cleanup: (jobId) => this.cleanup(jobId, 'after_backup'),
       }),
       restore: restoreWork(ctx, (signal, values) => this.queue.runInside(signal, values), this.runKeys),
-      verify: verifyWork(ctx, this.runKeys),
+      verify: verifyWork(ctx),
       cleanup: cleanupWork(ctx, this.planRetention),
+      drill: drillWork(ctx, this.runKeys),
     });
   }
 
@@ -76,6 +79,12 @@ export class Executions {
   /** A schedule slot: claimed at most once across instances and restarts, run or recorded as skipped. */
   claimSlot(claim: SlotClaim): Promise<ExecutionRow | null> {
     return this.queue.claimSlot(claim);
+  }
+
+  /** A drill slot of a job: claimed at most once across instances and restarts, then its drill queued. */
+  async claimDrillSlot(claim: Omit<SlotClaim, 'jobId'> & { jobId: string }): Promise<ExecutionRow | null> {
+    if (!(await this.queue.claimDrillSlot(claim)) || !claim.run) return null;
+    return this.drill({ jobId: claim.jobId, trigger: claim.run.trigger, scheduledFor: claim.run.slot });
   }
 
   /** The next attempt of a failed scheduled run (trigger `retry`). */
@@ -180,7 +189,7 @@ export class Executions {
     }
     const reads = (active: ExecutionRow) => {
       const m = metadataOf(active);
-      return (m.operation === 'restore' || m.operation === 'verify') && m.source_execution_id === execution.id;
+      return (m.operation === 'restore' || m.operation === 'verify' || m.operation === 'drill') && m.source_execution_id === execution.id;
     };
     const deletes = (active: ExecutionRow) => {
       const m = metadataOf(active);
@@ -206,10 +215,10 @@ export class Executions {
   }
 
   async verify(backupId: string, method: VerifyMethod, options: { trigger?: 'manual' | 'after_backup'; identity?: string | null } = {}): Promise<ExecutionRow> {
+    // A test restore is a drill of that backup: one code path restores into a scratch target and checks it.
+    if (method === 'restore-test') return this.drill({ backupId, trigger: options.trigger ?? 'manual', identity: options.identity, keyRequired: true });
     const trigger = options.trigger ?? 'manual';
     const { execution, metadata } = await locateBackup(this.ctx, backupId);
-    // Checksums are over the stored bytes: only a restore test needs a key.
-    const keys = method === 'restore-test' ? await this.keysFor(metadata.encryption, options.identity) : [];
     const sameCheck = (active: ExecutionRow) => {
       const m = metadataOf(active);
       return m.operation === 'verify' && m.source_execution_id === execution.id;
@@ -233,7 +242,55 @@ export class Executions {
       sameCheck,
       'A verification of this backup',
     );
+    return row;
+  }
+
+  /**
+   * A drill: of the backup given (a test restore), or of the job's backup its drill_pick chooses (Drill now, a
+   * drill slot). One at a time per job; the queue runs one drill at a time on this machine, never beside its job's backup.
+   */
+  async drill(o: {
+    jobId?: string;
+    backupId?: string;
+    trigger?: 'manual' | 'after_backup' | 'schedule' | 'catch_up';
+    identity?: string | null;
+    scheduledFor?: Date;
+    /** A test restore asked for by hand is refused when no key opens the backup; a job's drill checks its checksums and says so. */
+    keyRequired?: boolean;
+  }): Promise<ExecutionRow> {
+    const job = o.jobId ? await this.ctx.db.getRepository(BackupJobs).findOneBy({ id: o.jobId }) : null;
+    if (o.jobId && !job) throw new AppError('not_found', `Backup job ${o.jobId} does not exist`);
+    const backupId = o.backupId ?? (await pickDrillBackup(this.ctx, job!));
+    const { execution, metadata } = await locateBackup(this.ctx, backupId);
+    const keys = o.keyRequired ? await this.keysFor(metadata.encryption, o.identity) : await this.keysForDrill(metadata.encryption, o.identity);
+    const jobId = execution.job_id ?? job?.id ?? null;
+    const row = await this.queue.enqueue(
+      {
+        job_id: jobId,
+        datasource_id: execution.datasource_id,
+        storage_location_id: execution.storage_location_id,
+        trigger: o.trigger ?? 'manual',
+        scheduled_for: o.scheduledFor ?? null,
+        metadata: {
+          operation: 'drill',
+          source_execution_id: execution.id,
+          pick: o.backupId ? 'backup' : job!.drill_pick,
+          job_name: metadata.job_name ?? job?.name ?? null,
+          datasource_name: metadata.datasource_name ?? null,
+          datasource_type: metadata.datasource_type ?? null,
+          execution_logs: [],
+        },
+      },
+      (active) => active.operation === 'drill' && active.job_id === jobId,
+      'A drill of this job',
+    );
     this.runKeys.hold(row.id, keys);
     return row;
+  }
+
+  /** A drill of a backup no key here opens (write-only mode) is not refused: it checks the checksums and says so. A pasted key is checked. */
+  private async keysForDrill(encryption: BackupMetadata['encryption'], identity: string | null | undefined) {
+    if (!encryption || !identity?.trim()) return [];
+    return this.keysFor(encryption, identity);
   }
 }

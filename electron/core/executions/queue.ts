@@ -28,6 +28,8 @@ export interface NewExecution {
   datasource_id: string | null;
   storage_location_id: string;
   trigger?: ExecutionTrigger;
+  /** The schedule slot a scheduled drill is for. */
+  scheduled_for?: Date | null;
   metadata: ExecutionMetadata;
 }
 
@@ -152,6 +154,19 @@ export class ExecutionQueue {
     });
     if (row) this.announce(row);
     return row;
+  }
+
+  /**
+   * Claims a drill slot of a job: moves `next_drill_at` on from the value the scheduler read. Another instance, a
+   * restart or a clock jump that tries the same slot finds it moved: a drill slot is claimed at most once.
+   */
+  async claimDrillSlot(claim: Pick<SlotClaim, 'jobId' | 'due' | 'next'>): Promise<boolean> {
+    const [moved] = (await this.ctx.db.query(`UPDATE backup_jobs SET next_drill_at = $1 WHERE id = $2 AND enabled AND next_drill_at = $3 RETURNING id`, [
+      claim.next,
+      claim.jobId,
+      claim.due,
+    ])) as [{ id: string }[], number];
+    return Boolean(moved?.length);
   }
 
   /**
@@ -305,6 +320,7 @@ export class ExecutionQueue {
         metadata: storedMetadata(values.metadata),
         status,
         trigger: values.trigger ?? 'manual',
+        scheduled_for: values.scheduled_for ?? null,
         instance: status === 'running' ? thisInstance() : null,
         started_at: status === 'running' ? this.ctx.clock.now() : null,
         // Renewed at once by the database's clock (see run); this only covers the moment between.
@@ -362,6 +378,8 @@ export class ExecutionQueue {
          WHERE e.status = 'queued'
            -- One execution at a time per job and per datasource: a restore never overlaps a backup of its target.
            AND NOT EXISTS (SELECT 1 FROM backup_executions r WHERE r.status = 'running' AND (r.job_id = e.job_id OR r.datasource_id = e.datasource_id))
+           -- One drill at a time on this machine: a drill measures how long a restore takes, alone.
+           AND NOT (e.operation = 'drill' AND EXISTS (SELECT 1 FROM backup_executions d WHERE d.status = 'running' AND d.operation = 'drill'))
          ORDER BY e.created_at
          FOR UPDATE SKIP LOCKED
          LIMIT 1)

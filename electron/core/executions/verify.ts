@@ -1,25 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Verification, VerifyMetadata } from '../../../shared/schemas/execution.js';
-import { datasourceConfig } from '../catalog/datasources.js';
-import { backupTypeOf, locateBackup } from '../catalog/locate.js';
+import { locateBackup } from '../catalog/locate.js';
 import { openSavedStorage } from '../catalog/storages.js';
-import { BackupExecutions, Datasources } from '../db/entities.js';
+import { BackupExecutions } from '../db/entities.js';
 import { metadataOf, storedMetadata } from '../db/metadata.js';
-import { backupEngineFor } from '../engines/index.js';
-import type { KeyPair } from '../kernel/age.js';
 import type { CoreContext } from '../kernel/context.js';
-import { readSettings, toolDirs } from '../kernel/settings.js';
 import { joinParts } from '../restore/join.js';
-import { fetchVerified } from './fetch.js';
-import { counted } from '../../../shared/format.js';
-import { holdings } from '../../../shared/words.js';
 import { verifyFailed } from '../notify/messages.js';
-import { failureOf, type Progress, type Say } from './report.js';
-import type { RunKeys } from './run-keys.js';
+import { failureOf, type Say } from './report.js';
 import type { Work } from './runner.js';
 
 interface Outcome {
@@ -31,11 +20,10 @@ interface Outcome {
 }
 
 /**
- * A verification, kept on the backup as its last verdict (`metadata.verification`): `checksum` reads
- * every part back from every storage; `restore-test` restores into a scratch target, counts tables
- * and rows, and drops the scratch target.
+ * A verification, kept on the backup as its last verdict (`metadata.verification`): every part read back
+ * from every storage and its checksum checked. A test restore is a drill (drill.ts).
  */
-export function verifyWork(ctx: CoreContext, runKeys: RunKeys): Work {
+export function verifyWork(ctx: CoreContext): Work {
   return async (row, { signal, report }) => {
     const { say, progress } = report;
     const request = metadataOf(row);
@@ -44,16 +32,12 @@ export function verifyWork(ctx: CoreContext, runKeys: RunKeys): Work {
     let stack: string | null = null;
     try {
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      outcome =
-        request.method === 'checksum'
-          ? await checksums(ctx, request.source_execution_id, signal, say)
-          : await restoreTest(ctx, request.source_execution_id, signal, say, progress, runKeys.of(row.id));
+      // A test restore is a drill now (drill.ts): a verification reads the checksums.
+      outcome = await checksums(ctx, request.source_execution_id, signal, say);
     } catch (e) {
       const failure = failureOf(e, signal);
       outcome = { ok: false, message: failure.message, tables: null, rows: null, copies: [] };
       stack = failure.stack;
-    } finally {
-      runKeys.drop(row.id);
     }
     say(outcome.ok ? 'info' : 'error', outcome.message);
     const status = signal.aborted ? 'cancelled' : outcome.ok ? 'completed' : 'failed';
@@ -120,58 +104,4 @@ async function checksums(ctx: CoreContext, backupId: string, signal: AbortSignal
     rows: null,
     copies: results,
   };
-}
-
-/** Restores into a scratch target nobody uses, counts what arrived, and removes the scratch target. */
-async function restoreTest(ctx: CoreContext, backupId: string, signal: AbortSignal, say: Say, progress: Progress, keys: KeyPair[]): Promise<Outcome> {
-  const settings = await readSettings(ctx.db);
-  const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
-  const fetched = await fetchVerified(ctx, backupId, { tempDir, signal, say, progress, keys });
-  const scratchDir = await mkdtemp(path.join(tempDir, 'verify-'));
-  try {
-    const backup = fetched.backup;
-    const type = await backupTypeOf(ctx, backup);
-    const engine = backupEngineFor(type);
-    const ds = backup.execution.datasource_id ? await ctx.db.getRepository(Datasources).findOneBy({ id: backup.execution.datasource_id }) : null;
-    const scratch = await engine.scratch({
-      name: `dg_verify_${randomBytes(4).toString('hex')}`,
-      dir: scratchDir,
-      metadataUrl: (ctx.db.options as { url?: string }).url ?? '',
-      sourceConfig: ds ? datasourceConfig(ctx, ds) : null,
-      sourceName: ds?.name ?? null,
-    });
-    say('info', `Restoring into a scratch target: ${scratch.description}`);
-    progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-    try {
-      await engine.restore(scratch.config, fetched.rawPath, {
-        parallelJobs: 1,
-        toolDirs: toolDirs(settings),
-        tempDir,
-        signal,
-        log: say,
-        createDatabase: scratch.createDatabase,
-        overwrite: false,
-        source: backup.metadata,
-      });
-      progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      // Counted row by row: checking what arrived is the point of a restore test.
-      const summary = await engine.summarize(scratch.config, { signal, estimate: false });
-      const expected = backup.metadata.tables_backed_up ?? null;
-      const ok = expected === null || summary.tables === expected;
-      return {
-        ok,
-        message: ok
-          ? `Restored from ${fetched.copy.storage_name}: ${holdings(type, summary)}`
-          : `The restore holds ${counted(summary.tables, 'table')} but the backup recorded ${expected}`,
-        tables: summary.tables,
-        rows: summary.rows,
-        copies: [{ storage_name: fetched.copy.storage_name, ok: true, error: null }],
-      };
-    } finally {
-      await scratch.drop().catch((e: Error) => say('warn', `Could not remove the scratch target: ${e.message}`));
-    }
-  } finally {
-    await rm(scratchDir, { recursive: true, force: true });
-    await fetched.cleanup();
-  }
 }

@@ -2,12 +2,12 @@
 // place, in human units (sizes in KB/MB/GB, dates in the system's locale and time zone, counts with
 // their nouns) and in the datasource's own words (files for a folder, tables and rows for a database).
 // The health checks' notifications are written beside their rules (health/).
-import { bytes, counted, dateTime } from '../../../shared/format.js';
+import { bytes, counted, dateTime, duration } from '../../../shared/format.js';
 import type { Operation } from '../../../shared/schemas/execution.js';
 import { holdings } from '../../../shared/words.js';
 import type { NewNotification } from './notifier.js';
 
-const OPERATION_LABEL: Record<Operation, string> = { backup: 'Backup', restore: 'Restore', verify: 'Verification', cleanup: 'Cleanup' };
+const OPERATION_LABEL: Record<Operation, string> = { backup: 'Backup', restore: 'Restore', verify: 'Verification', cleanup: 'Cleanup', drill: 'Drill' };
 
 const list = (names: string[]) => (names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`);
 
@@ -153,5 +153,44 @@ export function cleanupCompleted(a: {
       ? `${deleted} deleted, ${bytes(a.bytesFreed)} freed; these failed and will be retried: ${a.failures.join('; ')}`
       : `${bytes(a.bytesFreed)} freed; ${counted(a.kept, 'backup')} kept.`,
     metadata: { execution_id: a.executionId, deleted: a.deleted, bytes_freed: a.bytesFreed },
+  };
+}
+
+/** A drill that failed: the phase and the copy it names ("checksums: part-002 on Backblaze: checksum mismatch"). Critical: a backup may not restore. */
+export function drillFailed(a: {
+  jobId: string | null;
+  executionId: string;
+  jobName: string | null;
+  backupTakenAt: Date | null;
+  message: string;
+}): NewNotification {
+  const backup = `The backup${a.jobName ? ` of “${a.jobName}”` : ''}${a.backupTakenAt ? ` from ${dateTime(a.backupTakenAt)}` : ''}`;
+  return {
+    type: 'backup_failed',
+    severity: 'critical',
+    entity_type: a.jobId ? 'backup_job' : 'system',
+    entity_id: a.jobId ?? a.executionId,
+    title: `${backup} failed its drill`,
+    message: a.message,
+    metadata: { execution_id: a.executionId, operation: 'drill' },
+  };
+}
+
+/** A drill's restore took over half as long again as the last one: the day a restore is needed, it will take that long. */
+export function drillSlower(a: {
+  jobId: string | null;
+  executionId: string;
+  jobName: string | null;
+  rtoSeconds: number;
+  previousSeconds: number;
+}): NewNotification {
+  return {
+    type: 'health_degraded',
+    severity: 'warning',
+    entity_type: a.jobId ? 'backup_job' : 'system',
+    entity_id: a.jobId ?? a.executionId,
+    title: `A full restore${a.jobName ? ` of “${a.jobName}”` : ''} got slower`,
+    message: `The drill's restore took ${duration(a.rtoSeconds)}, against ${duration(a.previousSeconds)} the last time`,
+    metadata: { execution_id: a.executionId, operation: 'drill' },
   };
 }

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { BackupJobs } from '../db/entities.js';
 import type { Clock } from '../kernel/clock.js';
 import { readSettings } from '../kernel/settings.js';
+import { nextDrill } from './drill-slots.js';
 import { nextExecution } from './slots.js';
 
 /**
@@ -17,5 +18,8 @@ export async function reconcileSchedules(ctx: { db: DataSource; clock: Clock }, 
     const keep = !options.resumed && job.next_execution_at !== null && job.enabled && !paused;
     const next = keep ? job.next_execution_at : nextExecution(job, now, paused);
     if (next?.getTime() !== job.next_execution_at?.getTime()) await repo.update({ id: job.id }, { next_execution_at: next });
+    const keepDrill = !options.resumed && job.next_drill_at !== null && job.enabled && !paused;
+    const nextDrillAt = keepDrill ? job.next_drill_at : nextDrill(job, now, paused);
+    if (nextDrillAt?.getTime() !== job.next_drill_at?.getTime()) await repo.update({ id: job.id }, { next_drill_at: nextDrillAt });
   }
 }

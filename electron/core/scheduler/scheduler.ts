@@ -7,6 +7,7 @@ import type { CoreContext } from '../kernel/context.js';
 import { scoped } from '../kernel/log.js';
 import { readSettings } from '../kernel/settings.js';
 import { reconcileSchedules } from './pause.js';
+import { drillSchedule } from './drill-slots.js';
 import { decide, dueAt, retryDelayMs } from './slots.js';
 import { watchWallClock } from './wake.js';
 
@@ -102,9 +103,8 @@ export class Scheduler {
     const paused = (await readSettings(this.ctx.db))['schedules.paused'];
     const wakeAt: number[] = [];
     if (!paused) {
-      const jobs = (await this.ctx.db.getRepository(BackupJobs).find({ where: { enabled: true } })).filter(
-        (j): j is JobRow & { next_execution_at: Date } => j.next_execution_at !== null,
-      );
+      const enabled = await this.ctx.db.getRepository(BackupJobs).find({ where: { enabled: true } });
+      const jobs = enabled.filter((j): j is JobRow & { next_execution_at: Date } => j.next_execution_at !== null);
       for (const job of jobs) {
         if (this.stopped) return;
         const due = dueAt(job, job.next_execution_at);
@@ -113,6 +113,11 @@ export class Scheduler {
           continue;
         }
         const again = await this.runSlot(job, now);
+        if (again) wakeAt.push(again);
+      }
+      for (const job of enabled.filter((j): j is JobRow & { next_drill_at: Date } => j.drill_cron !== null && j.next_drill_at !== null)) {
+        if (this.stopped) return;
+        const again = await this.runDrillSlot(job, now);
         if (again) wakeAt.push(again);
       }
       for (const retry of await this.dueRetries()) {
@@ -136,6 +141,23 @@ export class Scheduler {
       log.info(`job ${job.name}: ${row.status === 'skipped' ? 'skipped' : row.trigger} run for ${decision.run?.slot.toISOString()} (execution ${row.id})`);
     else if (!decision.run) log.info(`job ${job.name}: missed slots dropped (catch-up: skip)`);
     return decision.next ? dueAt(job, decision.next).getTime() : null;
+  }
+
+  /**
+   * A job's drill slot, once due: claimed once, its drill queued (the queue runs it after the job's backup, never beside it,
+   * and one drill at a time on this machine). Missed slots are caught up once, as the job's backups are. Answers when to look again.
+   */
+  private async runDrillSlot(job: JobRow & { next_drill_at: Date }, now: Date): Promise<number | null> {
+    if (job.next_drill_at > now) return job.next_drill_at.getTime();
+    const decision = decide(drillSchedule(job), now);
+    try {
+      const row = await this.executions.claimDrillSlot({ jobId: job.id, ...decision });
+      if (row) log.info(`job ${job.name}: ${row.trigger} drill for ${decision.run?.slot.toISOString()} (execution ${row.id})`);
+    } catch (e) {
+      // No backup to drill yet, or one already queued: the slot is spent, the next one tries again.
+      log.warn(`job ${job.name}: its drill of ${decision.run?.slot.toISOString()} could not start: ${(e as Error).message}`);
+    }
+    return decision.next?.getTime() ?? null;
   }
 
   /** True once the datasource answers, or once it has been waited for long enough (the run then fails and says why). */

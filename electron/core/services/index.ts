@@ -4,6 +4,7 @@ import type { ServiceContext } from './context.js';
 import { configService } from './config.js';
 import { contentsService } from './contents.js';
 import { datasourceService } from './datasources.js';
+import { drillService } from './drills.js';
 import { encryptionService } from './encryption.js';
 import { executionService } from './executions.js';
 import { jobService } from './jobs.js';
@@ -21,7 +22,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     system: systemService(ctx),
     datasources: datasourceService(ctx),
     storages: storageService(ctx),
-    jobs: { ...jobService(ctx), ...retentionService(ctx), run, executions },
+    jobs: { ...jobService(ctx), ...retentionService(ctx), ...drillService(ctx), run, executions },
     executions: executionHandlers,
     backups: { ...backupService(ctx), entries: contentsService(ctx).entries },
     overview: overviewService(ctx),

@@ -1,7 +1,10 @@
 import { In, type EntityManager } from 'typeorm';
 import { describeSchedule, nextRuns } from '../../../shared/cron.js';
 import { AppError } from '../../../shared/errors.js';
+import type { LastDrill } from '../../../shared/schemas/drill.js';
 import type { Job } from '../../../shared/schemas/job.js';
+import { lastDrills } from '../catalog/drills.js';
+import { nextDrill } from '../scheduler/drill-slots.js';
 import { encryptionIsSetUp } from '../catalog/keys.js';
 import { BackupJobs, BackupJobStorages, Datasources, StorageLocations, type JobRow } from '../db/entities.js';
 import { readSettings } from '../kernel/settings.js';
@@ -12,7 +15,7 @@ import { notFound } from './validate.js';
 
 type LastResult = Job['last_result'];
 
-function toJob(row: JobRow, storageIds: string[], last: LastResult): Job {
+function toJob(row: JobRow, storageIds: string[], last: LastResult, drill: LastDrill | null): Job {
   return {
     id: row.id,
     name: row.name,
@@ -33,13 +36,18 @@ function toJob(row: JobRow, storageIds: string[], last: LastResult): Job {
     last_execution_at: iso(row.last_execution_at),
     next_execution_at: iso(row.next_execution_at),
     last_result: last,
+    drill_cron: row.drill_cron,
+    drill_pick: row.drill_pick,
+    drill_assertions: row.drill_assertions,
+    next_drill_at: iso(row.next_drill_at),
+    last_drill: drill,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
 }
 
 /** `run` and `executions` live with the executions service, `retentionPreview` with retention. */
-export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 'executions' | 'retentionPreview'> {
+export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 'executions' | 'retentionPreview' | 'drill'> {
   const repo = ctx.db.getRepository(BackupJobs);
   const links = ctx.db.getRepository(BackupJobStorages);
 
@@ -79,12 +87,15 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
   }
 
   async function present(row: JobRow): Promise<Job> {
-    return toJob(row, (await storagesOf([row.id])).get(row.id) ?? [], (await lastResults([row.id])).get(row.id) ?? null);
+    const [storages, last, drills] = await Promise.all([storagesOf([row.id]), lastResults([row.id]), lastDrills(ctx, [row.id])]);
+    return toJob(row, storages.get(row.id) ?? [], last.get(row.id) ?? null, drills.get(row.id) ?? null);
   }
 
   /** Recomputed on every create and update: a job's next run is always the truth. */
   async function nextOf(row: JobRow): Promise<Date | null> {
-    return nextExecution(row, ctx.clock.now(), (await readSettings(ctx.db))['schedules.paused']);
+    const paused = (await readSettings(ctx.db))['schedules.paused'];
+    row.next_drill_at = nextDrill(row, ctx.clock.now(), paused);
+    return nextExecution(row, ctx.clock.now(), paused);
   }
 
   async function checkReferences(datasourceId: string | undefined, storageIds: string[] | undefined) {
@@ -129,8 +140,8 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
     async list() {
       const rows = await repo.find({ order: { name: 'ASC' } });
       const ids = rows.map((r) => r.id);
-      const [storages, last] = await Promise.all([storagesOf(ids), lastResults(ids)]);
-      return rows.map((r) => toJob(r, storages.get(r.id) ?? [], last.get(r.id) ?? null));
+      const [storages, last, drills] = await Promise.all([storagesOf(ids), lastResults(ids), lastDrills(ctx, ids)]);
+      return rows.map((r) => toJob(r, storages.get(r.id) ?? [], last.get(r.id) ?? null, drills.get(r.id) ?? null));
     },
 
     async get({ id }) {
@@ -154,6 +165,9 @@ export function jobService(ctx: ServiceContext): Omit<Handlers['jobs'], 'run' | 
           jitter_minutes: input.jitter_minutes,
           retention_policy: input.retention_policy,
           backup_options: await withEncryption(input.backup_options, null),
+          drill_cron: input.drill_cron,
+          drill_pick: input.drill_pick,
+          drill_assertions: input.drill_assertions,
         });
         row.next_execution_at = await nextOf(row);
         const job = await m.getRepository(BackupJobs).save(row);

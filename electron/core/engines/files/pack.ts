@@ -7,6 +7,7 @@ import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js'
 import type { DumpResult, EngineOptions } from '../types.js';
 import { filterOf } from './filter.js';
 import { Pace, Turns } from './pace.js';
+import { RecordedFiles } from './recorded.js';
 import { END_OF_ARCHIVE, tarHeader, type TarEntry } from './tar-header.js';
 
 /** The archive goes down the pipeline in pieces of this size: few, large writes. A big file streams in reads of this size. */
@@ -118,6 +119,7 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions, disk:
   const log: string[] = [];
   let files = 0;
   let skipped = 0;
+  const recorded = new RecordedFiles();
   const skip = (rel: string, e: unknown) => {
     skipped++;
     log.push(`skipped ${rel}: ${(e as Error).message}`);
@@ -165,9 +167,12 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions, disk:
       shrank(header, read);
       piece.buffer.fill(0, piece.used + read, piece.used + header.size);
     }
+    const data = piece.buffer.subarray(piece.used, piece.used + header.size);
     piece.used += header.size;
     piece.zeros(padding(header.size));
     files++;
+    recorded.file(header.size);
+    if (read === header.size) recorded.sample(files, header.name, data);
   }
 
   /** A big file in pieces, READS_AHEAD reads in flight, at the size lstat gave. */
@@ -211,6 +216,7 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions, disk:
       yield* makeRoom(padding(header.size));
       piece.zeros(padding(header.size));
       files++;
+      recorded.file(header.size);
     } finally {
       // Stopped early (cancelled, failed): the reads still under way finish before the file is closed.
       await Promise.allSettled(reads.map((r) => r.read));
@@ -323,7 +329,7 @@ export function pack(c: ConnectionConfig<'files'>, options: EngineOptions, disk:
   const finished = new Promise<DumpResult>((resolve, reject) => {
     stream.once('end', () => {
       for (const line of log) options.log('warn', line);
-      resolve({ engine_output: [`${files} entries archived`, ...log].join('\n'), files_count: files, skipped_files: skipped });
+      resolve({ engine_output: [`${files} entries archived`, ...log].join('\n'), files_count: files, skipped_files: skipped, recorded: recorded.content() });
     });
     stream.once('error', reject);
     stream.once('close', () => reject(new Error('The folder backup stopped before its end')));

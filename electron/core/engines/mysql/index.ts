@@ -10,9 +10,8 @@ import { caFile, sslModeOf, verifies } from '../tls.js';
 import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
 import { findClientCommand } from './commands.js';
 import { sqlDumpIndex } from './toc.js';
+import { drillChecks, quoteIdent, rowsBesideDump } from './counts.js';
 import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
-
-const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** The driver's TLS options for the datasource's SSL mode (verify-ca: the CA is checked, not the host name). */
 function mysqlSsl(c: ServerConnectionConfig): SslOptions | undefined {
@@ -41,6 +40,8 @@ async function mysqlConnection(c: ServerConnectionConfig, database: string | nul
 interface Tables {
   all: string[];
   chosen: string[];
+  /** The server's row estimate of each chosen table (InnoDB's TABLE_ROWS). */
+  estimates: Map<string, number>;
 }
 
 /** Include/exclude globs (`logs_*`) resolved to real table names: mysqldump takes names only. */
@@ -73,7 +74,7 @@ async function inspect(config: ConnectionConfig, options: EngineOptions): Promis
       const mariadb = /mariadb/i.test(v.version);
       return {
         mariadb,
-        tables: { all, chosen },
+        tables: { all, chosen, estimates: new Map(picked.map((r) => [r.name, Number(r.rows_)])) },
         database_version: `${mariadb ? 'MariaDB' : 'MySQL'} ${v.version.split('-')[0]}`,
         tables_backed_up: chosen.length,
         rows_approximate: picked.reduce((n, r) => n + Number(r.rows_), 0),
@@ -183,8 +184,8 @@ export const mysqlEngine: BackupEngine = {
   },
 
   async inspect(config, options) {
-    const { tables: _t, mariadb: _m, ...info } = await inspect(config, options);
-    return info;
+    const { tables, mariadb: _m, ...info } = await inspect(config, options);
+    return { ...info, table_rows: await rowsBesideDump(() => mysqlConnection(config as ServerConnectionConfig), tables.estimates, options) };
   },
 
   async dump(config, options) {
@@ -311,3 +312,6 @@ export const mysqlEngine: BackupEngine = {
     };
   },
 };
+
+/** A drill's checks of a scratch schema on the backup's own server. */
+export const mysqlDrill = drillChecks((c) => mysqlConnection(c));

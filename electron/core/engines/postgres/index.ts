@@ -4,6 +4,7 @@ import { spawnDump } from '../process.js';
 import { databaseTarget } from '../target.js';
 import type { BackupEngine, EngineOptions, Inspection, Summary } from '../types.js';
 import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
+import { countedSnapshot } from './counts.js';
 import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
 import { pgRestore, planRestore, prepareTarget } from './restore.js';
 import { pgArchiveIndex } from './toc.js';
@@ -88,23 +89,26 @@ export const postgresEngine: BackupEngine = {
     // The folder holds the tables' data uncompressed until each is packed: about their size on disk.
     if (directory) await checkFreeSpace(options.tempDir, tableBytes, `pg_dump with ${options.parallelJobs} parallel jobs`);
     const { env, dbname, remove } = pgEnv(c, options);
+    const counted = await countedSnapshot(c, options);
     // Every value is fused to its option (`--table=…`): a pattern like `--file=/x` cannot become an option of its own.
-    const args = [dbname(), '--no-password'];
+    const args = [dbname(), '--no-password', ...(counted.snapshot ? [`--snapshot=${counted.snapshot}`] : [])];
     if (options.compressedByPipeline) args.push('--compress=0');
     for (const t of options.includeTables) args.push(`--table=${t}`);
     for (const t of options.excludeTables) args.push(`--exclude-table=${t}`);
     const uncompressed = options.compressedByPipeline ? ', uncompressed: DataGuardian compresses' : '';
     if (directory) {
       options.log('info', `Running ${tool} with ${options.parallelJobs} jobs (directory format, packed as one tar${uncompressed})`);
-      return dumpDirectory(tool, [...args, `--jobs=${options.parallelJobs}`], { env, tempDir: options.tempDir, signal: options.signal, cleanup: remove }).catch(
+      return dumpDirectory(tool, [...args, `--jobs=${options.parallelJobs}`], { env, tempDir: options.tempDir, signal: options.signal, cleanup: remove }).then(
+        counted.around,
         (e: unknown) => {
           remove();
+          counted.release();
           throw e;
         },
       );
     }
     options.log('info', `Running ${tool} (custom format${uncompressed})`);
-    return spawnDump(tool, [...args, '--format=custom'], { env, signal: options.signal, cleanup: remove });
+    return counted.around(spawnDump(tool, [...args, '--format=custom'], { env, signal: options.signal, cleanup: remove }));
   },
 
   contents(config, options) {

@@ -7,7 +7,8 @@ import { AppError } from '../../../../shared/errors.js';
 import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import { probeFailure } from '../probe.js';
 import { pathTarget } from '../target.js';
-import type { BackupEngine, RestoreOptions } from '../types.js';
+import type { BackupEngine, DumpResult, RestoreOptions } from '../types.js';
+import { countRows } from './drill.js';
 
 function open(file: string) {
   return new Database(file, { readonly: true, fileMustExist: true });
@@ -111,6 +112,8 @@ export const sqliteEngine: BackupEngine = {
     }
     const check = new Database(copy, { readonly: true });
     const verdict = (check.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
+    // Counted in the copy itself: exactly what the backup holds.
+    const tableRows = verdict === 'ok' ? countRows(check).map(([table, rows]) => ({ table, rows, estimated: false })) : [];
     check.close();
     if (verdict !== 'ok') {
       rmSync(copy, { force: true });
@@ -118,10 +121,10 @@ export const sqliteEngine: BackupEngine = {
     }
     options.log('info', `Copied ${file_path} with SQLite's online backup; integrity_check: ok`);
     const stream = createReadStream(copy);
-    const finished = new Promise<{ engine_output: string }>((resolve, reject) => {
+    const finished = new Promise<DumpResult>((resolve, reject) => {
       stream.on('close', () => {
         rmSync(copy, { force: true });
-        resolve({ engine_output: `integrity_check: ${verdict}` });
+        resolve({ engine_output: `integrity_check: ${verdict}`, recorded: { table_rows: tableRows } });
       });
       stream.on('error', reject);
     });
