@@ -11,7 +11,7 @@ import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '..
 import { findClientCommand } from './commands.js';
 import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
 
-const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+export const quoteIdent = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** The driver's TLS options for the datasource's SSL mode (verify-ca: the CA is checked, not the host name). */
 function mysqlSsl(c: ServerConnectionConfig): SslOptions | undefined {
@@ -113,7 +113,7 @@ export function mysqlDefaults(c: ServerConnectionConfig, tool: MysqlTool, option
 }
 
 /** Runs `work` on a connection; abort destroys the connection, which stops a running query. */
-const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: Connection) => Promise<T>) =>
+export const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: Connection) => Promise<T>) =>
   withConnection(
     signal,
     () => mysqlConnection(c, database),
