@@ -7,7 +7,7 @@ import { quotePgIdentifier } from '../harness/postgres.js';
 
 export const PG_DATABASES = ['shop', 'Vendas 2026 ção', `it's a "db"`, 'scratch_tmp'] as const;
 export const MARIA_DATABASES = ['crm', 'Vendas 2026 ção', 'logs_tmp'] as const;
-/** A non-superuser login that reads every table: CONNECT revoked from it makes one database unreadable. */
+/** A non-superuser login that reads every table but not the role passwords: CONNECT revoked from it makes one database unreadable. */
 export const READER = { user: 'backup_reader', password: 'reader pass' };
 
 const q = quotePgIdentifier;
@@ -26,8 +26,10 @@ export async function pgServerWithDatabases(): Promise<PgServer> {
   await pg.query(`CREATE ROLE sales LOGIN PASSWORD 'sales pass';
     CREATE ROLE analysts NOLOGIN; GRANT analysts TO sales;
     GRANT CONNECT ON DATABASE shop, ${q('Vendas 2026 ção')} TO sales;
-    CREATE ROLE ${q(READER.user)} LOGIN PASSWORD '${READER.password}'; GRANT pg_read_all_data TO ${q(READER.user)};`);
+    CREATE ROLE ${q(READER.user)} LOGIN PASSWORD '${READER.password}';`);
   for (const db of ['shop', 'Vendas 2026 ção']) await pg.query('GRANT SELECT, INSERT ON items TO sales; GRANT SELECT ON cheap TO analysts;', db);
+  // Table by table, not pg_read_all_data (which reads pg_authid too): this login may not read role passwords.
+  for (const db of PG_DATABASES) await pg.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${q(READER.user)}`, db);
   return pg;
 }
 

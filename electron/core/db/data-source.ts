@@ -12,6 +12,7 @@ import { CatalogPages1700000000009 } from '../../../migrations/1700000000009-cat
 import { RunOwnersAndHistory1700000000010 } from '../../../migrations/1700000000010-run-owners-and-history.js';
 import { EncryptionKeys1700000000011 } from '../../../migrations/1700000000011-encryption-keys.js';
 import { PinsAndQuietNotifications1700000000012 } from '../../../migrations/1700000000012-pins-and-quiet-notifications.js';
+import { WholeServers1700000000015 } from '../../../migrations/1700000000015-whole-servers.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   RunOwnersAndHistory1700000000010,
   EncryptionKeys1700000000011,
   PinsAndQuietNotifications1700000000012,
+  WholeServers1700000000015,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */
