@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { idInput } from './schemas/common.js';
-import { connectionTestResult, datasource, datasourceCreate, datasourceTestInput, datasourceUpdate, healthCheck } from './schemas/datasource.js';
+import {
+  connectionTestResult,
+  datasource,
+  datasourceCreate,
+  datasourceTestInput,
+  datasourceUpdate,
+  healthCheck,
+  serverDatabases,
+} from './schemas/datasource.js';
 import { job, jobCreate, jobUpdate, retentionPreview, retentionPreviewInput, schedulePreview, schedulePreviewInput } from './schemas/job.js';
 import {
   execution,
@@ -98,6 +106,8 @@ export const contract = {
     update: channel(datasourceUpdate, datasource, { method: 'PUT', path: '/api/datasources/:id' }),
     delete: channel(idInput, deleted, { method: 'DELETE', path: '/api/datasources/:id' }),
     test: channel(datasourceTestInput, connectionTestResult, { method: 'POST', path: '/api/datasources/test' }),
+    /** "Every database on this server": the databases the server has now, and which the patterns pick. */
+    databases: channel(datasourceTestInput, serverDatabases, { method: 'POST', path: '/api/datasources/databases' }),
     healthCheck: channel(idInput, healthCheck, { method: 'POST', path: '/api/datasources/:id/health-check' }),
     healthChecks: channel(idInput.extend({ limit: z.coerce.number().int().min(1).max(500).default(50) }), z.array(healthCheck), {
       method: 'GET',

@@ -27,27 +27,48 @@ const caCertificate = z
     message: 'Paste the CA certificate in PEM form (-----BEGIN CERTIFICATE----- …)',
   });
 
+const databasePatterns = z
+  .array(z.string().trim().min(1, { message: 'A pattern cannot be empty' }).max(255, { message: 'A pattern is at most 255 characters' }))
+  .max(200)
+  .optional();
+
+/**
+ * "Every database on this server" (PostgreSQL, MySQL/MariaDB): one backup per database the globs pick
+ * (none or empty include: all), plus the server's roles and grants. System databases are left out unless named.
+ * Absent on a one-database datasource, so its saved config reads as before.
+ */
+const wholeServer = {
+  database: z.string().trim().max(255).default(''),
+  all_databases: z.boolean().optional(),
+  include: databasePatterns,
+  exclude: databasePatterns,
+};
+
 /**
  * PostgreSQL and MySQL/MariaDB: an SSL mode and the CA that signs the server's certificate (empty: the
  * system's CAs). Saved configs from before the mode carry `ssl_enabled`: true reads as require, false
  * as disable.
  */
-const verifiedTlsConfig = (defaultPort: number) =>
+const verifiedTlsConfig = (defaultPort: number, maintenanceDatabase: string) =>
   serverBase(defaultPort)
     .extend({
       ssl_mode: z.enum(SSL_MODES, { message: `SSL mode is one of ${SSL_MODES.join(', ')}` }).optional(),
       ssl_ca: caCertificate.optional(),
       ssl_enabled: z.boolean().optional(),
+      ...wholeServer,
     })
-    .overwrite(({ ssl_enabled, ...c }) => ({ ...c, ssl_mode: c.ssl_mode ?? (ssl_enabled ? 'require' : 'disable') }));
+    .overwrite(({ ssl_enabled, ...c }) => ({ ...c, ssl_mode: c.ssl_mode ?? (ssl_enabled ? 'require' : 'disable') }))
+    // A whole server is reached through a database every login may open; its name is only where the app connects.
+    .overwrite((c) => (c.all_databases && !c.database ? { ...c, database: maintenanceDatabase } : c))
+    .refine((c) => c.all_databases || c.database, { path: ['database'], message: 'Database is required' });
 
 const patterns = z.array(z.string().trim().min(1, { message: 'A pattern cannot be empty' })).default([]);
 
 /** The seed's `connection_config` per datasource type (database-schema.md). */
 export const CONNECTION_CONFIG = {
-  postgres: verifiedTlsConfig(5432),
-  mysql: verifiedTlsConfig(3306),
-  mariadb: verifiedTlsConfig(3306),
+  postgres: verifiedTlsConfig(5432, 'postgres'),
+  mysql: verifiedTlsConfig(3306, 'information_schema'),
+  mariadb: verifiedTlsConfig(3306, 'information_schema'),
   mongodb: switchedTlsConfig(27017).extend({
     auth_database: z.string().trim().min(1).optional(),
   }),
@@ -149,3 +170,17 @@ export const healthCheck = z.object({
   error_message: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()).nullable(),
 });
+
+/** Which databases a server datasource (saved, or being edited in the form) backs up: the server's list, and what the patterns pick. */
+export const serverDatabases = z.object({
+  databases: z.array(
+    z.object({
+      name: z.string(),
+      size_bytes: z.number().nullable(),
+      /** picked; excluded (an exclude pattern); not_included (no include pattern); system (left out unless named). */
+      reason: z.enum(['picked', 'excluded', 'not_included', 'system']),
+    }),
+  ),
+  picked: z.number().int(),
+});
+export type ServerDatabases = z.output<typeof serverDatabases>;

@@ -5,7 +5,8 @@ export const DATASOURCE_TYPES = ['postgres', 'mysql', 'mariadb', 'mongodb', 'sql
 export const DATASOURCE_STATUSES = ['healthy', 'warning', 'critical', 'unknown'] as const;
 export const STORAGE_TYPES = ['local', 's3', 'ssh', 'minio', 'backblaze'] as const;
 export const STORAGE_STATUSES = ['healthy', 'full', 'unreachable'] as const;
-export const EXECUTION_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+/** `partial`: a whole server's backup where some databases failed; the others are complete backups. */
+export const EXECUTION_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'skipped', 'partial'] as const;
 /**
  * Why an execution ran: a click (Run now, Restore, Verify, Delete), its schedule (a slot, the daily
  * cleanup), a slot missed while the app was away, a retry of a failed run, or a backup it follows (the

@@ -68,6 +68,35 @@ export const sourceInfo = z.object({
 
 export type SourceInfo = z.output<typeof sourceInfo>;
 
+/** One database of a whole server's backup: its own artifact (`shop.dump.zst`), parts and checksum. */
+export const serverDatabaseBackup = z.object({
+  name: z.string(),
+  /** Its artifact's file name in the backup's folder, made safe for any storage: the manifest maps it back to the name. */
+  artifact: z.string(),
+  status: z.enum(['completed', 'failed']),
+  error: z.string().nullable(),
+  size_bytes: z.number(),
+  compressed_size_bytes: z.number(),
+  checksum: z.string().nullable(),
+  parts: z.number(),
+  duration_ms: z.number(),
+  source: sourceInfo,
+});
+export type ServerDatabaseBackup = z.output<typeof serverDatabaseBackup>;
+
+/** A whole server's backup (`metadata.server`): each database, the globals, and what changed since the job's last run. */
+export const serverBackup = z.object({
+  databases: z.array(serverDatabaseBackup),
+  /** The roles, memberships and grants (globals.sql): the top-level artifact of the backup. */
+  globals: z.object({ artifact: z.string(), status: z.enum(['completed', 'failed']), error: z.string().nullable(), notes: z.array(z.string()) }),
+  /** Databases backed up for the first time by this job ("Now also backing up sales_2027"). */
+  added: z.array(z.string()),
+  /** Databases the job's last run had and this one does not (dropped, renamed or no longer picked). */
+  gone: z.array(z.string()),
+  parallel_databases: z.number(),
+});
+export type ServerBackup = z.output<typeof serverBackup>;
+
 export const backupMetadata = z.object({
   operation: z.literal('backup'),
   ...recorded,
@@ -85,6 +114,8 @@ export const backupMetadata = z.object({
   toc: tocReference.optional(),
   /** Copies that failed while the backup itself completed. */
   warnings: z.array(z.string()).optional(),
+  /** A whole server's backup: one artifact per database plus the globals. */
+  server: serverBackup.optional(),
   verification: verification.optional(),
   imported_from: z.string().optional(),
   imported_at: isoDate.optional(),

@@ -55,6 +55,13 @@ export const backupOptions = z
     compression: compression.default('gzip'),
     compression_level: z.coerce.number().int().optional(),
     parallel_jobs: z.coerce.number().int().min(1, { message: 'At least 1 parallel job' }).max(32).default(1),
+    /** A whole server's databases backed up N at a time (1: one after another). */
+    parallel_databases: z.coerce
+      .number()
+      .int()
+      .min(1, { message: 'At least 1 database at a time' })
+      .max(16, { message: 'At most 16 databases at a time' })
+      .default(1),
     include_tables: z.array(z.string().trim().min(1)).default([]),
     exclude_tables: z.array(z.string().trim().min(1)).default([]),
     /** Split the artifact into `.part-NNN` files of at most this size. */

@@ -26,6 +26,14 @@ const plainName = z
   .max(255)
   .refine((n) => n !== '.' && n !== '..' && !/[/\\\0]/.test(n), { message: 'must be a plain file name (no "/", "\\" or "..")' });
 
+const chunk = z.object({ number: z.number().int().min(1).max(1_000_000), file: plainName, size_bytes: bytes, checksum: sha });
+const chunkList = z
+  .array(chunk)
+  .min(1)
+  .max(100_000)
+  .refine((chunks) => chunks.every((c, i) => c.number === i + 1), { message: 'must be numbered 1, 2, 3… in order' })
+  .refine((chunks) => new Set(chunks.map((c) => c.file)).size === chunks.length, { message: 'must each name a different file' });
+
 /** The most a manifest may weigh: one with thousands of parts is well under it; reading stops past it. */
 export const MANIFEST_MAX_BYTES = 1024 * 1024;
 
@@ -51,16 +59,41 @@ export const manifestSchema = z.object({
   compressed_size_bytes: bytes,
   compression_ratio: z.number().min(0).max(1e6).nullable(),
   checksum: sha,
-  chunks: z
-    .array(z.object({ number: z.number().int().min(1).max(1_000_000), file: plainName, size_bytes: bytes, checksum: sha }))
-    .min(1)
-    .max(100_000)
-    .refine((chunks) => chunks.every((c, i) => c.number === i + 1), { message: 'must be numbered 1, 2, 3… in order' })
-    .refine((chunks) => new Set(chunks.map((c) => c.file)).size === chunks.length, { message: 'must each name a different file' }),
+  chunks: chunkList,
   metadata: z.record(z.string(), z.unknown()),
   app_version: label.optional(),
   /** The table of contents beside the parts (what is inside, for browsing and taking one thing out); encrypted like them. */
   toc: tocReference.optional(),
+  /**
+   * A whole server's backup: `artifact` and `chunks` above are its globals (roles, grants); each database is an
+   * artifact of its own, listed here with its real name, its file, size, checksum, parts, duration and status.
+   */
+  server: z
+    .object({
+      databases: z
+        .array(
+          z.object({
+            name: label,
+            artifact: plainName,
+            status: z.enum(['completed', 'failed']),
+            error: label.nullable(),
+            total_size_bytes: bytes,
+            compressed_size_bytes: bytes,
+            checksum: sha.nullable(),
+            chunks: z.array(chunk).max(100_000),
+            duration_ms: z
+              .number()
+              .int()
+              .min(0)
+              .max(2 ** 50),
+            metadata: z.record(z.string(), z.unknown()),
+          }),
+        )
+        .max(10_000),
+      globals_status: z.enum(['completed', 'failed']),
+      globals_notes: z.array(label).max(100),
+    })
+    .optional(),
 });
 export type Manifest = z.output<typeof manifestSchema>;
 

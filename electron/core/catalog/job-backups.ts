@@ -9,13 +9,13 @@ export interface JobBackup {
 }
 
 /**
- * The job's completed backups that still exist, newest first. Safety backups taken before a restore
+ * The job's completed backups that still exist (a partial one's good databases included), newest first. Safety backups taken before a restore
  * run with the job's settings and carry its id, so they count as the job's backups like any other.
  */
 export async function jobBackups(ctx: Pick<CoreContext, 'db'>, jobId: string): Promise<JobBackup[]> {
   const rows = (await ctx.db.query(
     `SELECT id, COALESCE(started_at, created_at) AS at, CASE WHEN pinned_at IS NULL THEN NULL ELSE COALESCE(pin_reason, '') END AS pinned FROM backup_executions
-     WHERE job_id = $1 AND operation = 'backup' AND status = 'completed' AND deleted_at IS NULL
+     WHERE job_id = $1 AND operation = 'backup' AND status IN ('completed', 'partial') AND deleted_at IS NULL
      ORDER BY at DESC, id DESC`,
     [jobId],
   )) as { id: string; at: Date; pinned: string | null }[];

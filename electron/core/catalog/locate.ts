@@ -33,7 +33,8 @@ export async function locateBackup(ctx: Pick<CoreContext, 'db'>, executionId: st
   const execution = await ctx.db.getRepository(BackupExecutions).findOneBy({ id: executionId });
   if (!execution) throw new AppError('not_found', `Backup ${executionId} does not exist`);
   const metadata = metadataOf(execution);
-  if (execution.status !== 'completed' || metadata.operation !== 'backup') {
+  // A partial backup (a whole server where some databases failed) holds complete backups of the others.
+  if (!['completed', 'partial'].includes(execution.status) || metadata.operation !== 'backup') {
     throw new AppError('validation_error', `This is not a completed backup (it is a ${execution.operation} that is ${execution.status})`);
   }
   if (execution.deleted_at) {

@@ -13,6 +13,7 @@ import { RunOwnersAndHistory1700000000010 } from '../../../migrations/1700000000
 import { EncryptionKeys1700000000011 } from '../../../migrations/1700000000011-encryption-keys.js';
 import { PinsAndQuietNotifications1700000000012 } from '../../../migrations/1700000000012-pins-and-quiet-notifications.js';
 import { Drills1700000000014 } from '../../../migrations/1700000000014-drills.js';
+import { WholeServers1700000000015 } from '../../../migrations/1700000000015-whole-servers.js';
 import { scoped } from '../kernel/log.js';
 import { ENTITIES } from './entities.js';
 
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   EncryptionKeys1700000000011,
   PinsAndQuietNotifications1700000000012,
   Drills1700000000014,
+  WholeServers1700000000015,
 ];
 
 /** Connects and brings the schema up to date; migrations are the only way it changes. */

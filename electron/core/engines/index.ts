@@ -8,7 +8,9 @@ import { postgresEngine } from './postgres/index.js';
 import { classify } from './probe.js';
 import { sqliteEngine } from './sqlite/index.js';
 import { sqlserverEngine } from './sqlserver/index.js';
-import type { BackupEngine, Engine } from './types.js';
+import { mysqlServer } from './mysql/server.js';
+import { postgresServer } from './postgres/server.js';
+import type { BackupEngine, Engine, ServerEngine } from './types.js';
 
 export type * from './types.js';
 
@@ -35,6 +37,13 @@ export function backupEngineFor(type: DatasourceType): BackupEngine {
     );
   }
   return engine;
+}
+
+/** What backs up a whole server of this type ("Every database on this server"), or a clear refusal. */
+export function serverEngineFor(type: DatasourceType): ServerEngine {
+  if (type === 'postgres') return postgresServer;
+  if (type === 'mysql' || type === 'mariadb') return mysqlServer;
+  throw new AppError('unsupported', `Only PostgreSQL and MySQL/MariaDB datasources back up every database of a server`);
 }
 
 /** A backup restores into a datasource the same engine serves (MySQL and MariaDB read each other's dumps). */

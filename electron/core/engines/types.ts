@@ -139,6 +139,29 @@ export interface Engine {
   probe(config: ConnectionConfig, timeoutMs: number): Promise<Probe>;
 }
 
+/** A database a server holds, as discovery lists it. */
+export interface ServerDatabase {
+  name: string;
+  /** Null where the login may not read it (no CONNECT on a PostgreSQL database). */
+  size_bytes: number | null;
+}
+
+/** The server's own objects beside its databases: roles, memberships, grants, tablespaces. */
+export interface GlobalsDump extends Dump {
+  /** What the globals leave out and why ("role passwords: the login cannot read them"); said in the run. */
+  notes: string[];
+}
+
+/** "Every database on this server": what an engine that backs up whole servers adds (PostgreSQL, MySQL/MariaDB). */
+export interface ServerEngine {
+  /** Every database of the server the login can see, system ones included (the patterns pick among them). */
+  listDatabases(config: ConnectionConfig, signal: AbortSignal): Promise<ServerDatabase[]>;
+  /** The server's globals as SQL (pg_dumpall --globals-only; MySQL's CREATE USER and GRANT statements). */
+  dumpGlobals(config: ConnectionConfig, options: EngineOptions): Promise<GlobalsDump>;
+  /** Replays a globals SQL file (a local, verified, decompressed one) on the server; existing roles or users are kept. */
+  restoreGlobals(config: ConnectionConfig, sqlPath: string, options: RestoreOptions): Promise<RestoreResult>;
+}
+
 /** An engine that backs up and restores. */
 export interface BackupEngine extends Engine {
   /** The artifact's format for these options, when they change it (postgres with parallel jobs: `dir.tar`); else `format`. */

@@ -13,7 +13,8 @@ const log = scoped('runner');
 
 /** How a piece of work ended, for the runner to record. */
 export interface Ending {
-  status: 'completed' | 'failed' | 'cancelled';
+  /** `partial`: a whole server's backup where some databases failed (the rest are complete). */
+  status: 'completed' | 'partial' | 'failed' | 'cancelled';
   /** `error_message`: why it failed, or what went wrong around a success (a copy that failed). */
   message?: string | null;
   stack?: string | null;

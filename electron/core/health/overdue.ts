@@ -63,7 +63,7 @@ async function checkJob(ctx: HealthContext, job: JobRow, o: { now: Date; paused:
   await ctx.db.query('INSERT INTO backup_watch (job_id, since) VALUES ($1, $2) ON CONFLICT DO NOTHING', [job.id, now]);
   const [state] = (await ctx.db.query(
     `SELECT w.since AS watched_since,
-            (SELECT max(finished_at) FROM backup_executions WHERE job_id = $1 AND operation = 'backup' AND status = 'completed' AND deleted_at IS NULL) AS newest,
+            (SELECT max(finished_at) FROM backup_executions WHERE job_id = $1 AND operation = 'backup' AND status IN ('completed', 'partial') AND deleted_at IS NULL) AS newest,
             EXISTS (SELECT 1 FROM backup_executions WHERE job_id = $1 AND operation = 'backup' AND status IN ('queued', 'running')) AS in_flight
        FROM backup_watch w WHERE w.job_id = $1`,
     [job.id],

@@ -3,7 +3,7 @@
 // their nouns) and in the datasource's own words (files for a folder, tables and rows for a database).
 // The health checks' notifications are written beside their rules (health/).
 import { bytes, counted, dateTime, duration } from '../../../shared/format.js';
-import type { Operation } from '../../../shared/schemas/execution.js';
+import type { Operation, ServerBackup } from '../../../shared/schemas/execution.js';
 import { holdings } from '../../../shared/words.js';
 import type { NewNotification } from './notifier.js';
 
@@ -30,6 +30,41 @@ export function backupCompleted(a: {
     message: failed
       ? `Stored on ${list(a.storedOn)}; these copies failed: ${a.failedCopies.join('; ')}`
       : `${bytes(a.storedBytes)} in ${counted(a.parts, 'file')} on ${list(a.storedOn)}.`,
+    metadata: { execution_id: a.executionId },
+  };
+}
+
+/**
+ * A whole server's backup: how many databases, which failed (a warning: the run is partial), which are new
+ * ("Now also backing up sales_2027") and which are gone since the job's last run.
+ */
+export function serverBackupEnded(a: {
+  jobId: string;
+  executionId: string;
+  datasourceName: string;
+  server: ServerBackup;
+  storedBytes: number;
+  storedOn: string[];
+  failedCopies: string[];
+}): NewNotification {
+  const failed = a.server.databases.filter((d) => d.status === 'failed').map((d) => d.name);
+  const done = a.server.databases.length - failed.length;
+  const news = [
+    ...(a.server.added.length ? [`Now also backing up ${list(a.server.added)}.`] : []),
+    ...(a.server.gone.length ? [`No longer on the server or picked: ${list(a.server.gone)}.`] : []),
+    ...(a.server.globals.status === 'failed' ? [`The server's roles and grants were not backed up: ${a.server.globals.error}.`] : []),
+    ...(a.failedCopies.length ? [`These copies failed: ${a.failedCopies.join('; ')}.`] : []),
+  ];
+  const partial = failed.length > 0 || a.server.globals.status === 'failed';
+  return {
+    type: partial ? 'backup_failed' : 'backup_success',
+    severity: partial || a.failedCopies.length ? 'warning' : 'info',
+    entity_type: 'backup_job',
+    entity_id: a.jobId,
+    title: failed.length
+      ? `Backup of ${a.datasourceName}: ${failed.length} of ${counted(a.server.databases.length, 'database')} failed (${list(failed)})`
+      : `Backup of ${a.datasourceName} completed: ${counted(done, 'database')}`,
+    message: [`${bytes(a.storedBytes)} on ${list(a.storedOn)}.`, ...news].join(' '),
     metadata: { execution_id: a.executionId },
   };
 }

@@ -35,7 +35,7 @@ export function backupService(ctx: ServiceContext): Omit<Handlers['backups'], 'e
   async function pinnable(id: string): Promise<ExecutionRow> {
     const row = await repo.findOneBy({ id });
     if (!row || row.operation !== 'backup') throw new AppError('not_found', `Backup ${id} does not exist`);
-    if (row.status !== 'completed')
+    if (row.status !== 'completed' && row.status !== 'partial')
       throw new AppError('validation_error', `Only a completed backup can be pinned; this one ${row.status === 'failed' ? 'failed' : `is ${row.status}`}`);
     if (row.deleted_at) throw new AppError('conflict', 'This backup was deleted: there is nothing left to keep');
     return row;

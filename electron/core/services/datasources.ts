@@ -6,6 +6,7 @@ import { maskSecrets } from '../../../shared/secrets.js';
 import { AppError } from '../../../shared/errors.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { BackupJobs, Datasources, HealthChecks, type DatasourceRow, type HealthCheckRow } from '../db/entities.js';
+import { serverDatabasesOf } from '../catalog/server-databases.js';
 import { testConnection } from '../engines/index.js';
 import { checkDatasource, recordCheck } from '../health/datasource.js';
 import type { Handlers } from './handlers.js';
@@ -120,6 +121,13 @@ export function datasourceService(ctx: ServiceContext): Handlers['datasources'] 
       return input.connection_config
         ? testResolved(type, configOf(type, input.connection_config, stored))
         : testConnection(type, datasourceConfig(ctx, stored!));
+    },
+
+    async databases(input) {
+      const stored = input.id ? await load(input.id) : undefined;
+      const type = stored?.type ?? input.type!;
+      const config = input.connection_config ? configOf(type, input.connection_config, stored).config : datasourceConfig(ctx, stored!);
+      return serverDatabasesOf(type, config);
     },
 
     async healthCheck({ id }) {

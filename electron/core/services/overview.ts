@@ -31,7 +31,7 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
              SELECT datasource_id, finished_at AS at, COALESCE(compressed_size_bytes, size_bytes) AS bytes,
                     row_number() OVER (PARTITION BY datasource_id ORDER BY finished_at DESC) AS n
              FROM backup_executions
-             WHERE operation = 'backup' AND status = 'completed' AND datasource_id IS NOT NULL AND finished_at IS NOT NULL
+             WHERE operation = 'backup' AND status IN ('completed', 'partial') AND datasource_id IS NOT NULL AND finished_at IS NOT NULL
            ) recent WHERE n <= $1 ORDER BY datasource_id, at`,
           [OVERVIEW_RUNS],
         ),
@@ -41,7 +41,7 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
                     COALESCE(compressed_size_bytes, size_bytes) AS bytes, duration_seconds,
                     row_number() OVER (PARTITION BY job_id ORDER BY created_at DESC) AS n
              FROM backup_executions
-             WHERE operation = 'backup' AND status IN ('completed', 'failed') AND job_id IS NOT NULL
+             WHERE operation = 'backup' AND status IN ('completed', 'partial', 'failed') AND job_id IS NOT NULL
            ) recent WHERE n <= $1 ORDER BY job_id, at`,
           [OVERVIEW_RUNS],
         ),

@@ -16,7 +16,7 @@ export async function trayInput(ctx: Pick<CoreContext, 'db' | 'clock'>): Promise
     ctx.db.query<{ name: string; status: StorageStatus }[]>('SELECT name, status FROM storage_locations ORDER BY name'),
     unreadBySeverity(ctx.db),
     ctx.db.query<{ last_backup_at: Date | null; next_run_at: Date | null }[]>(
-      `SELECT (SELECT max(finished_at) FROM backup_executions WHERE operation = 'backup' AND status = 'completed') AS last_backup_at,
+      `SELECT (SELECT max(finished_at) FROM backup_executions WHERE operation = 'backup' AND status IN ('completed', 'partial')) AS last_backup_at,
               (SELECT min(next_execution_at) FROM backup_jobs WHERE enabled) AS next_run_at`,
     ),
     readSettings(ctx.db),

@@ -115,7 +115,7 @@ export function mysqlDefaults(c: ServerConnectionConfig, tool: MysqlTool, option
 }
 
 /** Runs `work` on a connection; abort destroys the connection, which stops a running query. */
-const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: Connection) => Promise<T>) =>
+export const withMysql = <T>(c: ServerConnectionConfig, database: string | null, signal: AbortSignal, work: (conn: Connection) => Promise<T>) =>
   withConnection(
     signal,
     () => mysqlConnection(c, database),

@@ -14,7 +14,7 @@ const usual = () => [
  * pg_dump can dump servers of its own major version and older, never newer: pick the newest that
  * fits, or say exactly which version to install.
  */
-export async function pgTool(name: 'pg_dump' | 'pg_restore' | 'psql', serverMajor: number, override?: string | null): Promise<string> {
+export async function pgTool(name: 'pg_dump' | 'pg_dumpall' | 'pg_restore' | 'psql', serverMajor: number, override?: string | null): Promise<string> {
   const tools = await findTools([name], usual, override);
   const fit = tools.find((t) => t.version[0] >= serverMajor);
   if (fit) return fit.path;

@@ -1,0 +1,268 @@
+// "Every database on this server": discovery, one artifact per database plus the globals, partial runs,
+// and restores of one, several or all databases, on real PostgreSQL and MariaDB servers.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { MariaServer, PgServer } from '../harness/index.js';
+import { startApp, type AppUnderTest, type Json } from '../support/app.js';
+import { runJob, sh, waitForExecution } from '../support/backups.js';
+import { mariaServerWithDatabases, pgServerWithDatabases, READER } from '../support/servers.js';
+
+let app: AppUnderTest;
+let pg: PgServer;
+let maria: MariaServer;
+let work: string;
+let storage: Json;
+
+async function call(channel: string, input: unknown = {}) {
+  const r = await app.rpc(channel, input);
+  assert.ok(r.body.ok, r.text);
+  return r.body.data;
+}
+
+const pgServer = (extra: Record<string, unknown> = {}) => ({
+  host: pg.host,
+  port: pg.port,
+  username: pg.user,
+  password: pg.password,
+  all_databases: true,
+  ...extra,
+});
+
+before(async () => {
+  work = mkdtempSync('/tmp/dg-servers-');
+  chmodSync(work, 0o755);
+  [pg, maria, app] = await Promise.all([pgServerWithDatabases(), mariaServerWithDatabases(), startApp()]);
+  mkdirSync(path.join(work, 'storage'));
+  storage = await call('storages.create', { name: 'Local', type: 'local', config: { path: path.join(work, 'storage') } });
+  // Successes reach the inbox too: the tests read what a run announced.
+  await call('settings.update', { 'notifications.routing': { backup_success: 'inbox' } });
+});
+
+after(async () => {
+  await app?.stop();
+  await Promise.all([pg?.stop(), maria?.stop()]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+const reasons = (answer: Json) => Object.fromEntries(answer.databases.map((d: Json) => [d.name, d.reason]));
+
+describe('discovery: which databases the server has and the patterns pick', () => {
+  it('lists a PostgreSQL server for the form, system databases left out, a glob excluding one', async () => {
+    const answer = await call('datasources.databases', { type: 'postgres', connection_config: pgServer({ exclude: ['*_tmp'] }) });
+    assert.deepEqual(reasons(answer), {
+      [`it's a "db"`]: 'picked',
+      postgres: 'picked',
+      scratch_tmp: 'excluded',
+      shop: 'picked',
+      template0: 'system',
+      template1: 'system',
+      'Vendas 2026 ção': 'picked',
+    });
+    assert.equal(answer.picked, 4);
+    assert.ok(answer.databases.find((d: Json) => d.name === 'shop').size_bytes > 0);
+  });
+
+  it('answers for a saved datasource, by its id, and over the REST route', async () => {
+    const saved = await call('datasources.create', { name: 'PG server', type: 'postgres', connection_config: pgServer({ include: ['shop', 'V*'] }) });
+    assert.equal(saved.connection_config.all_databases, true);
+    assert.equal(saved.connection_config.database, 'postgres');
+    const answer = await app.http('POST', '/api/datasources/databases', { id: saved.id });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(answer.body.picked, 2);
+    assert.equal(reasons(answer.body).postgres, 'not_included');
+  });
+
+  it('a login without CONNECT on a database still lists it, its size unknown', async () => {
+    await pg.query(`REVOKE CONNECT ON DATABASE scratch_tmp FROM PUBLIC`);
+    try {
+      const answer = await call('datasources.databases', {
+        type: 'postgres',
+        connection_config: pgServer({ username: READER.user, password: READER.password }),
+      });
+      const scratch = answer.databases.find((d: Json) => d.name === 'scratch_tmp');
+      assert.equal(scratch.size_bytes, null);
+      assert.equal(scratch.reason, 'picked');
+    } finally {
+      await pg.query(`GRANT CONNECT ON DATABASE scratch_tmp TO PUBLIC`);
+    }
+  });
+
+  it('lists a MariaDB server, its catalogs left out', async () => {
+    const answer = await call('datasources.databases', {
+      type: 'mariadb',
+      connection_config: { host: maria.host, port: maria.port, username: maria.user, password: maria.password, all_databases: true, exclude: ['logs_*'] },
+    });
+    const r = reasons(answer);
+    assert.equal(r.crm, 'picked');
+    assert.equal(r['Vendas 2026 ção'], 'picked');
+    assert.equal(r.logs_tmp, 'excluded');
+    assert.equal(r.mysql, 'system');
+    assert.equal(r.information_schema, 'system');
+    assert.equal(answer.picked, 2);
+  });
+
+  it('refuses a type that has no server', async () => {
+    const r = await app.rpc('datasources.databases', { type: 'sqlite', connection_config: { file_path: '/tmp/x.db' } });
+    assert.equal(r.body.ok, false);
+    assert.equal(r.body.error.code, 'unsupported');
+  });
+});
+
+/** The backup's folder on the local storage. */
+const folderOf = (execution: Json) => path.join(work, 'storage', execution.backup_path);
+const manifestOf = (execution: Json) => JSON.parse(readFileSync(path.join(folderOf(execution), 'manifest.json'), 'utf8'));
+const sha256 = (file: string) => `sha256:${sh(`sha256sum ${JSON.stringify(file)}`).split(' ')[0]}`;
+/** A table's rows as one checksum, in key order. */
+const itemsChecksum = async (db: string) =>
+  (await pg.query<{ n: string; sum: string }>(`SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM items t`, db))[0];
+
+/** pg_restore of one database's artifact, decompressed by hand, into a new database. */
+function pgRestoreByHand(folder: string, artifact: string, into: string) {
+  sh(`zstd -dcq ${JSON.stringify(path.join(folder, artifact))} | pg_restore --no-owner --dbname=${JSON.stringify(into)}`, {
+    PATH: `${pg.binDir}:${process.env.PATH}`,
+    PGHOST: pg.host,
+    PGPORT: String(pg.port),
+    PGUSER: pg.user,
+    PGPASSWORD: pg.password,
+  });
+}
+
+describe('a run backs up each database as its own artifact, plus the globals', () => {
+  let datasource: Json;
+  let job: Json;
+  let first: Json;
+
+  before(async () => {
+    await pg.createDatabase('to_drop');
+    datasource = await call('datasources.create', { name: 'Sales server', type: 'postgres', connection_config: pgServer({ exclude: ['*_tmp'] }) });
+  });
+
+  it('writes <database>.dump.zst per picked database, globals.sql.zst, and a manifest listing them', async () => {
+    first = await runJob(app, {
+      name: 'Whole server',
+      datasource_id: datasource.id,
+      storage_location_id: storage.id,
+      backup_options: { compression: 'zstd', parallel_databases: 2, encryption: 'none' },
+    });
+    assert.equal(first.status, 'completed', first.error_message);
+    job = { id: first.job_id };
+    const manifest = manifestOf(first);
+    const names = manifest.server.databases.map((d: Json) => d.name);
+    assert.deepEqual(
+      names,
+      [...names].sort((a: string, b: string) => a.localeCompare(b)),
+    );
+    assert.deepEqual(new Set(names), new Set(['postgres', 'shop', 'Vendas 2026 ção', `it's a "db"`, 'to_drop']));
+    assert.equal(manifest.artifact, 'globals.sql.zst');
+    const files = readdirSync(folderOf(first)).sort();
+    const expected = ['globals.sql.zst', 'manifest.json', ...manifest.server.databases.map((d: Json) => d.artifact)].sort();
+    assert.deepEqual(files, expected);
+    assert.ok(files.includes('shop.dump.zst'));
+    for (const f of files) assert.match(f, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, f);
+    for (const d of manifest.server.databases) {
+      assert.equal(d.status, 'completed');
+      assert.equal(d.chunks.length, 1);
+      assert.equal(d.checksum, sha256(path.join(folderOf(first), d.artifact)));
+      assert.ok(d.total_size_bytes > 0 && d.compressed_size_bytes > 0 && d.duration_ms >= 0);
+    }
+    assert.equal(manifest.checksum, sha256(path.join(folderOf(first), 'globals.sql.zst')));
+    // The globals: the roles, their memberships, with their passwords (a superuser reads them).
+    const globals = sh(`zstd -dcq ${JSON.stringify(path.join(folderOf(first), 'globals.sql.zst'))}`);
+    assert.match(globals, /CREATE ROLE sales;/);
+    assert.match(globals, /GRANT analysts TO sales/);
+    assert.match(globals, /ALTER ROLE sales WITH .*PASSWORD 'SCRAM-SHA-256/);
+    assert.deepEqual(first.metadata.server.globals.notes, []);
+  });
+
+  it('each artifact is a plain pg_dump file: the database with a space and quotes restores by hand, identical', async () => {
+    const manifest = manifestOf(first);
+    const odd = manifest.server.databases.find((d: Json) => d.name === `it's a "db"`);
+    await pg.createDatabase('by_hand_tmp');
+    pgRestoreByHand(folderOf(first), odd.artifact, 'by_hand_tmp');
+    assert.deepEqual(await itemsChecksum('by_hand_tmp'), await itemsChecksum(`it's a "db"`));
+  });
+
+  it('announces a database created since the last run and notes one that is gone', async () => {
+    await pg.createDatabase('sales_2027');
+    await pg.query('DROP DATABASE to_drop');
+    const run = await call('jobs.run', { id: job.id });
+    const second = await waitForExecution(app, run.execution_id);
+    assert.equal(second.status, 'completed', second.error_message);
+    assert.deepEqual(second.metadata.server.added, ['sales_2027']);
+    assert.deepEqual(second.metadata.server.gone, ['to_drop']);
+    const logs = second.metadata.execution_logs.map((l: Json) => l.message).join('\n');
+    assert.match(logs, /Now also backing up sales_2027/);
+    assert.match(logs, /to_drop is gone from the server/);
+    const inbox = await call('notifications.list', {});
+    const told = inbox.find((n: Json) => n.metadata?.execution_id === second.id);
+    assert.ok(told, 'the run is notified');
+    assert.match(told.message, /Now also backing up sales_2027/);
+    assert.match(told.message, /to_drop/);
+  });
+});
+
+describe('a database that fails does not stop the others', () => {
+  it('CONNECT revoked on one database: the run is partial, names it, and the others are complete backups', async () => {
+    const datasource = await call('datasources.create', {
+      name: 'Sales server (reader)',
+      type: 'postgres',
+      connection_config: pgServer({ username: READER.user, password: READER.password, exclude: ['*_tmp', 'sales_*'] }),
+    });
+    await pg.query('REVOKE CONNECT ON DATABASE shop FROM PUBLIC');
+    let run: Json;
+    try {
+      run = await runJob(app, {
+        name: 'Reader',
+        datasource_id: datasource.id,
+        storage_location_id: storage.id,
+        backup_options: { compression: 'zstd', encryption: 'none' },
+      });
+    } finally {
+      await pg.query('GRANT CONNECT ON DATABASE shop TO PUBLIC');
+    }
+    assert.equal(run.status, 'partial', run.error_message);
+    assert.match(run.error_message, /Not backed up: shop/);
+    const byName = Object.fromEntries(run.metadata.server.databases.map((d: Json) => [d.name, d]));
+    assert.equal(byName.shop.status, 'failed');
+    assert.match(byName.shop.error, /permission denied|CONNECT/i);
+    assert.equal(byName['Vendas 2026 ção'].status, 'completed');
+    // Not a superuser: the roles are there, their passwords are not, and the run says so.
+    assert.match(run.metadata.server.globals.notes.join(' '), /Role passwords are not in this backup/);
+    const files = readdirSync(folderOf(run));
+    assert.ok(!files.some((f) => f.startsWith('shop.')), 'nothing of the failed database stays');
+    await pg.createDatabase('vendas_partial_tmp');
+    pgRestoreByHand(folderOf(run), byName['Vendas 2026 ção'].artifact, 'vendas_partial_tmp');
+    assert.deepEqual(await itemsChecksum('vendas_partial_tmp'), await itemsChecksum('Vendas 2026 ção'));
+    const inbox = await call('notifications.list', {});
+    const told = inbox.find((n: Json) => n.metadata?.execution_id === run.id);
+    assert.equal(told.severity, 'warning');
+    assert.match(told.title, /1 of \d+ databases failed \(shop\)/);
+  });
+});
+
+describe('MariaDB: every database and the users with their grants', () => {
+  it('writes one artifact per database and globals.sql with CREATE USER and GRANT', async () => {
+    const datasource = await call('datasources.create', {
+      name: 'CRM server',
+      type: 'mariadb',
+      connection_config: { host: maria.host, port: maria.port, username: maria.user, password: maria.password, all_databases: true, exclude: ['logs_*'] },
+    });
+    const run = await runJob(app, {
+      name: 'CRM server',
+      datasource_id: datasource.id,
+      storage_location_id: storage.id,
+      backup_options: { compression: 'zstd', encryption: 'none' },
+    });
+    assert.equal(run.status, 'completed', run.error_message);
+    const manifest = manifestOf(run);
+    assert.deepEqual(manifest.server.databases.map((d: Json) => d.name).sort(), ['Vendas 2026 ção', 'crm']);
+    const globals = sh(`zstd -dcq ${JSON.stringify(path.join(folderOf(run), 'globals.sql.zst'))}`);
+    assert.match(globals, /CREATE USER IF NOT EXISTS `sales`@`%`/);
+    assert.match(globals, /GRANT SELECT, INSERT ON `crm`\.\* TO `sales`@`%`/);
+    assert.doesNotMatch(globals, /`root`@/);
+    const crm = manifest.server.databases.find((d: Json) => d.name === 'crm');
+    assert.ok(sh(`zstd -dcq ${JSON.stringify(path.join(folderOf(run), crm.artifact))}`).includes('INSERT INTO `items`'));
+  });
+});
