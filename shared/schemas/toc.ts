@@ -50,9 +50,9 @@ export type TocTable = z.output<typeof tocTable>;
 /**
  * Where each independently compressed frame starts: in the uncompressed stream (`raw`) and in the compressed one
  * (`stored`; for an encrypted backup, in the age payload's plaintext). Any byte range of the uncompressed stream can be
- * read from the frames that hold it.
+ * read from the frames that hold it, each checked against its SHA-256 (of its compressed bytes).
  */
-export const frameMap = z.array(z.tuple([offset, offset])).max(10_000_000);
+export const frameMap = z.array(z.tuple([offset, offset, z.string().regex(/^[0-9a-f]{64}$/)])).max(10_000_000);
 
 export const tocSchema = z.object({
   version: z.literal(1),
