@@ -111,6 +111,9 @@ export const entriesInput = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(200),
 });
 
+/** `GET /api/backups/:id/file?path=`: one file of a folder backup, streamed and decrypted. */
+export const backupFileInput = z.object({ id: uuid, path: backupPath.refine((p) => p !== '', { message: 'must name a file of the backup' }) });
+
 export const backupEntryItem = z.object({
   /** The last part of the path, as shown. */
   name: z.string(),

@@ -158,6 +158,22 @@ describe('the contents of a folder backup', () => {
     }
   });
 
+  it('downloads one file of the encrypted backup, streamed and decrypted: the same bytes', async () => {
+    const list = await call('backups.datasource', { id: ds.id });
+    const id = list.backups[0].id;
+    for (const file of ['big.bin', 'ünïcødé façade.txt', 'dept-7/year-2004/file-4959.txt']) {
+      const r = await app.fetch(`/api/backups/${id}/file?path=${encodeURIComponent(file)}`);
+      assert.equal(r.status, 200, file);
+      assert.ok(Buffer.from(await r.arrayBuffer()).equals(readFileSync(path.join(src, file))), `${file}: bytes`);
+    }
+    for (const bad of ['../etc/passwd', '/etc/passwd', 'a%00b', '']) {
+      const r = await app.fetch(`/api/backups/${id}/file?path=${bad}`);
+      assert.equal(r.status, 400, bad);
+    }
+    const missing = await app.fetch(`/api/backups/${id}/file?path=dept-1`);
+    assert.equal(missing.status, 404, 'a folder is not a file');
+  });
+
   it('refuses to restore paths that climb out, are absolute, hold a NUL, or are not in the backup', async () => {
     const list = await call('backups.datasource', { id: ds.id });
     const id = list.backups[0].id;

@@ -110,7 +110,11 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
           />
         </label>
       </div>
-      {files ? <FileRows entries={page.entries} searching={Boolean(q)} open={setPath} chosen={chosen} toggle={toggle} /> : <TableRows entries={page.entries} />}
+      {files ? (
+        <FileRows backupId={backupId} entries={page.entries} searching={Boolean(q)} open={setPath} chosen={chosen} toggle={toggle} />
+      ) : (
+        <TableRows entries={page.entries} />
+      )}
       {page.next_cursor && (
         <div className="list-more">
           <Button variant="ghost" onClick={() => void loadMore()} disabled={more.loading}>
@@ -123,12 +127,14 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
 }
 
 function FileRows({
+  backupId,
   entries,
   searching,
   open,
   chosen,
   toggle,
 }: {
+  backupId: string;
   entries: BackupEntryItem[];
   searching: boolean;
   open(path: string): void;
@@ -136,7 +142,7 @@ function FileRows({
   toggle(path: string): void;
 }) {
   return (
-    <DataTable label="Files in this backup" columns={['', 'Name', 'Kind', 'Size', 'Modified']} flat>
+    <DataTable label="Files in this backup" columns={['', 'Name', 'Kind', 'Size', 'Modified']} actions flat>
       {entries.map((e) => (
         <tr key={e.path}>
           <td>
@@ -156,6 +162,13 @@ function FileRows({
           <td>{KIND[e.type] ?? e.type}</td>
           <td className="nowrap">{e.type === 'file' ? <Size bytes={e.size} /> : '—'}</td>
           <td className="nowrap">{e.mtime ? shortDateTime(e.mtime) : '—'}</td>
+          <td className="nowrap">
+            {e.type === 'file' && (
+              <a href={`./api/backups/${backupId}/file?path=${encodeURIComponent(e.path)}`} download={e.name} aria-label={`Download ${e.path}`}>
+                Download
+              </a>
+            )}
+          </td>
         </tr>
       ))}
     </DataTable>
