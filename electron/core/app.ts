@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { openArtifact, type Artifact } from './catalog/artifact.js';
+import { openBackupFile } from './catalog/backup-file.js';
 import { givenIdentities } from './catalog/keys.js';
 import { openDataSource } from './db/data-source.js';
 import { rememberToolsIn } from './engines/tools.js';
@@ -57,6 +58,8 @@ export interface Core {
    * As stored, or decrypted (`decrypt`) with the app's key or the `identity` pasted for this download only.
    */
   openArtifact(executionId: string, options?: { decrypt?: boolean; identity?: string }): Promise<Artifact>;
+  /** One file of a folder backup, decrypted, read from the frames that hold it. */
+  openBackupFile(backupId: string, filePath: string): Promise<Artifact>;
   events: EventBus;
   notifier: Notifier;
   info: AppInfo;
@@ -128,6 +131,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   return {
     dispatch,
     openArtifact: async (executionId, o = {}) => openArtifact(ctx, executionId, { decrypt: o.decrypt, keys: await givenIdentities(o.identity) }),
+    openBackupFile: (backupId, filePath) => openBackupFile(ctx, backupId, filePath),
     events: ctx.events,
     notifier,
     info,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { AppError, HTTP_STATUS, validationError, type AppErrorShape, type Result } from '../../shared/errors.js';
 import { downloadInput } from '../../shared/schemas/encryption.js';
+import { backupFileInput } from '../../shared/schemas/toc.js';
 import type { Core } from '../core/app.js';
 import { scoped } from '../core/kernel/log.js';
 import { Login, signInPage } from './auth.js';
@@ -106,10 +107,10 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
    * (`?decrypt=true` with the app's key; POST with `{"identity": …}` for a key pasted for this download, which
    * never travels in an address, where proxies and histories keep it).
    */
-  async function sendArtifact(res: ServerResponse, executionId: string, options: { decrypt?: boolean; identity?: string }) {
+  async function sendArtifact(res: ServerResponse, executionId: string, options: { decrypt?: boolean; identity?: string; file?: string }) {
     let artifact;
     try {
-      artifact = await core.openArtifact(executionId, options);
+      artifact = options.file !== undefined ? await core.openBackupFile(executionId, options.file) : await core.openArtifact(executionId, options);
     } catch (e) {
       if (e instanceof AppError) return fail(res, e.toJSON());
       throw e;
@@ -197,6 +198,12 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
       return answer(res, name, await readInput(req, limits.maxBodyBytes), 200, true);
     }
 
+    const oneFile = /^\/api\/backups\/([0-9a-f-]{36})\/file$/.exec(pathname);
+    if (oneFile && method === 'GET') {
+      const parsed = backupFileInput.safeParse({ id: oneFile[1], path: url.searchParams.get('path') ?? '' });
+      if (!parsed.success) return fail(res, validationError(parsed.error).toJSON());
+      return sendArtifact(res, parsed.data.id, { file: parsed.data.path });
+    }
     const download = /^\/api\/executions\/([0-9a-f-]{36})\/download$/.exec(pathname);
     if (download && method === 'GET') return sendArtifact(res, download[1]!, { decrypt: url.searchParams.get('decrypt') === 'true' });
     if (download && method === 'POST') {

@@ -140,6 +140,8 @@ export const restoreMetadata = z.object({
   tables_restored: z.number().optional(),
   rows_restored: z.number().optional(),
   previous_file: z.string().nullish(),
+  /** files: only these paths of the backup were asked for. */
+  paths: z.array(z.string()).optional(),
 });
 
 export const verifyMetadata = z.object({

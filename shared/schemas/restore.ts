@@ -3,6 +3,7 @@ import { isoDate, uuid } from './common.js';
 import { identityInput } from './encryption.js';
 import { before, execution, verification } from './execution.js';
 import { VERIFY_MODES } from './job.js';
+import { backupPath } from './toc.js';
 
 /** A database name DataGuardian may create: letters, digits and underscores, as every engine accepts unquoted. */
 const databaseName = z
@@ -34,6 +35,12 @@ export const restoreInput = z.object({
   overwrite: z.boolean().default(false),
   /** An encrypted backup the app cannot open itself (write-only): the recovery key, for this restore only. */
   identity: identityInput.nullish(),
+  /** files: only these files and folders (paths in the backup, as its Contents list them); default: everything. */
+  paths: z
+    .array(backupPath.refine((p) => p !== '', { message: 'must name a file or folder of the backup' }))
+    .min(1)
+    .max(10_000)
+    .optional(),
 });
 export type RestoreInput = z.output<typeof restoreInput>;
 

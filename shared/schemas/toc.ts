@@ -50,9 +50,9 @@ export type TocTable = z.output<typeof tocTable>;
 /**
  * Where each independently compressed frame starts: in the uncompressed stream (`raw`) and in the compressed one
  * (`stored`; for an encrypted backup, in the age payload's plaintext). Any byte range of the uncompressed stream can be
- * read from the frames that hold it.
+ * read from the frames that hold it, each checked against its SHA-256 (of its compressed bytes).
  */
-export const frameMap = z.array(z.tuple([offset, offset])).max(10_000_000);
+export const frameMap = z.array(z.tuple([offset, offset, z.string().regex(/^[0-9a-f]{64}$/)])).max(10_000_000);
 
 export const tocSchema = z.object({
   version: z.literal(1),
@@ -110,6 +110,9 @@ export const entriesInput = z.object({
     .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(200),
 });
+
+/** `GET /api/backups/:id/file?path=`: one file of a folder backup, streamed and decrypted. */
+export const backupFileInput = z.object({ id: uuid, path: backupPath.refine((p) => p !== '', { message: 'must name a file of the backup' }) });
 
 export const backupEntryItem = z.object({
   /** The last part of the path, as shown. */

@@ -1,7 +1,7 @@
 // Looking inside a backup from its page, in Debian's Chromium against the real app: the Contents tab of a folder backup
 // opens folders and finds a file by name; a PostgreSQL backup lists its tables with their rows.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -46,7 +46,7 @@ after(async () => {
   if (work) await removeTempDir(work);
 });
 
-test('the Contents tab of a folder backup: open a folder, search a name', async () => {
+test('the Contents tab of a folder backup: open a folder, search a name, restore two files into a new folder', async () => {
   const source = path.join(work, 'Documents');
   mkdirSync(path.join(source, 'letters'), { recursive: true });
   for (let i = 0; i < 30; i++) writeFileSync(path.join(source, 'letters', `letter-${i}.txt`), `Dear customer ${i},\n`.repeat(100));
@@ -67,6 +67,30 @@ test('the Contents tab of a folder backup: open a folder, search a name', async 
   await page.getByRole('searchbox', { name: 'Search file names' }).fill('letter-1');
   await page.getByText('11 matches for “letter-1”').waitFor();
   assert.equal(await table.locator('tbody tr').count(), 11);
+
+  // Two of them, restored into a new folder: the dialog offers a folder, never the source.
+  await table.getByRole('checkbox', { name: 'Choose letters/letter-10.txt' }).check();
+  await table.getByRole('checkbox', { name: 'Choose letters/letter-12.txt' }).check();
+  await page.getByRole('button', { name: 'Restore 2 items…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Restore a backup' });
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /2 chosen items/);
+  const into = path.join(work, 'two-letters');
+  await dialog.getByLabel('Folder', { exact: true }).fill(into);
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Restore · Documents' }).waitFor();
+  await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 60_000 });
+  assert.deepEqual((readdirSync(into, { recursive: true }) as string[]).sort(), ['letters', 'letters/letter-10.txt', 'letters/letter-12.txt']);
+  assert.equal(readFileSync(path.join(into, 'letters', 'letter-12.txt'), 'utf8'), 'Dear customer 12,\n'.repeat(100));
+});
+
+test('the restore dialog of a folder backup offers Everything or Choose…, which opens the Contents', async () => {
+  await page.getByRole('link', { name: 'open the backup' }).click();
+  await page.getByRole('button', { name: 'Restore…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Restore a backup' });
+  await dialog.getByLabel('What').selectOption('choose');
+  await page.getByRole('table', { name: 'Files in this backup' }).waitFor();
+  assert.equal(await dialog.count(), 0);
 });
 
 test('the Contents tab of a PostgreSQL backup lists its tables with their rows', async () => {

@@ -134,6 +134,24 @@ function behavesAsAStorage(subject: () => Subject, abortAfterBytes = 2 * MiB): v
     assert.ok(Math.abs(Date.parse(stat.modified) - Date.now()) < 120_000, stat.modified);
   });
 
+  test('a range read answers exactly the bytes asked for, and no more (taking one file out of a backup)', async () => {
+    const { storage } = subject();
+    const key = 'job-1/2024-01-02_030405/backup.tar.zst';
+    const data = randomBytes(3 * MiB + 77);
+    await storage.put(key, Readable.from([data]));
+    for (const [start, end] of [
+      [0, 10],
+      [65_530, 65_560],
+      [MiB - 3, 2 * MiB + 5],
+      [data.length - 7, data.length],
+    ] as const) {
+      const chunks: Buffer[] = [];
+      for await (const c of await storage.get(key, { range: { start, end } })) chunks.push(c as Buffer);
+      assert.ok(Buffer.concat(chunks).equals(data.subarray(start, end)), `bytes ${start}-${end}`);
+    }
+    await storage.delete(key);
+  });
+
   test('list is recursive with prefix semantics; stat and delete', async () => {
     const { storage, rootOnDisk } = subject();
     const keys = ['t-list/a/1/x', 't-list/a/1/y', 't-list/a/10/q', 't-list/a/2/z', 't-list/b/w'];

@@ -72,7 +72,7 @@ class Frames extends Transform {
 
   constructor(
     private readonly compressFrame: (block: Buffer) => Promise<Buffer>,
-    private readonly onFrame?: (rawBytes: number, storedBytes: number) => void,
+    private readonly onFrame?: (rawBytes: number, frame: Buffer) => void,
   ) {
     super({ readableHighWaterMark: FRAME_BYTES });
   }
@@ -95,7 +95,7 @@ class Frames extends Transform {
   private async emitUntil(limit: number) {
     while (this.inFlight.length > limit) {
       const frame = await this.inFlight.shift()!;
-      this.onFrame?.(this.rawSizes.shift()!, frame.length);
+      this.onFrame?.(this.rawSizes.shift()!, frame);
       this.push(frame);
     }
   }
@@ -281,9 +281,9 @@ class ZstdFrameReader extends Transform {
 
 /**
  * A compressor writing the standard format for `kind` (.gz, .zst, .lz4), or a pass-through for none.
- * `onFrame` hears each frame's uncompressed and compressed size, in order (a backup's frame map).
+ * `onFrame` sees each frame, with its uncompressed size, in order (a backup's frame map).
  */
-export function createCompressor(kind: Compression, level?: number, onFrame?: (rawBytes: number, storedBytes: number) => void): Transform {
+export function createCompressor(kind: Compression, level?: number, onFrame?: (rawBytes: number, frame: Buffer) => void): Transform {
   switch (kind) {
     case 'gzip':
       return new Frames((block) => gzipFrame(block, { level: level ?? 6 }), onFrame);

@@ -4,6 +4,8 @@ declare module 'lz4' {
   import type { Transform } from 'node:stream';
   const lz4: {
     createDecoderStream(): Transform;
+    /** A whole LZ4 stream (frames) decoded at once. */
+    decode(input: Buffer): Buffer;
     encodeBound(size: number): number;
     encodeBlock(input: Buffer, output: Buffer, start: number, end: number): number;
     encodeBlockHC(input: Buffer, output: Buffer): number;

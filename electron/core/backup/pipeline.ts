@@ -39,8 +39,8 @@ export interface WriteArtifactOptions {
   onBytes?: (raw: number, stored: number) => void;
   /** Sees every raw byte the source emits, in order (the table of contents is read from them). */
   onSourceData?: (chunk: Buffer) => void;
-  /** Hears each compressed frame's uncompressed and compressed size, in order (the frame map). */
-  onFrame?: (rawBytes: number, storedBytes: number) => void;
+  /** Sees each compressed frame, with its uncompressed size, in order (the frame map). */
+  onFrame?: (rawBytes: number, frame: Buffer) => void;
 }
 
 function asStorageError(e: Error): never {

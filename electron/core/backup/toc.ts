@@ -35,17 +35,17 @@ export async function storeToc(toc: Toc, o: { recipients: string[] | null; put: 
   return { file, size_bytes: body.length, checksum: `sha256:${createHash('sha256').update(body).digest('hex')}` };
 }
 
-/** Records each compressed frame's start as the compressor emits it. */
+/** Records each compressed frame's start and SHA-256 as the compressor emits it: a frame read alone is checked against it. */
 export function frameRecorder() {
-  const frames: [number, number][] = [];
+  const frames: [number, number, string][] = [];
   let raw = 0;
   let stored = 0;
   return {
     frames,
-    onFrame(rawBytes: number, storedBytes: number) {
-      frames.push([raw, stored]);
+    onFrame(rawBytes: number, frame: Buffer) {
+      frames.push([raw, stored, createHash('sha256').update(frame).digest('hex')]);
       raw += rawBytes;
-      stored += storedBytes;
+      stored += frame.length;
     },
   };
 }

@@ -136,6 +136,7 @@ export class Executions {
     const sourceType = await backupTypeOf(this.ctx, backup);
     if (!sameEngine(sourceType, target.type))
       throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
+    if (input.paths && sourceType !== 'files') throw invalid('paths', 'Only a folder backup restores chosen files and folders');
     const request = { target_database: input.target_database ?? null, target_path: input.target_path ?? null };
     // Refuses impossible combinations (a path for a database…) before anything is queued.
     backupEngineFor(target.type).target(datasourceConfig(this.ctx, target), target.name, request);
@@ -152,6 +153,7 @@ export class Executions {
           ...request,
           safety_backup: input.safety_backup,
           overwrite: input.overwrite,
+          ...(input.paths ? { paths: input.paths } : {}),
           job_name: metadata.job_name ?? null,
           datasource_name: target.name,
           datasource_type: target.type,

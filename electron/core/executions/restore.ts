@@ -9,6 +9,7 @@ import { backupEngineFor } from '../engines/index.js';
 import type { CoreContext } from '../kernel/context.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import { fetchVerified, type FetchedBackup } from './fetch.js';
+import { fetchChosen } from './take-out.js';
 import type { NewExecution } from './queue.js';
 import { restoreCompleted, restoreFailed } from '../notify/messages.js';
 import { failureOf } from './report.js';
@@ -41,14 +42,10 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
       const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
 
       progress({ stage: 'download', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-      fetched = await fetchVerified(ctx, request.source_execution_id, {
-        storageId: request.storage_location_id,
-        tempDir,
-        signal,
-        say,
-        progress,
-        keys: runKeys.of(row.id),
-      });
+      const fetchOptions = { storageId: request.storage_location_id, tempDir, signal, say, progress, keys: runKeys.of(row.id) };
+      fetched = request.paths
+        ? await fetchChosen(ctx, request.source_execution_id, request.paths, fetchOptions)
+        : await fetchVerified(ctx, request.source_execution_id, fetchOptions);
       const source = fetched.backup;
 
       if (request.safety_backup && target.replacesDatasource) {

@@ -335,3 +335,69 @@ export async function decryptSmall(file: Uint8Array, by: { identities?: string[]
     throw new AgeError('damaged', `The file is damaged or was changed (${message})`);
   }
 }
+
+/** The 12-byte nonce of payload chunk `index` (spec: STREAM), for reading chunks out of order. */
+function nonceAt(index: number, last: boolean): Buffer {
+  const nonce = Buffer.alloc(12);
+  let n = index;
+  for (let i = 10; i >= 0 && n > 0; i--) {
+    nonce[i] = n % 256;
+    n = Math.floor(n / 256);
+  }
+  nonce[11] = last ? 1 : 0;
+  return nonce;
+}
+
+/** An age file opened for reading any of its chunks: where its payload starts (in the file), its key and its length. */
+export interface OpenedPayload {
+  start: number;
+  key: Buffer;
+  /** How many sealed chunks the payload holds, and its plaintext length. */
+  chunks: number;
+  plainBytes: number;
+}
+
+/** Opens the age file of `fileBytes` bytes that starts with `head` (its header and nonce, up to 64 KiB) with `identities`. */
+export async function openPayload(head: Buffer, fileBytes: number, identities: string[]): Promise<OpenedPayload> {
+  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) throw new AgeError('not_age', 'This is not an age file');
+  const end = headerEnd(head);
+  if (end < 0 || head.length < end + NONCE) throw new AgeError('damaged', 'The age header is cut short');
+  const { Decrypter } = await typage();
+  const decrypter = new Decrypter();
+  for (const identity of identities) decrypter.addIdentity(identity);
+  let fileKey: Uint8Array;
+  try {
+    fileKey = await decrypter.decryptHeader(head.subarray(0, end));
+  } catch (e) {
+    if (/no identity matched/.test((e as Error).message)) throw new AgeError('key', 'None of the keys given opens this file');
+    throw new AgeError('damaged', `The age header is damaged or was changed (${(e as Error).message})`);
+  }
+  const start = end + NONCE;
+  const sealed = fileBytes - start;
+  const chunks = Math.max(1, Math.ceil(sealed / SEALED_CHUNK));
+  return { start, key: payloadKey(fileKey, head.subarray(end, start)), chunks, plainBytes: sealed - chunks * TAG };
+}
+
+/** Where plaintext bytes `from` to `to` (exclusive) are sealed: the chunks that hold them, as a byte range of the file. */
+export function sealedRange(p: OpenedPayload, from: number, to: number): { first: number; start: number; end: number } {
+  const first = Math.floor(from / CHUNK);
+  const last = Math.min(p.chunks - 1, Math.floor(Math.max(from, to - 1) / CHUNK));
+  return { first, start: p.start + first * SEALED_CHUNK, end: Math.min(p.start + (last + 1) * SEALED_CHUNK, p.start + p.plainBytes + p.chunks * TAG) };
+}
+
+/** Opens whole sealed chunks read from the file (`sealed` starts at chunk `first`); each is authenticated, the file's last one as the last. */
+export function openChunks(p: OpenedPayload, first: number, sealed: Buffer): Buffer {
+  const out: Buffer[] = [];
+  for (let at = 0, index = first; at < sealed.length; at += SEALED_CHUNK, index++) {
+    const chunk = sealed.subarray(at, at + SEALED_CHUNK);
+    const decipher = createDecipheriv('chacha20-poly1305', p.key, nonceAt(index, index === p.chunks - 1), { authTagLength: TAG });
+    decipher.setAuthTag(chunk.subarray(chunk.length - TAG));
+    out.push(decipher.update(chunk.subarray(0, chunk.length - TAG)));
+    try {
+      decipher.final();
+    } catch {
+      throw new AgeError('damaged', `The encrypted data is damaged or was changed (at ${index * CHUNK} bytes into the backup): it does not authenticate`);
+    }
+  }
+  return Buffer.concat(out);
+}

@@ -8,7 +8,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { StorageConfig } from '../../../shared/schemas/storage.js';
 import { ByteCounter, checkKey, checkPrefix, conflict, isAbortError, listTree, missing, parentOf, tempName, type DirEntry } from './keys.js';
 import { probe } from './probe.js';
-import type { PutOptions, Storage, StoredObject } from './types.js';
+import type { GetOptions, PutOptions, Storage, StoredObject } from './types.js';
 
 const GB = 1024 ** 3;
 /** Filesystems without hard links (FAT, exFAT, some network shares) answer link() with one of these. */
@@ -55,7 +55,7 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const path = this.pathOf(key);
     let file: FileHandle;
     try {
@@ -68,7 +68,7 @@ export class LocalStorage implements Storage {
       await file.close();
       throw missing(key);
     }
-    const stream = file.createReadStream();
+    const stream = file.createReadStream(options.range ? { start: options.range.start, end: options.range.end - 1 } : {});
     return options.signal ? addAbortSignal(options.signal, stream) : stream;
   }
 

@@ -10,6 +10,12 @@ export interface PutOptions {
   onProgress?: (bytes: number) => void;
 }
 
+export interface GetOptions {
+  signal?: AbortSignal;
+  /** Bytes `start` (inclusive) to `end` (exclusive) of the object; both within its size. */
+  range?: { start: number; end: number };
+}
+
 export interface StoredObject {
   /** '/'-separated, relative to the storage root. */
   key: string;
@@ -31,8 +37,8 @@ export interface Storage {
    * (`conflict`). Returns the bytes written.
    */
   put(key: string, body: Readable, options?: PutOptions): Promise<{ size: number }>;
-  /** `not_found` AppError when missing. */
-  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  /** `not_found` AppError when missing. `range`: only bytes start to end (exclusive), for taking one file out of a backup. */
+  get(key: string, options?: GetOptions): Promise<Readable>;
   stat(key: string): Promise<StoredObject | null>;
   /**
    * Recursive, sorted by key; a plain string prefix, as S3 has it ('job/' or 'job/2024-'). On a

@@ -18,13 +18,15 @@ function crumbs(path: string): { name: string; path: string }[] {
  * What a backup holds, from the table of contents written with it: a folder backup's tree (opened folder by folder, or
  * searched by name), or a database backup's tables with their rows and sizes. Pages of 200 at most.
  */
-export function BackupContents({ backupId }: { backupId: string }) {
+export function BackupContents({ backupId, onRestore }: { backupId: string; onRestore(paths: string[]): void }) {
   const [path, setPath] = useState('');
   const [search, setSearch] = useState('');
   const [q, setQ] = useState('');
   const [page, setPage] = useState<EntriesPage | null>(null);
   const [more, setMore] = useState<{ loading: boolean }>({ loading: false });
   const [error, setError] = useState<string | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const toggle = (p: string) => setChosen((c) => (c.includes(p) ? c.filter((x) => x !== p) : [...c, p]));
 
   // A search waits for the typing to pause.
   useEffect(() => {
@@ -62,6 +64,13 @@ export function BackupContents({ backupId }: { backupId: string }) {
   return (
     <Card
       title="Contents"
+      actions={
+        files && chosen.length > 0 ? (
+          <Button variant="primary" onClick={() => onRestore(chosen)}>
+            Restore {counted(chosen.length, 'item')}…
+          </Button>
+        ) : undefined
+      }
       description={
         files
           ? `${counted(page.total, q ? 'match' : 'item', q ? 'matches' : 'items')}${q ? ` for “${q}”` : ''}`
@@ -101,7 +110,11 @@ export function BackupContents({ backupId }: { backupId: string }) {
           />
         </label>
       </div>
-      {files ? <FileRows entries={page.entries} searching={Boolean(q)} open={setPath} /> : <TableRows entries={page.entries} />}
+      {files ? (
+        <FileRows backupId={backupId} entries={page.entries} searching={Boolean(q)} open={setPath} chosen={chosen} toggle={toggle} />
+      ) : (
+        <TableRows entries={page.entries} />
+      )}
       {page.next_cursor && (
         <div className="list-more">
           <Button variant="ghost" onClick={() => void loadMore()} disabled={more.loading}>
@@ -113,11 +126,28 @@ export function BackupContents({ backupId }: { backupId: string }) {
   );
 }
 
-function FileRows({ entries, searching, open }: { entries: BackupEntryItem[]; searching: boolean; open(path: string): void }) {
+function FileRows({
+  backupId,
+  entries,
+  searching,
+  open,
+  chosen,
+  toggle,
+}: {
+  backupId: string;
+  entries: BackupEntryItem[];
+  searching: boolean;
+  open(path: string): void;
+  chosen: string[];
+  toggle(path: string): void;
+}) {
   return (
-    <DataTable label="Files in this backup" columns={['Name', 'Kind', 'Size', 'Modified']} flat>
+    <DataTable label="Files in this backup" columns={['', 'Name', 'Kind', 'Size', 'Modified']} actions flat>
       {entries.map((e) => (
         <tr key={e.path}>
+          <td>
+            <input type="checkbox" aria-label={`Choose ${e.path}`} checked={chosen.includes(e.path)} onChange={() => toggle(e.path)} />
+          </td>
           <td className="break">
             {e.type === 'directory' ? (
               <button type="button" className="link-button" onClick={() => open(e.path)}>
@@ -132,6 +162,13 @@ function FileRows({ entries, searching, open }: { entries: BackupEntryItem[]; se
           <td>{KIND[e.type] ?? e.type}</td>
           <td className="nowrap">{e.type === 'file' ? <Size bytes={e.size} /> : '—'}</td>
           <td className="nowrap">{e.mtime ? shortDateTime(e.mtime) : '—'}</td>
+          <td className="nowrap">
+            {e.type === 'file' && (
+              <a href={`./api/backups/${backupId}/file?path=${encodeURIComponent(e.path)}`} download={e.name} aria-label={`Download ${e.path}`}>
+                Download
+              </a>
+            )}
+          </td>
         </tr>
       ))}
     </DataTable>

@@ -23,6 +23,8 @@ export function ExecutionPage({ id }: { id: string }) {
   const [execution, setExecution] = useState<ExecutionDetails | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<'summary' | 'contents'>('summary');
+  /** Files chosen in the Contents tab, to restore. */
+  const [chosen, setChosen] = useState<string[] | null>(null);
   // The list in the store changes on every status event: re-query the details then.
   const listed = useStore((s) => s.executions.data?.find((e) => e.id === id));
 
@@ -74,7 +76,7 @@ export function ExecutionPage({ id }: { id: string }) {
         actions={
           <>
             {isActive(execution) && <CancelButton execution={execution} />}
-            {restorable && <BackupActions backup={execution} />}
+            {restorable && <BackupActions backup={execution} onChoose={() => setTab('contents')} />}
           </>
         }
       />
@@ -89,7 +91,7 @@ export function ExecutionPage({ id }: { id: string }) {
         </div>
       )}
       {restorable && tab === 'contents' ? (
-        <BackupContents key={execution.id} backupId={execution.id} />
+        <BackupContents key={execution.id} backupId={execution.id} onRestore={setChosen} />
       ) : (
         <div className="stack">
           {isActive(execution) && (
@@ -196,8 +198,20 @@ export function ExecutionPage({ id }: { id: string }) {
           )}
         </div>
       )}
+      {chosen && <RestoreDialog backups={[restoreEntry(execution)]} initial={restoreEntry(execution)} paths={chosen} onClose={() => setChosen(null)} />}
     </>
   );
+}
+
+/** The restore dialog's view of a backup: its copies as recorded (the Backups tab checks them live). */
+function restoreEntry(backup: ExecutionDetails): BackupEntry {
+  return {
+    ...backup,
+    availability: backup.copies
+      .filter((c) => c.status === 'completed')
+      .map((c) => ({ storage_location_id: c.storage_location_id, storage_name: c.storage_name, status: 'unknown' as const, message: null })),
+    verification: null,
+  };
 }
 
 const link = (id: unknown, label: string) => (typeof id === 'string' ? <a href={`#/activity/${id}`}>{label}</a> : '—');
@@ -292,18 +306,11 @@ function backupFacts(e: ExecutionDetails): [string, ReactNode][] {
 }
 
 /** What can be done with a backup from its own page: restore it, verify it, download it, and behind "⋯" the rest. */
-function BackupActions({ backup }: { backup: ExecutionDetails }) {
+function BackupActions({ backup, onChoose }: { backup: ExecutionDetails; onChoose(): void }) {
   const [restoring, setRestoring] = useState(false);
   const [dialog, setDialog] = useState<BackupDialog>(null);
   const [verifying, setVerifying] = useState(false);
-  // The restore dialog's copies, as recorded (the Backups tab checks them live).
-  const entry: BackupEntry = {
-    ...backup,
-    availability: backup.copies
-      .filter((c) => c.status === 'completed')
-      .map((c) => ({ storage_location_id: c.storage_location_id, storage_name: c.storage_name, status: 'unknown' as const, message: null })),
-    verification: null,
-  };
+  const entry = restoreEntry(backup);
   return (
     <>
       <Button variant="primary" onClick={() => setRestoring(true)}>
@@ -325,7 +332,17 @@ function BackupActions({ backup }: { backup: ExecutionDetails }) {
         label="More for this backup"
         items={backupMenuItems(backup, setDialog, () => void unpinBackup(backup)).filter((i) => i.label !== 'Verify checksums')}
       />
-      {restoring && <RestoreDialog backups={[entry]} initial={entry} onClose={() => setRestoring(false)} />}
+      {restoring && (
+        <RestoreDialog
+          backups={[entry]}
+          initial={entry}
+          onClose={() => setRestoring(false)}
+          onChoose={() => {
+            setRestoring(false);
+            onChoose();
+          }}
+        />
+      )}
       <BackupDialogs dialog={dialog} onClose={() => setDialog(null)} />
     </>
   );

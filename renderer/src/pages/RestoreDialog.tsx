@@ -20,14 +20,29 @@ const DATABASE_TYPES = ['postgres', 'mysql', 'mariadb'];
  * One dialog for a restore: which backup, which copy, where to, a safety backup first, and — when the
  * restore replaces data — typing the target's name to confirm. The restore then shows in Activity.
  */
-export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEntry[]; initial: BackupEntry; onClose(): void }) {
+export function RestoreDialog({
+  backups,
+  initial,
+  onClose,
+  paths,
+  onChoose,
+}: {
+  backups: BackupEntry[];
+  initial: BackupEntry;
+  onClose(): void;
+  /** Files and folders chosen in the backup's Contents: only they are restored. */
+  paths?: string[];
+  /** Opens the backup's Contents to choose what to restore (a folder backup's "Choose…"). */
+  onChoose?: () => void;
+}) {
   const datasources = useStore((s) => s.datasources.data ?? []);
   const [backupId, setBackupId] = useState(initial.id);
   const backup = backups.find((b) => b.id === backupId) ?? initial;
   const type = backup.datasource_type ?? '';
   const own = datasources.find((d) => d.id === backup.datasource_id);
   const candidates = datasources.filter((d) => family(d.type) === family(type) && d.id !== own?.id);
-  const [kind, setKindOnly] = useState<TargetKind>(own ? 'original' : 'other');
+  // Chosen files go into a folder the user picks, never over the source unless asked.
+  const [kind, setKindOnly] = useState<TargetKind>(paths && own ? 'path' : own ? 'original' : 'other');
   const [storageId, setStorageId] = useState('');
   const [otherId, setOtherId] = useState(candidates[0]?.id ?? '');
   const [database, setDatabase] = useState('');
@@ -35,7 +50,7 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
   const [safety, setSafety] = useState(true);
   // A folder restored where it came from replaces its files (after the safety backup): off, the restore would
   // stop at the first file, which is there.
-  const [overwrite, setOverwrite] = useState(own !== undefined && type === 'files');
+  const [overwrite, setOverwrite] = useState(own !== undefined && type === 'files' && !paths);
   const setKind = (k: TargetKind) => {
     setKindOnly(k);
     setOverwrite(type === 'files' && k !== 'path');
@@ -79,6 +94,7 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
       target_path: kind === 'path' ? targetPath : null,
       safety_backup: destructive && safety,
       overwrite,
+      ...(paths ? { paths } : {}),
       ...(needsKey && identity.trim() ? { identity } : {}),
     });
     setBusy(false);
@@ -148,6 +164,23 @@ export function RestoreDialog({ backups, initial, onClose }: { backups: BackupEn
             })),
           ]}
         />
+        {type === 'files' && (paths || onChoose) && (
+          <SelectField
+            id="restore-what"
+            label="What"
+            value={paths ? 'chosen' : 'everything'}
+            onChange={(v) => v === 'choose' && onChoose?.()}
+            hint={paths ? paths.slice(0, 5).join(', ') + (paths.length > 5 ? `, and ${counted(paths.length - 5, 'more')}` : '') : undefined}
+            options={
+              paths
+                ? [{ value: 'chosen', label: `${counted(paths.length, 'chosen item')}` }]
+                : [
+                    { value: 'everything', label: 'Everything' },
+                    { value: 'choose', label: 'Choose…' },
+                  ]
+            }
+          />
+        )}
         <SelectField id="restore-target" label="Restore into" value={kind} onChange={(v) => setKind(v as TargetKind)} options={kinds} />
         {kind === 'other' && (
           <SelectField

@@ -18,7 +18,7 @@ import { abortError, checkKey, checkPrefix, conflict, isAbortError, missing } fr
 import { probe } from '../probe.js';
 import { copyObject } from './copy.js';
 import { uploadStream } from './upload.js';
-import type { PutOptions, Storage, StoredObject } from '../types.js';
+import type { GetOptions, PutOptions, Storage, StoredObject } from '../types.js';
 
 export type S3Type = 's3' | 'minio' | 'backblaze';
 
@@ -189,10 +189,13 @@ export class S3Storage implements Storage {
     }
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const Key = this.objectKey(key);
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key }), this.request(options.signal));
+      const answer = await this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key, Range: options.range ? `bytes=${options.range.start}-${options.range.end - 1}` : undefined }),
+        this.request(options.signal),
+      );
       if (!(answer.Body instanceof Readable)) throw new Error('the answer carried no readable body');
       return options.signal ? addAbortSignal(options.signal, answer.Body) : answer.Body;
     } catch (error) {

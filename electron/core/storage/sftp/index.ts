@@ -7,7 +7,7 @@ import { AppError } from '../../../../shared/errors.js';
 import type { StorageConfig, StorageTestResult } from '../../../../shared/schemas/storage.js';
 import { ByteCounter, checkKey, checkPrefix, conflict, listTree, missing, parentOf, tempName, type DirEntry } from '../keys.js';
 import { probe } from '../probe.js';
-import type { PutOptions, Storage, StoredObject } from '../types.js';
+import type { GetOptions, PutOptions, Storage, StoredObject } from '../types.js';
 import { explain, STATUS_CODE, statusOf, type SftpPlace } from './errors.js';
 import { call, SftpConnection, type HostKeyOptions } from './session.js';
 import { SftpReader, SftpWriter } from './streams.js';
@@ -78,7 +78,7 @@ export class SftpStorage implements Storage {
     }
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const path = this.pathOf(key);
     try {
       const { sftp } = await this.connection.connect();
@@ -90,7 +90,9 @@ export class SftpStorage implements Storage {
         await call((done) => sftp.close(handle, done)).catch(() => undefined);
         throw missing(key);
       }
-      const stream = new SftpReader(sftp, handle, stats.size);
+      const stream = options.range
+        ? new SftpReader(sftp, handle, Math.min(options.range.end, stats.size), options.range.start)
+        : new SftpReader(sftp, handle, stats.size);
       return options.signal ? addAbortSignal(options.signal, stream) : stream;
     } catch (error) {
       throw explain(error, this.place);

@@ -63,16 +63,19 @@ export class SftpWriter extends Writable {
 
 /** Reads with several requests in flight, delivering bytes in order. */
 export class SftpReader extends Readable {
-  private next = 0;
+  private next: number;
   private pending: { offset: number; length: number; data: Promise<Buffer> }[] = [];
   private pumping = false;
 
+  /** Reads from `start` up to `size` (the end, exclusive). */
   constructor(
     private readonly sftp: SFTPWrapper,
     private readonly handle: Buffer,
     private readonly size: number,
+    start = 0,
   ) {
     super({ highWaterMark: PIECE * READS_IN_FLIGHT });
+    this.next = start;
   }
 
   override _read(): void {
