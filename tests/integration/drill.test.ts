@@ -204,6 +204,10 @@ describe('a drill passes, its counts equal, its scratch target gone', () => {
     const job = await call('jobs.get', { id: jobs.Shop!.job.id });
     assert.equal(job.last_drill.execution_id, d.id);
     assert.equal(job.last_drill.rto_seconds, d.metadata.rto_seconds);
+    // The Overview charts the job's restore time over its drills.
+    const overview = await call('overview.get', {});
+    const card = overview.jobs.find((j: Json) => j.id === jobs.Shop!.job.id);
+    assert.deepEqual(card.drills.at(-1), { execution_id: d.id, at: d.finished_at, status: 'completed', rto_seconds: d.metadata.rto_seconds });
   });
 
   it('mariadb: CHECK TABLE and counts within the estimate; the scratch schema is dropped', async () => {
@@ -305,5 +309,38 @@ describe('a drill fails, names what, and still removes its scratch target', () =
     const d = await waitForExecution(app, r.body.execution_id);
     assert.equal(d.operation, 'drill');
     assert.equal(d.metadata.pick, 'backup');
+  });
+});
+
+describe('encrypted backups', () => {
+  it('a drill decrypts with the app’s key; in write-only mode it checks the checksums only, and says so', async () => {
+    await call('encryption.setup', {});
+    const folder = path.join(work, 'secret');
+    mkdirSync(folder);
+    for (let i = 0; i < 5; i++) writeFileSync(path.join(folder, `payroll-${i}.csv`), `name,salary\nana,${i}\n`);
+    const ds = await call('datasources.create', { name: 'Secret', type: 'files', connection_config: { source_path: folder } });
+    const backup = await backUp('Secret', ds, { backup_options: { compression: 'zstd', encryption: 'age' } });
+    // The readable manifest names no file of the folder; the catalog keeps the samples for drills.
+    assert.equal(manifestOf(backup).metadata.file_samples, undefined);
+    assert.equal(backup.metadata.file_samples.length, 3);
+    const d = await drill(backup.job_id);
+    assertPassed(d);
+    assert.match(d.metadata.phases[2].detail, /^Decrypted with age and decompressed/);
+    assert.deepEqual(
+      d.metadata.checks.map((c: Json) => c.name),
+      ['Files', 'Bytes', 'File hashes'],
+    );
+
+    await call('encryption.writeOnly', { confirm: true });
+    const w = await drill(backup.job_id);
+    assert.equal(w.status, 'completed', w.error_message);
+    assert.equal(w.metadata.write_only, true);
+    assert.deepEqual(
+      w.metadata.phases.map((p: Json) => p.name),
+      ['download', 'checksums'],
+    );
+    assert.ok(w.metadata.execution_logs.some((l: Json) => /Write-only mode: .*checksums only/.test(l.message)));
+    const job = await call('jobs.get', { id: backup.job_id });
+    assert.equal(job.last_drill.rto_seconds, null, 'a drill that restored nothing measured no restore');
   });
 });
