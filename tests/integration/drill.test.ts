@@ -232,6 +232,26 @@ describe('a drill passes, its counts equal, its scratch target gone', () => {
     );
   });
 
+  it('a restore 50% slower than the last drill’s is a warning', async () => {
+    // The last drill, as if its restore had taken a millisecond.
+    const [previous] = (await app.core.db.query(
+      `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, trigger, backup_type, started_at, finished_at, metadata)
+       SELECT job_id, datasource_id, storage_location_id, 'drill', 'completed', 'manual', 'full', now(), now(),
+              jsonb_build_object('source_execution_id', id, 'pick', 'latest', 'rto_seconds', 0.001)
+       FROM backup_executions WHERE id = $1 RETURNING id`,
+      [jobs.Notes!.backup.id],
+    )) as { id: string }[];
+    assert.ok(previous);
+    const d = await drill(jobs.Notes!.job.id);
+    assertPassed(d);
+    await app.core.notifier.settled();
+    const inbox = await call('notifications.list', {});
+    const n = inbox.find((x: Json) => x.metadata?.execution_id === d.id);
+    assert.equal(n?.severity, 'warning', JSON.stringify(n));
+    assert.equal(n.title, 'A full restore of “Notes” got slower');
+    assert.match(n.message, /^The drill's restore took \d+ s, against 0 s the last time$/);
+  });
+
   it('folders: files, bytes and the sampled files’ hashes', async () => {
     const d = await drill(jobs.Docs!.job.id);
     assertPassed(d);

@@ -3,7 +3,7 @@ import type { Job } from '../../../shared/schemas/job.js';
 import { api } from '../api.js';
 import { ClockIcon, PlayIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
-import { editAndDelete, EnabledSwitch, RowActions } from '../components/row-actions.js';
+import { editAndDelete, EnabledSwitch, RowActions, type MenuItem } from '../components/row-actions.js';
 import { Switch } from '../components/fields.js';
 import { Button, StatusBadge } from '../components/ui.js';
 import { dateTime, fromNow } from '../../../shared/format.js';
@@ -155,11 +155,10 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
       <RowActions
         menu={{
           label: `Actions for ${j.name}`,
-          items: [
-            { label: 'Show its runs', onSelect: () => navigate(`/activity/job/${j.id}`) },
-            { label: 'Drill now', onSelect: () => void drill() },
-            ...editAndDelete(`/jobs/${j.id}/edit`, onDelete),
-          ],
+          items: withDrill(
+            [{ label: 'Show its runs', onSelect: () => navigate(`/activity/job/${j.id}`) }, ...editAndDelete(`/jobs/${j.id}/edit`, onDelete)],
+            () => void drill(),
+          ),
         }}
       >
         <Button size="sm" variant="ghost" busy={running} onClick={run} ariaLabel={`Run now: ${j.name}`}>
@@ -185,4 +184,9 @@ function LastDrillLine({ job }: { job: Job }) {
       )}
     </div>
   );
+}
+
+/** "Drill now" goes just before Delete…, which stays last. */
+function withDrill(items: MenuItem[], onSelect: () => void): MenuItem[] {
+  return [...items.slice(0, -1), { label: 'Drill now', onSelect }, ...items.slice(-1)];
 }
