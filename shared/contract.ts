@@ -142,6 +142,8 @@ export const contract = {
   executions: {
     list: channel(executionsListInput, z.array(execution), { method: 'GET', path: '/api/executions' }),
     get: channel(idInput, executionDetails, { method: 'GET', path: '/api/executions/:id' }),
+    /** A drill's printable report (HTML), for auditors: downloaded from the run. */
+    drillReport: channel(idInput, z.object({ file_name: z.string(), html: z.string() }), { method: 'GET', path: '/api/executions/:id/drill-report' }),
     cancel: channel(idInput, execution, { method: 'POST', path: '/api/executions/:id/cancel' }),
     /** Desktop: write the joined artifact to a chosen file (headless: GET /api/executions/:id/download). */
     export: desktopOnly(channel(exportInput, z.object({ path: z.string(), size_bytes: z.number() }))),

@@ -32,7 +32,7 @@ function parentOf(e: Execution, rows: Execution[], byId: Map<string, Execution>)
   const m = e.metadata ?? {};
   if (e.operation === 'backup' && typeof m.safety_for === 'string') return byId.get(m.safety_for);
   if (e.trigger !== 'after_backup') return undefined;
-  if (e.operation === 'verify' && typeof m.source_execution_id === 'string') return byId.get(m.source_execution_id);
+  if ((e.operation === 'verify' || e.operation === 'drill') && typeof m.source_execution_id === 'string') return byId.get(m.source_execution_id);
   if (e.operation === 'cleanup') {
     const created = at(e.created_at);
     return rows.find(

@@ -64,12 +64,13 @@ export function datasourceWhere(type: DatasourceType, config: Record<string, unk
   return `${s('host')}:${s('port')}/${s('database')}`;
 }
 
-/** What a user calls an execution: "Nightly shop", "Restore · Nightly shop", "Verify (checksum) · Nightly shop", "Cleanup · Nightly shop". */
+/** What a user calls an execution: "Nightly shop", "Restore · Nightly shop", "Verify (checksum) · Nightly shop", "Cleanup · Nightly shop", "Drill · Nightly shop". */
 export function executionTitle(e: Pick<Execution, 'operation' | 'job_name' | 'metadata'>): string {
   const job = e.job_name ?? 'Imported backup';
   if (e.operation === 'restore') return `Restore · ${job}`;
   if (e.operation === 'verify') return `Verify (${String(e.metadata?.method ?? 'checksum')}) · ${job}`;
   if (e.operation === 'cleanup') return `Cleanup · ${job}`;
+  if (e.operation === 'drill') return `Drill · ${job}`;
   return e.metadata?.safety_for ? `Safety backup · ${job}` : job;
 }
 

@@ -55,6 +55,8 @@ const overviewJob = z.object({
       duration_seconds: z.number().nullable(),
     }),
   ),
+  /** Its last drills, oldest first: the measured restore time (RTO) over time; null for one that restored nothing. */
+  drills: z.array(z.object({ execution_id: uuid, at: isoDate, status: executionStatus, rto_seconds: z.number().nullable() })),
 });
 
 export const overview = z.object({

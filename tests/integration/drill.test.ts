@@ -204,6 +204,10 @@ describe('a drill passes, its counts equal, its scratch target gone', () => {
     const job = await call('jobs.get', { id: jobs.Shop!.job.id });
     assert.equal(job.last_drill.execution_id, d.id);
     assert.equal(job.last_drill.rto_seconds, d.metadata.rto_seconds);
+    // The Overview charts the job's restore time over its drills.
+    const overview = await call('overview.get', {});
+    const card = overview.jobs.find((j: Json) => j.id === jobs.Shop!.job.id);
+    assert.deepEqual(card.drills.at(-1), { execution_id: d.id, at: d.finished_at, status: 'completed', rto_seconds: d.metadata.rto_seconds });
   });
 
   it('mariadb: CHECK TABLE and counts within the estimate; the scratch schema is dropped', async () => {
@@ -226,6 +230,26 @@ describe('a drill passes, its counts equal, its scratch target gone', () => {
         ['PRAGMA integrity_check', 'ok'],
       ],
     );
+  });
+
+  it('a restore 50% slower than the last drill’s is a warning', async () => {
+    // The last drill, as if its restore had taken a millisecond.
+    const [previous] = (await app.core.db.query(
+      `INSERT INTO backup_executions (job_id, datasource_id, storage_location_id, operation, status, trigger, backup_type, started_at, finished_at, metadata)
+       SELECT job_id, datasource_id, storage_location_id, 'drill', 'completed', 'manual', 'full', now(), now(),
+              jsonb_build_object('source_execution_id', id, 'pick', 'latest', 'rto_seconds', 0.001)
+       FROM backup_executions WHERE id = $1 RETURNING id`,
+      [jobs.Notes!.backup.id],
+    )) as { id: string }[];
+    assert.ok(previous);
+    const d = await drill(jobs.Notes!.job.id);
+    assertPassed(d);
+    await app.core.notifier.settled();
+    const inbox = await call('notifications.list', {});
+    const n = inbox.find((x: Json) => x.metadata?.execution_id === d.id);
+    assert.equal(n?.severity, 'warning', JSON.stringify(n));
+    assert.equal(n.title, 'A full restore of “Notes” got slower');
+    assert.match(n.message, /^The drill's restore took \d+ s, against 0 s the last time$/);
   });
 
   it('folders: files, bytes and the sampled files’ hashes', async () => {
@@ -305,5 +329,38 @@ describe('a drill fails, names what, and still removes its scratch target', () =
     const d = await waitForExecution(app, r.body.execution_id);
     assert.equal(d.operation, 'drill');
     assert.equal(d.metadata.pick, 'backup');
+  });
+});
+
+describe('encrypted backups', () => {
+  it('a drill decrypts with the app’s key; in write-only mode it checks the checksums only, and says so', async () => {
+    await call('encryption.setup', {});
+    const folder = path.join(work, 'secret');
+    mkdirSync(folder);
+    for (let i = 0; i < 5; i++) writeFileSync(path.join(folder, `payroll-${i}.csv`), `name,salary\nana,${i}\n`);
+    const ds = await call('datasources.create', { name: 'Secret', type: 'files', connection_config: { source_path: folder } });
+    const backup = await backUp('Secret', ds, { backup_options: { compression: 'zstd', encryption: 'age' } });
+    // The readable manifest names no file of the folder; the catalog keeps the samples for drills.
+    assert.equal(manifestOf(backup).metadata.file_samples, undefined);
+    assert.equal(backup.metadata.file_samples.length, 3);
+    const d = await drill(backup.job_id);
+    assertPassed(d);
+    assert.match(d.metadata.phases[2].detail, /^Decrypted with age and decompressed/);
+    assert.deepEqual(
+      d.metadata.checks.map((c: Json) => c.name),
+      ['Files', 'Bytes', 'File hashes'],
+    );
+
+    await call('encryption.writeOnly', { confirm: true });
+    const w = await drill(backup.job_id);
+    assert.equal(w.status, 'completed', w.error_message);
+    assert.equal(w.metadata.write_only, true);
+    assert.deepEqual(
+      w.metadata.phases.map((p: Json) => p.name),
+      ['download', 'checksums'],
+    );
+    assert.ok(w.metadata.execution_logs.some((l: Json) => /Write-only mode: .*checksums only/.test(l.message)));
+    const job = await call('jobs.get', { id: backup.job_id });
+    assert.equal(job.last_drill.rto_seconds, null, 'a drill that restored nothing measured no restore');
   });
 });

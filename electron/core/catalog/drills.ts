@@ -25,3 +25,24 @@ export async function lastDrills(ctx: Pick<CoreContext, 'db'>, jobIds: string[])
   }
   return out;
 }
+
+/** Each job's last `limit` drills that ended, oldest first: the Overview charts their restore time. */
+export async function drillHistory(
+  ctx: Pick<CoreContext, 'db'>,
+  limit: number,
+): Promise<Map<string, { execution_id: string; at: string; status: 'completed' | 'failed'; rto_seconds: number | null }[]>> {
+  const rows = (await ctx.db.query(
+    `SELECT job_id, id, status, finished_at, rto FROM (
+       SELECT job_id, id, status, finished_at,
+              CASE WHEN coalesce((metadata->>'write_only')::boolean, false) THEN NULL ELSE (metadata->>'rto_seconds')::float END AS rto,
+              row_number() OVER (PARTITION BY job_id ORDER BY finished_at DESC) AS n
+       FROM backup_executions
+       WHERE operation = 'drill' AND job_id IS NOT NULL AND status IN ('completed', 'failed') AND finished_at IS NOT NULL
+     ) recent WHERE n <= $1 ORDER BY job_id, finished_at`,
+    [limit],
+  )) as { job_id: string; id: string; status: 'completed' | 'failed'; finished_at: Date; rto: number | null }[];
+  const out = new Map<string, { execution_id: string; at: string; status: 'completed' | 'failed'; rto_seconds: number | null }[]>();
+  for (const r of rows)
+    out.set(r.job_id, [...(out.get(r.job_id) ?? []), { execution_id: r.id, at: r.finished_at.toISOString(), status: r.status, rto_seconds: r.rto }]);
+  return out;
+}

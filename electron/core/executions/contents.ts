@@ -47,7 +47,9 @@ export function backupContents(engine: BackupEngine, config: ConnectionConfig, o
         const toc: Toc = { version: 1, ...found, raw_bytes: written.raw.bytes, ...(o.compressed ? { frames: frames.frames } : {}) };
         const ref = await storeToc(toc, o);
         const count = toc.files?.length ?? toc.tables?.length ?? 0;
-        o.say('info', `Table of contents: ${count} ${toc.kind === 'files' ? 'entries' : 'objects'}${o.recipients ? ', encrypted' : ''}`);
+        // A folder's words: its index lists files and folders, never "tables".
+        const listed = toc.kind === 'files' ? `Index of the files and folders: ${count} entries` : `Table of contents: ${count} objects`;
+        o.say('info', `${listed}${o.recipients ? ', encrypted' : ''}`);
         return ref;
       } catch (e) {
         o.say('warn', `No table of contents for this backup (it restores whole as usual): ${(e as Error).message}`);

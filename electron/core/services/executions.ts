@@ -7,6 +7,7 @@ import { exportArtifact } from '../catalog/artifact.js';
 import { givenIdentities } from '../catalog/keys.js';
 import { metadataOf } from '../db/metadata.js';
 import { restoredByHand } from '../notify/messages.js';
+import { drillReportHtml, drillReportName } from '../executions/drill-report.js';
 import { iso, type ServiceContext } from './context.js';
 import { loader, notFound } from './validate.js';
 
@@ -110,6 +111,15 @@ export function executionService(ctx: ServiceContext): Handlers['executions'] & 
       if (!(await ctx.db.getRepository(BackupJobs).existsBy({ id }))) throw notFound('Backup job', id);
       const row = await ctx.executions.backup(id);
       return { execution_id: row.id, status: row.status };
+    },
+
+    async drillReport({ id }) {
+      const row = await load(id);
+      const metadata = metadataOf(row);
+      if (metadata.operation !== 'drill') throw new AppError('validation_error', 'This run is not a drill: only a drill has a report');
+      if (row.status === 'queued' || row.status === 'running') throw new AppError('conflict', 'This drill has not ended yet');
+      const record = { ...row, metadata };
+      return { file_name: drillReportName(record), html: drillReportHtml(record) };
     },
 
     async executions({ id, status, limit, before }) {

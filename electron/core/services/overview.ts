@@ -1,3 +1,4 @@
+import { drillHistory } from '../catalog/drills.js';
 import { LATENCY_RANGES, OVERVIEW_RUNS, type LatencyRange, type Overview } from '../../../shared/schemas/overview.js';
 import type { DatasourceStatus, DatasourceType, ExecutionStatus } from '../../../shared/schemas/enums.js';
 import { readSettings } from '../kernel/settings.js';
@@ -19,7 +20,7 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
       const range = asked ?? (await defaultRange(ctx, now));
       const { seconds, bucket } = LATENCY_RANGES[range];
       const since = new Date(now.getTime() - seconds * 1000);
-      const [datasources, jobs, sizes, runs, latency, settings] = await Promise.all([
+      const [datasources, jobs, sizes, runs, latency, settings, drills] = await Promise.all([
         ctx.db.query<{ id: string; name: string; type: DatasourceType; status: DatasourceStatus; enabled: boolean; last_health_check_at: Date | null }[]>(
           'SELECT id, name, type, status, enabled, last_health_check_at FROM datasources ORDER BY name, id',
         ),
@@ -55,6 +56,7 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
           [since, now, bucket],
         ),
         readSettings(ctx.db),
+        drillHistory(ctx, OVERVIEW_RUNS),
       ]);
 
       const byDatasource = <T extends { datasource_id: string }>(rows: T[]) => {
@@ -101,6 +103,7 @@ export function overviewService(ctx: ServiceContext): Handlers['overview'] {
             size_bytes: num(r.bytes),
             duration_seconds: r.duration_seconds,
           })),
+          drills: drills.get(j.id) ?? [],
         })),
       };
       return answer;

@@ -5,6 +5,7 @@ import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { BackupContents } from '../components/backup-contents.js';
 import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, verifyBackup, type BackupDialog } from '../components/backup-actions.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
+import { DrillDetails } from '../components/drill.js';
 import { RowMenu } from '../components/row-actions.js';
 import { ArrowLeftIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
@@ -141,6 +142,8 @@ export function ExecutionPage({ id }: { id: string }) {
             />
           </Card>
 
+          {execution.operation === 'drill' && <DrillDetails execution={execution} />}
+
           {execution.copies.length > 0 && (
             <Card title="Copies" description="Where this backup is kept. Each folder holds the backup's files and a manifest.json.">
               <DataTable label="Copies" columns={['Storage', 'Status', 'Folder']} flat>
@@ -255,6 +258,15 @@ function operationFacts(e: ExecutionDetails): [string, ReactNode][] {
                 ['Rows seen', count(v.rows) ?? '—'],
               ]) as [string, ReactNode][])
         : []),
+    ];
+  }
+  if (e.operation === 'drill') {
+    const seconds = (v: unknown) => (typeof v === 'number' ? duration(v) : '—');
+    return [
+      ['Backup drilled', link(m.source_execution_id, 'open the backup')],
+      ['A full restore took', m.write_only ? 'Not restored (write-only mode: checksums only)' : seconds(m.rto_seconds)],
+      ['The backup’s age (RPO)', seconds(m.rpo_seconds)],
+      ['Scratch target', text(m.scratch) ?? '—'],
     ];
   }
   if (e.operation === 'cleanup') {

@@ -7,6 +7,7 @@ import { PageHeader } from '../components/ui.js';
 import { useValidation } from '../forms.js';
 import { useStore } from '../store.js';
 import { BackupOptions } from './job-form/BackupOptions.js';
+import { Drills } from './job-form/Drills.js';
 import { draftFromJob, freshDraft, payloadOf, type Bind, type Draft, type SetDraft } from './job-form/draft.js';
 import { Retention } from './job-form/Retention.js';
 import { Schedule } from './job-form/Schedule.js';
@@ -33,6 +34,7 @@ const SHOWN_IN_PLACE = [
   'backup_options.compression_level',
   'backup_options.parallel_jobs',
   'backup_options.max_file_size_mb',
+  'drill_cron',
 ];
 
 const getJob = (id: string) => api.run('jobs.get', { id });
@@ -90,6 +92,7 @@ function JobForm({ stored, back }: FormProps<Job>) {
         <Schedule {...sections} />
         <Retention {...sections} jobId={stored?.id} />
         <BackupOptions {...sections} />
+        <Drills {...sections} />
         <FormProblems errors={validation.formErrors(SHOWN_IN_PLACE)} saveError={saveError} />
         <FormActions cancelTo="/jobs" busy={saving} submit={editing ? 'Save changes' : 'Save job'} />
       </form>

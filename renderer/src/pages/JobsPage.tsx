@@ -3,13 +3,14 @@ import type { Job } from '../../../shared/schemas/job.js';
 import { api } from '../api.js';
 import { ClockIcon, PlayIcon } from '../components/icons.js';
 import { ListPage } from '../components/ListPage.js';
-import { editAndDelete, EnabledSwitch, RowActions } from '../components/row-actions.js';
+import { editAndDelete, EnabledSwitch, RowActions, type MenuItem } from '../components/row-actions.js';
 import { Switch } from '../components/fields.js';
 import { Button, StatusBadge } from '../components/ui.js';
 import { dateTime, fromNow } from '../../../shared/format.js';
 import { navigate } from '../router.js';
 import { toast, useStore, watchRun } from '../store.js';
 import { triggerLabel } from '../labels.js';
+import { lastDrillText } from '../../../shared/drill-words.js';
 
 export function JobsPage() {
   const datasources = useStore((s) => s.datasources.data);
@@ -107,6 +108,14 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
     navigate(`/activity/${result.data.execution_id}`);
   }
 
+  /** A drill now: the job's drill_pick backup restored into a scratch target and checked. */
+  async function drill() {
+    const result = await api.call('jobs.drill', { id: j.id });
+    if (!result.ok) return toast('error', result.error.message);
+    watchRun(result.data.execution_id, `Drill of “${j.name}”`);
+    navigate(`/activity/${result.data.execution_id}`);
+  }
+
   return (
     <tr className={j.enabled ? '' : 'table__row--muted'}>
       <td>
@@ -138,6 +147,7 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
         ) : (
           <span className="muted">Never run</span>
         )}
+        {(j.last_drill || j.drill_cron) && <LastDrillLine job={j} />}
       </td>
       <td>
         <EnabledSwitch name={j.name} enabled={j.enabled} resource="jobs" save={(enabled) => api.call('jobs.update', { id: j.id, enabled })} />
@@ -145,7 +155,10 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
       <RowActions
         menu={{
           label: `Actions for ${j.name}`,
-          items: [{ label: 'Show its runs', onSelect: () => navigate(`/activity/job/${j.id}`) }, ...editAndDelete(`/jobs/${j.id}/edit`, onDelete)],
+          items: withDrill(
+            [{ label: 'Show its runs', onSelect: () => navigate(`/activity/job/${j.id}`) }, ...editAndDelete(`/jobs/${j.id}/edit`, onDelete)],
+            () => void drill(),
+          ),
         }}
       >
         <Button size="sm" variant="ghost" busy={running} onClick={run} ariaLabel={`Run now: ${j.name}`}>
@@ -154,4 +167,26 @@ function JobRow({ item: j, onDelete }: { item: Job; onDelete(): void }) {
       </RowActions>
     </tr>
   );
+}
+
+/** "Last drill passed 2 days ago · a full restore took 4 min 12 s": quiet when it passed, an error's colour when it failed. */
+function LastDrillLine({ job }: { job: Job }) {
+  const d = job.last_drill;
+  const text = lastDrillText(d);
+  return (
+    <div className={`table__sub ${d && d.status !== 'completed' ? 'text-bad' : ''}`} data-testid="last-drill">
+      {d ? (
+        <a href={`#/activity/${d.execution_id}`} className="plain-link">
+          {text}
+        </a>
+      ) : (
+        text
+      )}
+    </div>
+  );
+}
+
+/** "Drill now" goes just before Delete…, which stays last. */
+function withDrill(items: MenuItem[], onSelect: () => void): MenuItem[] {
+  return [...items.slice(0, -1), { label: 'Drill now', onSelect }, ...items.slice(-1)];
 }

@@ -257,6 +257,24 @@ function JobCard({ job: j, datasource }: { job: OverviewJob; datasource: string 
         ) : (
           <p className="muted">No run yet. It runs on its schedule, or press Run now on the Backup jobs page.</p>
         )}
+        {j.drills.length > 0 && (
+          <Chart
+            label={`Restore time measured by the drills of ${j.name}, last ${j.drills.length === 1 ? 'drill' : `${j.drills.length} drills`}`}
+            height={110}
+            x={j.drills.map((d) => seconds(d.at))}
+            series={[
+              {
+                label: 'Restore time (drill)',
+                color: '#7a4cc2',
+                scale: 'duration',
+                unit: 'seconds',
+                format: duration,
+                values: j.drills.map((d) => d.rto_seconds),
+              },
+              { label: 'Drill failed', color: '#b42318', scale: 'failed', points: true, values: j.drills.map((d) => (d.status === 'failed' ? 1 : null)) },
+            ]}
+          />
+        )}
       </article>
     </Card>
   );

@@ -6,7 +6,7 @@ import { backupEncryption } from '../../../shared/schemas/encryption.js';
 import { Checkbox, SelectField, TextArea, TextField } from '../components/fields.js';
 import { useEncryption } from '../encryption.js';
 import { Button, ErrorBanner, Modal } from '../components/ui.js';
-import { bytes, counted, dateTime } from '../../../shared/format.js';
+import { bytes, counted, dateTime, duration, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_LABELS, datasourceWhere } from '../labels.js';
 import { navigate } from '../router.js';
 import { useStore, watchRun } from '../store.js';
@@ -139,6 +139,7 @@ export function RestoreDialog({
       }
     >
       <div className="form-stack">
+        <LastDrillTime jobId={backup.job_id} />
         <SelectField
           id="restore-backup"
           label="Backup"
@@ -285,4 +286,15 @@ function replaces(type: string, where: string, name: string, backup: BackupEntry
   }
   if (type === 'sqlite') return `This replaces the database file ${where} (${name}) with the backup.`;
   return `This replaces the data of ${where} (${name}) with the backup’s.`;
+}
+
+/** How long a full restore of this job took in its last drill, before the user presses Restore (nothing when it has none). */
+function LastDrillTime({ jobId }: { jobId: string | null }) {
+  const drill = useStore((s) => s.jobs.data?.find((j) => j.id === jobId)?.last_drill);
+  if (!drill || drill.status !== 'completed' || drill.rto_seconds === null) return null;
+  return (
+    <p className="field__hint" data-testid="restore-drill-time">
+      In its last drill ({fromNow(drill.at)}), a full restore of this job took {duration(drill.rto_seconds)}.
+    </p>
+  );
 }

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import type { DrillChecks } from '../types.js';
 import { quoteIdent, withClient } from './client.js';
@@ -80,8 +81,8 @@ export const postgresDrill: DrillChecks = {
       await client.query('BEGIN READ ONLY');
       if (asReader) await client.query(`SET LOCAL ROLE ${READER}`);
       await client.query(`SET LOCAL statement_timeout = ${ASSERTION_TIMEOUT_MS}`);
-      // The extended protocol (an explicit, empty list of values) runs exactly one statement.
-      const result = await client.query({ text: sql, values: [], rowMode: 'array' });
+      // The extended protocol runs exactly one statement: no "; rollback; reset role; …" can leave the read-only transaction.
+      const result = await client.query({ text: sql, rowMode: 'array', queryMode: 'extended' } as pg.QueryConfig & { queryMode: 'extended' });
       await client.query('ROLLBACK');
       return (result.rows[0] as unknown[] | undefined)?.[0];
     });

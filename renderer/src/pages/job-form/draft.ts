@@ -1,4 +1,5 @@
 import { COMPRESSIONS, type CatchUpPolicy, type Compression, type StorageStrategy } from '../../../../shared/schemas/enums.js';
+import type { DrillPick } from '../../../../shared/schemas/drill.js';
 import { VERIFY_MODES, type Job } from '../../../../shared/schemas/job.js';
 import { browserTimezone } from '../../format.js';
 import { lines, optionalNumber, type Validation } from '../../forms.js';
@@ -35,7 +36,16 @@ export interface Draft {
   verify: VerifyMode;
   /** '' on a new job: the server's default (age once encryption is set up). */
   encryption: 'age' | 'none' | '';
+  /** Restore drills on a schedule: off by default; switched on, the form suggests weekly. */
+  drill_on: boolean;
+  drill_cron: string;
+  drill_pick: DrillPick;
+  /** One SQL query per line. */
+  drill_assertions: string;
 }
+
+/** Sunday 04:00, in the job's timezone: weekly, at an hour backups rarely take. */
+export const WEEKLY_DRILL = '0 4 * * 0';
 
 /** Sets one entry; with the schema path of its input, that input's server error goes, as it is stale now. */
 export type SetDraft = <K extends keyof Draft>(key: K, path?: string) => (value: Draft[K]) => void;
@@ -92,6 +102,10 @@ export function draftFromJob(job: Job): Draft {
     max_file_size_mb: text(o.max_file_size_mb),
     verify: isVerifyMode(o.verify_after_backup) ? o.verify_after_backup : 'none',
     encryption: o.encryption === 'age' ? 'age' : 'none',
+    drill_on: job.drill_cron !== null,
+    drill_cron: job.drill_cron ?? WEEKLY_DRILL,
+    drill_pick: job.drill_pick,
+    drill_assertions: job.drill_assertions.join('\n'),
   };
 }
 
@@ -124,6 +138,10 @@ export function freshDraft(defaultStorage: string | undefined, datasource: strin
     max_file_size_mb: '',
     verify: 'checksum',
     encryption: '',
+    drill_on: false,
+    drill_cron: WEEKLY_DRILL,
+    drill_pick: 'latest',
+    drill_assertions: '',
   };
 }
 
@@ -163,5 +181,8 @@ export function payloadOf(d: Draft) {
       verify_after_backup: d.verify,
       ...(d.encryption ? { encryption: d.encryption } : {}),
     },
+    drill_cron: d.drill_on ? d.drill_cron : null,
+    drill_pick: d.drill_pick,
+    drill_assertions: lines(d.drill_assertions),
   };
 }
