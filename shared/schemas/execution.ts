@@ -99,6 +99,8 @@ export const backupMetadata = z.object({
   ...sourceInfo.shape,
   /** The restore this safety backup was taken for. */
   safety_for: uuid.optional(),
+  /** A whole server's safety backup: only the databases the restore replaces. */
+  only_databases: z.array(z.string()).optional(),
   artifact: z.string().optional(),
   compression: compression.optional(),
   compression_level: z.number().nullish(),
@@ -134,6 +136,23 @@ export const restoreMetadata = z.object({
   tables_restored: z.number().optional(),
   rows_restored: z.number().optional(),
   previous_file: z.string().nullish(),
+  /** A whole server's backup: which of its databases, each under which name on the target (the same, or a new one). */
+  databases: z.array(z.object({ name: z.string(), target: z.string() })).optional(),
+  /** The server's roles and grants replayed first. */
+  globals: z.boolean().optional(),
+  /** How each database's restore went. */
+  databases_restored: z
+    .array(
+      z.object({
+        name: z.string(),
+        target: z.string(),
+        ok: z.boolean(),
+        error: z.string().nullable(),
+        tables: z.number().nullable(),
+        rows: z.number().nullable(),
+      }),
+    )
+    .optional(),
 });
 
 export const verifyMetadata = z.object({
