@@ -337,6 +337,19 @@ describe('restore from a whole server backup', () => {
     );
   });
 
+  it('verify: the checksum of every file of every database, and a restore test of each database', async () => {
+    for (const method of ['checksum', 'restore-test']) {
+      const started = await call('backups.verify', { id: backup.id, method });
+      const done = await waitForExecution(app, started.execution_id);
+      assert.equal(done.status, 'completed', done.error_message);
+      assert.equal(done.metadata.verification.ok, true, done.metadata.verification.message);
+      if (method === 'restore-test') {
+        assert.match(done.metadata.verification.message, /4 databases restored/);
+        assert.match(done.metadata.verification.message, /Vendas 2026 ção: /);
+      }
+    }
+  });
+
   it('refuses names the backup does not hold, a new name for several, and a one-database backup asked for databases', async () => {
     for (const [input, field] of [
       [{ database: 'nope' }, 'database'],

@@ -122,11 +122,43 @@ async function checksums(ctx: CoreContext, backupId: string, signal: AbortSignal
   };
 }
 
-/** Restores into a scratch target nobody uses, counts what arrived, and removes the scratch target. */
+/** A whole server's backup is tested database by database, each from its own artifact; the others are one artifact. */
 async function restoreTest(ctx: CoreContext, backupId: string, signal: AbortSignal, say: Say, progress: Progress, keys: KeyPair[]): Promise<Outcome> {
+  const server = (await locateBackup(ctx, backupId)).metadata.server;
+  if (!server) return restoreTestOne(ctx, backupId, signal, say, progress, keys);
+  const outcomes: Outcome[] = [];
+  for (const d of server.databases.filter((d) => d.status === 'completed')) {
+    say('info', `Testing ${d.name}`);
+    const artifact = { file: d.artifact, checksum: d.checksum!, expectedTables: d.source.tables_backed_up ?? null };
+    const outcome = await restoreTestOne(ctx, backupId, signal, say, progress, keys, artifact);
+    outcomes.push({ ...outcome, message: `${d.name}: ${outcome.message}` });
+  }
+  const bad = outcomes.filter((o) => !o.ok);
+  return {
+    ok: bad.length === 0,
+    message: bad.length
+      ? bad.map((o) => o.message).join('; ')
+      : `${counted(outcomes.length, 'database')} restored: ${outcomes.map((o) => o.message).join('; ')}`,
+    tables: outcomes.reduce((n, o) => n + (o.tables ?? 0), 0),
+    rows: outcomes.reduce((n, o) => n + (o.rows ?? 0), 0),
+    copies: outcomes[0]?.copies ?? [],
+  };
+}
+
+/** Restores into a scratch target nobody uses, counts what arrived, and removes the scratch target. */
+async function restoreTestOne(
+  ctx: CoreContext,
+  backupId: string,
+  signal: AbortSignal,
+  say: Say,
+  progress: Progress,
+  keys: KeyPair[],
+  /** One database of a whole server's backup. */
+  artifact?: { file: string; checksum: string; expectedTables: number | null },
+): Promise<Outcome> {
   const settings = await readSettings(ctx.db);
   const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
-  const fetched = await fetchVerified(ctx, backupId, { tempDir, signal, say, progress, keys });
+  const fetched = await fetchVerified(ctx, backupId, { tempDir, signal, say, progress, keys, artifact });
   const scratchDir = await mkdtemp(path.join(tempDir, 'verify-'));
   try {
     const backup = fetched.backup;
@@ -156,7 +188,7 @@ async function restoreTest(ctx: CoreContext, backupId: string, signal: AbortSign
       progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       // Counted row by row: checking what arrived is the point of a restore test.
       const summary = await engine.summarize(scratch.config, { signal, estimate: false });
-      const expected = backup.metadata.tables_backed_up ?? null;
+      const expected = artifact ? artifact.expectedTables : (backup.metadata.tables_backed_up ?? null);
       const ok = expected === null || summary.tables === expected;
       return {
         ok,
