@@ -74,6 +74,12 @@ describe('discovery: which databases the server has and the patterns pick', () =
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.body.picked, 2);
     assert.equal(reasons(answer.body).postgres, 'not_included');
+    // Its health check says how many databases it backs up and each one's size.
+    const check = await call('datasources.healthCheck', { id: saved.id });
+    assert.equal(check.status, 'ok');
+    assert.equal(check.metadata.databases_count, 2);
+    assert.deepEqual(check.metadata.databases.map((d: Json) => d.name).sort(), ['Vendas 2026 ção', 'shop']);
+    assert.ok(check.metadata.databases.every((d: Json) => d.size_bytes > 0));
   });
 
   it('a login without CONNECT on a database still lists it, its size unknown', async () => {
