@@ -431,3 +431,32 @@ describe('MariaDB: all into an empty server', () => {
     }
   });
 });
+
+describe('losing the catalog loses nothing', () => {
+  it('a fresh app imports the storage and restores one database of a server backup from it', async () => {
+    const fresh = await startApp();
+    try {
+      const rpc = async (channel: string, input: unknown = {}) => {
+        const r = await fresh.rpc(channel, input);
+        assert.ok(r.body.ok, r.text);
+        return r.body.data;
+      };
+      const imported = await rpc('storages.create', { name: 'Same folder', type: 'local', config: { path: path.join(work, 'storage') } });
+      const result = await rpc('storages.import', { id: imported.id });
+      assert.ok(result.added > 0, JSON.stringify(result));
+      const target = await rpc('datasources.create', { name: 'Server here', type: 'postgres', connection_config: pgServer() });
+      const [{ id }] = await fresh.core.db.query(
+        `SELECT id FROM backup_executions WHERE metadata->'server' IS NOT NULL AND metadata->>'encryption' IS NULL AND status = 'completed' ORDER BY created_at LIMIT 1`,
+      );
+      const started = await rpc('backups.restore', { id, database: 'shop', target_database: 'shop_imported_tmp', target_datasource_id: target.id });
+      const done = await waitForExecution(fresh, started.execution_id);
+      assert.equal(done.status, 'completed', done.error_message);
+      assert.equal((await itemsChecksum('shop_imported_tmp'))!.n, (await itemsChecksum('shop'))!.n);
+      // The partial backup is partial here too.
+      const [{ n }] = await fresh.core.db.query(`SELECT count(*)::int AS n FROM backup_executions WHERE status = 'partial'`);
+      assert.ok(n >= 1);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
