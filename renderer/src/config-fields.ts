@@ -32,7 +32,42 @@ const DEFAULT_PORTS: Record<string, number> = { postgres: 5432, mysql: 3306, mar
 const server = (type: DatasourceType): ConfigField[] => [
   { key: 'host', label: 'Host', kind: 'text', required: true, placeholder: 'db.example.com', monospace: true },
   { key: 'port', label: 'Port', kind: 'number', optional: true, initial: String(DEFAULT_PORTS[type]) },
-  { key: 'database', label: 'Database', kind: 'text', required: true, placeholder: type === 'postgres' ? 'postgres' : 'app' },
+  ...(type === 'postgres' || type === 'mysql' || type === 'mariadb'
+    ? [
+        {
+          key: 'all_databases',
+          label: 'Every database on this server',
+          kind: 'checkbox',
+          initial: false,
+          wide: true,
+          hint: 'Off: one database. On: every database the patterns below pick, each backed up on its own, with the roles and grants.',
+        } as ConfigField,
+        {
+          key: 'database',
+          label: 'Database',
+          kind: 'text',
+          optional: true,
+          placeholder: type === 'postgres' ? 'postgres' : 'app',
+          hint: 'For every database: leave empty (the app connects to the server’s own).',
+        } as ConfigField,
+        {
+          key: 'include',
+          label: 'Include databases',
+          kind: 'lines',
+          optional: true,
+          placeholder: 'sales_*',
+          hint: 'Every database: one glob per line; empty: all.',
+        } as ConfigField,
+        {
+          key: 'exclude',
+          label: 'Exclude databases',
+          kind: 'lines',
+          optional: true,
+          placeholder: '*_test',
+          hint: 'System databases are left out unless named.',
+        } as ConfigField,
+      ]
+    : [{ key: 'database', label: 'Database', kind: 'text', required: true, placeholder: 'app' } as ConfigField]),
   { key: 'username', label: 'Username', kind: 'text', required: true },
   { key: 'password', label: 'Password', kind: 'secret' },
   ...(type === 'mongodb'

@@ -103,6 +103,8 @@ export const backupMetadata = z.object({
   ...sourceInfo.shape,
   /** The restore this safety backup was taken for. */
   safety_for: uuid.optional(),
+  /** A whole server's safety backup: only the databases the restore replaces. */
+  only_databases: z.array(z.string()).optional(),
   artifact: z.string().optional(),
   compression: compression.optional(),
   compression_level: z.number().nullish(),
@@ -142,6 +144,23 @@ export const restoreMetadata = z.object({
   previous_file: z.string().nullish(),
   /** files: only these paths of the backup were asked for. */
   paths: z.array(z.string()).optional(),
+  /** A whole server's backup: which of its databases, each under which name on the target (the same, or a new one). */
+  databases: z.array(z.object({ name: z.string(), target: z.string() })).optional(),
+  /** The server's roles and grants replayed first. */
+  globals: z.boolean().optional(),
+  /** How each database's restore went. */
+  databases_restored: z
+    .array(
+      z.object({
+        name: z.string(),
+        target: z.string(),
+        ok: z.boolean(),
+        error: z.string().nullable(),
+        tables: z.number().nullable(),
+        rows: z.number().nullable(),
+      }),
+    )
+    .optional(),
 });
 
 export const verifyMetadata = z.object({

@@ -41,6 +41,15 @@ export const restoreInput = z.object({
     .min(1)
     .max(10_000)
     .optional(),
+  /**
+   * A whole server's backup: the one database to restore, by its real name (into itself after a safety backup,
+   * or under `target_database`, a new database).
+   */
+  database: z.string().min(1).max(255).nullish(),
+  /** A whole server's backup: several databases by name, or `all` (into an empty server: the globals first). */
+  databases: z.union([z.array(z.string().min(1).max(255)).min(1).max(10_000), z.literal('all')]).nullish(),
+  /** Replay the server's roles and grants before the databases; default: only when restoring `all`. */
+  globals: z.boolean().nullish(),
 });
 export type RestoreInput = z.output<typeof restoreInput>;
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { MariaServer, PgServer } from '../harness/index.js';
+import { startMariadb, startPostgres, type MariaServer, type PgServer } from '../harness/index.js';
 import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { runJob, sh, waitForExecution } from '../support/backups.js';
 import { mariaServerWithDatabases, pgServerWithDatabases, READER } from '../support/servers.js';
@@ -38,6 +38,8 @@ before(async () => {
   storage = await call('storages.create', { name: 'Local', type: 'local', config: { path: path.join(work, 'storage') } });
   // Successes reach the inbox too: the tests read what a run announced.
   await call('settings.update', { 'notifications.routing': { backup_success: 'inbox' } });
+  // Encrypted backups are age files per artifact: the restores below decrypt each with the app's key.
+  await call('encryption.setup');
 });
 
 after(async () => {
@@ -72,6 +74,12 @@ describe('discovery: which databases the server has and the patterns pick', () =
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.body.picked, 2);
     assert.equal(reasons(answer.body).postgres, 'not_included');
+    // Its health check says how many databases it backs up and each one's size.
+    const check = await call('datasources.healthCheck', { id: saved.id });
+    assert.equal(check.status, 'ok');
+    assert.equal(check.metadata.databases_count, 2);
+    assert.deepEqual(check.metadata.databases.map((d: Json) => d.name).sort(), ['Vendas 2026 ção', 'shop']);
+    assert.ok(check.metadata.databases.every((d: Json) => d.size_bytes > 0));
   });
 
   it('a login without CONNECT on a database still lists it, its size unknown', async () => {
@@ -174,6 +182,10 @@ describe('a run backs up each database as its own artifact, plus the globals', (
     assert.match(globals, /GRANT analysts TO sales/);
     assert.match(globals, /ALTER ROLE sales WITH .*PASSWORD 'SCRAM-SHA-256/);
     assert.deepEqual(first.metadata.server.globals.notes, []);
+    // One download would join unrelated files: refused, with what to do instead.
+    const download = await app.fetch(`/api/executions/${first.id}/download`);
+    assert.ok(download.status >= 400 && download.status < 500, String(download.status));
+    assert.match(await download.text(), /a file per database/);
   });
 
   it('each artifact is a plain pg_dump file: the database with a space and quotes restores by hand, identical', async () => {
@@ -264,5 +276,195 @@ describe('MariaDB: every database and the users with their grants', () => {
     assert.doesNotMatch(globals, /`root`@/);
     const crm = manifest.server.databases.find((d: Json) => d.name === 'crm');
     assert.ok(sh(`zstd -dcq ${JSON.stringify(path.join(folderOf(run), crm.artifact))}`).includes('INSERT INTO `items`'));
+  });
+});
+
+/** A database's schema as pg_dump writes it, without the lines that differ between any two dumps. */
+const schemaOf = (port: number, password: string, db: string) =>
+  sh(`pg_dump --schema-only --dbname=${JSON.stringify(db)}`, {
+    PATH: `${pg.binDir}:${process.env.PATH}`,
+    PGHOST: pg.host,
+    PGPORT: String(port),
+    PGUSER: pg.user,
+    PGPASSWORD: password,
+  })
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l))
+    .join('\n');
+
+/** Roles, their attributes and memberships as pg_dumpall writes them, passwords aside. */
+const rolesOf = (port: number, password: string) =>
+  sh('pg_dumpall --roles-only --no-role-passwords', {
+    PATH: `${pg.binDir}:${process.env.PATH}`,
+    PGHOST: pg.host,
+    PGPORT: String(port),
+    PGUSER: pg.user,
+    PGPASSWORD: password,
+  })
+    .split('\n')
+    .filter((l) => !/^\\(un)?restrict /.test(l) && !/^--/.test(l))
+    .join('\n');
+
+describe('restore from a whole server backup', () => {
+  let backup: Json;
+  let serverDs: Json;
+
+  before(async () => {
+    serverDs = await call('datasources.create', {
+      name: 'Restore source',
+      type: 'postgres',
+      connection_config: pgServer({ exclude: ['*_tmp', 'sales_*', 'to_drop'] }),
+    });
+    backup = await runJob(app, {
+      name: 'Restore source',
+      datasource_id: serverDs.id,
+      storage_location_id: storage.id,
+      backup_options: { compression: 'zstd', encryption: 'age', max_file_size_mb: 1 },
+    });
+    assert.equal(backup.status, 'completed', backup.error_message);
+  });
+
+  it('one database under a new name: the same schema (pg_dump --schema-only) and rows', async () => {
+    const started = await call('backups.restore', { id: backup.id, database: 'Vendas 2026 ção', target_database: 'vendas_copy_tmp' });
+    const done = await waitForExecution(app, started.execution_id);
+    assert.equal(done.status, 'completed', done.error_message);
+    assert.equal(schemaOf(pg.port, pg.password, 'vendas_copy_tmp'), schemaOf(pg.port, pg.password, 'Vendas 2026 ção'));
+    assert.deepEqual(await itemsChecksum('vendas_copy_tmp'), await itemsChecksum('Vendas 2026 ção'));
+    assert.equal(done.metadata.safety_execution_id, null, 'a new database replaces nothing');
+  });
+
+  it('one database into itself, after a safety backup of that database only', async () => {
+    const before = await itemsChecksum('shop');
+    await pg.query('DELETE FROM items WHERE id > 10', 'shop');
+    const started = await call('backups.restore', { id: backup.id, database: 'shop' });
+    const done = await waitForExecution(app, started.execution_id);
+    assert.equal(done.status, 'completed', done.error_message);
+    assert.deepEqual(await itemsChecksum('shop'), before);
+    const safety = await call('executions.get', { id: done.metadata.safety_execution_id });
+    assert.deepEqual(
+      safety.metadata.server.databases.map((d: Json) => d.name),
+      ['shop'],
+    );
+  });
+
+  it('verify: the checksum of every file of every database, and a restore test of each database', async () => {
+    for (const method of ['checksum', 'restore-test']) {
+      const started = await call('backups.verify', { id: backup.id, method });
+      const done = await waitForExecution(app, started.execution_id);
+      assert.equal(done.status, 'completed', done.error_message);
+      assert.equal(done.metadata.verification.ok, true, done.metadata.verification.message);
+      if (method === 'restore-test') {
+        assert.match(done.metadata.verification.message, /4 databases restored/);
+        assert.match(done.metadata.verification.message, /Vendas 2026 ção: /);
+      }
+    }
+  });
+
+  it('refuses names the backup does not hold, a new name for several, and a one-database backup asked for databases', async () => {
+    for (const [input, field] of [
+      [{ database: 'nope' }, 'database'],
+      [{ databases: ['shop', 'nope'] }, 'databases'],
+      [{ databases: ['shop', 'postgres'], target_database: 'x_tmp' }, 'target_database'],
+      [{}, 'databases'],
+    ] as const) {
+      const r = await app.rpc('backups.restore', { id: backup.id, ...input });
+      assert.equal(r.body.ok, false, JSON.stringify(input));
+      assert.equal(r.body.error.issues[0].path, field, r.text);
+    }
+  });
+
+  it('all into a fresh cluster made with initdb: globals first, then roles, memberships, grants and data identical', async () => {
+    const fresh = await startPostgres();
+    try {
+      const target = await call('datasources.create', {
+        name: 'Fresh cluster',
+        type: 'postgres',
+        connection_config: { host: fresh.host, port: fresh.port, username: fresh.user, password: fresh.password, all_databases: true },
+      });
+      const started = await call('backups.restore', { id: backup.id, databases: 'all', target_datasource_id: target.id });
+      const done = await waitForExecution(app, started.execution_id);
+      assert.equal(done.status, 'completed', done.error_message);
+      assert.equal(rolesOf(fresh.port, fresh.password), rolesOf(pg.port, pg.password));
+      for (const db of ['shop', 'Vendas 2026 ção', `it's a "db"`]) {
+        assert.equal(schemaOf(fresh.port, fresh.password, db), schemaOf(pg.port, pg.password, db), db);
+        const [a] = await fresh.query<{ sum: string }>(`SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM items t`, db);
+        assert.equal(a!.sum, (await itemsChecksum(db))!.sum, db);
+      }
+      // The role's grants resolve: sales reads shop's items on the new cluster.
+      assert.ok(schemaOf(fresh.port, fresh.password, 'shop').includes('GRANT SELECT,INSERT ON TABLE public.items TO sales;'));
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
+
+describe('MariaDB: all into an empty server', () => {
+  it('users, grants and data identical', async () => {
+    const source = await call('datasources.create', {
+      name: 'CRM source',
+      type: 'mariadb',
+      connection_config: { host: maria.host, port: maria.port, username: maria.user, password: maria.password, all_databases: true, exclude: ['logs_*'] },
+    });
+    const backup = await runJob(app, {
+      name: 'CRM source',
+      datasource_id: source.id,
+      storage_location_id: storage.id,
+      backup_options: { compression: 'zstd' },
+    });
+    assert.equal(backup.status, 'completed', backup.error_message);
+    const fresh = await startMariadb();
+    try {
+      const target = await call('datasources.create', {
+        name: 'Empty MariaDB',
+        type: 'mariadb',
+        connection_config: { host: fresh.host, port: fresh.port, username: fresh.user, password: fresh.password, all_databases: true },
+      });
+      const started = await call('backups.restore', { id: backup.id, databases: 'all', target_datasource_id: target.id });
+      const done = await waitForExecution(app, started.execution_id);
+      assert.equal(done.status, 'completed', done.error_message);
+      const grants = async (server: MariaServer) =>
+        (await server.query<Record<string, string>>(`SHOW GRANTS FOR 'sales'@'%'`)).map((r) => Object.values(r)[0]).sort();
+      assert.deepEqual(await grants(fresh), await grants(maria));
+      for (const db of ['crm', 'Vendas 2026 ção']) {
+        // Rows by value, in key order (named in full: a pooled connection may point elsewhere).
+        const sum = async (server: MariaServer) =>
+          JSON.stringify(
+            await server.query(`SELECT COUNT(*) AS n, MD5(GROUP_CONCAT(CONCAT_WS(',', id, label, price) ORDER BY id)) AS sum FROM \`${db}\`.items`),
+          );
+        assert.equal(await sum(fresh), await sum(maria), db);
+      }
+      assert.equal((await fresh.query(`SHOW DATABASES LIKE 'logs_tmp'`)).length, 0);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
+
+describe('losing the catalog loses nothing', () => {
+  it('a fresh app imports the storage and restores one database of a server backup from it', async () => {
+    const fresh = await startApp();
+    try {
+      const rpc = async (channel: string, input: unknown = {}) => {
+        const r = await fresh.rpc(channel, input);
+        assert.ok(r.body.ok, r.text);
+        return r.body.data;
+      };
+      const imported = await rpc('storages.create', { name: 'Same folder', type: 'local', config: { path: path.join(work, 'storage') } });
+      const result = await rpc('storages.import', { id: imported.id });
+      assert.ok(result.added > 0, JSON.stringify(result));
+      const target = await rpc('datasources.create', { name: 'Server here', type: 'postgres', connection_config: pgServer() });
+      const [{ id }] = await fresh.core.db.query(
+        `SELECT id FROM backup_executions WHERE metadata->'server' IS NOT NULL AND metadata->>'encryption' IS NULL AND status = 'completed' ORDER BY created_at LIMIT 1`,
+      );
+      const started = await rpc('backups.restore', { id, database: 'shop', target_database: 'shop_imported_tmp', target_datasource_id: target.id });
+      const done = await waitForExecution(fresh, started.execution_id);
+      assert.equal(done.status, 'completed', done.error_message);
+      assert.equal((await itemsChecksum('shop_imported_tmp'))!.n, (await itemsChecksum('shop'))!.n);
+      // The partial backup is partial here too.
+      const [{ n }] = await fresh.core.db.query(`SELECT count(*)::int AS n FROM backup_executions WHERE status = 'partial'`);
+      assert.ok(n >= 1);
+    } finally {
+      await fresh.stop();
+    }
   });
 });

@@ -76,14 +76,14 @@ describe('a globals file from a storage', () => {
 
   it('PostgreSQL: a psql command is refused before any statement runs', async () => {
     const file = planted('pg-globals.sql', `CREATE ROLE planted_first;\n\\! touch /tmp/dg-pwned-globals\nCREATE ROLE planted_after;\n`);
-    await assert.rejects(postgresServer.restoreGlobals({ ...pgConfig(), database: 'postgres' }, file, options()), /client command/);
+    await assert.rejects(postgresServer.restoreGlobals({ ...pgConfig(), database: 'postgres' }, file, options(), 'before'), /client command/);
     assert.ok(!existsSync('/tmp/dg-pwned-globals'));
     assert.equal((await pg.query(`SELECT 1 FROM pg_roles WHERE rolname LIKE 'planted%'`)).length, 0);
   });
 
   it("PostgreSQL: the login's own role is never altered (its password would lock the app out)", async () => {
     const file = planted('pg-own.sql', `ALTER ROLE ${quotePgIdentifier(pg.user)} WITH PASSWORD 'taken over';\nCREATE ROLE planted_ok;\n`);
-    await postgresServer.restoreGlobals({ ...pgConfig(), database: 'postgres' }, file, options());
+    await postgresServer.restoreGlobals({ ...pgConfig(), database: 'postgres' }, file, options(), 'before');
     assert.equal((await pg.query(`SELECT 1 FROM pg_roles WHERE rolname = 'planted_ok'`)).length, 1);
     assert.equal((await pg.query('SELECT 1 AS ok')).length, 1, 'the harness still signs in with its password');
   });
@@ -91,11 +91,27 @@ describe('a globals file from a storage', () => {
   it('MariaDB: a mysql client command is refused', async () => {
     const file = planted('maria-globals.sql', `CREATE USER 'planted'@'%';\n\\! touch /tmp/dg-pwned-globals\n`);
     await assert.rejects(
-      mysqlServer.restoreGlobals({ host: maria.host, port: maria.port, username: maria.user, password: maria.password, database: '' }, file, options()),
+      mysqlServer.restoreGlobals(
+        { host: maria.host, port: maria.port, username: maria.user, password: maria.password, database: '' },
+        file,
+        options(),
+        'before',
+      ),
       /client command/,
     );
     assert.ok(!existsSync('/tmp/dg-pwned-globals'));
     assert.equal((await maria.query(`SELECT 1 FROM mysql.user WHERE User = 'planted'`)).length, 0);
+  });
+
+  it("MariaDB: the login's own account is never altered", async () => {
+    const file = planted(
+      'maria-own.sql',
+      `CREATE USER IF NOT EXISTS \`${maria.user}\`@\`%\` IDENTIFIED BY 'taken';\nGRANT USAGE ON *.* TO \`${maria.user}\`@\`%\` IDENTIFIED BY 'taken over';\n`,
+    );
+    const config = { host: maria.host, port: maria.port, username: maria.user, password: maria.password, database: '' };
+    await mysqlServer.restoreGlobals(config, file, options(), 'before');
+    await mysqlServer.restoreGlobals(config, file, options(), 'after');
+    assert.equal((await maria.query('SELECT 1 AS ok')).length, 1, 'the harness still signs in with its password');
   });
 });
 

@@ -32,6 +32,12 @@ export interface OpenOptions {
  */
 export async function openArtifact(ctx: Pick<CoreContext, 'db' | 'secrets'>, executionId: string, o: OpenOptions = {}): Promise<Artifact> {
   const { execution, metadata, copies } = await locateBackup(ctx, executionId);
+  if (metadata.server) {
+    throw new AppError(
+      'unsupported',
+      "A whole server's backup is a file per database: restore the databases you need, or copy their files from the storage (the manifest names each one)",
+    );
+  }
   const stored = metadata.artifact ?? path.basename(copies[0]?.chunks[0]?.file_path ?? 'backup').replace(/\.part-\d{3}$/, '');
   const decrypt = o.decrypt && metadata.encryption ? await identitiesFor(ctx, metadata.encryption, o.keys ?? []) : null;
   const artifactName = backupFileName({

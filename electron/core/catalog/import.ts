@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
 import type { importResult } from '../../../shared/schemas/restore.js';
-import { sourceInfo, type BackupMetadata } from '../../../shared/schemas/execution.js';
+import { sourceInfo, type BackupMetadata, type ServerBackup } from '../../../shared/schemas/execution.js';
 import { MANIFEST_MAX_BYTES, parseManifest, type Manifest } from '../backup/manifest.js';
 import { BackupChunks, BackupCopies, BackupExecutions, BackupJobs, Datasources, type StorageRow } from '../db/entities.js';
 import { storedMetadata } from '../db/metadata.js';
@@ -78,6 +78,31 @@ async function readCapped(stream: Readable, max: number): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/** A whole server's manifest as the catalog records it (metadata.server), and whether some database failed in it. */
+function serverOf(manifest: Manifest): { server: ServerBackup; partial: boolean } | null {
+  const s = manifest.server;
+  if (!s) return null;
+  const server: ServerBackup = {
+    databases: s.databases.map((d) => ({
+      name: d.name,
+      artifact: d.artifact,
+      status: d.status,
+      error: d.error,
+      size_bytes: d.total_size_bytes,
+      compressed_size_bytes: d.compressed_size_bytes,
+      checksum: d.checksum,
+      parts: d.chunks.length,
+      duration_ms: d.duration_ms,
+      source: sourceInfo.catch({}).parse(d.metadata),
+    })),
+    globals: { artifact: manifest.artifact, status: s.globals_status, error: null, notes: s.globals_notes },
+    added: [],
+    gone: [],
+    parallel_databases: 1,
+  };
+  return { server, partial: s.globals_status === 'failed' || s.databases.some((d) => d.status === 'failed') };
+}
+
 /** Adds the backup, or only this storage's copy when the backup is known; false when nothing was new. */
 async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, manifest: Manifest): Promise<boolean> {
   return ctx.db.transaction(async (m) => {
@@ -111,7 +136,7 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
       job_id: jobKnown ? manifest.job_id : null,
       datasource_id: datasourceKnown ? manifest.datasource_id! : null,
       storage_location_id: storageRow.id,
-      status: 'completed',
+      status: serverOf(manifest)?.partial ? 'partial' : 'completed',
       started_at: createdAt,
       finished_at: createdAt,
       size_bytes: String(manifest.total_size_bytes),
@@ -139,13 +164,16 @@ async function adopt(ctx: CoreContext, storageRow: StorageRow, folder: string, m
         ...(manifest.toc ? { toc: manifest.toc } : {}),
         compression_ratio: manifest.compression_ratio,
         checksum: manifest.checksum,
+        ...(manifest.server ? { server: serverOf(manifest)!.server } : {}),
         execution_logs: [],
       } satisfies BackupMetadata),
     });
+    // A whole server's backup: the globals' parts, then each database's, as the run recorded them.
+    const chunks = [...manifest.chunks, ...(manifest.server?.databases.flatMap((d) => d.chunks) ?? [])];
     await m.getRepository(BackupChunks).insert(
-      manifest.chunks.map((c) => ({
+      chunks.map((c, i) => ({
         execution_id: manifest.execution_id,
-        chunk_number: c.number,
+        chunk_number: i + 1,
         file_path: `${folder}/${c.file}`,
         size_bytes: String(c.size_bytes),
         checksum: bare(c.checksum),

@@ -5,7 +5,7 @@ import type { DatasourceType } from '../../../shared/schemas/enums.js';
 import { serverEngineFor } from '../engines/index.js';
 
 /** Whether a datasource is a whole server ("Every database on this server") rather than one database. */
-export const isWholeServer = (type: DatasourceType, config: ConnectionConfig): config is ServerConnectionConfig =>
+export const isWholeServer = (type: DatasourceType, config: ConnectionConfig): boolean =>
   familyOf(type) !== null && (config as ServerConnectionConfig).all_databases === true;
 
 /** The databases the server has now, each with whether the datasource's patterns pick it: what the form shows and a run backs up. */

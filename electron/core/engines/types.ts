@@ -158,8 +158,11 @@ export interface ServerEngine {
   listDatabases(config: ConnectionConfig, signal: AbortSignal): Promise<ServerDatabase[]>;
   /** The server's globals as SQL (pg_dumpall --globals-only; MySQL's CREATE USER and GRANT statements). */
   dumpGlobals(config: ConnectionConfig, options: EngineOptions): Promise<GlobalsDump>;
-  /** Replays a globals SQL file (a local, verified, decompressed one) on the server; existing roles or users are kept. */
-  restoreGlobals(config: ConnectionConfig, sqlPath: string, options: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Replays a globals SQL file (a local, verified, decompressed one) on the server; existing roles or users are kept.
+   * `before` the databases are restored (roles, users), then `after` (MySQL's grants name tables that must exist).
+   */
+  restoreGlobals(config: ConnectionConfig, sqlPath: string, options: RestoreOptions, phase: 'before' | 'after'): Promise<RestoreResult>;
 }
 
 /** An engine that backs up and restores. */

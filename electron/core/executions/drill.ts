@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
 import { counted } from '../../../shared/format.js';
 import type { DrillCheck, DrillCopy, DrillPhase } from '../../../shared/schemas/drill.js';
-import type { DrillMetadata, Verification } from '../../../shared/schemas/execution.js';
+import type { DrillMetadata, SourceInfo, Verification } from '../../../shared/schemas/execution.js';
 import { createDecompressor } from '../backup/compress.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { identitiesFor } from '../catalog/keys.js';
@@ -104,7 +104,7 @@ export function drillWork(ctx: CoreContext, runKeys: RunKeys): Work {
       if (local.length === 0) throw new DrillFailure('download', 'This backup has no completed copy on any storage');
 
       await timed(phases, 'checksums', async () => {
-        for (const c of local) if (c.result.ok) c.result.error = await checksumsOf(c, located.metadata.checksum, signal);
+        for (const c of local) if (c.result.ok) c.result.error = await checksumsOf(c, located.metadata.server ? undefined : located.metadata.checksum, signal);
         for (const c of local) c.result.ok = c.result.error === null;
         const bad = local.filter((c) => !c.result.ok);
         return {
@@ -123,62 +123,66 @@ export function drillWork(ctx: CoreContext, runKeys: RunKeys): Work {
         writeOnly = true;
         say('warn', 'Write-only mode: no key here opens this encrypted backup, so this drill checked its checksums only');
       } else {
-        const rawPath = path.join(work, 'raw');
-        await timed(phases, 'decrypt and decompress', async () => {
-          await decode(good, located, keys, rawPath, signal);
-          return { value: undefined, ok: true, detail: `${keys.length ? 'Decrypted with age and ' : ''}decompressed (${located.metadata.compression})` };
-        });
         const type = await backupTypeOf(ctx, located);
         const engine = backupEngineFor(type);
         const ds = located.execution.datasource_id ? await ctx.db.getRepository(Datasources).findOneBy({ id: located.execution.datasource_id }) : null;
-        const scratchDir = path.join(work, 'scratch');
-        await mkdir(scratchDir, { mode: 0o700 });
-        const scratch = await engine.scratch({
-          name: `dg_drill_${randomBytes(4).toString('hex')}`,
-          dir: scratchDir,
-          metadataUrl: (ctx.db.options as { url?: string }).url ?? '',
-          sourceConfig: ds ? datasourceConfig(ctx, ds) : null,
-          sourceName: ds?.name ?? null,
-        });
-        scratchDescription = scratch.description;
-        try {
-          say('info', `Restoring into a scratch target: ${scratch.description}`);
-          report.progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-          await timed(phases, 'restore', async () => {
-            await engine.restore(scratch.config, rawPath, {
-              parallelJobs: 1,
-              toolDirs: toolDirs(settings),
-              tempDir: work,
-              signal,
-              log: say,
-              createDatabase: scratch.createDatabase,
-              overwrite: false,
-              source: located.metadata,
-            });
-            return { value: undefined, ok: true, detail: `Restored into ${scratch.description}` };
+        const job = located.execution.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: located.execution.job_id }) : null;
+        for (const artifact of drilledArtifacts(located, good)) {
+          if (artifact.name) say('info', `Drilling database ${artifact.name}`);
+          const rawPath = path.join(work, 'raw');
+          await timed(phases, 'decrypt and decompress', async () => {
+            await decode(artifact.files, located, keys, rawPath, signal);
+            return { value: undefined, ok: true, detail: `${keys.length ? 'Decrypted with age and ' : ''}decompressed (${located.metadata.compression})` };
           });
-          report.progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
-          const job = located.execution.job_id ? await ctx.db.getRepository(BackupJobs).findOneBy({ id: located.execution.job_id }) : null;
-          await timed(phases, 'checks', async () => {
-            const found = await checkRestored({
-              type,
-              checks: drillChecksFor(type),
-              config: scratch.config,
-              recorded: located.metadata,
-              assertions: job?.drill_assertions ?? [],
-              signal,
-            });
-            checks.push(...found.checks);
-            const failed = checks.filter((c) => !c.ok);
-            for (const c of checks) say(c.ok ? 'info' : 'error', `${c.name}: ${c.detail}`);
-            return {
-              value: undefined,
-              ok: failed.length === 0,
-              detail: failed.length ? failed.map((c) => `${c.name}: ${c.detail}`).join('; ') : `${counted(checks.length, 'check')} passed`,
-            };
+          const scratchDir = await mkdtemp(path.join(work, 'scratch-'));
+          const scratch = await engine.scratch({
+            name: `dg_drill_${randomBytes(4).toString('hex')}`,
+            dir: scratchDir,
+            metadataUrl: (ctx.db.options as { url?: string }).url ?? '',
+            sourceConfig: ds ? datasourceConfig(ctx, ds) : null,
+            sourceName: ds?.name ?? null,
           });
-        } finally {
-          await scratch.drop().catch((e: Error) => say('warn', `Could not remove the scratch target ${scratch.description}: ${e.message}`));
+          scratchDescription = scratch.description;
+          try {
+            say('info', `Restoring into a scratch target: ${scratch.description}`);
+            report.progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
+            await timed(phases, 'restore', async () => {
+              await engine.restore(scratch.config, rawPath, {
+                parallelJobs: 1,
+                toolDirs: toolDirs(settings),
+                tempDir: work,
+                signal,
+                log: say,
+                createDatabase: scratch.createDatabase,
+                overwrite: false,
+                source: located.metadata,
+              });
+              return { value: undefined, ok: true, detail: `Restored into ${scratch.description}` };
+            });
+            report.progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
+            await timed(phases, 'checks', async () => {
+              const found = await checkRestored({
+                type,
+                checks: drillChecksFor(type),
+                config: scratch.config,
+                recorded: artifact.recorded,
+                assertions: artifact.name ? [] : (job?.drill_assertions ?? []),
+                signal,
+              });
+              const named = found.checks.map((c) => (artifact.name ? { ...c, name: `${artifact.name}: ${c.name}` } : c));
+              checks.push(...named);
+              const failed = named.filter((c) => !c.ok);
+              for (const c of named) say(c.ok ? 'info' : 'error', `${c.name}: ${c.detail}`);
+              return {
+                value: undefined,
+                ok: failed.length === 0,
+                detail: failed.length ? failed.map((c) => `${c.name}: ${c.detail}`).join('; ') : `${counted(named.length, 'check')} passed`,
+              };
+            });
+          } finally {
+            await scratch.drop().catch((e: Error) => say('warn', `Could not remove the scratch target ${scratch.description}: ${e.message}`));
+            await rm(rawPath, { force: true });
+          }
         }
         const failedChecks = checks.filter((c) => !c.ok);
         if (failedChecks.length) throw new DrillFailure('checks', failedChecks.map((c) => `${c.name}: ${c.detail}`).join('; '));
@@ -323,12 +327,27 @@ async function checksumsOf(c: LocalCopy, expected: string | undefined, signal: A
   return null;
 }
 
-/** The good copy's parts joined, decrypted when encrypted, and decompressed into `rawPath`. */
-async function decode(c: LocalCopy, backup: LocatedBackup, keys: KeyPair[], rawPath: string, signal: AbortSignal): Promise<void> {
+/**
+ * What a drill restores: the backup's one artifact, or each database a whole server's backup holds (its own parts; the
+ * globals are checked by their checksums, and a server's roles are not replayed into a scratch database).
+ */
+function drilledArtifacts(backup: LocatedBackup, good: LocalCopy): { name: string | null; files: string[]; recorded: SourceInfo }[] {
+  const { server } = backup.metadata;
+  if (!server) return [{ name: null, files: good.files, recorded: backup.metadata }];
+  const ofArtifact = (artifact: string) =>
+    good.files.filter((_, i) => {
+      const file = path.basename(good.copy.chunks[i]!.file_path);
+      return file === artifact || file.startsWith(`${artifact}.part-`);
+    });
+  return server.databases.filter((d) => d.status === 'completed').map((d) => ({ name: d.name, files: ofArtifact(d.artifact), recorded: d.source }));
+}
+
+/** Parts of the good copy joined, decrypted when encrypted, and decompressed into `rawPath`. */
+async function decode(files: string[], backup: LocatedBackup, keys: KeyPair[], rawPath: string, signal: AbortSignal): Promise<void> {
   const { compression } = backup.metadata;
   if (!compression) throw new AppError('validation_error', 'This backup does not say how it was compressed');
   async function* joined() {
-    for (const file of c.files) yield* createReadStream(file, { signal });
+    for (const file of files) yield* createReadStream(file, { signal });
   }
   const stages = [
     Readable.from(joined()),

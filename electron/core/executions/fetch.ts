@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { counted } from '../../../shared/format.js';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors.js';
+import { isPartOf } from '../backup/layout.js';
 import { appIdentities, identitiesFor, keyRequired } from '../catalog/keys.js';
 import { locateBackup, type LocatedBackup } from '../catalog/locate.js';
 import { openSavedStorage } from '../catalog/storages.js';
@@ -27,6 +28,8 @@ export interface FetchOptions {
   progress: Progress;
   /** Keys pasted for this run (the recovery key in write-only mode); the app's own are added. */
   keys?: KeyPair[];
+  /** One artifact of a whole server's backup (a database, the globals): only its parts, checked against its checksum. */
+  artifact?: { file: string; checksum: string };
 }
 
 /**
@@ -35,14 +38,18 @@ export interface FetchOptions {
  */
 export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, backupId: string, o: FetchOptions): Promise<FetchedBackup> {
   const backup = await locateBackup(ctx, backupId);
-  const chosen = o.storageId ? backup.copies.filter((c) => c.storage.id === o.storageId) : backup.copies;
+  const copies = o.artifact
+    ? backup.copies.map((c) => ({ ...c, chunks: c.chunks.filter((p) => isPartOf(path.posix.basename(p.file_path), o.artifact!.file)) }))
+    : backup.copies;
+  const chosen = o.storageId ? copies.filter((c) => c.storage.id === o.storageId) : copies;
   if (chosen.length === 0) {
     throw new AppError(
       'not_found',
       o.storageId ? 'This backup has no completed copy on the chosen storage' : 'This backup has no completed copy on any storage',
     );
   }
-  const { compression, checksum } = backup.metadata;
+  const { compression } = backup.metadata;
+  const checksum = o.artifact?.checksum ?? backup.metadata.checksum;
   if (!compression) throw new AppError('validation_error', 'This backup does not say how it was compressed');
   const total = chosen[0]!.chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
   const { encryption } = backup.metadata;

@@ -12,9 +12,10 @@ import type { Notifier } from '../notify/notifier.js';
 import { backupWork } from './backup.js';
 import { cleanupWork, expiredBackups, type PlanRetention } from './cleanup.js';
 import { ExecutionQueue, type QueueTiming, type RunExecution, type SlotClaim } from './queue.js';
-import { restoreWork } from './restore.js';
+import { restoreWork, type RunInside } from './restore.js';
 import { RunKeys } from './run-keys.js';
-import { createRunner } from './runner.js';
+import { createRunner, type Work } from './runner.js';
+import { planServerRestore, serverRestoreWork } from './server-restore.js';
 import { verifyWork } from './verify.js';
 import { drillWork } from './drill.js';
 import { pickDrillBackup } from './drill-pick.js';
@@ -52,11 +53,22 @@ export class Executions {
         verify: (backupId, method) => this.verify(backupId, method, { trigger: 'after_backup' }),
         cleanup: (jobId) => this.cleanup(jobId, 'after_backup'),
       }),
-      restore: restoreWork(ctx, (signal, values) => this.queue.runInside(signal, values), this.runKeys),
+      restore: this.restoreKinds(ctx),
       verify: verifyWork(ctx),
       cleanup: cleanupWork(ctx, this.planRetention),
       drill: drillWork(ctx, this.runKeys),
     });
+  }
+
+  /** A restore of one artifact, or of databases from a whole server's backup (executions/server-restore.ts). */
+  private restoreKinds(ctx: CoreContext): Work {
+    const runInside: RunInside = (signal, values) => this.queue.runInside(signal, values);
+    const one = restoreWork(ctx, runInside, this.runKeys);
+    const server = serverRestoreWork(ctx, runInside, this.runKeys);
+    return (row, io) => {
+      const request = metadataOf(row);
+      return request.operation === 'restore' && request.databases ? server(row, io) : one(row, io);
+    };
   }
 
   start(): Promise<void> {
@@ -137,9 +149,11 @@ export class Executions {
     if (!sameEngine(sourceType, target.type))
       throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
     if (input.paths && sourceType !== 'files') throw invalid('paths', 'Only a folder backup restores chosen files and folders');
-    const request = { target_database: input.target_database ?? null, target_path: input.target_path ?? null };
+    const targetConfig = datasourceConfig(this.ctx, target);
+    const server = planServerRestore(metadata, target, targetConfig, input);
+    const request = { target_database: server ? null : (input.target_database ?? null), target_path: input.target_path ?? null };
     // Refuses impossible combinations (a path for a database…) before anything is queued.
-    backupEngineFor(target.type).target(datasourceConfig(this.ctx, target), target.name, request);
+    if (!server) backupEngineFor(target.type).target(targetConfig, target.name, request);
     const keys = await this.keysFor(metadata.encryption, input.identity);
     const row = await this.queue.enqueue(
       {
@@ -158,6 +172,7 @@ export class Executions {
           datasource_name: target.name,
           datasource_type: target.type,
           execution_logs: [],
+          ...(server ?? {}),
         },
       },
       (active) => active.operation === 'restore',

@@ -146,13 +146,15 @@ async function jobParallelism(ctx: CoreContext, jobId: string | null): Promise<n
  * first job): an execution of its own, shown in Activity and cancellable, run inside the restore,
  * which already holds the target.
  */
-async function safetyBackup(
+export async function safetyBackup(
   ctx: CoreContext,
   runInside: RunInside,
   restore: ExecutionRow,
   source: ExecutionRow,
   targetId: string,
   signal: AbortSignal,
+  /** A whole server: only the databases the restore replaces. */
+  onlyDatabases?: string[],
 ): Promise<string> {
   const jobs = ctx.db.getRepository(BackupJobs);
   const job =
@@ -168,9 +170,10 @@ async function safetyBackup(
     job_id: job.id,
     datasource_id: targetId,
     storage_location_id: job.storage_location_id,
-    metadata: { operation: 'backup', safety_for: restore.id, execution_logs: [] },
+    metadata: { operation: 'backup', safety_for: restore.id, execution_logs: [], ...(onlyDatabases ? { only_databases: onlyDatabases } : {}) },
   });
   if (done.status === 'cancelled') throw new AppError('cancelled', 'The safety backup was cancelled');
-  if (done.status !== 'completed') throw new AppError('validation_error', `The safety backup did not complete (${done.error_message ?? done.status})`);
+  if (done.status !== 'completed' && done.status !== 'partial')
+    throw new AppError('validation_error', `The safety backup did not complete (${done.error_message ?? done.status})`);
   return done.id;
 }

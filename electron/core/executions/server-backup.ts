@@ -70,7 +70,9 @@ export function serverCopyWriter(ctx: CoreContext, run: BackupRun): CopyWriter {
 async function discover(ctx: CoreContext, run: BackupRun): Promise<Discovery> {
   const { datasource, config, say, signal } = run;
   const listed = await serverDatabasesOf(datasource.type, config, signal);
-  const chosen = listed.databases.filter((d) => d.reason === 'picked').sort((a, b) => a.name.localeCompare(b.name));
+  // A safety backup before a restore takes only the databases the restore replaces.
+  const only = run.request.only_databases;
+  const chosen = listed.databases.filter((d) => (only ? only.includes(d.name) : d.reason === 'picked')).sort((a, b) => a.name.localeCompare(b.name));
   const picked = chosen.map((d) => d.name);
   if (picked.length === 0) {
     throw new AppError(
@@ -79,7 +81,7 @@ async function discover(ctx: CoreContext, run: BackupRun): Promise<Discovery> {
     );
   }
   say('info', `${counted(picked.length, 'database')} to back up: ${picked.join(', ')}`);
-  const previous = await lastRunDatabases(ctx, run);
+  const previous = only ? null : await lastRunDatabases(ctx, run);
   const added = previous ? picked.filter((n) => !previous.includes(n)) : [];
   const gone = previous ? previous.filter((n) => !picked.includes(n)) : [];
   for (const name of added) say('info', `Now also backing up ${name}`);

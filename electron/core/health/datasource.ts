@@ -1,7 +1,8 @@
-import type { ConnectionTestResult } from '../../../shared/schemas/datasource.js';
-import type { DatasourceStatus } from '../../../shared/schemas/enums.js';
+import type { ConnectionConfig, ConnectionTestResult } from '../../../shared/schemas/datasource.js';
+import type { DatasourceStatus, DatasourceType } from '../../../shared/schemas/enums.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { Datasources, HealthChecks, type DatasourceRow, type HealthCheckRow } from '../db/entities.js';
+import { serverDatabasesOf, isWholeServer } from '../catalog/server-databases.js';
 import { testConnection } from '../engines/index.js';
 import { TimeoutError, withTimeout } from '../engines/probe.js';
 import type { CoreContext } from '../kernel/context.js';
@@ -62,9 +63,32 @@ export async function recordCheck(ctx: HealthContext, row: DatasourceRow, result
 
 /** Tests a saved datasource now and records what it answered. */
 export async function checkDatasource(ctx: HealthContext, row: DatasourceRow): Promise<HealthCheckRow> {
-  const test = testConnection(row.type, datasourceConfig(ctx, row), { timeoutMs: CHECK_TIMEOUT_MS });
+  const config = datasourceConfig(ctx, row);
+  const test = testConnection(row.type, config, { timeoutMs: CHECK_TIMEOUT_MS }).then((r) =>
+    r.ok && isWholeServer(row.type, config) ? withServerDatabases(r, row.type, config) : r,
+  );
   const limit = CHECK_TIMEOUT_MS + 2_000;
   return recordCheck(ctx, row, await answerWithin(test, limit, () => timedOut(limit)));
+}
+
+/** A whole server's check also says how many databases it backs up and each one's size (the server's estimate). */
+async function withServerDatabases(result: ConnectionTestResult, type: DatasourceType, config: ConnectionConfig): Promise<ConnectionTestResult> {
+  try {
+    const { databases } = await serverDatabasesOf(type, config, AbortSignal.timeout(CHECK_TIMEOUT_MS));
+    const picked = databases.filter((d) => d.reason === 'picked');
+    return {
+      ...result,
+      metadata: {
+        ...result.metadata,
+        databases_count: picked.length,
+        databases: picked.map((d) => ({ name: d.name, size_bytes: d.size_bytes })),
+        database_size_bytes: picked.reduce((n, d) => n + (d.size_bytes ?? 0), 0),
+      },
+    };
+  } catch {
+    // The connection answered: a list the login may not read does not make the server unhealthy.
+    return result;
+  }
 }
 
 /** Engines time their network calls out; a folder or file on a dead network share may still hang, and is cut here. */

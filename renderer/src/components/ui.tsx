@@ -9,6 +9,8 @@ const TONES: Record<string, Tone> = {
   healthy: 'good',
   ok: 'good',
   completed: 'good',
+  // A whole server's backup where some databases failed: the others are complete.
+  partial: 'warn',
   warning: 'warn',
   full: 'warn',
   timeout: 'warn',

@@ -7,6 +7,7 @@ import { useConnectionDraft } from '../components/connection-draft.js';
 import { EditPage, type FormProps } from '../components/EditPage.js';
 import { Checkbox, ChipsField, TextField } from '../components/fields.js';
 import { FormActions, FormProblems, TypeCard, useSave } from '../components/form-parts.js';
+import { ServerDatabasesCard } from '../components/server-databases.js';
 import { Card, PageHeader } from '../components/ui.js';
 import { DATASOURCE_FIELDS, initialValues, valuesFromConfig, type ConfigValues } from '../config-fields.js';
 import { useValidation } from '../forms.js';
@@ -191,6 +192,8 @@ function DatasourceForm({ stored, back }: FormProps<Datasource>) {
           button="Test connection"
           hint="Checks the connection without saving anything."
         />
+
+        {draft.config.all_databases === true && <ServerDatabasesCard type={draft.type} config={connectionConfig} {...(stored ? { id: stored.id } : {})} />}
 
         <FormProblems errors={validation.formErrors(known)} saveError={saveError} />
         {failed && (

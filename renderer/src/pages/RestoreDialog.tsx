@@ -1,3 +1,4 @@
+import { serverBackup } from '../../../shared/schemas/execution.js';
 import { useState } from 'react';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
 import { api } from '../api.js';
@@ -68,6 +69,11 @@ export function RestoreDialog({
     lockedTo.success && (keyAsked || (encryption !== null && !encryption.keys.some((k) => k.opens_backups && lockedTo.data.recipients.includes(k.recipient))));
 
   const isDatabase = DATABASE_TYPES.includes(type);
+  // A whole server's backup: which of its databases (all: the roles and grants first).
+  const parsedServer = serverBackup.safeParse((backup.metadata as { server?: unknown } | null)?.server);
+  const server = parsedServer.success ? parsedServer.data : undefined;
+  const restorable = server?.databases.filter((d) => d.status === 'completed') ?? [];
+  const [which, setWhich] = useState('*');
   const target = kind === 'other' ? datasources.find((d) => d.id === otherId) : own;
   // Replacing a datasource's data: the original or another datasource as configured.
   const destructive = kind === 'original' || kind === 'other';
@@ -96,6 +102,7 @@ export function RestoreDialog({
       overwrite,
       ...(paths ? { paths } : {}),
       ...(needsKey && identity.trim() ? { identity } : {}),
+      ...(server ? (which === '*' ? { databases: 'all' as const } : { database: which }) : {}),
     });
     setBusy(false);
     if (!result.ok) {
@@ -180,6 +187,20 @@ export function RestoreDialog({
                     { value: 'choose', label: 'Choose…' },
                   ]
             }
+          />
+        )}
+        {server && (
+          <SelectField
+            id="restore-databases"
+            label="Databases"
+            value={which}
+            onChange={setWhich}
+            error={fieldErrors.database ?? fieldErrors.databases}
+            hint="All: the server's roles and grants first, so owners and grants resolve."
+            options={[
+              { value: '*', label: `All ${restorable.length} databases` },
+              ...restorable.map((d) => ({ value: d.name, label: `${d.name} (${bytes(d.size_bytes)})` })),
+            ]}
           />
         )}
         <SelectField id="restore-target" label="Restore into" value={kind} onChange={(v) => setKind(v as TargetKind)} options={kinds} />

@@ -74,9 +74,13 @@ export const mysqlServer: ServerEngine = {
     };
   },
 
-  async restoreGlobals(config, sqlPath, options) {
+  async restoreGlobals(config, sqlPath, options, phase) {
     const c = config as ServerConnectionConfig;
-    const statements = await readStatements(sqlPath, 'mysql');
+    // The users before the databases; their grants after, since a grant on a table needs the table.
+    // The login's own account stays as the target has it: the source's password for it would lock the app out.
+    const own = `\`${c.username.replace(/`/g, '``')}\`@`;
+    const ownAccount = (sql: string) => sql.includes(`USER IF NOT EXISTS ${own}`) || sql.includes(` TO ${own}`);
+    const statements = (await readStatements(sqlPath, 'mysql')).filter((sql) => !ownAccount(sql) && /^GRANT\s/i.test(sql) === (phase === 'after'));
     return withMysql(c, null, options.signal, async (conn) => {
       for (const sql of statements) {
         try {
@@ -85,7 +89,7 @@ export const mysqlServer: ServerEngine = {
           throw new Error(`${(e as Error).message} (in: ${sql.slice(0, 120)})`);
         }
       }
-      return { engine_output: `${counted(statements.length, 'statement')} of the users and grants run` };
+      return { engine_output: `${counted(statements.length, 'statement')} of the ${phase === 'before' ? 'users' : 'grants'} run` };
     });
   },
 };

@@ -39,7 +39,9 @@ export const postgresServer: ServerEngine = {
     return { ...spawnDump(tool, args, { env, signal: options.signal, cleanup: remove }), notes };
   },
 
-  async restoreGlobals(config, sqlPath, options) {
+  async restoreGlobals(config, sqlPath, options, phase) {
+    // Roles and memberships go first, so the databases' owners and grants resolve: nothing is left for after.
+    if (phase === 'after') return { engine_output: '' };
     const c = config as ServerConnectionConfig;
     const statements = await readStatements(sqlPath, 'postgres');
     // The login's own role stays as the target has it: the source's password for it would lock the app out.
