@@ -153,12 +153,14 @@ describe('the README restores every engine and compression by hand', () => {
         for (const c of manifest.chunks) assert.equal(`sha256:${sh(`cd ${dir} && sha256sum ${c.file}`).split(' ')[0]}`, c.checksum);
         assert.equal(`sha256:${sh(`cd ${dir} && cat backup.*.age* | sha256sum`).split(' ')[0]}`, manifest.checksum);
         if (engine.startsWith('postgres')) await pg.query('DROP DATABASE IF EXISTS newdb');
-        if (engine === 'mariadb') await maria.query('DROP DATABASE IF EXISTS newdb');
 
-        runBlock(block(engine, compression), dir);
+        // MariaDB: each case restores into a database of its own name. A `newdb` dropped and created again at once
+        // was at times missing its table right after the block had restored it (CI, 1 to 3 cases of 4, never the first).
+        const newdb = engine === 'mariadb' ? `newdb_${compression}` : 'newdb';
+        runBlock(block(engine, compression).replaceAll('newdb', newdb), dir);
 
         if (engine.startsWith('postgres')) assert.deepEqual(await orders('newdb'), await orders('shop'));
-        if (engine === 'mariadb') assert.deepEqual(await clients('newdb'), await clients('crm'));
+        if (engine === 'mariadb') assert.deepEqual(await clients(newdb), await clients('crm'));
         if (engine === 'sqlite') {
           const read = (file: string) => {
             const db = new Database(file, { readonly: true });
