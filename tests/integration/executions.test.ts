@@ -144,26 +144,27 @@ describe('parts on storage (seed: split only above max_file_size_mb)', () => {
   }
   const files = (backup: Json) => readdirSync(path.join(work, 'storage', backup.backup_path)).sort();
 
-  it('a 30 MB artifact under a 40 MB limit is one backup.dump.zst', async () => {
-    const ds = await randomSource('small', 30);
+  // The seed's sizes (30 and 90 MB under 40 MB) scaled down by ten: the rule is the same, the test 30 s shorter.
+  it('a 3 MB artifact under a 4 MB limit is one backup.dump.zst', async () => {
+    const ds = await randomSource('small', 3);
     const backup = await runJob(app, {
       name: 'Small',
       datasource_id: ds.id,
       storage_location_ids: [local.id],
-      backup_options: { compression: 'zstd', max_file_size_mb: 40 },
+      backup_options: { compression: 'zstd', max_file_size_mb: 4 },
     });
     assert.equal(backup.status, 'completed', backup.error_message);
-    assert.ok(backup.compressed_size_bytes > 25 * 2 ** 20, `${backup.compressed_size_bytes} bytes stored`);
+    assert.ok(backup.compressed_size_bytes > 2.5 * 2 ** 20, `${backup.compressed_size_bytes} bytes stored`);
     assert.deepEqual(files(backup), ['backup.dump.zst', 'manifest.json', 'toc.json.gz']);
   });
 
-  it('a 90 MB artifact under a 40 MB limit is three parts', async () => {
-    const ds = await randomSource('large', 90);
+  it('a 9 MB artifact under a 4 MB limit is three parts', async () => {
+    const ds = await randomSource('large', 9);
     const backup = await runJob(app, {
       name: 'Large',
       datasource_id: ds.id,
       storage_location_ids: [local.id],
-      backup_options: { compression: 'zstd', max_file_size_mb: 40 },
+      backup_options: { compression: 'zstd', max_file_size_mb: 4 },
     });
     assert.equal(backup.status, 'completed', backup.error_message);
     assert.deepEqual(files(backup), ['backup.dump.zst.part-001', 'backup.dump.zst.part-002', 'backup.dump.zst.part-003', 'manifest.json', 'toc.json.gz']);
