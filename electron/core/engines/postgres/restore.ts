@@ -98,17 +98,20 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, plan: 
     if (o.parallelJobs > 1) args.push(`--jobs=${o.parallelJobs}`);
     else args.push('--single-transaction');
     o.log('info', `Running ${tool} ${o.parallelJobs > 1 ? `with ${o.parallelJobs} jobs` : 'in one transaction'}`);
+    // The grants as SQL, written while the data restores (it touches nothing on the server). pg_restore sends an
+    // object's grants together, so one missing role would cost the others too: psql runs them one by one below.
+    const grantsSql = grants.length ? grantsAsSql(tool, grants, archive, tempFile, o) : null;
+    grantsSql?.catch(() => undefined);
     const input = reading(archive);
-    let output = await runTool(tool, [...args, ...input.args], { env, signal: o.signal, stdin: input.stdin });
+    let output = await runTool(tool, [...args, ...input.args], { env, signal: o.signal, stdin: input.stdin }).catch(async (e: unknown) => {
+      // Its temp files are removed below only once it is done with them.
+      await grantsSql?.catch(() => undefined);
+      throw e;
+    });
 
-    if (grants.length) {
+    if (grantsSql) {
       try {
-        // pg_restore sends an object's grants together, so one missing role would cost the others too.
-        const sql = tempFile('');
-        // Grants have no data: from a stream, pg_restore reads its head again, not the whole archive.
-        const again = reading(archive);
-        await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, ...again.args], { signal: o.signal, stdin: again.stdin });
-        output += await restoreGrants(c, major, await readFile(sql, 'utf8'), o);
+        output += await restoreGrants(c, major, await grantsSql, o);
       } catch (e) {
         // The data is in; grants are restored where they can be, and a missing psql does not undo that.
         o.signal.throwIfAborted();
@@ -120,6 +123,14 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, plan: 
     remove();
     for (const f of files) f.remove();
   }
+}
+
+/** The archive's grants as SQL (pg_restore --file): they have no data, so from a stream pg_restore reads its head only. */
+async function grantsAsSql(tool: string, grants: string[], archive: Archive, tempFile: (content: string) => string, o: RestoreOptions): Promise<string> {
+  const sql = tempFile('');
+  const input = reading(archive);
+  await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, ...input.args], { signal: o.signal, stdin: input.stdin });
+  return readFile(sql, 'utf8');
 }
 
 /**
