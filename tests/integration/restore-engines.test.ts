@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -26,9 +27,10 @@ import { mysqlEngine } from '../../electron/core/engines/mysql/index.js';
 import { runTool } from '../../electron/core/engines/process.js';
 import { postgresEngine } from '../../electron/core/engines/postgres/index.js';
 import { sqliteEngine } from '../../electron/core/engines/sqlite/index.js';
-import type { BackupEngine, EngineOptions, RestoreOptions } from '../../electron/core/engines/types.js';
+import type { BackupEngine, EngineOptions, RestoreOptions, RestoreSource } from '../../electron/core/engines/types.js';
 import type { ConnectionConfig } from '../../shared/schemas/datasource.js';
 import { removeTempDir, startMariadb, startPostgres, tempDir } from '../harness/index.js';
+import { fileSource } from '../../electron/core/engines/source.js';
 
 let pg: Awaited<ReturnType<typeof startPostgres>>;
 let maria: Awaited<ReturnType<typeof startMariadb>>;
@@ -115,7 +117,7 @@ describe('postgres', () => {
     const changed = await postgresEngine.summarize(config('shop'), { signal });
 
     messages.length = 0;
-    const result = await postgresEngine.restore(config('shop_copy'), file, restoreOptions({ createDatabase: true }));
+    const result = await postgresEngine.restore(config('shop_copy'), fileSource(file), restoreOptions({ createDatabase: true }));
     assert.equal(typeof result.engine_output, 'string');
     assert.deepEqual(await postgresEngine.summarize(config('shop_copy'), { signal }), before);
     assert.equal(await fingerprint('shop_copy'), sum);
@@ -131,16 +133,39 @@ describe('postgres', () => {
     noSecretsLeft();
 
     // Onto the datasource itself: --clean replaces what is there, in parallel.
-    await postgresEngine.restore(config('shop'), file, restoreOptions({ parallelJobs: 3 }));
+    await postgresEngine.restore(config('shop'), fileSource(file), restoreOptions({ parallelJobs: 3 }));
     assert.deepEqual(await postgresEngine.summarize(config('shop'), { signal }), before);
     assert.equal(await fingerprint('shop'), sum);
     assert.deepEqual(await pg.query(`SELECT body FROM notes ORDER BY id`, 'shop'), [{ body: 'ção' }, { body: 'b' }]);
     noSecretsLeft();
   });
 
+  it('a backup that cannot be read further while pg_restore streams it stops the restore: its one transaction leaves nothing', async () => {
+    const file = path.join(work, 'shop.pgdump');
+    const whole = readFileSync(file);
+    // The head (the archive's list) reads fine; the data breaks off halfway, as a decoder failing mid-stream would.
+    const cut: RestoreSource = {
+      open: () =>
+        Readable.from(
+          (async function* () {
+            yield whole.subarray(0, whole.length >> 1);
+            throw new Error('the stream broke off');
+          })(),
+        ),
+      file: async () => file,
+    };
+    await assert.rejects(
+      postgresEngine.restore(config('shop_cut'), cut, restoreOptions({ createDatabase: true })),
+      /Could not read the backup: the stream broke off/,
+    );
+    const tables = await pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname IN ('app', 'public')`, 'shop_cut');
+    assert.deepEqual(tables, [{ n: 0 }], 'nothing of the backup is in the database');
+    noSecretsLeft();
+  });
+
   it('refuses to "create" a database that exists, and reports pg_restore\'s own words', async () => {
     await assert.rejects(
-      postgresEngine.restore(config('shop'), path.join(work, 'shop.pgdump'), restoreOptions({ createDatabase: true })),
+      postgresEngine.restore(config('shop'), fileSource(path.join(work, 'shop.pgdump')), restoreOptions({ createDatabase: true })),
       (e: Error & { code?: string }) => {
         assert.equal(e.code, 'conflict');
         assert.match(e.message, /Database shop already exists/);
@@ -149,7 +174,7 @@ describe('postgres', () => {
     );
     const junk = path.join(work, 'junk.pgdump');
     writeFileSync(junk, 'not an archive');
-    await assert.rejects(postgresEngine.restore(config('shop'), junk, restoreOptions()), /pg_restore failed: .*(valid archive|input file)/);
+    await assert.rejects(postgresEngine.restore(config('shop'), fileSource(junk), restoreOptions()), /pg_restore failed: .*(valid archive|input file)/);
     noSecretsLeft();
   });
 });
@@ -187,7 +212,7 @@ describe('mariadb', () => {
     await maria.query('DELETE FROM produtos WHERE id > 2000', 'loja');
     const changed = await mysqlEngine.summarize(config('loja'), { signal });
 
-    await mysqlEngine.restore(config('loja_copy'), file, restoreOptions({ createDatabase: true }));
+    await mysqlEngine.restore(config('loja_copy'), fileSource(file), restoreOptions({ createDatabase: true }));
     assert.deepEqual(await mysqlEngine.summarize(config('loja_copy'), { signal }), before);
     assert.equal(await checksum('loja_copy'), sum);
     assert.deepEqual(await maria.query('SELECT COUNT(*) AS n FROM caros', 'loja_copy'), [{ n: 2919 }]);
@@ -196,7 +221,7 @@ describe('mariadb', () => {
     assert.deepEqual(await mysqlEngine.summarize(config('loja'), { signal }), changed, 'the original database is untouched');
     noSecretsLeft();
 
-    await mysqlEngine.restore(config('loja'), file, restoreOptions());
+    await mysqlEngine.restore(config('loja'), fileSource(file), restoreOptions());
     assert.deepEqual(await mysqlEngine.summarize(config('loja'), { signal }), before);
     assert.equal(await checksum('loja'), sum);
     noSecretsLeft();
@@ -204,7 +229,7 @@ describe('mariadb', () => {
 
   it('refuses to "create" a database that exists, and reports the client\'s own words', async () => {
     await assert.rejects(
-      mysqlEngine.restore(config('loja'), path.join(work, 'loja.sql'), restoreOptions({ createDatabase: true })),
+      mysqlEngine.restore(config('loja'), fileSource(path.join(work, 'loja.sql')), restoreOptions({ createDatabase: true })),
       (e: Error & { code?: string }) => {
         assert.equal(e.code, 'conflict');
         return true;
@@ -212,8 +237,8 @@ describe('mariadb', () => {
     );
     const junk = path.join(work, 'junk.sql');
     writeFileSync(junk, 'CREATE TABLE ok_before (id INT);\nTHIS IS NOT SQL;\n');
-    await assert.rejects(mysqlEngine.restore(config('loja'), junk, restoreOptions()), /(mariadb|mysql) failed: .*syntax/i);
-    await assert.rejects(mysqlEngine.restore(config('loja'), path.join(work, 'missing.sql'), restoreOptions()), /Could not read .*missing\.sql/);
+    await assert.rejects(mysqlEngine.restore(config('loja'), fileSource(junk), restoreOptions()), /(mariadb|mysql) failed: .*syntax/i);
+    await assert.rejects(mysqlEngine.restore(config('loja'), fileSource(path.join(work, 'missing.sql')), restoreOptions()), /Could not read .*missing\.sql/);
   });
 });
 
@@ -253,7 +278,7 @@ describe('sqlite', () => {
     execFileSync(process.execPath, ['-e', script], { cwd: process.cwd() });
     assert.ok(existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0, 'a WAL with frames is left behind');
 
-    const result = await sqliteEngine.restore(config, artifact, restoreOptions());
+    const result = await sqliteEngine.restore(config, fileSource(artifact), restoreOptions());
     assert.match(result.previous_file ?? '', /app\.db\.before-restore-\d{8}-\d{6}$/);
     assert.deepEqual(await sqliteEngine.summarize(config, { signal }), before, 'the old WAL was not applied to the new file');
     assert.equal(rowsOf(file), sum);
@@ -271,14 +296,14 @@ describe('sqlite', () => {
 
     const junk = path.join(work, 'junk.sqlite');
     writeFileSync(junk, randomBytes(8192));
-    await assert.rejects(sqliteEngine.restore(config, junk, restoreOptions()), (e: Error & { code?: string }) => e.code === 'validation_error');
+    await assert.rejects(sqliteEngine.restore(config, fileSource(junk), restoreOptions()), (e: Error & { code?: string }) => e.code === 'validation_error');
     assert.equal(rowsOf(file), sum, 'a bad artifact replaces nothing');
     assert.equal(readdirSync(folder).filter((f) => /before-restore-\d{8}-\d{6}$/.test(f)).length, 1, 'no second previous file');
   });
 
   it('restores to a path that has no file yet', async () => {
     const target = path.join(work, 'sqlite-new', 'deeper', 'copy.db');
-    const result = await sqliteEngine.restore({ file_path: target } as ConnectionConfig, path.join(work, 'app.sqlite'), restoreOptions());
+    const result = await sqliteEngine.restore({ file_path: target } as ConnectionConfig, fileSource(path.join(work, 'app.sqlite')), restoreOptions());
     assert.equal(result.previous_file, undefined);
     assert.deepEqual(await sqliteEngine.summarize({ file_path: target } as ConnectionConfig, { signal }), { tables: 2, rows: 500 });
   });
@@ -319,7 +344,7 @@ describe('files', () => {
     const { file, result: dumped } = await dumpTo(filesEngine, filesConfig(src), 'files.tar');
 
     const target = path.join(work, 'files-target', 'not-yet');
-    const restored = await filesEngine.restore(filesConfig(target), file, restoreOptions());
+    const restored = await filesEngine.restore(filesConfig(target), fileSource(file), restoreOptions());
     assert.deepEqual(tree(target), tree(src));
     assert.equal(restored.files_count, dumped.files_count);
     assert.deepEqual(await filesEngine.summarize(filesConfig(target), { signal }), { tables: 0, rows: 5 });
@@ -327,14 +352,14 @@ describe('files', () => {
 
     writeFileSync(path.join(target, 'docs/a.txt'), 'changed');
     writeFileSync(path.join(target, 'added-later'), 'mine');
-    await assert.rejects(filesEngine.restore(filesConfig(target), file, restoreOptions()), (e: Error & { code?: string }) => {
+    await assert.rejects(filesEngine.restore(filesConfig(target), fileSource(file), restoreOptions()), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'conflict');
       assert.match(e.message, /^docs\/a\.txt already exists/);
       return true;
     });
     assert.equal(readFileSync(path.join(target, 'docs/a.txt'), 'utf8'), 'changed', 'a refused restore writes nothing');
 
-    await filesEngine.restore(filesConfig(target), file, restoreOptions({ overwrite: true }));
+    await filesEngine.restore(filesConfig(target), fileSource(file), restoreOptions({ overwrite: true }));
     const { 'added-later': added, ...rest } = tree(target);
     assert.deepEqual(rest, tree(src));
     assert.match(added!, /^file/, 'files the backup does not hold are left alone');
@@ -388,11 +413,14 @@ describe('files', () => {
       mkdirSync(parent);
       const target = path.join(parent, 'target');
       const archive = await handTar(entries);
-      await assert.rejects(filesEngine.restore(filesConfig(target), archive, restoreOptions({ overwrite: true })), (e: Error & { code?: string }) => {
-        assert.equal(e.code, 'validation_error');
-        assert.ok(e.message.includes(`“${named}”`), e.message);
-        return true;
-      });
+      await assert.rejects(
+        filesEngine.restore(filesConfig(target), fileSource(archive), restoreOptions({ overwrite: true })),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'validation_error');
+          assert.ok(e.message.includes(`“${named}”`), e.message);
+          return true;
+        },
+      );
       assert.equal(existsSync(target), false, 'not even the target folder was created');
       assert.deepEqual(readdirSync(parent), [], 'nothing beside it');
       assert.equal(existsSync(absolute), false);
@@ -406,7 +434,10 @@ describe('files', () => {
     mkdirSync(path.join(parent, 'outside'));
     symlinkSync('../outside', path.join(target, 'out'));
     const archive = await handTar([{ name: 'out/planted' }]);
-    await assert.rejects(filesEngine.restore(filesConfig(target), archive, restoreOptions({ overwrite: true })), /Refused: the backup's entry “out\/planted”/);
+    await assert.rejects(
+      filesEngine.restore(filesConfig(target), fileSource(archive), restoreOptions({ overwrite: true })),
+      /Refused: the backup's entry “out\/planted”/,
+    );
     assert.deepEqual(readdirSync(path.join(parent, 'outside')), []);
   });
 
@@ -420,7 +451,7 @@ describe('files', () => {
       { name: 'real/up', type: 'symlink', linkname: '../real/./f' },
       { name: './', type: 'directory' },
     ]);
-    const result = await filesEngine.restore(filesConfig(target), archive, restoreOptions());
+    const result = await filesEngine.restore(filesConfig(target), fileSource(archive), restoreOptions());
     assert.equal(result.files_count, 4);
     assert.equal(readFileSync(path.join(target, 'real/g'), 'utf8'), 'payload');
     assert.equal(readFileSync(path.join(target, 'real/up'), 'utf8'), 'payload');
@@ -441,7 +472,7 @@ describe('restore tools', () => {
     const abort = new AbortController();
     abort.abort();
     const target = path.join(work, 'never');
-    await assert.rejects(filesEngine.restore(filesConfig(target), path.join(work, 'files.tar'), restoreOptions({ signal: abort.signal })));
+    await assert.rejects(filesEngine.restore(filesConfig(target), fileSource(path.join(work, 'files.tar')), restoreOptions({ signal: abort.signal })));
     assert.equal(existsSync(target), false);
   });
 });

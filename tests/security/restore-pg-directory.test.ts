@@ -12,6 +12,7 @@ import { unpackDirectory } from '../../electron/core/engines/postgres/directory.
 import { postgresEngine } from '../../electron/core/engines/postgres/index.js';
 import type { ServerConnectionConfig } from '../../shared/schemas/datasource.js';
 import { removeTempDir, tempDir } from '../harness/index.js';
+import { fileSource } from '../../electron/core/engines/source.js';
 
 let work: string;
 let staging: string;
@@ -94,7 +95,7 @@ describe('unpacking a tar of a pg_dump directory', () => {
     // Port 1 on loopback: reaching the target would fail with a connection error instead of the refusal.
     const target: ServerConnectionConfig = { host: '127.0.0.1', port: 1, database: 'never', username: 'nobody', password: 'x', ssl_mode: 'disable' };
     await assert.rejects(
-      postgresEngine.restore(target, file, {
+      postgresEngine.restore(target, fileSource(file), {
         parallelJobs: 4,
         toolDirs: {},
         tempDir: staging,

@@ -12,6 +12,7 @@ import { caseInsensitive, extractInto } from '../../electron/core/engines/files/
 import type { RestoreOptions } from '../../electron/core/engines/types.js';
 import type { ConnectionConfig } from '../../shared/schemas/datasource.js';
 import { removeTempDir, tempDir } from '../harness/index.js';
+import { fileSource } from '../../electron/core/engines/source.js';
 
 let work: string;
 const signal = new AbortController().signal;
@@ -73,7 +74,7 @@ describe('folder restore', () => {
       { name: 'plain.txt', mode: 0o640 },
     ]);
     const target = path.join(work, 'setuid-target');
-    const result = await filesEngine.restore(folder(target), archive, options());
+    const result = await filesEngine.restore(folder(target), fileSource(archive), options());
     assert.equal(result.files_count, 3);
     assert.equal(modeOf(path.join(target, 'shared/run-as-owner')), 0o755, 'setuid dropped, rwxr-xr-x kept');
     assert.equal(modeOf(path.join(target, 'shared/run-as-group')), 0o750, 'setgid dropped');

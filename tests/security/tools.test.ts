@@ -33,6 +33,7 @@ import { removeTempDir, startMariadb, startPostgres, tempDir } from '../harness/
 import { osUser } from '../harness/os-user.js';
 import { startApp, type AppUnderTest, type Json } from '../support/app.js';
 import { runJob, waitForExecution } from '../support/backups.js';
+import { fileSource } from '../../electron/core/engines/source.js';
 
 let pg: Awaited<ReturnType<typeof startPostgres>>;
 let maria: Awaited<ReturnType<typeof startMariadb>>;
@@ -104,14 +105,14 @@ describe('no option injection', () => {
     const original = await rows('inject');
 
     const whole = await dumpTo(mysqlEngine, config('inject'), 'inject.sql');
-    await mysqlEngine.restore(config('inject_copy'), whole, restoreOptions({ createDatabase: true }));
+    await mysqlEngine.restore(config('inject_copy'), fileSource(whole), restoreOptions({ createDatabase: true }));
     assert.deepEqual(await rows('inject_copy'), original);
     assert.deepEqual(await mysqlEngine.summarize(config('inject_copy'), { signal }), { tables: 2, rows: 4 });
 
     // Table filters reach mysqldump as positional names: after `--`, this one is a name, not --host.
     const filtered = await dumpTo(mysqlEngine, config('inject'), 'inject-filtered.sql', { includeTables: [EVIL] });
     assert.doesNotMatch(readFileSync(filtered, 'utf8'), /CREATE TABLE `plain`/);
-    await mysqlEngine.restore(config('inject_filtered'), filtered, restoreOptions({ createDatabase: true }));
+    await mysqlEngine.restore(config('inject_filtered'), fileSource(filtered), restoreOptions({ createDatabase: true }));
     assert.deepEqual(await rows('inject_filtered'), original);
     assert.deepEqual(await mysqlEngine.summarize(config('inject_filtered'), { signal }), { tables: 1, rows: 3 });
     assert.deepEqual(readdirSync(secrets), [], 'the credential files are removed');
@@ -123,7 +124,7 @@ describe('no option injection', () => {
     await maria.query('CREATE TABLE t (id INT PRIMARY KEY)', name);
     await maria.query('INSERT INTO t VALUES (7)', name);
     const file = await dumpTo(mysqlEngine, config(name), 'dash-db.sql');
-    await mysqlEngine.restore(config('--dash_copy'), file, restoreOptions({ createDatabase: true }));
+    await mysqlEngine.restore(config('--dash_copy'), fileSource(file), restoreOptions({ createDatabase: true }));
     assert.deepEqual(await maria.query('SELECT id FROM t', '--dash_copy'), [{ id: 7 }]);
   });
 
@@ -138,7 +139,7 @@ describe('no option injection', () => {
     await pg.createDatabase('x host=evil.example');
     await pg.query('CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2)', 'x host=evil.example');
     const file = await dumpTo(postgresEngine, c, 'conninfo.pgdump');
-    await postgresEngine.restore({ ...c, database: '-d evil' }, file, restoreOptions({ createDatabase: true }));
+    await postgresEngine.restore({ ...c, database: '-d evil' }, fileSource(file), restoreOptions({ createDatabase: true }));
     assert.deepEqual(await postgresEngine.summarize({ ...c, database: '-d evil' }, { signal }), { tables: 1, rows: 2 });
   });
 });
@@ -165,7 +166,7 @@ describe('restoring a file from elsewhere runs no command', () => {
 
   it('the MariaDB client runs in sandbox mode: a dump with \\! is refused by the client, the file is never created', async () => {
     const marker = path.join(work, 'pwned-sandbox');
-    await assert.rejects(mysqlEngine.restore(config('hostile'), hostileDump(marker), restoreOptions({ createDatabase: true })), /sandbox/i);
+    await assert.rejects(mysqlEngine.restore(config('hostile'), fileSource(hostileDump(marker)), restoreOptions({ createDatabase: true })), /sandbox/i);
     assert.equal(existsSync(marker), false, 'the shell command never ran');
     assert.deepEqual(readdirSync(secrets), []);
   });
@@ -183,7 +184,7 @@ describe('restoring a file from elsewhere runs no command', () => {
     const file = hostileDump(marker);
     assert.deepEqual(await findClientCommand(file), { line: 3, text: `\\! touch ${marker}` });
     await assert.rejects(
-      mysqlEngine.restore(config('hostile_old'), file, restoreOptions({ createDatabase: true, toolDirs: { postgres: pg.binDir, mysql: bin } })),
+      mysqlEngine.restore(config('hostile_old'), fileSource(file), restoreOptions({ createDatabase: true, toolDirs: { postgres: pg.binDir, mysql: bin } })),
       (e: Error & { code?: string }) => {
         assert.equal(e.code, 'damaged');
         assert.match(e.message, /client command at line 3 .*not restored.*--sandbox/);
@@ -196,7 +197,11 @@ describe('restoring a file from elsewhere runs no command', () => {
     // A plain dump made by mariadb-dump passes the check and restores through that client.
     const plain = await dumpTo(mysqlEngine, config('inject'), 'plain-for-old.sql');
     assert.equal(await findClientCommand(plain), null);
-    await mysqlEngine.restore(config('old_client_copy'), plain, restoreOptions({ createDatabase: true, toolDirs: { postgres: pg.binDir, mysql: bin } }));
+    await mysqlEngine.restore(
+      config('old_client_copy'),
+      fileSource(plain),
+      restoreOptions({ createDatabase: true, toolDirs: { postgres: pg.binDir, mysql: bin } }),
+    );
     assert.deepEqual(await mysqlEngine.summarize(config('old_client_copy'), { signal }), { tables: 2, rows: 4 });
   });
 
@@ -516,7 +521,11 @@ describe('TLS to the databases', () => {
       // The harness's own client has no TLS: the reload is the last thing it does.
       await tls.query('SELECT pg_reload_conf()');
       await new Promise((r) => setTimeout(r, 500));
-      await postgresEngine.restore(config('require'), await emptyShop(), restoreOptions({ createDatabase: true, toolDirs: { postgres: tls.binDir } }));
+      await postgresEngine.restore(
+        config('require'),
+        fileSource(await emptyShop()),
+        restoreOptions({ createDatabase: true, toolDirs: { postgres: tls.binDir } }),
+      );
     });
 
     /** A tiny dump to seed the TLS server through the engine itself (the harness client speaks no TLS). */
@@ -539,7 +548,7 @@ describe('TLS to the databases', () => {
       const file = await dumpTo(postgresEngine, config('verify-full', { ssl_ca: ca }), 'tls.pgdump', { toolDirs: { postgres: tls.binDir } });
       await postgresEngine.restore(
         config('verify-full', { ssl_ca: ca, database: 'shop_copy' }),
-        file,
+        fileSource(file),
         restoreOptions({ createDatabase: true, toolDirs: { postgres: tls.binDir } }),
       );
       assert.deepEqual(await postgresEngine.summarize(config('verify-full', { ssl_ca: ca, database: 'shop_copy' }), { signal }), { tables: 1, rows: 42 });

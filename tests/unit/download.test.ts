@@ -1,16 +1,17 @@
-// downloadVerified from a real folder storage: the parts' and the whole file's SHA-256 are checked while the
-// same bytes are decompressed into the staging file, and nothing is kept when any check fails.
+// proveCopy from a real folder storage and from a storage that is not a folder (its parts downloaded into the private
+// folder): the parts' and the whole file's SHA-256 are checked before the source is handed out, and the source then
+// decodes the proven bytes as they are read.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, it } from 'node:test';
 import type { Compression } from '../../shared/schemas/enums.js';
 import { createCompressor, createDecompressor } from '../../electron/core/backup/compress.js';
-import { downloadVerified } from '../../electron/core/restore/download.js';
+import { proveCopy } from '../../electron/core/restore/download.js';
 import { joinParts } from '../../electron/core/restore/join.js';
 import { LocalStorage } from '../../electron/core/storage/local.js';
 
@@ -49,18 +50,30 @@ function store(stored: Buffer, partBytes: number) {
   return { parts, expectedSha256: sha(stored), storage: new LocalStorage({ path: path.join(dir, 'storage') }) };
 }
 
-const rawPath = () => path.join(dir, `raw-${++copies}`);
+/** A fresh private folder for one proof. */
+const privateDir = () => mkdtempSync(path.join(dir, 'private-'));
 const signal = new AbortController().signal;
+/** The same storage, seen as one that is not a folder (S3, SFTP): its parts are downloaded as they are hashed. */
+const remote = (storage: LocalStorage) => Object.assign(Object.create(storage) as LocalStorage, { type: 's3' });
 
-describe('downloadVerified', () => {
+async function read(source: Awaited<ReturnType<typeof proveCopy>>): Promise<Buffer> {
+  const out: Buffer[] = [];
+  await pipeline(source.open(), new Writable({ write: (c, _e, cb) => (out.push(c), cb()) }));
+  return Buffer.concat(out);
+}
+
+describe('proveCopy', () => {
   for (const kind of ['zstd', 'gzip', 'lz4', 'none'] as const) {
-    it(`${kind}: several parts are checked and decompressed into the staging file`, async () => {
+    it(`${kind}: several parts are checked, then decoded as the source is read (twice, and as a file)`, async () => {
       const { parts, expectedSha256, storage } = store(await compressed(kind), 3 * MB);
       assert.ok(parts.length >= 2, `${parts.length} parts`);
-      const raw = rawPath();
       let bytes = 0;
-      await downloadVerified(storage, parts, { expectedSha256, compression: kind, rawPath: raw, signal, onBytes: (n) => (bytes = n) });
-      assert.equal(sha(readFileSync(raw)), sha(input));
+      const at = privateDir();
+      const source = await proveCopy(storage, parts, { expectedSha256, compression: kind, dir: at, signal, onBytes: (n) => (bytes = n) });
+      assert.deepEqual(readdirSync(at), [], 'a folder storage is read where it is: nothing staged');
+      assert.equal(sha(await read(source)), sha(input));
+      assert.equal(sha(await read(source)), sha(input));
+      assert.equal(sha(readFileSync(await source.file())), sha(input));
       assert.equal(
         bytes,
         parts.reduce((n, p) => n + readFileSync(path.join(dir, 'storage', p.file_path)).length, 0),
@@ -68,34 +81,69 @@ describe('downloadVerified', () => {
     });
   }
 
-  it('zstd: a flipped byte in part-002 is refused, the error names the part, and no staging file is left', async () => {
-    const { parts, expectedSha256, storage } = store(await compressed('zstd'), 1 * MB);
-    const file = path.join(dir, 'storage', parts[1]!.file_path);
-    const bytes = readFileSync(file);
-    bytes.writeUInt8(bytes.readUInt8(1000) ^ 0xff, 1000);
-    writeFileSync(file, bytes);
-    const raw = rawPath();
-    await assert.rejects(downloadVerified(storage, parts, { expectedSha256, compression: 'zstd', rawPath: raw, signal }), /part-002 is damaged/);
-    assert.equal(existsSync(raw), false);
+  it('zstd: a storage that is not a folder is downloaded once, stored bytes only, into the private folder (0600)', async () => {
+    const stored = await compressed('zstd');
+    const { parts, expectedSha256, storage } = store(stored, 3 * MB);
+    const at = privateDir();
+    const source = await proveCopy(remote(storage), parts, { expectedSha256, compression: 'zstd', dir: at, signal });
+    assert.deepEqual(readdirSync(at), ['stored']);
+    assert.equal(statSync(path.join(at, 'stored')).mode & 0o777, 0o600);
+    assert.equal(sha(readFileSync(path.join(at, 'stored'))), sha(stored));
+    assert.equal(sha(await read(source)), sha(input));
   });
 
-  it('zstd: a stream cut in the middle of a frame is refused even when its checksums match, and no staging file is left', async () => {
+  for (const where of ['folder', 'remote'] as const) {
+    it(`zstd (${where}): a flipped byte in part-002 is refused, the error names the part, and nothing is left`, async () => {
+      const { parts, expectedSha256, storage } = store(await compressed('zstd'), 1 * MB);
+      const file = path.join(dir, 'storage', parts[1]!.file_path);
+      const bytes = readFileSync(file);
+      bytes.writeUInt8(bytes.readUInt8(1000) ^ 0xff, 1000);
+      writeFileSync(file, bytes);
+      const at = privateDir();
+      const from = where === 'folder' ? storage : remote(storage);
+      await assert.rejects(proveCopy(from, parts, { expectedSha256, compression: 'zstd', dir: at, signal }), /part-002 is damaged/);
+      assert.deepEqual(readdirSync(at), []);
+    });
+  }
+
+  it('zstd: a part changed after it was proven fails the read, naming the part (a folder storage is read twice)', async () => {
+    const { parts, expectedSha256, storage } = store(await compressed('zstd'), 1 * MB);
+    const source = await proveCopy(storage, parts, { expectedSha256, compression: 'zstd', dir: privateDir(), signal });
+    const file = path.join(dir, 'storage', parts[2]!.file_path);
+    const bytes = readFileSync(file);
+    bytes.writeUInt8(bytes.readUInt8(10) ^ 0xff, 10);
+    writeFileSync(file, bytes);
+    await assert.rejects(read(source), /part-003 is damaged|cannot|corrupt|invalid/i);
+  });
+
+  it('zstd: a wrong whole-file checksum is refused before any byte is decoded', async () => {
+    const { parts, storage } = store(await compressed('zstd'), 2 * MB);
+    await assert.rejects(
+      proveCopy(storage, parts, { expectedSha256: sha(Buffer.from('other')), compression: 'zstd', dir: privateDir(), signal }),
+      /does not match the SHA-256 in its manifest/,
+    );
+  });
+
+  it('zstd: a stream cut in the middle of a frame whose checksums match fails as it is read', async () => {
     const stored = await compressed('zstd');
     const { parts, expectedSha256, storage } = store(stored.subarray(0, stored.length - 5000), 2 * MB);
-    const raw = rawPath();
+    const source = await proveCopy(storage, parts, { expectedSha256, compression: 'zstd', dir: privateDir(), signal });
+    await assert.rejects(read(source), /truncated/);
+  });
+
+  it('zstd: a head that does not decode is refused before the source is handed out', async () => {
+    const { parts, expectedSha256, storage } = store(randomBytes(3 * MB), 1 * MB);
     await assert.rejects(
-      downloadVerified(storage, parts, { expectedSha256, compression: 'zstd', rawPath: raw, signal }),
-      /cannot be decompressed \(zstd\).*truncated/,
+      proveCopy(storage, parts, { expectedSha256, compression: 'zstd', dir: privateDir(), signal }),
+      /Every checksum matches, but the backup cannot be decompressed \(zstd\)/,
     );
-    assert.equal(existsSync(raw), false);
   });
 
   it('zstd: a one-frame file made by the zstd CLI (content size and checksum in the frame) restores', async () => {
     const cli = execFileSync('zstd', ['-c', '-q', '-3'], { input, maxBuffer: 1 << 26 });
     const { parts, expectedSha256, storage } = store(cli, 64 * MB);
-    const raw = rawPath();
-    await downloadVerified(storage, parts, { expectedSha256, compression: 'zstd', rawPath: raw, signal });
-    assert.equal(sha(readFileSync(raw)), sha(input));
+    const source = await proveCopy(storage, parts, { expectedSha256, compression: 'zstd', dir: privateDir(), signal });
+    assert.equal(sha(await read(source)), sha(input));
   });
 
   it('zstd: the decoder holds a few frames, not the backup, when the staging file is slower than the storage', async () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Dump, DumpResult } from './types.js';
@@ -82,19 +83,21 @@ export function spawnDump(tool: string, args: string[], options: { env?: NodeJS.
 }
 
 /**
- * Runs a tool to its end, optionally with a file on its stdin; resolves with its engine output.
+ * Runs a tool to its end, optionally with a backup streamed into its stdin; resolves with its engine output.
+ * A tool may stop reading early and succeed (pg_restore --list reads an archive's head): the rest is not read.
  * `onStderr` sees that output as it comes (pg_dump -j says which table is done).
  */
 export async function runTool(
   tool: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; stdinFile?: string; signal: AbortSignal; onStderr?: (text: string) => void },
+  options: { env?: NodeJS.ProcessEnv; stdin?: Readable; signal: AbortSignal; onStderr?: (text: string) => void },
 ): Promise<string> {
+  const source = options.stdin;
+  if (options.signal.aborted) source?.destroy();
   options.signal.throwIfAborted();
-  const { child, kill, exited } = supervise(tool, args, options.stdinFile ? 'pipe' : 'ignore', 'ignore', options);
-  // A file that cannot be read must not look like an empty restore that succeeded.
+  const { child, kill, exited } = supervise(tool, args, source ? 'pipe' : 'ignore', 'ignore', options);
+  // A backup that cannot be read (or decoded) must not look like an empty restore that succeeded.
   let readError: Error | undefined;
-  const source = options.stdinFile ? createReadStream(options.stdinFile) : undefined;
   if (source) {
     source.on('error', (e) => {
       readError = e;
@@ -109,7 +112,7 @@ export async function runTool(
     (error: Error & { engineOutput: string }) => ({ stderr: error.engineOutput, error }),
   );
   source?.destroy();
-  if (readError) throw toolError(`Could not read ${options.stdinFile}: ${readError.message}`, outcome.stderr);
+  if (readError) throw toolError(`Could not read the backup: ${readError.message}`, outcome.stderr);
   if (outcome.error) throw outcome.error;
   return outcome.stderr;
 }

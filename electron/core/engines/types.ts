@@ -43,6 +43,18 @@ export interface Dump {
   finished: Promise<DumpResult>;
 }
 
+/**
+ * What a restore reads: a backup's artifact (a pg_dump archive, SQL, an SQLite file, a tar) once every
+ * checksum of its copy matched. A tool that reads its input once takes it as a stream, decoded
+ * (decrypted, decompressed) as it goes; one that seeks (pg_restore --jobs, SQLite) asks for a file.
+ */
+export interface RestoreSource {
+  /** The artifact from its first byte; each call is a new stream. */
+  open(): Readable;
+  /** The artifact as a local file: written into the run's private folder on the first ask when it is not one already. */
+  file(): Promise<string>;
+}
+
 export interface RestoreOptions {
   /** pg_restore -j; 1 restores in one transaction (all or nothing). */
   parallelJobs: number;
@@ -171,8 +183,8 @@ export interface BackupEngine extends Engine {
   formatOf?(options: Pick<EngineOptions, 'parallelJobs'>): string;
   inspect(config: ConnectionConfig, options: EngineOptions): Promise<Inspection>;
   dump(config: ConnectionConfig, options: EngineOptions): Promise<Dump>;
-  /** Writes a decompressed, checksum-verified artifact (a local file) into the target the config names. */
-  restore(config: ConnectionConfig, artifactPath: string, options: RestoreOptions): Promise<RestoreResult>;
+  /** Writes a checksum-verified artifact into the target the config names. */
+  restore(config: ConnectionConfig, source: RestoreSource, options: RestoreOptions): Promise<RestoreResult>;
   /** Table and row counts of what the config points at, exact unless `estimate` (files: tables = 0, rows = number of files). */
   summarize(config: ConnectionConfig, options: SummarizeOptions): Promise<Summary>;
   /** Where a restore writes; refuses a request that does not fit this engine (a path for a database...). */

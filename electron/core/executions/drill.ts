@@ -17,6 +17,7 @@ import { BackupExecutions, BackupJobs, Datasources } from '../db/entities.js';
 import { metadataOf, storedMetadata } from '../db/metadata.js';
 import { backupEngineFor } from '../engines/index.js';
 import { drillChecksFor } from '../engines/drill.js';
+import { fileSource } from '../engines/source.js';
 import { createAgeDecrypter, type KeyPair } from '../kernel/age.js';
 import { appVersion } from '../kernel/app-version.js';
 import type { CoreContext } from '../kernel/context.js';
@@ -147,7 +148,7 @@ export function drillWork(ctx: CoreContext, runKeys: RunKeys): Work {
             say('info', `Restoring into a scratch target: ${scratch.description}`);
             report.progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
             await timed(phases, 'restore', async () => {
-              await engine.restore(scratch.config, rawPath, {
+              await engine.restore(scratch.config, fileSource(rawPath), {
                 parallelJobs: 1,
                 toolDirs: toolDirs(settings),
                 tempDir: work,

@@ -8,13 +8,14 @@ import { locateBackup, type LocatedBackup } from '../catalog/locate.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { AgeError, type KeyPair } from '../kernel/age.js';
 import type { CoreContext } from '../kernel/context.js';
-import { downloadVerified } from '../restore/download.js';
+import type { RestoreSource } from '../engines/types.js';
+import { proveCopy } from '../restore/download.js';
 import type { Progress, Say } from './report.js';
 
 export interface FetchedBackup {
   backup: LocatedBackup;
-  /** The raw artifact (a pg_dump file, SQL, an SQLite file, a tar), decompressed and verified. */
-  rawPath: string;
+  /** The artifact (a pg_dump file, SQL, an SQLite file, a tar) of the proven copy, decoded as it is read. */
+  source: RestoreSource;
   copy: { storage_location_id: string; storage_name: string };
   cleanup(): Promise<void>;
 }
@@ -33,8 +34,9 @@ export interface FetchOptions {
 }
 
 /**
- * Brings a backup to a private temp folder and proves it before anything else happens. A copy that
- * fails is named and the next one tried. The target is not touched here.
+ * Proves a backup's copy before anything else happens (every checksum, and the key opens it), keeping
+ * what it needs in a private temp folder. A copy that fails is named and the next one tried. The target
+ * is not touched here; the restore then reads the artifact decoded from the proven bytes.
  */
 export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, backupId: string, o: FetchOptions): Promise<FetchedBackup> {
   const backup = await locateBackup(ctx, backupId);
@@ -63,22 +65,18 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
   try {
     for (const copy of chosen) {
       o.signal.throwIfAborted();
-      const rawPath = path.join(dir, 'raw');
       try {
-        o.say(
-          'info',
-          `Downloading ${counted(copy.chunks.length, 'file')} from ${copy.storage.name}, checking each SHA-256${keys ? ', decrypting' : ''} and decompressing in one pass`,
-        );
-        await downloadVerified(openSavedStorage(ctx, copy.storage), copy.chunks, {
+        o.say('info', `Checking the SHA-256 of ${counted(copy.chunks.length, 'file')} on ${copy.storage.name}${keys ? ' and that the key opens them' : ''}`);
+        const source = await proveCopy(openSavedStorage(ctx, copy.storage), copy.chunks, {
           expectedSha256: checksum ? checksum.replace(/^sha256:/, '') : null,
           compression,
           identities: keys?.map((k) => k.identity),
-          rawPath,
+          dir,
           signal: o.signal,
           onBytes: (done) => o.progress({ stage: 'download', bytes_raw: done, bytes_stored: done, total_raw_estimate: total }),
         });
-        o.say('info', `Checksums match; ${keys ? 'decrypted and ' : ''}decompressed (${compression})`);
-        return { backup, rawPath, copy: { storage_location_id: copy.storage.id, storage_name: copy.storage.name }, cleanup };
+        o.say('info', `Checksums match; the backup is ${keys ? 'decrypted and ' : ''}decompressed (${compression}) as it is restored`);
+        return { backup, source, copy: { storage_location_id: copy.storage.id, storage_name: copy.storage.name }, cleanup };
       } catch (e) {
         if (o.signal.aborted) throw e;
         // The catalog named a key the file does not open with: no other copy of the same bytes will.
@@ -86,7 +84,6 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
         const reason = (e as Error).message;
         failures.push(`${copy.storage.name}: ${reason}`);
         o.say('warn', `The copy on ${copy.storage.name} cannot be used: ${reason}`);
-        await rm(rawPath, { force: true });
       }
     }
     throw new AppError('damaged', `No copy of this backup passed verification (${failures.join('; ')}). Nothing was restored.`);

@@ -59,7 +59,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
       progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       say('info', `Restoring into ${target.description}${target.createDatabase ? ' (a new database)' : ''}`);
       touched = true;
-      const result = await engine.restore(target.config, fetched.rawPath, {
+      const result = await engine.restore(target.config, fetched.source, {
         parallelJobs: await jobParallelism(ctx, source.execution.job_id),
         toolDirs: toolDirs(settings),
         tempDir,

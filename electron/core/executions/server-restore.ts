@@ -121,7 +121,12 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
       cleanups.push(() => globals?.cleanup());
       const replayGlobals = async (phase: 'before' | 'after') => {
         if (!globals) return;
-        const result = await serverEngineFor(datasource.type).restoreGlobals(config, globals.rawPath, { ...options, createDatabase: false, source: {} }, phase);
+        const result = await serverEngineFor(datasource.type).restoreGlobals(
+          config,
+          await globals.source.file(),
+          { ...options, createDatabase: false, source: {} },
+          phase,
+        );
         if (result.engine_output) say('info', result.engine_output);
       };
       if (globals) say('info', "Restoring the server's roles and grants first, so owners and grants resolve");
@@ -153,7 +158,7 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
         }
         try {
           const targetConfig = { ...config, database: target, all_databases: false };
-          await engine.restore(targetConfig, fetched.rawPath, { ...options, createDatabase, source: entry.source });
+          await engine.restore(targetConfig, fetched.source, { ...options, createDatabase, source: entry.source });
           const summary = await engine.summarize(targetConfig, { signal, estimate: true });
           say('info', `${target} now holds ${holdings(datasource.type, summary)}`);
           done.push({ name, target, ok: true, error: null, tables: summary.tables, rows: summary.rows });

@@ -8,6 +8,7 @@ import { appIdentities, identitiesFor, keyRequired } from '../catalog/keys.js';
 import { locateBackup } from '../catalog/locate.js';
 import { openSavedStorage } from '../catalog/storages.js';
 import { tarIndex } from '../engines/files/toc.js';
+import { fileSource } from '../engines/source.js';
 import { AgeError } from '../kernel/age.js';
 import type { CoreContext } from '../kernel/context.js';
 import { loadToc, TocUnusable } from '../restore/contents.js';
@@ -54,7 +55,7 @@ export async function fetchChosen(ctx: Pick<CoreContext, 'db' | 'secrets'>, back
         await writeChosenTar(reader.raw, entries, rawPath);
         if (!sameEntries(await entriesOf(rawPath), entries)) throw new TocUnusable('its offsets do not point at the entries it names');
         o.say('info', `${bytes(reader.bytesRead)} read from ${copy.storage.name} (of ${bytes(stored)}); every frame matches its SHA-256`);
-        return { backup, rawPath, copy: { storage_location_id: copy.storage.id, storage_name: copy.storage.name }, cleanup };
+        return { backup, source: fileSource(rawPath), copy: { storage_location_id: copy.storage.id, storage_name: copy.storage.name }, cleanup };
       } catch (e) {
         if (o.signal.aborted) throw e;
         if (e instanceof AgeError && e.reason === 'key') throw keyRequired(encryption!, o.keys ?? [], await appIdentities(ctx));
@@ -67,10 +68,11 @@ export async function fetchChosen(ctx: Pick<CoreContext, 'db' | 'secrets'>, back
     }
     o.say('warn', `The table of contents was not used (${reasons.join('; ')}): the whole archive is read instead`);
     const whole = await fetchVerified(ctx, backupId, { ...o, tempDir: dir });
-    const entries = chosenEntries(await entriesOf(whole.rawPath), paths);
-    await writeChosenTar((start, end) => fileRange(whole.rawPath, start, end), entries, rawPath);
-    await rm(whole.rawPath, { force: true });
-    return { backup, rawPath, copy: whole.copy, cleanup };
+    const wholePath = await whole.source.file();
+    const entries = chosenEntries(await entriesOf(wholePath), paths);
+    await writeChosenTar((start, end) => fileRange(wholePath, start, end), entries, rawPath);
+    await whole.cleanup();
+    return { backup, source: fileSource(rawPath), copy: whole.copy, cleanup };
   } catch (e) {
     await cleanup();
     throw e;

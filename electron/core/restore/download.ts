@@ -1,100 +1,116 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import path from 'node:path';
+import { pipeline as pipe, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../shared/errors.js';
 import type { Compression } from '../../../shared/schemas/enums.js';
 import { createDecompressor } from '../backup/compress.js';
+import type { RestoreSource } from '../engines/types.js';
 import { AgeError, createAgeDecrypter } from '../kernel/age.js';
 import type { Storage } from '../storage/types.js';
 import { joinParts, type Part } from './join.js';
 
-export interface DownloadOptions {
+export interface ProveOptions {
   /** The whole artifact's SHA-256 (hex) from the manifest; null for a backup that did not record one. */
   expectedSha256: string | null;
   compression: Compression;
   /** An encrypted backup: the age identities that may open it (for this run only; never written anywhere). */
   identities?: string[];
-  /** The staging file: the decompressed artifact, kept only when every checksum matched. */
-  rawPath: string;
+  /** The run's private folder (0700): a remote copy's stored bytes, and the decoded artifact if a tool asks for a file. */
+  dir: string;
   signal: AbortSignal;
   onBytes?: (done: number) => void;
 }
 
-// Large writes: the staging file is written at disk speed rather than in 64 KiB steps.
-const WRITE_BUFFER = 1 << 20;
+// Storages answer in 64 KiB reads; the decoders work far faster on 1 MiB (a zstd frame is then found in one or two buffers).
+const BATCH = 1 << 20;
 
 /**
- * Proves a copy before anything is restored from it, in one pass: each part is read once, its SHA-256
- * and the whole artifact's are computed as it streams, and the same bytes are decompressed into the
- * staging file `rawPath` (decrypted first when the backup is encrypted). The staging file is not the target: only when every checksum matched does
- * this resolve, and on any mismatch the staging file is removed and nothing else was written.
+ * Proves a copy before anything is restored from it, then hands it out as a restore source. Every part
+ * is read once and its SHA-256 and the whole artifact's are checked: on the stored bytes (compressed,
+ * encrypted), which are much smaller than the artifact. A folder storage's parts are read where they
+ * are; another storage's are downloaded into the private folder as they are hashed, so they are read
+ * from the storage once. Then the artifact's head is decoded: the key opens it and its compression is
+ * the one recorded. Only then does this resolve; nothing but the private folder was written.
  *
- * A damaged part usually breaks the decompressor before its own checksum can be read; the rest is then
- * still read and hashed, so the error names the damaged part rather than a decoder's complaint.
+ * The source decodes (decrypts, decompresses) the proven bytes as a restore reads them: the artifact
+ * is never staged whole unless a tool must seek in it (`file()`). A folder storage's parts are checked
+ * again as they are read: a part changed since it was proven fails the restore instead of feeding it.
  */
-export async function downloadVerified(storage: Storage, parts: Part[], o: DownloadOptions): Promise<void> {
+export async function proveCopy(storage: Storage, parts: Part[], o: ProveOptions): Promise<RestoreSource> {
   // One part is the whole file: its own checksum, checked in joinParts, is then the whole file's too.
   const whole = parts.length === 1 && parts[0]!.checksum === o.expectedSha256 ? null : createHash('sha256');
+  const inPlace = storage.type === 'local';
+  const storedPath = path.join(o.dir, 'stored');
   let done = 0;
-  const decompress = createDecompressor(o.compression);
-  const decrypt = o.identities ? createAgeDecrypter(o.identities) : null;
-  // What the joined parts are written into: the decrypter, or straight the decompressor.
-  const decoder = decrypt ?? decompress;
-  const sinkFile = createWriteStream(o.rawPath, { highWaterMark: WRITE_BUFFER });
-  const decoded = decrypt ? pipeline(decrypt, decompress, sinkFile, { signal: o.signal }) : pipeline(decompress, sinkFile, { signal: o.signal });
-  let decodeError: Error | undefined;
-  const decoding = decoded.catch((e: Error) => {
-    decodeError = e;
-  });
-  // Resolves when the decoder takes more input or when it failed: a write waiting for 'drain' must not hang on a dead decoder.
-  const room = () => Promise.race([new Promise((resolve) => decoder.once('drain', resolve)), decoding]);
-  // Storages answer in 64 KiB reads; the decoders work far faster on 1 MiB (a zstd frame is then found in one or two buffers).
-  let batch: Buffer[] = [];
-  let batched = 0;
-  const feed = (next: (e?: Error | null) => void) => {
-    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
-    batch = [];
-    batched = 0;
-    // No key here opens it: reading on would prove nothing more.
-    if (decodeError instanceof AgeError && decodeError.reason === 'key') return next(decodeError);
-    if (decodeError || decoder.write(data)) return next();
-    room().then(() => next(), next);
-  };
-  const sink = new Writable({
-    highWaterMark: WRITE_BUFFER,
-    write(data: Buffer, _enc, next) {
+  const hashed = new Transform({
+    transform(data: Buffer, _enc, next) {
       whole?.update(data);
       done += data.length;
       o.onBytes?.(done);
-      batch.push(data);
-      batched += data.length;
-      if (batched < WRITE_BUFFER) return next();
-      feed(next);
-    },
-    final(next) {
-      const end = () => {
-        if (!decodeError) decoder.end();
-        decoding.then(() => next(), next);
-      };
-      if (batched) feed(end);
-      else end();
-    },
-    destroy(error, next) {
-      if (error) decoder.destroy();
-      next(error);
+      next(null, inPlace ? undefined : data);
     },
   });
+  const sink = inPlace ? new Writable({ write: (_data, _enc, next) => next() }) : createWriteStream(storedPath, { mode: 0o600, flags: 'wx' });
   try {
-    await pipeline(joinParts(storage, parts), sink, { signal: o.signal });
+    await pipeline(joinParts(storage, parts), hashed, sink, { signal: o.signal });
     if (o.expectedSha256 && whole && whole.digest('hex') !== o.expectedSha256)
       throw new AppError('damaged', 'The joined backup does not match the SHA-256 in its manifest');
-    if (decodeError instanceof AgeError) throw new AppError('damaged', `Every checksum matches, but the backup cannot be decrypted: ${decodeError.message}`);
-    if (decodeError) throw new AppError('damaged', `Every checksum matches, but the backup cannot be decompressed (${o.compression}): ${decodeError.message}`);
   } catch (e) {
-    await decoding;
-    await rm(o.rawPath, { force: true });
+    await rm(storedPath, { force: true });
     throw e;
   }
+
+  const stored = (): Readable => (inPlace ? joinParts(storage, parts) : createReadStream(storedPath, { highWaterMark: BATCH }));
+  const source = decodedSource(stored, o);
+  try {
+    // The first decoded bytes: the key opens the file and the decompressor knows its format.
+    for await (const first of source.open()) if (first) break;
+  } catch (e) {
+    await rm(storedPath, { force: true });
+    if (e instanceof AgeError && e.reason === 'key') throw e;
+    if (e instanceof AgeError) throw new AppError('damaged', `Every checksum matches, but the backup cannot be decrypted: ${e.message}`);
+    throw new AppError('damaged', `Every checksum matches, but the backup cannot be decompressed (${o.compression}): ${(e as Error).message}`);
+  }
+  return source;
+}
+
+/** The artifact decoded from `stored` (the joined stored bytes) as it is read; `file()` writes it once into the private folder. */
+function decodedSource(stored: () => Readable, o: Pick<ProveOptions, 'compression' | 'identities' | 'dir' | 'signal'>): RestoreSource {
+  const open = (): Readable => {
+    const decoders = [...(o.identities ? [createAgeDecrypter(o.identities)] : []), createDecompressor(o.compression)];
+    // Errors reach the last stream, which the restore reads: it fails with the decoder's message.
+    return pipe([stored(), batched(), ...decoders], () => undefined) as unknown as Readable;
+  };
+  let staged: Promise<string> | undefined;
+  const file = () => {
+    const rawPath = path.join(o.dir, 'raw');
+    staged ??= pipeline(open(), createWriteStream(rawPath, { mode: 0o600, flags: 'wx', highWaterMark: BATCH }), { signal: o.signal }).then(() => rawPath);
+    return staged;
+  };
+  return { open, file };
+}
+
+/** Gathers small reads into 1 MiB writes. */
+function batched(): Transform {
+  let batch: Buffer[] = [];
+  let size = 0;
+  const flush = () => {
+    const data = Buffer.concat(batch, size);
+    batch = [];
+    size = 0;
+    return data;
+  };
+  return new Transform({
+    transform(data: Buffer, _enc, next) {
+      batch.push(data);
+      size += data.length;
+      next(null, size >= BATCH ? flush() : undefined);
+    },
+    flush(next) {
+      next(null, size ? flush() : undefined);
+    },
+  });
 }

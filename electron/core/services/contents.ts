@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { AppError } from '../../../shared/errors.js';
 import type { BackupEntryItem, EntriesPage } from '../../../shared/schemas/toc.js';
 import type { z } from 'zod';
@@ -87,12 +86,13 @@ export function contentsService(ctx: ServiceContext) {
     try {
       const datasource = backup.execution.datasource_id ? await ctx.db.getRepository(Datasources).findOneBy({ id: backup.execution.datasource_id }) : null;
       // The archive's own copy stands for the source where it can (an SQLite file is its tables).
+      // SQLite opens its file; a folder's index reads the stream alone.
       const config: ConnectionConfig =
         type === 'sqlite'
-          ? { file_path: fetched.rawPath }
+          ? { file_path: await fetched.source.file() }
           : datasource
             ? datasourceConfig(ctx, datasource)
-            : ({ source_path: fetched.rawPath, include_patterns: [], exclude_patterns: [] } as ConnectionConfig);
+            : ({ source_path: '', include_patterns: [], exclude_patterns: [] } as ConnectionConfig);
       if (type !== 'files' && type !== 'sqlite' && !datasource)
         throw new AppError('unsupported', 'This backup has no table of contents, and its datasource is not configured here to read one');
       const recorder = engine.contents?.(config, {
@@ -107,7 +107,7 @@ export function contentsService(ctx: ServiceContext) {
       });
       if (!recorder) throw new AppError('unsupported', 'This kind of backup has no table of contents');
       let raw = 0;
-      for await (const chunk of createReadStream(fetched.rawPath, { highWaterMark: 1024 * 1024 })) {
+      for await (const chunk of fetched.source.open()) {
         raw += (chunk as Buffer).length;
         recorder.observe(chunk as Buffer);
       }

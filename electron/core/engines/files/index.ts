@@ -51,8 +51,8 @@ export const filesEngine: BackupEngine = {
     return pack(config as ConnectionConfig<'files'>, options);
   },
 
-  async restore(config, artifactPath, options) {
-    return extractInto((config as ConnectionConfig<'files'>).source_path, artifactPath, options);
+  async restore(config, source, options) {
+    return extractInto((config as ConnectionConfig<'files'>).source_path, await source.file(), options);
   },
   async summarize(config, { signal }) {
     const { source_path } = config as ConnectionConfig<'files'>;

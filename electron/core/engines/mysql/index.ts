@@ -5,6 +5,7 @@ import { AppError } from '../../../../shared/errors.js';
 import { withConnection } from '../connection.js';
 import { withTimeout } from '../probe.js';
 import { runTool, secretFile, spawnDump } from '../process.js';
+import { fileSource } from '../source.js';
 import { databaseTarget } from '../target.js';
 import { caFile, sslModeOf, verifies } from '../tls.js';
 import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
@@ -218,13 +219,15 @@ export const mysqlEngine: BackupEngine = {
     return spawnDump(tool.path, args, { signal: options.signal, cleanup: defaults.remove });
   },
 
-  async restore(config, artifactPath, options) {
+  async restore(config, source, options) {
     const c = config as ServerConnectionConfig;
     const mariadb = await prepareTarget(c, options);
     const tool = await mysqlTool('client', mariadb, options.toolDirs.mysql);
     // A backup may come from a shared bucket: the client must not run its shell, file or connect commands.
     const sandbox = await hasSandbox(tool.path);
-    if (!sandbox) {
+    // Without a sandbox the whole dump is searched before the target is touched: it must be a file.
+    const artifactPath = sandbox ? null : await source.file();
+    if (artifactPath) {
       const command = await findClientCommand(artifactPath);
       if (command) {
         throw new AppError(
@@ -240,7 +243,8 @@ export const mysqlEngine: BackupEngine = {
     try {
       // No LOAD DATA LOCAL: a dump must not send this computer's files to the server.
       const args = [`--defaults-extra-file=${defaults.path}`, '--batch', '--local-infile=0', ...(sandbox ? ['--sandbox'] : []), '--', c.database];
-      return { engine_output: await runTool(tool.path, args, { stdinFile: artifactPath, signal: options.signal }) };
+      const stdin = artifactPath ? fileSource(artifactPath).open() : source.open();
+      return { engine_output: await runTool(tool.path, args, { stdin, signal: options.signal }) };
     } finally {
       defaults.remove();
     }

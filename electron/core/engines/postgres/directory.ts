@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,16 +21,9 @@ export async function checkFreeSpace(dir: string, needed: number, what: string):
   );
 }
 
-/** A tar (`ustar` at offset 257), as a -j backup is; a custom-format dump starts with `PGDMP` (whatever its TOC holds further on). */
-export async function isTar(file: string): Promise<boolean> {
-  const f = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(262);
-    const { bytesRead } = await f.read(head, 0, head.length, 0);
-    return bytesRead === head.length && head.toString('latin1', 0, 5) !== 'PGDMP' && head.toString('latin1', 257, 262) === 'ustar';
-  } finally {
-    await f.close();
-  }
+/** A tar (`ustar` at offset 257, read from the artifact's head), as a -j backup is; a custom-format dump starts with `PGDMP` (whatever its TOC holds further on). */
+export function isTar(head: Buffer): boolean {
+  return head.length >= 262 && head.toString('latin1', 0, 5) !== 'PGDMP' && head.toString('latin1', 257, 262) === 'ustar';
 }
 
 // The files of a pg_dump directory: toc.dat, <id>.dat[.gz|.lz4|.zst], blobs.toc, blob_<oid>.dat[.gz].

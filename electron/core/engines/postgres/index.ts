@@ -1,12 +1,13 @@
 import type { ConnectionConfig, ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import { withTimeout } from '../probe.js';
 import { spawnDump } from '../process.js';
+import { headOf } from '../source.js';
 import { databaseTarget } from '../target.js';
 import type { BackupEngine, EngineOptions, Inspection, Summary } from '../types.js';
 import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
 import { countedSnapshot } from './counts.js';
 import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
-import { pgRestore, planRestore, prepareTarget } from './restore.js';
+import { pgRestore, planRestore, prepareTarget, type Archive } from './restore.js';
 import { pgArchiveIndex } from './toc.js';
 import { pgTool } from './tools.js';
 
@@ -117,12 +118,14 @@ export const postgresEngine: BackupEngine = {
     return pgArchiveIndex(config as ServerConnectionConfig, options, async () => (await inspect(config, options.signal)).major);
   },
 
-  async restore(config, artifactPath, options) {
+  async restore(config, source, options) {
     const c = config as ServerConnectionConfig;
     // A -j backup is a tar of pg_dump's folder: unpacked (and checked) before the target is touched.
-    const unpacked = (await isTar(artifactPath)) ? await unpackDirectory(artifactPath, options.tempDir, options.signal) : null;
+    const directory = isTar(await headOf(source, 262));
+    const unpacked = directory ? await unpackDirectory(await source.file(), options.tempDir, options.signal) : null;
     try {
-      const archive = unpacked?.dir ?? artifactPath;
+      // pg_restore --jobs seeks in its archive: a file. One job reads the backup as it is decoded, with no staging file.
+      const archive: Archive = unpacked?.dir ?? (options.parallelJobs > 1 ? await source.file() : () => source.open());
       const { major, ready: plan } = await prepareTarget(c, options, (major) => planRestore(major, archive, options));
       return { engine_output: await pgRestore(c, major, plan, archive, options) };
     } finally {

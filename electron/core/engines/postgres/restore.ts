@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { AppError } from '../../../../shared/errors.js';
 import type { ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import { runTool, secretFile } from '../process.js';
@@ -40,6 +41,18 @@ export async function prepareTarget<T>(
 // An archive's table of contents line, e.g. `3351; 0 0 ACL public TABLE orders dg`.
 const ACL_ENTRY = /^\d+; \d+ \d+ (?:DEFAULT )?ACL /;
 
+/**
+ * Where pg_restore reads the archive: a file (a folder of a -j backup, or a staging file: any number of
+ * jobs), or a stream opened anew for each pass (one job: pg_restore reads an archive that pg_dump wrote
+ * to a pipe in order, and the list and the grants need only its head).
+ */
+export type Archive = string | (() => Readable);
+
+/** pg_restore's arguments and input for reading `archive`. */
+function reading(archive: Archive): { args: string[]; stdin?: Readable } {
+  return typeof archive === 'string' ? { args: ['--', archive] } : { args: [], stdin: archive() };
+}
+
 /** What pg_restore is to run: the tool fit for the server, the archive's entries without the grants, and the grants. */
 export interface RestorePlan {
   tool: string;
@@ -48,11 +61,12 @@ export interface RestorePlan {
 }
 
 /** Reads the archive's table of contents (pg_restore --list), which touches nothing on the server. */
-export async function planRestore(major: number, artifactPath: string, o: RestoreOptions): Promise<RestorePlan> {
+export async function planRestore(major: number, archive: Archive, o: RestoreOptions): Promise<RestorePlan> {
   const tool = await pgTool('pg_restore', major, o.toolDirs.postgres);
   const toc = secretFile(o.tempDir, 'pg-restore', '');
   try {
-    await runTool(tool, ['--list', `--file=${toc.path}`, '--', artifactPath], { signal: o.signal });
+    const input = reading(archive);
+    await runTool(tool, ['--list', `--file=${toc.path}`, ...input.args], { signal: o.signal, stdin: input.stdin });
     const lines = (await readFile(toc.path, 'utf8')).split('\n');
     return { tool, grants: lines.filter((l) => ACL_ENTRY.test(l)), data: lines.map((l) => (ACL_ENTRY.test(l) ? `;${l}` : l)) };
   } finally {
@@ -67,7 +81,7 @@ export async function planRestore(major: number, artifactPath: string, o: Restor
  * a role this server lacks (a restore onto another server, a restore test) must not fail the data, so
  * grants run apart, through psql, one statement at a time, and their failures are warnings.
  */
-export async function pgRestore(c: ServerConnectionConfig, major: number, plan: RestorePlan, artifactPath: string, o: RestoreOptions): Promise<string> {
+export async function pgRestore(c: ServerConnectionConfig, major: number, plan: RestorePlan, archive: Archive, o: RestoreOptions): Promise<string> {
   const { tool, data, grants } = plan;
   const { env, dbname, remove } = pgEnv(c, o);
   const files: { remove: () => void }[] = [];
@@ -84,14 +98,20 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, plan: 
     if (o.parallelJobs > 1) args.push(`--jobs=${o.parallelJobs}`);
     else args.push('--single-transaction');
     o.log('info', `Running ${tool} ${o.parallelJobs > 1 ? `with ${o.parallelJobs} jobs` : 'in one transaction'}`);
-    let output = await runTool(tool, [...args, '--', artifactPath], { env, signal: o.signal });
+    // The grants as SQL, written while the data restores (it touches nothing on the server). pg_restore sends an
+    // object's grants together, so one missing role would cost the others too: psql runs them one by one below.
+    const grantsSql = grants.length ? grantsAsSql(tool, grants, archive, tempFile, o) : null;
+    grantsSql?.catch(() => undefined);
+    const input = reading(archive);
+    let output = await runTool(tool, [...args, ...input.args], { env, signal: o.signal, stdin: input.stdin }).catch(async (e: unknown) => {
+      // Its temp files are removed below only once it is done with them.
+      await grantsSql?.catch(() => undefined);
+      throw e;
+    });
 
-    if (grants.length) {
+    if (grantsSql) {
       try {
-        // pg_restore sends an object's grants together, so one missing role would cost the others too.
-        const sql = tempFile('');
-        await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, '--', artifactPath], { signal: o.signal });
-        output += await restoreGrants(c, major, await readFile(sql, 'utf8'), o);
+        output += await restoreGrants(c, major, await grantsSql, o);
       } catch (e) {
         // The data is in; grants are restored where they can be, and a missing psql does not undo that.
         o.signal.throwIfAborted();
@@ -103,6 +123,14 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, plan: 
     remove();
     for (const f of files) f.remove();
   }
+}
+
+/** The archive's grants as SQL (pg_restore --file): they have no data, so from a stream pg_restore reads its head only. */
+async function grantsAsSql(tool: string, grants: string[], archive: Archive, tempFile: (content: string) => string, o: RestoreOptions): Promise<string> {
+  const sql = tempFile('');
+  const input = reading(archive);
+  await runTool(tool, [`--use-list=${tempFile(grants.join('\n'))}`, `--file=${sql}`, ...input.args], { signal: o.signal, stdin: input.stdin });
+  return readFile(sql, 'utf8');
 }
 
 /**

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, existsSync, rmSync, statSync } from 'node:fs';
+import { constants, createReadStream, createWriteStream, existsSync, rmSync, statSync } from 'node:fs';
 import { chmod, copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../../shared/errors.js';
 import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js';
@@ -133,13 +134,14 @@ export const sqliteEngine: BackupEngine = {
   },
 
   /** Checked copy beside the target, the current file kept under a dated name, then one atomic rename. */
-  async restore(config, artifactPath, options) {
+  async restore(config, source, options) {
     const target = path.resolve((config as ConnectionConfig<'sqlite'>).file_path);
     await mkdir(path.dirname(target), { recursive: true });
     // Beside the target so that the final rename stays on one file system (atomic).
     const fresh = path.join(path.dirname(target), `.${path.basename(target)}.restore-${randomBytes(4).toString('hex')}`);
     try {
-      await copyFile(artifactPath, fresh);
+      // Written beside the target as it is decoded: no staging copy of the file elsewhere first.
+      await pipeline(source.open(), createWriteStream(fresh, { flags: 'wx' }), { signal: options.signal });
       check(fresh);
       options.signal.throwIfAborted();
       let previous: string | undefined;
