@@ -1,7 +1,6 @@
 import {
   closeSync,
   constants,
-  createReadStream,
   fchmodSync,
   futimesSync,
   lstatSync,
@@ -19,7 +18,7 @@ import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm, stat, utimes 
 import path from 'node:path';
 import { AppError } from '../../../../shared/errors.js';
 import type { RestoreOptions, RestoreResult } from '../types.js';
-import { Turns } from './pace.js';
+import { TURN_MS, Turns } from './pace.js';
 import { tarReader, type TarRead } from './tar-read.js';
 
 const refuse = (name: string, why: string) => new AppError('validation_error', `Refused: the backup's entry “${name}” ${why}. Nothing was written.`);
@@ -224,6 +223,11 @@ function entryChecks(root: string, o: RestoreOptions, insensitive: boolean, targ
 
 /** Reads of the archive: large enough to be few, small enough that the entries of one hold the event loop ~1 ms. */
 const READ_SIZE = 256 * 1024;
+/**
+ * On a slow disk (a network share), where one file's calls take milliseconds, reads shrink down to this, so that the
+ * entries of one read never hold the event loop for long; they grow back as the disk answers quickly again.
+ */
+const SLOW_DISK_READ_SIZE = 8 * 1024;
 /** A new file is opened this way: never through a symlink, never onto something already there. */
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
@@ -246,7 +250,7 @@ async function extractToStaging(root: string, staging: string, artifactPath: str
   const folders: Folder[] = [];
   const skipped: string[] = [];
   let count = 0;
-  let open: { fd: number; mode: number; mtime: number } | null = null;
+  let writing: { fd: number; mode: number; mtime: number } | null = null;
 
   const reader = tarReader({
     entry(h) {
@@ -268,14 +272,14 @@ async function extractToStaging(root: string, staging: string, artifactPath: str
         lutimesSync(p, h.mtime, h.mtime);
         return;
       }
-      open = { fd: openSync(p, CREATE, 0o600), mode: h.mode, mtime: h.mtime };
+      writing = { fd: openSync(p, CREATE, 0o600), mode: h.mode, mtime: h.mtime };
     },
     data(chunk) {
-      for (let done = 0; done < chunk.length;) done += writeSync(open!.fd, chunk, done, chunk.length - done);
+      for (let done = 0; done < chunk.length;) done += writeSync(writing!.fd, chunk, done, chunk.length - done);
     },
     end() {
-      const { fd, mode, mtime } = open!;
-      open = null;
+      const { fd, mode, mtime } = writing!;
+      writing = null;
       try {
         fchmodSync(fd, mode & PERMISSIONS);
         futimesSync(fd, mtime, mtime);
@@ -285,14 +289,22 @@ async function extractToStaging(root: string, staging: string, artifactPath: str
     },
   });
   const turns = new Turns();
+  const archive = await open(artifactPath, 'r');
   try {
-    for await (const chunk of createReadStream(artifactPath, { highWaterMark: READ_SIZE })) {
+    for (let size = READ_SIZE; ;) {
       o.signal.throwIfAborted();
-      reader.observe(chunk as Buffer);
+      // A fresh buffer each read: the reader may keep a header's first bytes from one read until the next.
+      const { buffer, bytesRead } = await archive.read(Buffer.allocUnsafe(size), 0, size, null);
+      if (bytesRead === 0) break;
+      const started = performance.now();
+      reader.observe(buffer.subarray(0, bytesRead));
+      const took = performance.now() - started;
+      size = took > 4 * TURN_MS ? Math.max(SLOW_DISK_READ_SIZE, size / 2) : Math.min(READ_SIZE, size * 2);
       await turns.breathe();
     }
   } finally {
-    if (open) closeSync((open as { fd: number }).fd);
+    if (writing) closeSync((writing as { fd: number }).fd);
+    await archive.close();
   }
   if (reader.cut) throw new AppError('validation_error', "The backup's archive ends in the middle of an entry: it is incomplete. Nothing was written.");
   checks.recheckSymlinks();
