@@ -176,6 +176,14 @@ export function tarReader(visitor: TarVisitor) {
           position += n;
           continue;
         }
+        if (collectedBytes === 0 && chunk.length - i >= want) {
+          // Whole in this piece (the usual case): read in place, as nothing keeps a header's bytes once it is read.
+          const whole = chunk.subarray(i, i + want);
+          i += want;
+          position += want;
+          done(whole);
+          continue;
+        }
         const n = Math.min(want - collectedBytes, chunk.length - i);
         collected.push(chunk.subarray(i, i + n));
         collectedBytes += n;
