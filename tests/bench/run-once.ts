@@ -12,7 +12,7 @@ import { coresBusy } from './cpu.js';
 
 export type Task =
   | { op: 'backup'; datasource: Json; storagePath: string; backup_options: Json; runs?: number }
-  | { op: 'restore'; execution_id: string; target_database: string }
+  | { op: 'restore'; execution_id: string; target_database?: string; target_path?: string; paths?: string[] }
   | { op: 'catalog'; datasource_id: string; repeat: number }
   /** Sets up encryption (once per metadata database) and answers the recovery key, for the plain side's `age`. */
   | { op: 'encryption' }
@@ -35,6 +35,8 @@ export interface StepResult {
   calls?: Record<string, number>;
   /** encrypt-file: the first pass in the fresh process (typage loaded, memory faulted in). */
   first_s?: number;
+  /** restore: the run's log lines, in order (what it read from storage, what it extracted). */
+  log?: string[];
   /** encryption: the recovery key (the bench's plain side encrypts to it and decrypts with it). */
   recovery?: { identity: string; recipient: string };
 }
@@ -125,9 +127,16 @@ try {
     const idle = rssMb();
     const busy = coresBusy();
     const started = performance.now();
-    const { execution_id } = await call('backups.restore', { id: step.execution_id, target_database: step.target_database, safety_backup: false });
-    const { at } = await ended(execution_id);
-    result = { seconds: (at - started) / 1000, peak_rss_mb: peakRssMb(), idle_rss_mb: idle, cores_busy: busy(), execution_id };
+    const { execution_id } = await call('backups.restore', {
+      id: step.execution_id,
+      target_database: step.target_database,
+      target_path: step.target_path,
+      paths: step.paths,
+      safety_backup: false,
+    });
+    const { at, execution } = await ended(execution_id);
+    const log = (execution.metadata.execution_logs as { message: string }[]).map((l) => l.message);
+    result = { seconds: (at - started) / 1000, peak_rss_mb: peakRssMb(), idle_rss_mb: idle, cores_busy: busy(), execution_id, log };
     if (process.env.BENCH_DEBUG) {
       const { execution } = await ended(execution_id);
       console.error(

@@ -1,37 +1,29 @@
-import { createReadStream, createWriteStream, lstatSync, readlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  futimesSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, lutimes, mkdir, open, realpath, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../../shared/errors.js';
 import type { RestoreOptions, RestoreResult } from '../types.js';
-
-interface Header {
-  name: string;
-  type: string;
-  linkname?: string | null;
-  mode?: number;
-  mtime?: Date;
-}
+import { TURN_MS, Turns } from './pace.js';
+import { tarReader, type TarRead } from './tar-read.js';
 
 const refuse = (name: string, why: string) => new AppError('validation_error', `Refused: the backup's entry “${name}” ${why}. Nothing was written.`);
 const taken = (name: string, why: string) =>
   new AppError('conflict', `${name} ${why}: choose “Replace files that already exist” or another folder. Nothing was written.`);
-
-/** Calls `fn` for each entry in order; whatever `fn` does not read of an entry's body is skipped. */
-async function eachEntry(file: string, signal: AbortSignal, fn: (header: Header, body: AsyncIterable<unknown>) => Promise<void>): Promise<void> {
-  const { default: tar } = await import('tar-stream');
-  const extract = tar.extract();
-  const feeding = pipeline(createReadStream(file), extract);
-  // When `fn` throws, the loop below destroys `extract` and this rejects too; `fn`'s error is the one to report.
-  feeding.catch(() => undefined);
-  for await (const entry of extract) {
-    signal.throwIfAborted();
-    await fn(entry.header as Header, entry);
-    entry.resume();
-  }
-  await feeding;
-}
 
 /**
  * What extraction will have made of each path by the time it reaches an entry. Paths are keyed by
@@ -41,8 +33,11 @@ interface Links {
   /** Folded path → link target; null: the archive puts a non-link there. */
   targets: Map<string, string | null>;
   fold: (p: string) => string;
+  /** What the disk holds (path → link target, null: no link), asked once a path; none is asked inside `empty`. */
+  disk: Map<string, string | null>;
+  /** A folder that did not exist when the restore began (the target, when it is new): nothing inside it is on disk. */
+  empty: string | null;
 }
-
 /**
  * Read, write and execute only: a setuid or setgid bit restored from a backup would hand whoever
  * made the archive a program that runs as the restoring user (often root on a server); sticky is
@@ -55,11 +50,17 @@ const SEP = path.sep === '\\' ? /[\\/]/ : '/';
 function linkAt(p: string, links: Links): string | null {
   const key = links.fold(p);
   if (links.targets.has(key)) return links.targets.get(key)!;
-  try {
-    return lstatSync(p).isSymbolicLink() ? readlinkSync(p) : null;
-  } catch {
-    return null;
+  if (links.empty !== null && (p === links.empty || p.startsWith(links.empty + path.sep))) return null;
+  let link = links.disk.get(p);
+  if (link === undefined) {
+    try {
+      link = lstatSync(p).isSymbolicLink() ? readlinkSync(p) : null;
+    } catch {
+      link = null;
+    }
+    links.disk.set(p, link);
   }
+  return link;
 }
 
 /**
@@ -130,21 +131,27 @@ export async function caseInsensitive(dir: string): Promise<boolean> {
   }
 }
 
-const exists = (p: string) =>
-  lstat(p).then(
-    (s) => s,
-    () => null,
-  );
+/** What a refused or skipped entry is called in a message: a NUL shown, not cut off there. */
+const shown = (name: string) => name.replace(/\0/g, '\\0');
+
+/** What the restore never makes, by typeflag: said in the log, so that nothing is left out silently. */
+const UNMADE: Record<string, string> = { '1': 'a hard link', '3': 'a character device', '4': 'a block device', '6': 'a FIFO' };
+
+/** A folder of the archive, given its mode and mtime once everything is in place. */
+interface Folder {
+  at: string;
+  mode: number;
+  mtime: number;
+}
 
 /**
- * Reads every header before anything is written: an entry with an absolute path, one that climbs out
- * of the target, one written through a symlink that leads outside, or a symlink pointing outside is
- * refused; so is an existing file, unless `overwrite`, and an entry landing where an earlier one
- * already put something (the same name, or on a case-insensitive file system the same name in
- * another case). Extraction order is simulated, so the check sees the symlinks each entry will
- * really meet.
+ * Checks each entry as it streams past and decides where it lands, as extraction will have made the target by then
+ * (the archive's own symlinks, and those already in the target folder): an entry with an absolute path, a NUL, one that
+ * climbs out of the target, one written through a symlink that leads outside, or a symlink pointing outside is refused;
+ * so is an existing file, unless `overwrite`, and an entry landing where an earlier one already put something (the same
+ * name, or on a case-insensitive file system the same name in another case).
  */
-async function check(root: string, artifactPath: string, o: RestoreOptions, insensitive: boolean): Promise<number> {
+function entryChecks(root: string, o: RestoreOptions, insensitive: boolean, targetExists: boolean) {
   const fold = insensitive ? (p: string) => p.normalize('NFC').toLowerCase() : (p: string) => p;
   const foldedRoot = fold(root);
   const inside = (at: string | null, name: string, why: string): string => {
@@ -154,11 +161,11 @@ async function check(root: string, artifactPath: string, o: RestoreOptions, inse
     return at;
   };
   const throughLink = 'leads outside the target folder through a symlink';
-  const links: Links = { targets: new Map(), fold };
+  const links: Links = { targets: new Map(), fold, disk: new Map(), empty: targetExists ? null : root };
   /** What the archive's earlier entries put at each (folded) path. */
-  const placed = new Map<string, Header['type']>();
+  const placed = new Map<string, TarRead['type']>();
   const sameAs = insensitive ? ' (names differing only in case are one file here)' : '';
-  const claim = (at: string, type: Header['type'], name: string) => {
+  const claim = (at: string, type: TarRead['type'], name: string) => {
     for (let up = path.dirname(at); fold(up) !== foldedRoot && up !== path.dirname(up); up = path.dirname(up)) {
       if (placed.get(fold(up)) === 'file') throw refuse(name, `would be written inside ${path.relative(root, up)}, a file an earlier entry writes${sameAs}`);
     }
@@ -169,86 +176,205 @@ async function check(root: string, artifactPath: string, o: RestoreOptions, inse
     placed.set(fold(at), type);
   };
   const symlinks: { name: string; at: string; linkname: string }[] = [];
+
+  return {
+    /** Where the entry lands in the target, or null for what is not restored (hard links, devices, FIFOs). */
+    place(h: TarRead): string | null {
+      const name = path.posix.normalize(h.name).replace(/\/+$/, '');
+      if (h.name.includes('\0') || h.linkname?.includes('\0')) throw refuse(shown(h.name), 'holds a NUL character');
+      if (h.name.startsWith('/') || h.name.startsWith('\\') || /^[A-Za-z]:/.test(h.name)) throw refuse(h.name, 'is an absolute path');
+      if (name === '..' || name.startsWith('../')) throw refuse(h.name, 'climbs out of the target folder (..)');
+      if (h.type === 'directory') {
+        const at = inside(follow(root, name, links), h.name, throughLink);
+        claim(at, 'directory', h.name);
+        const found = targetExists ? statSync(at, { throwIfNoEntry: false }) : undefined;
+        if (found && !found.isDirectory()) throw taken(path.relative(root, at), 'already exists and is not a folder');
+        return at;
+      }
+      if (h.type !== 'file' && h.type !== 'symlink') return null;
+      const parent = inside(follow(root, path.posix.dirname(name), links), h.name, throughLink);
+      if (name === '.' || name === '') throw refuse(h.name, 'is not a folder but names the target folder itself');
+      const at = path.join(parent, path.posix.basename(name));
+      claim(at, h.type, h.name);
+      const found = targetExists ? lstatSync(at, { throwIfNoEntry: false }) : undefined;
+      if (found?.isDirectory()) throw taken(path.relative(root, at), 'is a folder in the target and would be replaced by a file');
+      if (found && !o.overwrite) throw taken(path.relative(root, at), 'already exists');
+      if (h.type === 'symlink') {
+        const linkname = h.linkname ?? '';
+        inside(follow(parent, linkname, links), h.name, `links to ${linkname}, outside the target folder`);
+        links.targets.set(fold(at), linkname);
+        symlinks.push({ name: h.name, at, linkname });
+      } else {
+        links.targets.set(fold(at), null);
+      }
+      return at;
+    },
+    /**
+     * A later symlink can change where an earlier one leads (`l -> a/b/../..`, then `a/b -> .`): once every entry has
+     * streamed past, each is checked again as it will be.
+     */
+    recheckSymlinks() {
+      for (const s of symlinks) {
+        inside(follow(path.dirname(s.at), s.linkname, links), s.name, `links to ${s.linkname}, outside the target folder`);
+      }
+    },
+  };
+}
+
+/** Reads of the archive: large enough to be few, small enough that the entries of one hold the event loop ~1 ms. */
+const READ_SIZE = 256 * 1024;
+/**
+ * On a slow disk (a network share), where one file's calls take milliseconds, reads shrink down to this, so that the
+ * entries of one read never hold the event loop for long; they grow back as the disk answers quickly again.
+ */
+const SLOW_DISK_READ_SIZE = 8 * 1024;
+/** A new file is opened this way: never through a symlink, never onto something already there. */
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * The one pass over the archive: each entry is checked as it streams past (`entryChecks`) and written into `staging`
+ * at the place it will have in `root`. Plain synchronous calls, a few per file (open, write, chmod, utimes, close),
+ * in turns that leave the event loop free between reads: thousands of small files would otherwise each pay for
+ * a dozen round trips through libuv's thread pool.
+ */
+async function extractToStaging(root: string, staging: string, artifactPath: string, o: RestoreOptions, insensitive: boolean, targetExists: boolean) {
+  const checks = entryChecks(root, o, insensitive, targetExists);
+  const staged = (at: string) => path.join(staging, path.relative(root, at));
+  /** Folders of the staging area known to exist: each is made once. */
+  const made = new Set<string>([staging]);
+  const folder = (p: string) => {
+    if (made.has(p)) return;
+    mkdirSync(p, { recursive: true });
+    made.add(p);
+  };
+  const folders: Folder[] = [];
+  const skipped: string[] = [];
   let count = 0;
-  await eachEntry(artifactPath, o.signal, async (h) => {
-    const name = path.posix.normalize(h.name).replace(/\/+$/, '');
-    if (h.name.startsWith('/') || h.name.startsWith('\\') || /^[A-Za-z]:/.test(h.name)) throw refuse(h.name, 'is an absolute path');
-    if (name === '..' || name.startsWith('../')) throw refuse(h.name, 'climbs out of the target folder (..)');
-    if (h.type === 'directory') {
-      const at = inside(follow(root, name, links), h.name, throughLink);
-      claim(at, 'directory', h.name);
-      const found = await stat(at).catch(() => null);
-      if (found && !found.isDirectory()) throw taken(path.relative(root, at), 'already exists and is not a folder');
-      return;
-    }
-    if (h.type !== 'file' && h.type !== 'symlink') return;
-    const parent = inside(follow(root, path.posix.dirname(name), links), h.name, throughLink);
-    if (name === '.' || name === '') throw refuse(h.name, 'is not a folder but names the target folder itself');
-    const at = path.join(parent, path.posix.basename(name));
-    claim(at, h.type, h.name);
-    const found = await exists(at);
-    if (found?.isDirectory()) throw taken(path.relative(root, at), 'is a folder in the target and would be replaced by a file');
-    if (found && !o.overwrite) throw taken(path.relative(root, at), 'already exists');
-    if (h.type === 'symlink') {
-      const linkname = h.linkname ?? '';
-      inside(follow(parent, linkname, links), h.name, `links to ${linkname}, outside the target folder`);
-      links.targets.set(fold(at), linkname);
-      symlinks.push({ name: h.name, at, linkname });
-    } else {
-      links.targets.set(fold(at), null);
-    }
-    count++;
+  let writing: { fd: number; mode: number; mtime: number } | null = null;
+
+  const reader = tarReader({
+    entry(h) {
+      const at = checks.place(h);
+      if (at === null) {
+        skipped.push(`${shown(h.name)} (${UNMADE[h.typeflag] ?? `type ${JSON.stringify(h.typeflag)}`})`);
+        return;
+      }
+      const p = staged(at);
+      if (h.type === 'directory') {
+        folder(p);
+        folders.push({ at, mode: h.mode, mtime: h.mtime });
+        return;
+      }
+      folder(path.dirname(p));
+      count++;
+      if (h.type === 'symlink') {
+        symlinkSync(h.linkname ?? '', p);
+        lutimesSync(p, h.mtime, h.mtime);
+        return;
+      }
+      writing = { fd: openSync(p, CREATE, 0o600), mode: h.mode, mtime: h.mtime };
+    },
+    data(chunk) {
+      for (let done = 0; done < chunk.length;) done += writeSync(writing!.fd, chunk, done, chunk.length - done);
+    },
+    end() {
+      const { fd, mode, mtime } = writing!;
+      writing = null;
+      try {
+        fchmodSync(fd, mode & PERMISSIONS);
+        futimesSync(fd, mtime, mtime);
+      } finally {
+        closeSync(fd);
+      }
+    },
   });
-  // A later symlink can change where an earlier one leads (`l -> a/b/../..`, then `a/b -> .`): each is
-  // checked again as it will be once everything is extracted.
-  for (const s of symlinks) {
-    inside(follow(path.dirname(s.at), s.linkname, links), s.name, `links to ${s.linkname}, outside the target folder`);
+  const turns = new Turns();
+  const archive = await open(artifactPath, 'r');
+  try {
+    for (let size = READ_SIZE; ;) {
+      o.signal.throwIfAborted();
+      // A fresh buffer each read: the reader may keep a header's first bytes from one read until the next.
+      const { buffer, bytesRead } = await archive.read(Buffer.allocUnsafe(size), 0, size, null);
+      if (bytesRead === 0) break;
+      const started = performance.now();
+      reader.observe(buffer.subarray(0, bytesRead));
+      const took = performance.now() - started;
+      size = took > 4 * TURN_MS ? Math.max(SLOW_DISK_READ_SIZE, size / 2) : Math.min(READ_SIZE, size * 2);
+      await turns.breathe();
+    }
+  } finally {
+    if (writing) closeSync((writing as { fd: number }).fd);
+    await archive.close();
   }
-  return count;
+  if (reader.cut) throw new AppError('validation_error', "The backup's archive ends in the middle of an entry: it is incomplete. Nothing was written.");
+  checks.recheckSymlinks();
+  return { count, folders, skipped };
 }
 
 /**
- * Extracts a tar made by the files engine into `dir`, keeping permissions (not setuid, setgid or
- * sticky), mtimes, folders and symlinks. `fs.caseInsensitive` overrides the probe of the target's file
- * system (a test on a case-sensitive disk stands in for one that is not).
+ * A private folder beside the target (on the same disk, so that moving out of it is a rename), and the mode a folder
+ * made there gets (what the target gets when the archive does not say).
+ */
+async function makeStaging(root: string): Promise<{ staging: string; folderMode: number }> {
+  const staging = path.join(path.dirname(root), `.${path.basename(root)}.restoring-${randomBytes(6).toString('hex')}`);
+  await mkdir(staging);
+  const folderMode = (await stat(staging)).mode & PERMISSIONS;
+  await chmod(staging, 0o700);
+  return { staging, folderMode };
+}
+
+/**
+ * Moves what `from` holds into `to`, which exists: what `to` lacks is renamed in whole (a folder with all it holds),
+ * folders in both are merged, files replace files (the entry checks allowed it: `overwrite`). The target changed since
+ * those checks (a folder there turned into a file) is refused here too.
+ */
+async function mergeInto(from: string, to: string, root: string, turns: Turns): Promise<void> {
+  for (const d of await readdir(from, { withFileTypes: true })) {
+    const src = path.join(from, d.name);
+    const dst = path.join(to, d.name);
+    const there = lstatSync(dst, { throwIfNoEntry: false });
+    if (d.isDirectory() && there) {
+      if (!there.isDirectory()) throw taken(path.relative(root, dst), 'already exists and is not a folder');
+      await mergeInto(src, dst, root, turns);
+      continue;
+    }
+    if (there?.isDirectory()) throw taken(path.relative(root, dst), 'is a folder in the target and would be replaced by a file');
+    renameSync(src, dst);
+    await turns.breathe();
+  }
+}
+
+/**
+ * Extracts a tar made by the files engine into `dir`, keeping permissions (not setuid, setgid or sticky), mtimes, folders
+ * and symlinks. The archive is read once: each entry is checked as it streams and written into a staging folder beside
+ * the target, which then moves into place (a new target is one rename), so that a refused entry or a failure on the way
+ * leaves the target as it was and nothing beside it. `fs.caseInsensitive` overrides the probe of the target's file system
+ * (a test on a case-sensitive disk stands in for one that is not).
  */
 export async function extractInto(dir: string, artifactPath: string, o: RestoreOptions, fs: { caseInsensitive?: boolean } = {}): Promise<RestoreResult> {
   const root = await realRoot(dir);
-  const count = await check(root, artifactPath, o, fs.caseInsensitive ?? (await caseInsensitive(root)));
-  o.log('info', `${count} entries checked; extracting into ${root}`);
-
-  await mkdir(root, { recursive: true });
-  const dirs: { at: string; mode?: number; mtime?: Date }[] = [];
-  const skipped: string[] = [];
-  await eachEntry(artifactPath, o.signal, async (h, body) => {
-    const at = path.join(root, path.posix.normalize(h.name));
-    if (h.type === 'directory') {
-      await mkdir(at, { recursive: true });
-      dirs.push({ at, mode: h.mode, mtime: h.mtime });
-      return;
+  const insensitive = fs.caseInsensitive ?? (await caseInsensitive(root));
+  const existing = await lstat(root).catch(() => null);
+  if (existing && !existing.isDirectory()) throw taken(root, 'is a file, not a folder');
+  await mkdir(path.dirname(root), { recursive: true });
+  const { staging, folderMode } = await makeStaging(root);
+  try {
+    const { count, folders, skipped } = await extractToStaging(root, staging, artifactPath, o, insensitive, existing !== null);
+    o.log('info', `${count} entries checked and extracted beside the target; moving them into ${root}`);
+    if (existing) await mergeInto(staging, root, root, new Turns());
+    else {
+      await chmod(staging, folderMode);
+      await rename(staging, root);
     }
-    if (h.type !== 'file' && h.type !== 'symlink') {
-      skipped.push(`${h.name} (${h.type})`);
-      return;
+    // Folders last, deepest first: moving their contents in changed their times, and a read-only folder could not have
+    // received them.
+    for (const d of folders.reverse()) {
+      await chmod(d.at, d.mode & PERMISSIONS).catch(() => undefined);
+      await utimes(d.at, d.mtime, d.mtime).catch(() => undefined);
     }
-    await mkdir(path.dirname(at), { recursive: true });
-    // Removed first, so that neither a write nor a new link goes through a symlink that was there.
-    if (o.overwrite) await rm(at, { force: true });
-    if (h.type === 'symlink') {
-      await symlink(h.linkname ?? '', at);
-      if (h.mtime) await lutimes(at, h.mtime, h.mtime).catch(() => undefined);
-    } else {
-      await pipeline(body, createWriteStream(at, { flags: 'wx', mode: 0o600 }));
-      if (h.mode !== undefined) await chmod(at, h.mode & PERMISSIONS);
-      if (h.mtime) await utimes(at, h.mtime, h.mtime);
-    }
-  });
-  // Folders last, deepest first: writing their contents changed their times, and a read-only folder
-  // could not have received them.
-  for (const d of dirs.reverse()) {
-    if (d.mode !== undefined) await chmod(d.at, d.mode & PERMISSIONS).catch(() => undefined);
-    if (d.mtime) await utimes(d.at, d.mtime, d.mtime).catch(() => undefined);
+    for (const s of skipped) o.log('warn', `Skipped ${s}: only files, folders and symlinks are restored`);
+    return { engine_output: [`${count} entries extracted into ${root}`, ...skipped.map((s) => `skipped ${s}`)].join('\n'), files_count: count };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  for (const s of skipped) o.log('warn', `Skipped ${s}: only files, folders and symlinks are restored`);
-  return { engine_output: [`${count} entries extracted into ${root}`, ...skipped.map((s) => `skipped ${s}`)].join('\n'), files_count: count };
 }
