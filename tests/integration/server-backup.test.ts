@@ -292,9 +292,12 @@ const schemaOf = (port: number, password: string, db: string) =>
     .filter((l) => !/^\\(un)?restrict /.test(l))
     .join('\n');
 
-/** Roles, their attributes and memberships as pg_dumpall writes them, passwords aside. */
-const rolesOf = (port: number, password: string) =>
-  sh('pg_dumpall --roles-only --no-role-passwords', {
+/**
+ * A whole cluster as pg_dumpall writes it, passwords aside: roles, memberships, each database with its owner, settings,
+ * grants and contents (the databases the backup leaves out aside), without the lines that differ between any two dumps.
+ */
+const clusterOf = (port: number, password: string) =>
+  sh(`pg_dumpall --no-role-passwords ${['*_tmp', 'sales_*', 'to_drop'].map((p) => `--exclude-database='${p}'`).join(' ')}`, {
     PATH: `${pg.binDir}:${process.env.PATH}`,
     PGHOST: pg.host,
     PGPORT: String(port),
@@ -375,7 +378,7 @@ describe('restore from a whole server backup', () => {
     }
   });
 
-  it('all into a fresh cluster made with initdb: globals first, then roles, memberships, grants and data identical', async () => {
+  it('all into a fresh cluster made with initdb: pg_dumpall of both identical (roles, memberships, owners, grants, settings, data), passwords aside', async () => {
     const fresh = await startPostgres();
     try {
       const target = await call('datasources.create', {
@@ -386,14 +389,28 @@ describe('restore from a whole server backup', () => {
       const started = await call('backups.restore', { id: backup.id, databases: 'all', target_datasource_id: target.id });
       const done = await waitForExecution(app, started.execution_id);
       assert.equal(done.status, 'completed', done.error_message);
-      assert.equal(rolesOf(fresh.port, fresh.password), rolesOf(pg.port, pg.password));
+      const [restored, source] = [clusterOf(fresh.port, fresh.password), clusterOf(pg.port, pg.password)];
+      assert.equal(restored, source);
+      // What the comparison covers: owners, settings, comments and grants of the databases, owners of objects, data.
+      for (const line of [
+        'CREATE DATABASE "Vendas 2026 ção" WITH TEMPLATE = template0',
+        'ALTER DATABASE "Vendas 2026 ção" OWNER TO sales;',
+        "ALTER DATABASE shop SET work_mem TO '8MB';",
+        'ALTER ROLE sales IN DATABASE shop SET search_path TO',
+        "COMMENT ON DATABASE shop IS 'the shop''s orders';",
+        'GRANT CONNECT ON DATABASE shop TO sales;',
+        'GRANT CREATE ON DATABASE shop TO analysts;',
+        'ALTER TABLE public.items OWNER TO sales;',
+        'GRANT SELECT,INSERT ON TABLE public.items TO sales;',
+        'GRANT analysts TO sales',
+      ]) {
+        assert.ok(restored.includes(line), line);
+      }
       for (const db of ['shop', 'Vendas 2026 ção', `it's a "db"`]) {
-        assert.equal(schemaOf(fresh.port, fresh.password, db), schemaOf(pg.port, pg.password, db), db);
         const [a] = await fresh.query<{ sum: string }>(`SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM items t`, db);
         assert.equal(a!.sum, (await itemsChecksum(db))!.sum, db);
       }
-      // The role's grants resolve: sales reads shop's items on the new cluster.
-      assert.ok(schemaOf(fresh.port, fresh.password, 'shop').includes('GRANT SELECT,INSERT ON TABLE public.items TO sales;'));
+      assert.match(done.metadata.execution_logs.map((l: Json) => l.message).join('\n'), /shop has its owner, settings and grants of the backup/);
     } finally {
       await fresh.stop();
     }
@@ -401,7 +418,7 @@ describe('restore from a whole server backup', () => {
 });
 
 describe('MariaDB: all into an empty server', () => {
-  it('users, grants and data identical', async () => {
+  it('users, roles and their grants (SHOW GRANTS of each) and data identical', async () => {
     const source = await call('datasources.create', {
       name: 'CRM source',
       type: 'mariadb',
@@ -423,10 +440,25 @@ describe('MariaDB: all into an empty server', () => {
       });
       const started = await call('backups.restore', { id: backup.id, databases: 'all', target_datasource_id: target.id });
       const done = await waitForExecution(app, started.execution_id);
-      assert.equal(done.status, 'completed', done.error_message);
-      const grants = async (server: MariaServer) =>
-        (await server.query<Record<string, string>>(`SHOW GRANTS FOR 'sales'@'%'`)).map((r) => Object.values(r)[0]).sort();
-      assert.deepEqual(await grants(fresh), await grants(maria));
+      assert.equal(done.status, 'completed', `${done.error_message}\n${done.metadata.execution_logs.map((l: Json) => l.message).join('\n')}`);
+      // Every user and role but the server's own and the login, each with SHOW GRANTS (its password hash too).
+      const grants = async (server: MariaServer) => {
+        const accounts = await server.query<{ user: string; host: string; role: string }>(
+          `SELECT User AS user, Host AS host, is_role AS role FROM mysql.user WHERE User NOT IN ('root', 'mariadb.sys', '', ?) ORDER BY User, Host`,
+          undefined,
+          [server.user],
+        );
+        const all: Record<string, string[]> = {};
+        for (const a of accounts) {
+          const name = a.role === 'Y' ? `\`${a.user}\`` : `'${a.user}'@'${a.host}'`;
+          all[name] = (await server.query<Record<string, string>>(`SHOW GRANTS FOR ${name}`)).map((r) => Object.values(r)[0]!).sort();
+        }
+        return all;
+      };
+      const [restored, source] = [await grants(fresh), await grants(maria)];
+      assert.deepEqual(restored, source);
+      assert.deepEqual(Object.keys(restored), ['`crm_readers`', `'reporting'@'localhost'`, `'sales'@'%'`]);
+      assert.ok(restored[`'sales'@'%'`]!.includes('SET DEFAULT ROLE `crm_readers` FOR `sales`@`%`'));
       for (const db of ['crm', 'Vendas 2026 ção']) {
         // Rows by value, in key order (named in full: a pooled connection may point elsewhere).
         const sum = async (server: MariaServer) =>
