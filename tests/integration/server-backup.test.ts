@@ -254,6 +254,66 @@ describe('a database that fails does not stop the others', () => {
   });
 });
 
+describe('retention, database by database', () => {
+  it('a partial run counts only for the databases it holds: the last good backup of shop stays while shop fails', async () => {
+    const datasource = await call('datasources.create', {
+      name: 'Reader server (retention)',
+      type: 'postgres',
+      connection_config: pgServer({ username: READER.user, password: READER.password, exclude: ['*_tmp', 'sales_*'] }),
+    });
+    const first = await runJob(app, {
+      name: 'Keep one',
+      datasource_id: datasource.id,
+      storage_location_id: storage.id,
+      retention_policy: { max_backups: 1 },
+      backup_options: { compression: 'zstd', encryption: 'none' },
+    });
+    assert.equal(first.status, 'completed', first.error_message);
+    const run = async () => waitForExecution(app, (await call('jobs.run', { id: first.job_id })).execution_id);
+    /** The job's cleanups once none is queued or running (the one a backup queues starts a moment after it). */
+    const settled = async () => {
+      for (const until = Date.now() + 60_000; ;) {
+        const all: Json[] = await call('executions.list', { job_id: first.job_id, limit: 100 });
+        const cleanups = all.filter((e) => e.operation === 'cleanup');
+        if (cleanups.every((e) => !['queued', 'running'].includes(e.status))) return cleanups;
+        if (Date.now() > until) throw new Error('a cleanup is still running');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const deleted = async (e: Json) => Boolean((await call('executions.get', { id: e.id })).deleted_at);
+
+    await pg.query('REVOKE CONNECT ON DATABASE shop FROM PUBLIC');
+    let second: Json;
+    let third: Json;
+    try {
+      second = await run();
+      await settled();
+      third = await run();
+    } finally {
+      await pg.query('GRANT CONNECT ON DATABASE shop TO PUBLIC');
+    }
+    assert.equal(second.status, 'partial');
+    assert.equal(third.status, 'partial');
+    const [cleanup] = (await settled()).filter((c) => c.status === 'completed');
+    assert.ok(cleanup, 'the third run let the second go');
+    assert.equal(await deleted(second), true, 'the second holds nothing the third does not');
+    assert.equal(await deleted(first), false, "the first holds shop's last good backup");
+    assert.ok(readdirSync(folderOf(first)).includes('shop.dump.zst'));
+    assert.equal(await deleted(third), false);
+    // The job's retention preview says why the first stays.
+    const preview = await call('jobs.retentionPreview', { id: first.job_id });
+    assert.deepEqual(preview.kept.find((d: Json) => d.execution_id === first.id).reasons, ['shop: newest, last 1']);
+
+    // shop is backed up again: its old backup is no longer its last good one, and goes.
+    const fourth = await run();
+    assert.equal(fourth.status, 'completed', fourth.error_message);
+    await settled();
+    assert.equal(await deleted(first), true);
+    assert.equal(await deleted(third), true);
+    assert.equal(await deleted(fourth), false);
+  });
+});
+
 describe('MariaDB: every database and the users with their grants', () => {
   it('writes one artifact per database and globals.sql with CREATE USER and GRANT', async () => {
     const datasource = await call('datasources.create', {
