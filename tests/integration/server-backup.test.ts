@@ -425,6 +425,31 @@ describe('restore from a whole server backup', () => {
     }
   });
 
+  it("browsing: one database's tables at a time (GET /api/backups/:id/entries?database=), from its own artifact", async () => {
+    const page = await call('backups.entries', { id: backup.id, database: 'Vendas 2026 ção' });
+    assert.equal(page.kind, 'tables');
+    assert.deepEqual(page.entries.map((e: Json) => `${e.type} ${e.path}`).sort(), ['TABLE public.items', 'VIEW public.cheap']);
+    const rest = await app.http('GET', `/api/backups/${backup.id}/entries?database=${encodeURIComponent(`it's a "db"`)}&q=item`);
+    assert.equal(rest.status, 200, rest.text);
+    const found: Json = rest.body.entries;
+    assert.deepEqual(
+      found.map((e: Json) => e.path),
+      ['public.items'],
+    );
+    // A name it does not hold (a path, a quote), none for a server's backup, and one for a one-database backup: refused, named.
+    for (const [input, message] of [
+      [{ database: '../shop' }, /no database named \.\.\/shop/],
+      [{ database: `shop'; DROP DATABASE shop; --` }, /no database named/],
+      [{}, /several databases: choose one/],
+    ] as const) {
+      const r = await app.rpc('backups.entries', { id: backup.id, ...input });
+      assert.equal(r.body.ok, false, JSON.stringify(input));
+      assert.equal(r.body.error.issues[0].path, 'database');
+      assert.match(r.body.error.message, message);
+    }
+    assert.equal((await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'shop'`)).length, 1);
+  });
+
   it('refuses names the backup does not hold, a new name for several, and a one-database backup asked for databases', async () => {
     for (const [input, field] of [
       [{ database: 'nope' }, 'database'],

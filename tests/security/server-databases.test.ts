@@ -13,6 +13,7 @@ import type { RestoreOptions } from '../../electron/core/engines/types.js';
 import { removeTempDir, startMariadb, startPostgres, tempDir, type MariaServer, type PgServer } from '../harness/index.js';
 import { quotePgIdentifier } from '../harness/postgres.js';
 import { startApp, type AppUnderTest } from '../support/app.js';
+import { runJob } from '../support/backups.js';
 
 /** Names that break a careless SQL string, shell line, option list or path. */
 const HOSTILE_NAMES = [`x'; DROP DATABASE shop; --`, '--help', '$(touch /tmp/dg-pwned-db)', '../../etc', 'a\\b', 'ção `tick`'];
@@ -114,6 +115,41 @@ describe('a globals file from a storage', () => {
     await mysqlServer.restoreGlobals(config, file, options(), 'before');
     await mysqlServer.restoreGlobals(config, file, options(), 'after');
     assert.equal((await maria.query('SELECT 1 AS ok')).length, 1, 'the harness still signs in with its password');
+  });
+});
+
+describe("browsing one database of a server's backup (GET /api/backups/:id/entries?database=)", () => {
+  it('hostile names are names: each lists as the backup holds it, a name it does not hold is refused, nothing runs', async () => {
+    mkdirSync(path.join(work, 'storage'));
+    const storage = await app.rpc('storages.create', { name: 'Local', type: 'local', config: { path: path.join(work, 'storage') } });
+    const datasource = await app.rpc('datasources.create', {
+      name: 'Hostile server',
+      type: 'postgres',
+      connection_config: { ...pgConfig(), all_databases: true, include: ['*'] },
+    });
+    await pg.query('CREATE TABLE orders (id int)', 'shop');
+    const backup = await runJob(app, {
+      name: 'Hostile server',
+      datasource_id: datasource.body.data.id,
+      storage_location_id: storage.body.data.id,
+      backup_options: { compression: 'zstd', encryption: 'none' },
+    });
+    assert.equal(backup.status, 'completed', backup.error_message);
+    for (const name of HOSTILE_NAMES) {
+      const r = await app.http('GET', `/api/backups/${backup.id}/entries?database=${encodeURIComponent(name)}`);
+      assert.equal(r.status, 200, `${name}: ${r.text}`);
+      assert.deepEqual(r.body.entries, [], name);
+    }
+    const shop = await app.http('GET', `/api/backups/${backup.id}/entries?database=shop`);
+    assert.deepEqual(
+      shop.body.entries.map((e: { path: string }) => e.path),
+      ['public.orders'],
+    );
+    for (const bad of ['shop ', '../shop', 'x'.repeat(256), '']) {
+      const r = await app.http('GET', `/api/backups/${backup.id}/entries?database=${encodeURIComponent(bad)}`);
+      assert.equal(r.status, 400, `${JSON.stringify(bad)}: ${r.text}`);
+    }
+    assert.ok(!existsSync('/tmp/dg-pwned-db'));
   });
 });
 
