@@ -109,6 +109,8 @@ export const entriesInput = z.object({
     .regex(/^\d{1,9}$/, { message: 'must be a cursor from an earlier page' })
     .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(200),
+  /** Of a whole server's backup: which database's tables (its name as the backup lists it). */
+  database: z.string().min(1).max(255).optional(),
 });
 
 /** `GET /api/backups/:id/file?path=`: one file of a folder backup, streamed and decrypted. */

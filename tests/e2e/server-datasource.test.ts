@@ -5,10 +5,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { PgServer } from '../harness/index.js';
+import { startPostgres, type PgServer } from '../harness/index.js';
 import { startApp, type AppUnderTest } from '../support/app.js';
 import { runJob } from '../support/backups.js';
-import { pgServerWithDatabases } from '../support/servers.js';
+import { pgServerWithDatabases, READER } from '../support/servers.js';
 
 const staticDir = path.resolve(import.meta.dirname, '../../dist/renderer');
 
@@ -88,4 +88,91 @@ test('the restore dialog of a server backup picks one database or all, and resto
   const [copy] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM items', 'vendas_e2e_tmp');
   const [original] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM items', 'Vendas 2026 ção');
   assert.equal(copy!.n, original!.n);
+});
+
+test("the Backups tab of a server: each database's history (a failed one in a partial run shown failed), and two chosen restored into an empty server", async () => {
+  const call = async (channel: string, input: unknown) => {
+    const r = await app.rpc(channel, input);
+    assert.ok(r.body.ok, r.text);
+    return r.body.data;
+  };
+  const storageDir = path.join(pg.dir, 'storage-tab');
+  mkdirSync(storageDir);
+  const storage = await call('storages.create', { name: 'Server copies', type: 'local', config: { path: storageDir } });
+  const ds = await call('datasources.create', {
+    name: 'Reader server',
+    type: 'postgres',
+    connection_config: { host: pg.host, port: pg.port, username: READER.user, password: READER.password, all_databases: true, exclude: ['*_tmp'] },
+  });
+  const job = { name: 'Reader server', datasource_id: ds.id, storage_location_id: storage.id, backup_options: { compression: 'zstd' } };
+  const first = await runJob(app, job);
+  assert.equal(first.status, 'completed', first.error_message);
+  // The newer run cannot read shop: partial, shop failed in it.
+  await pg.query('REVOKE CONNECT ON DATABASE shop FROM PUBLIC');
+  let second;
+  try {
+    second = await runJob(app, job);
+  } finally {
+    await pg.query('GRANT CONNECT ON DATABASE shop TO PUBLIC');
+  }
+  assert.equal(second.status, 'partial', second.error_message);
+  const empty = await startPostgres();
+  try {
+    await call('datasources.create', {
+      name: 'Empty server',
+      type: 'postgres',
+      connection_config: { host: empty.host, port: empty.port, username: empty.user, password: empty.password, all_databases: true },
+    });
+
+    await page.goto(`${app.url}/#/backups/${ds.id}`);
+    const table = page.getByRole('table', { name: 'Databases of this server' });
+    await table.waitFor();
+    const shop = table.locator('tbody tr', { hasText: 'shop' }).first();
+    assert.match(await shop.innerText(), /Failed\s+last good/);
+    assert.match(await shop.innerText(), /1 of 2 runs/);
+    await shop.getByRole('button', { name: 'Show the history of shop' }).click();
+    const runs = page.getByRole('list', { name: 'Backups of shop' });
+    assert.match(await runs.innerText(), /Failed[^\n]*permission denied/);
+    assert.match(await runs.innerText(), /Backed up [\d.]+ (KB|MB) · /);
+    const vendas = await table.locator('tbody tr', { hasText: 'Vendas 2026 ção' }).innerText();
+    assert.match(vendas, /[\d.]+ (KB|MB)\s+(under 1 s|\d+ s)\s+2 times/);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 1280, `the page is ${width} px wide`);
+
+    await table.getByRole('checkbox', { name: 'Vendas 2026 ção' }).check();
+    await table.getByRole('checkbox', { name: `it's a "db"` }).check();
+    await page.getByRole('button', { name: 'Restore the 2 chosen databases' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Restore a backup' });
+    await dialog.waitFor();
+    assert.match(await dialog.getByLabel('Databases').locator('option:checked').innerText(), /The 2 chosen: /);
+    await dialog.getByLabel('Restore into').selectOption('other');
+    await dialog.getByLabel('Datasource', { exact: true }).selectOption({ label: 'Empty server' });
+    await dialog.getByLabel('Type Empty server to confirm').fill('Empty server');
+    await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 60_000 });
+    for (const db of ['Vendas 2026 ção', `it's a "db"`]) {
+      const [copy] = await empty.query<{ n: string }>('SELECT count(*)::text AS n FROM items', db);
+      const [original] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM items', db);
+      assert.equal(copy!.n, original!.n, db);
+    }
+    assert.equal((await empty.query(`SELECT 1 FROM pg_database WHERE datname = 'shop'`)).length, 0, 'only the chosen are restored');
+  } finally {
+    await empty.stop();
+  }
+});
+
+test('the job form of a server datasource: how many databases at a time, checked', async () => {
+  await page.goto(`${app.url}/#/jobs`);
+  await page.getByRole('button', { name: 'Add backup job' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Two at a time');
+  await page.getByLabel('Datasource').selectOption({ label: 'Sales server (PostgreSQL)' });
+  const field = page.getByLabel('Databases at a time');
+  await field.fill('0');
+  await field.blur();
+  await page.getByText('At least 1 database at a time').waitFor();
+  await field.fill('2');
+  await page.getByRole('button', { name: 'Save job' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Backup jobs' }).waitFor();
+  const jobs = (await app.rpc('jobs.list', {})).body.data;
+  assert.equal(jobs.find((j: { name: string }) => j.name === 'Two at a time').backup_options.parallel_databases, 2);
 });

@@ -254,6 +254,66 @@ describe('a database that fails does not stop the others', () => {
   });
 });
 
+describe('retention, database by database', () => {
+  it('a partial run counts only for the databases it holds: the last good backup of shop stays while shop fails', async () => {
+    const datasource = await call('datasources.create', {
+      name: 'Reader server (retention)',
+      type: 'postgres',
+      connection_config: pgServer({ username: READER.user, password: READER.password, exclude: ['*_tmp', 'sales_*'] }),
+    });
+    const first = await runJob(app, {
+      name: 'Keep one',
+      datasource_id: datasource.id,
+      storage_location_id: storage.id,
+      retention_policy: { max_backups: 1 },
+      backup_options: { compression: 'zstd', encryption: 'none' },
+    });
+    assert.equal(first.status, 'completed', first.error_message);
+    const run = async () => waitForExecution(app, (await call('jobs.run', { id: first.job_id })).execution_id);
+    /** The job's cleanups once none is queued or running (the one a backup queues starts a moment after it). */
+    const settled = async () => {
+      for (const until = Date.now() + 60_000; ;) {
+        const all: Json[] = await call('executions.list', { job_id: first.job_id, limit: 100 });
+        const cleanups = all.filter((e) => e.operation === 'cleanup');
+        if (cleanups.every((e) => !['queued', 'running'].includes(e.status))) return cleanups;
+        if (Date.now() > until) throw new Error('a cleanup is still running');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const deleted = async (e: Json) => Boolean((await call('executions.get', { id: e.id })).deleted_at);
+
+    await pg.query('REVOKE CONNECT ON DATABASE shop FROM PUBLIC');
+    let second: Json;
+    let third: Json;
+    try {
+      second = await run();
+      await settled();
+      third = await run();
+    } finally {
+      await pg.query('GRANT CONNECT ON DATABASE shop TO PUBLIC');
+    }
+    assert.equal(second.status, 'partial');
+    assert.equal(third.status, 'partial');
+    const [cleanup] = (await settled()).filter((c) => c.status === 'completed');
+    assert.ok(cleanup, 'the third run let the second go');
+    assert.equal(await deleted(second), true, 'the second holds nothing the third does not');
+    assert.equal(await deleted(first), false, "the first holds shop's last good backup");
+    assert.ok(readdirSync(folderOf(first)).includes('shop.dump.zst'));
+    assert.equal(await deleted(third), false);
+    // The job's retention preview says why the first stays.
+    const preview = await call('jobs.retentionPreview', { id: first.job_id });
+    assert.deepEqual(preview.kept.find((d: Json) => d.execution_id === first.id).reasons, ['shop: newest, last 1']);
+
+    // shop is backed up again: its old backup is no longer its last good one, and goes.
+    const fourth = await run();
+    assert.equal(fourth.status, 'completed', fourth.error_message);
+    await settled();
+    assert.equal(await deleted(first), true);
+    assert.equal(await deleted(third), true);
+    assert.equal(await deleted(fourth), false);
+  });
+});
+
 describe('MariaDB: every database and the users with their grants', () => {
   it('writes one artifact per database and globals.sql with CREATE USER and GRANT', async () => {
     const datasource = await call('datasources.create', {
@@ -292,9 +352,12 @@ const schemaOf = (port: number, password: string, db: string) =>
     .filter((l) => !/^\\(un)?restrict /.test(l))
     .join('\n');
 
-/** Roles, their attributes and memberships as pg_dumpall writes them, passwords aside. */
-const rolesOf = (port: number, password: string) =>
-  sh('pg_dumpall --roles-only --no-role-passwords', {
+/**
+ * A whole cluster as pg_dumpall writes it, passwords aside: roles, memberships, each database with its owner, settings,
+ * grants and contents (the databases the backup leaves out aside), without the lines that differ between any two dumps.
+ */
+const clusterOf = (port: number, password: string) =>
+  sh(`pg_dumpall --no-role-passwords ${['*_tmp', 'sales_*', 'to_drop'].map((p) => `--exclude-database='${p}'`).join(' ')}`, {
     PATH: `${pg.binDir}:${process.env.PATH}`,
     PGHOST: pg.host,
     PGPORT: String(port),
@@ -362,6 +425,31 @@ describe('restore from a whole server backup', () => {
     }
   });
 
+  it("browsing: one database's tables at a time (GET /api/backups/:id/entries?database=), from its own artifact", async () => {
+    const page = await call('backups.entries', { id: backup.id, database: 'Vendas 2026 ção' });
+    assert.equal(page.kind, 'tables');
+    assert.deepEqual(page.entries.map((e: Json) => `${e.type} ${e.path}`).sort(), ['TABLE public.items', 'VIEW public.cheap']);
+    const rest = await app.http('GET', `/api/backups/${backup.id}/entries?database=${encodeURIComponent(`it's a "db"`)}&q=item`);
+    assert.equal(rest.status, 200, rest.text);
+    const found: Json = rest.body.entries;
+    assert.deepEqual(
+      found.map((e: Json) => e.path),
+      ['public.items'],
+    );
+    // A name it does not hold (a path, a quote), none for a server's backup, and one for a one-database backup: refused, named.
+    for (const [input, message] of [
+      [{ database: '../shop' }, /no database named \.\.\/shop/],
+      [{ database: `shop'; DROP DATABASE shop; --` }, /no database named/],
+      [{}, /several databases: choose one/],
+    ] as const) {
+      const r = await app.rpc('backups.entries', { id: backup.id, ...input });
+      assert.equal(r.body.ok, false, JSON.stringify(input));
+      assert.equal(r.body.error.issues[0].path, 'database');
+      assert.match(r.body.error.message, message);
+    }
+    assert.equal((await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'shop'`)).length, 1);
+  });
+
   it('refuses names the backup does not hold, a new name for several, and a one-database backup asked for databases', async () => {
     for (const [input, field] of [
       [{ database: 'nope' }, 'database'],
@@ -375,7 +463,7 @@ describe('restore from a whole server backup', () => {
     }
   });
 
-  it('all into a fresh cluster made with initdb: globals first, then roles, memberships, grants and data identical', async () => {
+  it('all into a fresh cluster made with initdb: pg_dumpall of both identical (roles, memberships, owners, grants, settings, data), passwords aside', async () => {
     const fresh = await startPostgres();
     try {
       const target = await call('datasources.create', {
@@ -386,14 +474,28 @@ describe('restore from a whole server backup', () => {
       const started = await call('backups.restore', { id: backup.id, databases: 'all', target_datasource_id: target.id });
       const done = await waitForExecution(app, started.execution_id);
       assert.equal(done.status, 'completed', done.error_message);
-      assert.equal(rolesOf(fresh.port, fresh.password), rolesOf(pg.port, pg.password));
+      const [restored, source] = [clusterOf(fresh.port, fresh.password), clusterOf(pg.port, pg.password)];
+      assert.equal(restored, source);
+      // What the comparison covers: owners, settings, comments and grants of the databases, owners of objects, data.
+      for (const line of [
+        'CREATE DATABASE "Vendas 2026 ção" WITH TEMPLATE = template0',
+        'ALTER DATABASE "Vendas 2026 ção" OWNER TO sales;',
+        "ALTER DATABASE shop SET work_mem TO '8MB';",
+        'ALTER ROLE sales IN DATABASE shop SET search_path TO',
+        "COMMENT ON DATABASE shop IS 'the shop''s orders';",
+        'GRANT CONNECT ON DATABASE shop TO sales;',
+        'GRANT CREATE ON DATABASE shop TO analysts;',
+        'ALTER TABLE public.items OWNER TO sales;',
+        'GRANT SELECT,INSERT ON TABLE public.items TO sales;',
+        'GRANT analysts TO sales',
+      ]) {
+        assert.ok(restored.includes(line), line);
+      }
       for (const db of ['shop', 'Vendas 2026 ção', `it's a "db"`]) {
-        assert.equal(schemaOf(fresh.port, fresh.password, db), schemaOf(pg.port, pg.password, db), db);
         const [a] = await fresh.query<{ sum: string }>(`SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM items t`, db);
         assert.equal(a!.sum, (await itemsChecksum(db))!.sum, db);
       }
-      // The role's grants resolve: sales reads shop's items on the new cluster.
-      assert.ok(schemaOf(fresh.port, fresh.password, 'shop').includes('GRANT SELECT,INSERT ON TABLE public.items TO sales;'));
+      assert.match(done.metadata.execution_logs.map((l: Json) => l.message).join('\n'), /shop has its owner, settings and grants of the backup/);
     } finally {
       await fresh.stop();
     }
@@ -401,7 +503,7 @@ describe('restore from a whole server backup', () => {
 });
 
 describe('MariaDB: all into an empty server', () => {
-  it('users, grants and data identical', async () => {
+  it('users, roles and their grants (SHOW GRANTS of each) and data identical', async () => {
     const source = await call('datasources.create', {
       name: 'CRM source',
       type: 'mariadb',
@@ -423,10 +525,25 @@ describe('MariaDB: all into an empty server', () => {
       });
       const started = await call('backups.restore', { id: backup.id, databases: 'all', target_datasource_id: target.id });
       const done = await waitForExecution(app, started.execution_id);
-      assert.equal(done.status, 'completed', done.error_message);
-      const grants = async (server: MariaServer) =>
-        (await server.query<Record<string, string>>(`SHOW GRANTS FOR 'sales'@'%'`)).map((r) => Object.values(r)[0]).sort();
-      assert.deepEqual(await grants(fresh), await grants(maria));
+      assert.equal(done.status, 'completed', `${done.error_message}\n${done.metadata.execution_logs.map((l: Json) => l.message).join('\n')}`);
+      // Every user and role but the server's own and the login, each with SHOW GRANTS (its password hash too).
+      const grants = async (server: MariaServer) => {
+        const accounts = await server.query<{ user: string; host: string; role: string }>(
+          `SELECT User AS user, Host AS host, is_role AS role FROM mysql.user WHERE User NOT IN ('root', 'mariadb.sys', '', ?) ORDER BY User, Host`,
+          undefined,
+          [server.user],
+        );
+        const all: Record<string, string[]> = {};
+        for (const a of accounts) {
+          const name = a.role === 'Y' ? `\`${a.user}\`` : `'${a.user}'@'${a.host}'`;
+          all[name] = (await server.query<Record<string, string>>(`SHOW GRANTS FOR ${name}`)).map((r) => Object.values(r)[0]!).sort();
+        }
+        return all;
+      };
+      const [restored, source] = [await grants(fresh), await grants(maria)];
+      assert.deepEqual(restored, source);
+      assert.deepEqual(Object.keys(restored), ['`crm_readers`', `'reporting'@'localhost'`, `'sales'@'%'`]);
+      assert.ok(restored[`'sales'@'%'`]!.includes('SET DEFAULT ROLE `crm_readers` FOR `sales`@`%`'));
       for (const db of ['crm', 'Vendas 2026 ção']) {
         // Rows by value, in key order (named in full: a pooled connection may point elsewhere).
         const sum = async (server: MariaServer) =>

@@ -2,15 +2,19 @@
 // file from a storage anyone may write to. Names stay names (never SQL, options or paths), and a globals
 // file cannot reach a client tool's own commands.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postgresServer } from '../../electron/core/engines/postgres/server.js';
 import { mysqlServer } from '../../electron/core/engines/mysql/server.js';
+import { databaseStatements } from '../../electron/core/engines/postgres/server-database.js';
 import type { RestoreOptions } from '../../electron/core/engines/types.js';
 import { removeTempDir, startMariadb, startPostgres, tempDir, type MariaServer, type PgServer } from '../harness/index.js';
 import { quotePgIdentifier } from '../harness/postgres.js';
 import { startApp, type AppUnderTest } from '../support/app.js';
+import { runJob } from '../support/backups.js';
+import { fileSource } from '../../electron/core/engines/source.js';
 
 /** Names that break a careless SQL string, shell line, option list or path. */
 const HOSTILE_NAMES = [`x'; DROP DATABASE shop; --`, '--help', '$(touch /tmp/dg-pwned-db)', '../../etc', 'a\\b', 'ção `tick`'];
@@ -112,6 +116,106 @@ describe('a globals file from a storage', () => {
     await mysqlServer.restoreGlobals(config, file, options(), 'before');
     await mysqlServer.restoreGlobals(config, file, options(), 'after');
     assert.equal((await maria.query('SELECT 1 AS ok')).length, 1, 'the harness still signs in with its password');
+  });
+});
+
+describe("browsing one database of a server's backup (GET /api/backups/:id/entries?database=)", () => {
+  it('hostile names are names: each lists as the backup holds it, a name it does not hold is refused, nothing runs', async () => {
+    mkdirSync(path.join(work, 'storage'));
+    const storage = await app.rpc('storages.create', { name: 'Local', type: 'local', config: { path: path.join(work, 'storage') } });
+    const datasource = await app.rpc('datasources.create', {
+      name: 'Hostile server',
+      type: 'postgres',
+      connection_config: { ...pgConfig(), all_databases: true, include: ['*'] },
+    });
+    await pg.query('CREATE TABLE orders (id int)', 'shop');
+    const backup = await runJob(app, {
+      name: 'Hostile server',
+      datasource_id: datasource.body.data.id,
+      storage_location_id: storage.body.data.id,
+      backup_options: { compression: 'zstd', encryption: 'none' },
+    });
+    assert.equal(backup.status, 'completed', backup.error_message);
+    for (const name of HOSTILE_NAMES) {
+      const r = await app.http('GET', `/api/backups/${backup.id}/entries?database=${encodeURIComponent(name)}`);
+      assert.equal(r.status, 200, `${name}: ${r.text}`);
+      assert.deepEqual(r.body.entries, [], name);
+    }
+    const shop = await app.http('GET', `/api/backups/${backup.id}/entries?database=shop`);
+    assert.deepEqual(
+      shop.body.entries.map((e: { path: string }) => e.path),
+      ['public.orders'],
+    );
+    for (const bad of ['shop ', '../shop', 'x'.repeat(256), '']) {
+      const r = await app.http('GET', `/api/backups/${backup.id}/entries?database=${encodeURIComponent(bad)}`);
+      assert.equal(r.status, 400, `${JSON.stringify(bad)}: ${r.text}`);
+    }
+    assert.ok(!existsSync('/tmp/dg-pwned-db'));
+  });
+});
+
+describe("a database's own entries of a pg_dump archive (owner, settings, grants on it)", () => {
+  it('only the shapes pg_dump writes, naming that database, are run; each is renamed to the target', () => {
+    const sql = [
+      `CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8';`,
+      `ALTER DATABASE shop OWNER TO sales;`,
+      `ALTER DATABASE shop SET search_path TO 'a;b';`,
+      `GRANT CONNECT ON DATABASE shop TO sales;`,
+      `COMMENT ON DATABASE shop IS 'x''; DROP DATABASE postgres; --';`,
+      `ALTER DATABASE postgres OWNER TO sales;`,
+      `GRANT ALL ON DATABASE "other" TO sales;`,
+      `DROP DATABASE postgres;`,
+      `ALTER ROLE dg WITH PASSWORD 'taken';`,
+      `\\! touch /tmp/dg-pwned-database`,
+      `COMMENT ON DATABASE shop IS 'a'; DROP TABLE x;`,
+      `SET client_encoding = 'UTF8';`,
+    ].join('\n');
+    const target = `x'; DROP DATABASE shop; --`;
+    const q = quotePgIdentifier(target);
+    const got = databaseStatements(sql, 'shop', target);
+    assert.equal(got.create, `CREATE DATABASE ${q} WITH TEMPLATE = template0 ENCODING = 'UTF8'`);
+    assert.deepEqual(got.after, [
+      `ALTER DATABASE ${q} OWNER TO sales`,
+      `ALTER DATABASE ${q} SET search_path TO 'a;b'`,
+      `GRANT CONNECT ON DATABASE ${q} TO sales`,
+      `COMMENT ON DATABASE ${q} IS 'x''; DROP DATABASE postgres; --'`,
+      `COMMENT ON DATABASE ${q} IS 'a'`,
+    ]);
+    assert.equal(got.refused.length, 6, got.refused.join(' | '));
+    assert.ok(got.refused.some((r) => r.includes('touch')));
+  });
+
+  it('a real archive of a hostile name recreates under another hostile name, its owner and grants carried, nothing else touched', async () => {
+    const source = HOSTILE_NAMES[0]!;
+    await pg.query(`CREATE ROLE planted_owner; CREATE ROLE planted_reader; ALTER DATABASE ${quotePgIdentifier(source)} OWNER TO planted_owner;
+      GRANT CREATE ON DATABASE ${quotePgIdentifier(source)} TO planted_reader`);
+    const archive = path.join(work, 'hostile.dump');
+    execFileSync(path.join(pg.binDir, 'pg_dump'), ['-Fc', `--file=${archive}`, `--dbname=${source}`], {
+      env: { PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password },
+    });
+    const target = HOSTILE_NAMES[2]! + ' copy';
+    const said: string[] = [];
+    const recreated = await postgresServer.recreateDatabase!({ ...pgConfig(), database: target }, fileSource(archive), source, {
+      ...options(),
+      toolDirs: { postgres: pg.binDir },
+      log: (_level, m) => said.push(m),
+    });
+    assert.ok(recreated);
+    await recreated.finish();
+    const [db] = await pg.query<{ owner: string; acl: string }>(
+      `SELECT pg_get_userbyid(datdba) AS owner, datacl::text AS acl FROM pg_database WHERE datname = $1`,
+      undefined,
+      [target],
+    );
+    assert.equal(db!.owner, 'planted_owner', said.join('\n'));
+    assert.match(db!.acl, /planted_reader=C\//);
+    assert.equal((await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'shop'`)).length, 1);
+    assert.ok(!existsSync('/tmp/dg-pwned-db'));
+    // A name taken is refused, never restored over.
+    await assert.rejects(
+      postgresServer.recreateDatabase!({ ...pgConfig(), database: target }, fileSource(archive), source, { ...options(), toolDirs: { postgres: pg.binDir } }),
+      /already exists/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 // The servers the whole-server tests back up: a PostgreSQL with four databases (one with accents, one
 // with a space and quotes, one a glob leaves out) and a role with grants on two; a MariaDB with three
-// databases and a user with grants.
+// databases, users with grants and a role.
 import { startMariadb, startPostgres, type MariaServer, type PgServer } from '../harness/index.js';
 import { quoteMariaIdentifier } from '../harness/mariadb.js';
 import { quotePgIdentifier } from '../harness/postgres.js';
@@ -28,6 +28,12 @@ export async function pgServerWithDatabases(): Promise<PgServer> {
     GRANT CONNECT ON DATABASE shop, ${q('Vendas 2026 ção')} TO sales;
     CREATE ROLE ${q(READER.user)} LOGIN PASSWORD '${READER.password}';`);
   for (const db of ['shop', 'Vendas 2026 ção']) await pg.query('GRANT SELECT, INSERT ON items TO sales; GRANT SELECT ON cheap TO analysts;', db);
+  // What pg_dumpall keeps of a database beyond its contents: its owner, settings, comment and grants on it, and objects' owners.
+  await pg.query(`ALTER DATABASE ${q('Vendas 2026 ção')} OWNER TO sales;
+    ALTER DATABASE shop SET work_mem = '8MB'; ALTER ROLE sales IN DATABASE shop SET search_path = public, pg_catalog;
+    REVOKE TEMPORARY ON DATABASE shop FROM PUBLIC; GRANT CREATE ON DATABASE shop TO analysts;
+    COMMENT ON DATABASE shop IS 'the shop''s orders';`);
+  await pg.query('ALTER TABLE items OWNER TO sales', `it's a "db"`);
   // Table by table, not pg_read_all_data (which reads pg_authid too): this login may not read role passwords.
   for (const db of PG_DATABASES) await pg.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${q(READER.user)}`, db);
   return pg;
@@ -43,5 +49,12 @@ export async function mariaServerWithDatabases(): Promise<MariaServer> {
   await maria.query(`CREATE USER 'sales'@'%' IDENTIFIED BY 'sales pass'`);
   await maria.query(`GRANT SELECT, INSERT ON ${quoteMariaIdentifier('crm')}.* TO 'sales'@'%'`);
   await maria.query(`GRANT SELECT ON ${quoteMariaIdentifier('Vendas 2026 ção')}.items TO 'sales'@'%'`);
+  // A role granted to a user as its default, and a column grant that may be passed on: SHOW GRANTS keeps each.
+  await maria.query('CREATE ROLE crm_readers');
+  await maria.query(`GRANT SELECT ON ${quoteMariaIdentifier('crm')}.* TO crm_readers`);
+  await maria.query(`GRANT crm_readers TO 'sales'@'%'`);
+  await maria.query(`SET DEFAULT ROLE crm_readers FOR 'sales'@'%'`);
+  await maria.query(`CREATE USER 'reporting'@'localhost' IDENTIFIED BY 'reporting pass'`);
+  await maria.query(`GRANT SELECT (label) ON ${quoteMariaIdentifier('crm')}.items TO 'reporting'@'localhost' WITH GRANT OPTION`);
   return maria;
 }

@@ -6,6 +6,10 @@ export interface JobBackup {
   at: Date;
   /** Pinned by the user (its reason, possibly empty), or null. */
   pinned: string | null;
+  /** A whole server's backup: each database it lists and whether it was backed up; null for one database or folder. */
+  databases: { name: string; ok: boolean }[] | null;
+  /** A safety backup of only the databases a restore replaced. */
+  someDatabases: boolean;
 }
 
 /**
@@ -14,12 +18,17 @@ export interface JobBackup {
  */
 export async function jobBackups(ctx: Pick<CoreContext, 'db'>, jobId: string): Promise<JobBackup[]> {
   const rows = (await ctx.db.query(
-    `SELECT id, COALESCE(started_at, created_at) AS at, CASE WHEN pinned_at IS NULL THEN NULL ELSE COALESCE(pin_reason, '') END AS pinned FROM backup_executions
+    `SELECT id, COALESCE(started_at, created_at) AS at, CASE WHEN pinned_at IS NULL THEN NULL ELSE COALESCE(pin_reason, '') END AS pinned,
+            CASE WHEN jsonb_typeof(metadata->'server'->'databases') = 'array' THEN
+              (SELECT json_agg(json_build_object('name', d->>'name', 'ok', d->>'status' = 'completed'))
+                 FROM jsonb_array_elements(metadata->'server'->'databases') d) END AS databases,
+            metadata ? 'only_databases' AS some_databases
+     FROM backup_executions
      WHERE job_id = $1 AND operation = 'backup' AND status IN ('completed', 'partial') AND deleted_at IS NULL
      ORDER BY at DESC, id DESC`,
     [jobId],
-  )) as { id: string; at: Date; pinned: string | null }[];
-  return rows.map((r) => ({ id: r.id, at: new Date(r.at), pinned: r.pinned }));
+  )) as { id: string; at: Date; pinned: string | null; databases: { name: string; ok: boolean }[] | null; some_databases: boolean }[];
+  return rows.map((r) => ({ id: r.id, at: new Date(r.at), pinned: r.pinned, databases: r.databases, someDatabases: r.some_databases }));
 }
 
 /** Whether the user pinned a backup (since retention planned): then it stays. */

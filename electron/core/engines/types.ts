@@ -70,6 +70,8 @@ export interface RestoreOptions {
   overwrite: boolean;
   /** What the backup recorded of its source (a new MariaDB database takes the source's collation). */
   source: SourceInfo;
+  /** postgres: the objects keep their owners of the backup (no --no-owner); the login must be able to become them. */
+  keepOwners?: boolean;
 }
 
 export interface RestoreResult {
@@ -175,6 +177,20 @@ export interface ServerEngine {
    * `before` the databases are restored (roles, users), then `after` (MySQL's grants name tables that must exist).
    */
   restoreGlobals(config: ConnectionConfig, sqlPath: string, options: RestoreOptions, phase: 'before' | 'after'): Promise<RestoreResult>;
+  /**
+   * Creates the database `config` names as the backup `source` of it holds it (owner, encoding, settings, grants on
+   * the database), from a local verified artifact, before its contents are restored into it. Absent, or null for an
+   * artifact it cannot read that from: the engine's restore creates the database.
+   */
+  recreateDatabase?(config: ConnectionConfig, artifact: RestoreSource, source: string, options: RestoreOptions): Promise<RecreatedDatabase | null>;
+}
+
+/** A database created as its backup holds it. */
+export interface RecreatedDatabase {
+  /** The login may become every owner of the backup's objects: they keep them. */
+  keepOwners: boolean;
+  /** Its owner, settings and grants, once its contents are in. */
+  finish(): Promise<void>;
 }
 
 /** An engine that backs up and restores. */

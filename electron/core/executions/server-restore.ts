@@ -9,6 +9,7 @@ import { isWholeServer } from '../catalog/server-databases.js';
 import { Datasources, type DatasourceRow } from '../db/entities.js';
 import { metadataOf } from '../db/metadata.js';
 import { backupEngineFor, serverEngineFor } from '../engines/index.js';
+import type { RestoreOptions, RestoreSource } from '../engines/types.js';
 import type { CoreContext } from '../kernel/context.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import { restoreCompleted, restoreFailed } from '../notify/messages.js';
@@ -17,6 +18,11 @@ import { failureOf } from './report.js';
 import { safetyBackup, type RunInside } from './restore.js';
 import type { RunKeys } from './run-keys.js';
 import type { Work } from './runner.js';
+
+/** A new database made as the backup holds it (owner, settings, grants on it), where the engine can; else null. */
+function recreateAsBackedUp(type: DatasourceRow['type'], config: ServerConnectionConfig, artifact: RestoreSource, source: string, options: RestoreOptions) {
+  return serverEngineFor(type).recreateDatabase?.(config, artifact, source, options) ?? Promise.resolve(null);
+}
 
 const invalid = (field: string, message: string) => new AppError('validation_error', message, [{ path: field, message }]);
 
@@ -158,7 +164,14 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
         }
         try {
           const targetConfig = { ...config, database: target, all_databases: false };
-          await engine.restore(targetConfig, fetched.source, { ...options, createDatabase, source: entry.source });
+          const restoreOptions = { ...options, createDatabase, source: entry.source };
+          const recreated = createDatabase ? await recreateAsBackedUp(datasource.type, targetConfig, fetched.source, name, restoreOptions) : null;
+          await engine.restore(targetConfig, fetched.source, {
+            ...restoreOptions,
+            createDatabase: createDatabase && !recreated,
+            keepOwners: recreated?.keepOwners,
+          });
+          await recreated?.finish();
           const summary = await engine.summarize(targetConfig, { signal, estimate: true });
           say('info', `${target} now holds ${holdings(datasource.type, summary)}`);
           done.push({ name, target, ok: true, error: null, tables: summary.tables, rows: summary.rows });

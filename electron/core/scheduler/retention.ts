@@ -7,6 +7,10 @@ export interface RetentionCandidate {
   at: Date;
   /** Pinned by the user (with its reason, possibly empty): kept whatever the rule says. */
   pinned?: string | null;
+  /** A whole server's backup: each database it lists, and whether it was backed up (false: it failed in this run). */
+  databases?: readonly { name: string; ok: boolean }[] | null;
+  /** A safety backup of only the databases a restore replaced: not the list of what the job backs up. */
+  someDatabases?: boolean;
 }
 
 /** Why a backup must stay whatever the rule says: a queued or running restore or verification reads it. */
@@ -78,7 +82,35 @@ const TIERS: { tier: Tier; count: (p: RetentionPolicy) => number | undefined }[]
  * rules, which no policy overrides: the newest stays, a backup a restore or verification is waiting
  * for stays, a backup the user pinned stays, and the newest ones stay until `min_keep` are kept.
  */
-export function planRetention({ policy, backups, timeZone, inUse }: RetentionInput): RetentionDecision[] {
+export function planRetention(input: RetentionInput): RetentionDecision[] {
+  const decisions = planRuns(input);
+  return input.backups.some((b) => b.databases) ? keepEachDatabase(input, decisions) : decisions;
+}
+
+/**
+ * A whole server's job: the rule also applies to each database over the runs that backed it up, so a run that
+ * failed for a database (partial) does not count as a backup of it, and the last good backups of a database that
+ * fails in the newer runs stay (with the whole run: its other files go with it later). Only databases the newest
+ * run of the whole server lists (backed up or failed) are weighed: one gone from the server ages out with its runs.
+ */
+function keepEachDatabase({ policy, backups, timeZone }: RetentionInput, decisions: RetentionDecision[]): RetentionDecision[] {
+  const newest = [...backups].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1)).find((b) => b.databases && !b.someDatabases);
+  const byId = new Map(decisions.map((d) => [d.execution_id, d]));
+  const rule = { ...policy, min_keep: 0 };
+  for (const { name } of newest?.databases ?? []) {
+    const holding = backups.filter((b) => b.databases?.some((d) => d.name === name && d.ok)).map(({ id, at }) => ({ id, at }));
+    for (const mine of planRuns({ policy: rule, backups: holding, timeZone, inUse: new Map() })) {
+      const run = byId.get(mine.execution_id)!;
+      if (!mine.keep || run.keep) continue;
+      run.keep = true;
+      run.reasons.push(`${name}: ${mine.reasons.join(', ')}`);
+    }
+  }
+  return decisions;
+}
+
+/** The rule over the runs themselves, each run one backup. */
+function planRuns({ policy, backups, timeZone, inUse }: RetentionInput): RetentionDecision[] {
   const sorted = [...backups].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : -1));
   const left = new Map(TIERS.map(({ tier, count }) => [tier, count(policy) ?? 0]));
   const lastKept = new Map<Tier, string>();

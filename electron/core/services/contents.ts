@@ -14,6 +14,7 @@ import { fetchVerified } from '../executions/fetch.js';
 import { readSettings, toolDirs } from '../kernel/settings.js';
 import { scoped } from '../kernel/log.js';
 import { loadToc, TocUnusable } from '../restore/contents.js';
+import { serverArtifactOf, type ServerArtifact } from './server-contents.js';
 import type { ServiceContext } from './context.js';
 
 const log = scoped('contents');
@@ -34,23 +35,29 @@ const LISTED = new Set(['TABLE', 'VIEW', 'MATERIALIZED VIEW', 'FOREIGN TABLE', '
 export function contentsService(ctx: ServiceContext) {
   const cache = new Map<string, Promise<KnownContents>>();
 
-  /** The stored table of contents, proven; else the archive itself, read once (a backup made before them, or one not to trust). */
-  async function contentsOf(backupId: string): Promise<KnownContents> {
-    const hit = cache.get(backupId);
+  /**
+   * The stored table of contents, proven; else the archive itself, read once (a backup made before them, or one not
+   * to trust). Of a whole server's backup, one database's: its own artifact, read once.
+   */
+  async function contentsOf(backupId: string, database?: string): Promise<KnownContents> {
+    const key = database === undefined ? backupId : `${backupId}\u0000${database}`;
+    const hit = cache.get(key);
     if (hit) {
-      cache.delete(backupId);
-      cache.set(backupId, hit);
+      cache.delete(key);
+      cache.set(key, hit);
       return hit;
     }
-    const job = find(backupId);
-    cache.set(backupId, job);
+    const job = find(backupId, database);
+    cache.set(key, job);
     while (cache.size > CACHED) cache.delete(cache.keys().next().value!);
-    job.catch(() => cache.delete(backupId));
+    job.catch(() => cache.delete(key));
     return job;
   }
 
-  async function find(backupId: string): Promise<KnownContents> {
+  async function find(backupId: string, database?: string): Promise<KnownContents> {
     const backup = await locateBackup(ctx, backupId);
+    const artifact = serverArtifactOf(backup, database);
+    if (artifact) return readArchive(backup, null, artifact);
     const ref = backup.metadata.toc;
     if (!ref) return readArchive(backup, 'This backup was made before tables of contents: its archive was read once to list it');
     const { encryption } = backup.metadata;
@@ -75,14 +82,20 @@ export function contentsService(ctx: ServiceContext) {
   }
 
   /** Reads the archive once (downloaded, every checksum checked) and makes its table of contents as a backup would. */
-  async function readArchive(backup: LocatedBackup, message: string): Promise<KnownContents> {
+  async function readArchive(backup: LocatedBackup, message: string | null, artifact?: ServerArtifact): Promise<KnownContents> {
     const type = backup.metadata.datasource_type;
     if (!type) throw new AppError('unsupported', 'This backup does not say what it holds');
     const engine = backupEngineFor(type as Parameters<typeof backupEngineFor>[0]);
     const settings = await readSettings(ctx.db);
     const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
     const signal = new AbortController().signal;
-    const fetched = await fetchVerified(ctx, backup.execution.id, { tempDir, signal, say: () => undefined, progress: () => undefined });
+    const fetched = await fetchVerified(ctx, backup.execution.id, {
+      tempDir,
+      signal,
+      say: () => undefined,
+      progress: () => undefined,
+      ...(artifact ? { artifact: { file: artifact.file, checksum: artifact.checksum } } : {}),
+    });
     try {
       const datasource = backup.execution.datasource_id ? await ctx.db.getRepository(Datasources).findOneBy({ id: backup.execution.datasource_id }) : null;
       // The archive's own copy stands for the source where it can (an SQLite file is its tables).
@@ -91,7 +104,7 @@ export function contentsService(ctx: ServiceContext) {
         type === 'sqlite'
           ? { file_path: await fetched.source.file() }
           : datasource
-            ? datasourceConfig(ctx, datasource)
+            ? { ...datasourceConfig(ctx, datasource), ...(artifact ? { database: artifact.database, all_databases: false } : {}) }
             : ({ source_path: '', include_patterns: [], exclude_patterns: [] } as ConnectionConfig);
       if (type !== 'files' && type !== 'sqlite' && !datasource)
         throw new AppError('unsupported', 'This backup has no table of contents, and its datasource is not configured here to read one');
@@ -120,7 +133,7 @@ export function contentsService(ctx: ServiceContext) {
   return {
     contentsOf,
     async entries(input: z.output<typeof entriesInput>): Promise<EntriesPage> {
-      const known = await contentsOf(input.id);
+      const known = await contentsOf(input.id, input.database);
       const all = known.toc.kind === 'files' ? fileItems(known.toc, input.path, input.q) : tableItems(known.toc.tables ?? [], input.path, input.q);
       const from = input.cursor ? Number(input.cursor) : 0;
       const page = all.slice(from, from + input.limit);

@@ -10,6 +10,8 @@ import { downloadBackup } from '../components/execution.js';
 import { RowActions } from '../components/row-actions.js';
 import { ArchiveIcon, ArrowLeftIcon, LockIcon } from '../components/icons.js';
 import { DataTable } from '../components/table.js';
+import { ServerDatabases } from '../components/server-backups.js';
+import { newestHolding, serverOf } from '../server-backups.js';
 import { Button, EmptyState, ErrorBanner, Loading, LoadFailed, Modal, PageHeader, StatusBadge, Size } from '../components/ui.js';
 import { counted, dateTime, fromNow } from '../../../shared/format.js';
 import { DATASOURCE_TYPE_LABELS } from '../labels.js';
@@ -136,7 +138,14 @@ function DatasourceBackups({ id }: { id: string }) {
       toast('error', page.error.message);
     }
   }
-  const [restoring, setRestoring] = useState<BackupEntry | null>(null);
+  const [restoring, setRestoring] = useState<{ backup: BackupEntry; databases?: string[] | 'all' } | null>(null);
+  const wholeServer = data?.backups.some((b) => serverOf(b) !== null) ?? false;
+  // One database, several or all of a server, from the newest backup that holds them all.
+  function restoreDatabases(databases: string[] | 'all') {
+    const from = data && (databases === 'all' ? data.backups.find((b) => serverOf(b) !== null) : newestHolding(data.backups, databases));
+    if (from) setRestoring({ backup: from, databases });
+    else toast('error', 'No backup shown here holds all of them: restore them one by one, or show older backups');
+  }
   const [dialog, setDialog] = useState<BackupDialog>(null);
   const { state: keys } = useEncryption();
   const opensHere = (b: BackupEntry) => {
@@ -168,6 +177,7 @@ function DatasourceBackups({ id }: { id: string }) {
           Run a job of this datasource to make one.
         </EmptyState>
       )}
+      {data && wholeServer && <ServerDatabases backups={data.backups} onRestore={restoreDatabases} />}
       {data && data.backups.length > 0 && (
         <DataTable label="Backups" columns={['Date', 'Size', 'Copies', 'Verified']} actions>
           {data.backups.map((b) => (
@@ -212,7 +222,7 @@ function DatasourceBackups({ id }: { id: string }) {
                 <Button
                   size="sm"
                   variant="primary"
-                  onClick={() => setRestoring(b)}
+                  onClick={() => setRestoring({ backup: b })}
                   ariaLabel={`Restore the backup of ${dateTime(b.finished_at ?? b.created_at)}`}
                 >
                   Restore
@@ -229,7 +239,14 @@ function DatasourceBackups({ id }: { id: string }) {
           </Button>
         </div>
       )}
-      {restoring && data && <RestoreDialog backups={data.backups} initial={restoring} onClose={() => setRestoring(null)} />}
+      {restoring && data && (
+        <RestoreDialog
+          backups={data.backups}
+          initial={restoring.backup}
+          {...(restoring.databases ? { databases: restoring.databases } : {})}
+          onClose={() => setRestoring(null)}
+        />
+      )}
       <BackupDialogs dialog={dialog} onClose={() => setDialog(null)} />
     </>
   );

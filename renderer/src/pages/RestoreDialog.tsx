@@ -27,6 +27,7 @@ export function RestoreDialog({
   onClose,
   paths,
   onChoose,
+  databases,
 }: {
   backups: BackupEntry[];
   initial: BackupEntry;
@@ -35,6 +36,8 @@ export function RestoreDialog({
   paths?: string[];
   /** Opens the backup's Contents to choose what to restore (a folder backup's "Choose…"). */
   onChoose?: () => void;
+  /** Of a whole server's backup: the databases chosen on the Backups tab (one, several, or all). */
+  databases?: string[] | 'all';
 }) {
   const datasources = useStore((s) => s.datasources.data ?? []);
   const [backupId, setBackupId] = useState(initial.id);
@@ -73,7 +76,9 @@ export function RestoreDialog({
   const parsedServer = serverBackup.safeParse((backup.metadata as { server?: unknown } | null)?.server);
   const server = parsedServer.success ? parsedServer.data : undefined;
   const restorable = server?.databases.filter((d) => d.status === 'completed') ?? [];
-  const [which, setWhich] = useState('*');
+  // '*' all, '+' the several chosen, else one database's name.
+  const chosen = Array.isArray(databases) && databases.length > 1 ? databases : null;
+  const [which, setWhich] = useState(chosen ? '+' : Array.isArray(databases) && databases[0] ? databases[0] : '*');
   const target = kind === 'other' ? datasources.find((d) => d.id === otherId) : own;
   // Replacing a datasource's data: the original or another datasource as configured.
   const destructive = kind === 'original' || kind === 'other';
@@ -102,7 +107,7 @@ export function RestoreDialog({
       overwrite,
       ...(paths ? { paths } : {}),
       ...(needsKey && identity.trim() ? { identity } : {}),
-      ...(server ? (which === '*' ? { databases: 'all' as const } : { database: which }) : {}),
+      ...(server ? (which === '*' ? { databases: 'all' as const } : which === '+' && chosen ? { databases: chosen } : { database: which }) : {}),
     });
     setBusy(false);
     if (!result.ok) {
@@ -199,6 +204,7 @@ export function RestoreDialog({
             hint="All: the server's roles and grants first, so owners and grants resolve."
             options={[
               { value: '*', label: `All ${restorable.length} databases` },
+              ...(chosen ? [{ value: '+', label: `The ${chosen.length} chosen: ${chosen.join(', ')}` }] : []),
               ...restorable.map((d) => ({ value: d.name, label: `${d.name} (${bytes(d.size_bytes)})` })),
             ]}
           />

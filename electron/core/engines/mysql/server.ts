@@ -30,6 +30,24 @@ async function accounts(conn: Connection): Promise<{ user: string; host: string 
   return rows.filter((r) => r.user !== '' && !SYSTEM_USERS.has(r.user)).sort((a, b) => `${a.user}@${a.host}`.localeCompare(`${b.user}@${b.host}`));
 }
 
+/** MariaDB's roles (CREATE ROLE, granted to users); none on MySQL, whose roles are accounts listed with them. */
+async function roles(conn: Connection): Promise<string[]> {
+  try {
+    const [rows] = (await conn.query("SELECT User AS user FROM mysql.user WHERE is_role = 'Y' ORDER BY User")) as unknown as Rows<{ user: string }>;
+    return rows.map((r) => r.user);
+  } catch (e) {
+    if ((e as { errno?: number }).errno === 1054) return [];
+    throw readRefused(e);
+  }
+}
+
+/** One role's CREATE ROLE (IF NOT EXISTS: a role the server has is kept) and its grants. */
+async function roleStatements(conn: Connection, role: string): Promise<string[]> {
+  const name = `\`${role.replace(/`/g, '``')}\``;
+  const [grants] = (await conn.query(`SHOW GRANTS FOR ${name}`)) as unknown as Rows<Record<string, string>>;
+  return [`CREATE ROLE IF NOT EXISTS ${name}`, ...grants.map((g) => Object.values(g)[0] ?? '')].filter(Boolean);
+}
+
 const readRefused = (e: unknown) =>
   new AppError('unauthorized', `The users and grants could not be read (${(e as Error).message}): the login needs SELECT on mysql.user`);
 
@@ -60,7 +78,9 @@ export const mysqlServer: ServerEngine = {
     const c = config as ServerConnectionConfig;
     options.log('info', 'Reading the users and their grants (SHOW CREATE USER, SHOW GRANTS)');
     const text = await withMysql(c, null, options.signal, async (conn) => {
-      const lines = ['-- Users and grants of the server, as DataGuardian read them. Run with: mariadb < globals.sql', ''];
+      const lines = ['-- Roles, users and grants of the server, as DataGuardian read them. Run with: mariadb < globals.sql', ''];
+      // Roles first: a user's grants name them.
+      for (const role of await roles(conn)) lines.push(`-- role ${role}`, ...(await roleStatements(conn, role)).map((s) => `${s};`), '');
       const users = await accounts(conn);
       for (const { user, host } of users) {
         lines.push(`-- ${user}@${host}`, ...(await accountStatements(conn, user, host)).map((s) => `${s};`), '');
@@ -76,11 +96,13 @@ export const mysqlServer: ServerEngine = {
 
   async restoreGlobals(config, sqlPath, options, phase) {
     const c = config as ServerConnectionConfig;
-    // The users before the databases; their grants after, since a grant on a table needs the table.
+    // The users and roles before the databases; their grants after, since a grant on a table needs the table, and
+    // a user's default role after the grant of that role.
     // The login's own account stays as the target has it: the source's password for it would lock the app out.
     const own = `\`${c.username.replace(/`/g, '``')}\`@`;
-    const ownAccount = (sql: string) => sql.includes(`USER IF NOT EXISTS ${own}`) || sql.includes(` TO ${own}`);
-    const statements = (await readStatements(sqlPath, 'mysql')).filter((sql) => !ownAccount(sql) && /^GRANT\s/i.test(sql) === (phase === 'after'));
+    const ownAccount = (sql: string) => sql.includes(`USER IF NOT EXISTS ${own}`) || sql.includes(` TO ${own}`) || sql.includes(` FOR ${own}`);
+    const afterTables = (sql: string) => /^(GRANT|SET DEFAULT ROLE)\s/i.test(sql);
+    const statements = (await readStatements(sqlPath, 'mysql')).filter((sql) => !ownAccount(sql) && afterTables(sql) === (phase === 'after'));
     return withMysql(c, null, options.signal, async (conn) => {
       for (const sql of statements) {
         try {

@@ -76,7 +76,7 @@ export async function planRestore(major: number, archive: Archive, o: RestoreOpt
 
 /**
  * pg_restore in two passes: everything but the grants, then the grants. Owners are dropped
- * (--no-owner): the restoring login may not be allowed to become them. Grants are kept, because a
+ * (--no-owner) unless `keepOwners`: the restoring login may not be allowed to become them. Grants are kept, because a
  * restore that silently loses "reporting may read orders" breaks an application later; but a grant to
  * a role this server lacks (a restore onto another server, a restore test) must not fail the data, so
  * grants run apart, through psql, one statement at a time, and their failures are warnings.
@@ -92,7 +92,8 @@ export async function pgRestore(c: ServerConnectionConfig, major: number, plan: 
   };
   const connect = [dbname(), '--no-password'];
   try {
-    const args = [...connect, '--no-owner', '--clean', '--if-exists', '--exit-on-error', `--use-list=${tempFile(data.join('\n'))}`];
+    const owners = o.keepOwners ? [] : ['--no-owner'];
+    const args = [...connect, ...owners, '--clean', '--if-exists', '--exit-on-error', `--use-list=${tempFile(data.join('\n'))}`];
     // One job restores in a single transaction: a failure leaves the database as it was. Parallel jobs
     // are faster but cannot share a transaction.
     if (o.parallelJobs > 1) args.push(`--jobs=${o.parallelJobs}`);

@@ -3,6 +3,7 @@ import { spawnDump } from '../process.js';
 import { readStatements } from '../sql-statements.js';
 import type { ServerEngine } from '../types.js';
 import { pgEnv, quoteIdent, withClient } from './client.js';
+import { recreatePgDatabase } from './server-database.js';
 import { pgTool } from './tools.js';
 
 /** A whole PostgreSQL server: its databases, and its roles, memberships and tablespaces (pg_dumpall --globals-only). */
@@ -63,6 +64,8 @@ export const postgresServer: ServerEngine = {
       return { engine_output: `${statements.length} statements of the globals run; ${kept.length} kept as they were` };
     });
   },
+
+  recreateDatabase: (config, artifact, source, options) => recreatePgDatabase(config as ServerConnectionConfig, artifact, source, options),
 };
 
 const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');

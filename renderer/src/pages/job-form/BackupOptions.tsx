@@ -43,8 +43,9 @@ function EncryptionHint({ on, keys }: { on: boolean; keys: EncryptionState | nul
 export function BackupOptions({ draft, set, bind, validation }: SectionProps) {
   const level = LEVELS[draft.compression];
   const levelField = bind('level', 'backup_options.compression_level');
-  const type = useStore((s) => s.datasources.data?.find((d) => d.id === draft.datasource_id)?.type);
-  const applies = backupOptionsFor(type);
+  const datasource = useStore((s) => s.datasources.data?.find((d) => d.id === draft.datasource_id));
+  const applies = backupOptionsFor(datasource?.type);
+  const wholeServer = datasource?.connection_config.all_databases === true;
   const { state: keys } = useEncryption();
   const encryption = draft.encryption || (keys?.set_up ? 'age' : 'none');
 
@@ -116,6 +117,17 @@ export function BackupOptions({ draft, set, bind, validation }: SectionProps) {
             max={32}
             hint="pg_dump threads (more than 1 dumps tables side by side)."
             {...bind('parallel_jobs', 'backup_options.parallel_jobs')}
+          />
+        )}
+        {wholeServer && (
+          <TextField
+            id="job-parallel-databases"
+            label="Databases at a time"
+            type="number"
+            min={1}
+            max={16}
+            hint="1 backs up the server's databases one after another; more go side by side (more load on the server)."
+            {...bind('parallel_databases', 'backup_options.parallel_databases')}
           />
         )}
         {applies.tables && (

@@ -30,6 +30,7 @@ export interface Draft {
   compression: Compression;
   level: string;
   parallel_jobs: string;
+  parallel_databases: string;
   include_tables: string;
   exclude_tables: string;
   max_file_size_mb: string;
@@ -97,6 +98,7 @@ export function draftFromJob(job: Job): Draft {
     compression: isCompression(o.compression) ? o.compression : 'gzip',
     level: text(o.compression_level),
     parallel_jobs: text(o.parallel_jobs ?? 1),
+    parallel_databases: text(o.parallel_databases ?? 1),
     include_tables: list(o.include_tables),
     exclude_tables: list(o.exclude_tables),
     max_file_size_mb: text(o.max_file_size_mb),
@@ -133,6 +135,7 @@ export function freshDraft(defaultStorage: string | undefined, datasource: strin
     compression: 'gzip',
     level: '',
     parallel_jobs: '1',
+    parallel_databases: '1',
     include_tables: '',
     exclude_tables: '',
     max_file_size_mb: '',
@@ -175,6 +178,7 @@ export function payloadOf(d: Draft) {
       compression: d.compression,
       ...(d.compression !== 'none' && d.level.trim() !== '' ? { compression_level: Number(d.level) } : {}),
       ...(d.parallel_jobs.trim() !== '' ? { parallel_jobs: Number(d.parallel_jobs) } : {}),
+      ...(d.parallel_databases.trim() !== '' ? { parallel_databases: Number(d.parallel_databases) } : {}),
       include_tables: lines(d.include_tables),
       exclude_tables: lines(d.exclude_tables),
       ...(d.max_file_size_mb.trim() !== '' ? { max_file_size_mb: Number(d.max_file_size_mb) } : {}),
