@@ -66,6 +66,8 @@ export interface RestoreResult {
   files_count?: number;
   /** sqlite: where the file that was replaced is kept. */
   previous_file?: string;
+  /** A restore of chosen tables: what it left out, and why (a foreign key to a table not chosen). */
+  left_out?: string[];
 }
 
 /** Counts of what a target holds, for checking a restore. */
@@ -173,6 +175,11 @@ export interface BackupEngine extends Engine {
   dump(config: ConnectionConfig, options: EngineOptions): Promise<Dump>;
   /** Writes a decompressed, checksum-verified artifact (a local file) into the target the config names. */
   restore(config: ConnectionConfig, artifactPath: string, options: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Only the chosen tables of a decompressed, checksum-verified artifact (named as the backup's Contents list them),
+   * with what they need; what they point at outside the choice is left out and said. Absent: whole restores only.
+   */
+  restoreTables?(config: ConnectionConfig, artifactPath: string, tables: string[], options: RestoreOptions): Promise<RestoreResult>;
   /** Table and row counts of what the config points at, exact unless `estimate` (files: tables = 0, rows = number of files). */
   summarize(config: ConnectionConfig, options: SummarizeOptions): Promise<Summary>;
   /** Where a restore writes; refuses a request that does not fit this engine (a path for a database...). */

@@ -7,6 +7,7 @@ import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
 import { countedSnapshot } from './counts.js';
 import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
 import { pgRestore, planRestore, prepareTarget } from './restore.js';
+import { pgRestoreTables } from './tables.js';
 import { pgArchiveIndex } from './toc.js';
 import { pgTool } from './tools.js';
 
@@ -129,6 +130,8 @@ export const postgresEngine: BackupEngine = {
       await unpacked?.remove();
     }
   },
+
+  restoreTables: (config, artifactPath, tables, options) => pgRestoreTables(config as ServerConnectionConfig, artifactPath, tables, options),
 
   async summarize(config, { signal, estimate }) {
     const c = config as ServerConnectionConfig;
