@@ -126,6 +126,9 @@ export const entriesInput = z.object({
 /** `GET /api/backups/:id/file?path=`: one file of a folder backup, streamed and decrypted. */
 export const backupFileInput = z.object({ id: uuid, path: backupPath.refine((p) => p !== '', { message: 'must name a file of the backup' }) });
 
+/** `GET /api/backups/:id/table.csv?name=`: one table of a database backup as CSV, streamed. */
+export const backupTableInput = z.object({ id: uuid, name: backupTableName });
+
 export const backupEntryItem = z.object({
   /** The last part of the path, as shown. */
   name: z.string(),

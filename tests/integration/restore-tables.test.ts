@@ -3,6 +3,7 @@
 // original after a safety backup, a table with a unicode name; MariaDB one table of five (with its trigger); SQLite one
 // table into the original file and into a new one. The PostgreSQL and SQLite backups are encrypted.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -108,6 +109,45 @@ describe('PostgreSQL: chosen tables', () => {
     assert.deepEqual(added, { id: 2001, note: 'stamped' });
   });
 
+  it('one table exports as CSV (RFC 4180), streamed from the encrypted backup, and copies back into PostgreSQL as the same rows', async () => {
+    await pg.createDatabase('csv_check');
+    await pg.query(
+      `CREATE TABLE orders (id int, customer_id int, total int, note text);
+       CREATE TABLE "café ☕ commandes" (id int PRIMARY KEY, "prénom" text);`,
+      'csv_check',
+    );
+    await pg.query(`INSERT INTO "café ☕ commandes" VALUES (3, E'two\nlines, "and" quotes'), (4, ''), (5, NULL)`, 'shop');
+    const sealed = await runJob(app, { name: 'Shop', datasource_id: backup.datasource_id, storage_location_id: storage.id });
+    await pg.query(`DELETE FROM "café ☕ commandes" WHERE id > 2`, 'shop');
+    for (const table of ['orders', 'café ☕ commandes']) {
+      const r = await app.fetch(`/api/backups/${sealed.id}/table.csv?name=${encodeURIComponent(`public.${table}`)}`);
+      assert.equal(r.status, 200, table);
+      assert.match(r.headers.get('content-type') ?? '', /^text\/csv/);
+      const csv = await r.text();
+      if (table === 'orders') assert.ok(csv.startsWith('id,customer_id,total,note\r\n1,2,1,stamped\r\n'), csv.slice(0, 100));
+      execFileSync(
+        `${pg.binDir}/psql`,
+        ['-X', '-q', '-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', 'csv_check', '-c', `COPY "${table}" FROM STDIN WITH (FORMAT csv, HEADER)`],
+        { input: csv, env: { ...process.env, PGPASSWORD: pg.password } },
+      );
+      const expected =
+        table === 'orders'
+          ? await rows('shop')
+          : [...(await rows('shop', `"${table}"`)), { id: 3, prénom: 'two\nlines, "and" quotes' }, { id: 4, prénom: '' }, { id: 5, prénom: null }];
+      assert.deepEqual(await rows('csv_check', `"${table}"`), expected, table);
+    }
+  });
+
+  it('a CSV export refuses hostile names, and names what the backup lacks', async () => {
+    for (const bad of ['public.orders%00', 'a%0Ab', '', 'x'.repeat(1100)]) {
+      const r = await app.fetch(`/api/backups/${backup.id}/table.csv?name=${bad}`);
+      assert.equal(r.status, 400, bad);
+    }
+    const missing = await app.fetch(`/api/backups/${backup.id}/table.csv?name=public.nope`);
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /“public\.nope” is not a table of this backup/);
+  });
+
   it('a table with a unicode name', async () => {
     const done = await restore(backup.id, { target_database: 'shop_cafe', tables: ['public.café ☕ commandes'] });
     assert.equal(done.status, 'completed', done.error_message);
@@ -178,6 +218,10 @@ describe('MariaDB: chosen tables', () => {
       JSON.stringify(done.metadata.left_out),
     );
 
+    const csv = await app.fetch(`/api/backups/${backup.id}/table.csv?name=pedidos`);
+    assert.equal(csv.status, 200);
+    assert.equal(await csv.text(), "id,nome,cliente\r\n1,a,1\r\n2,b,2\r\n3,ç;',1\r\n");
+
     // Into the original: only the chosen table changes.
     await maria.query("UPDATE notas SET nome = 'kept'", 'loja');
     await maria.query('DELETE FROM pedidos WHERE id > 1', 'loja');
@@ -223,6 +267,11 @@ describe('SQLite: chosen tables', () => {
     assert.equal((after.prepare('SELECT name FROM users').get() as { name: string }).name, 'kept');
     assert.equal((after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('events_kind', 'events_upper')").get() as { n: number }).n, 2);
     after.close();
+
+    const csv = await (await app.fetch(`/api/backups/${backup.id}/table.csv?name=events`)).text();
+    const lines = csv.split('\r\n');
+    assert.deepEqual(lines.slice(0, 3), ['id,kind,user_id', '1,K0,1', '2,K1,1']);
+    assert.equal(lines.length, 52, '50 rows, a header and the end');
 
     const fresh = path.join(work, 'only-events', 'events.db');
     const copy = await restore(backup.id, { target_path: fresh, tables: ['events'] });

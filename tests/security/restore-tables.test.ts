@@ -1,6 +1,7 @@
 // Chosen tables at the boundary: a name with a NUL or a newline (which would start another line of pg_restore's
 // --use-list), an empty name, not a list, too many: 400 before anything is queued. Tables of a folder backup, or beside
-// a whole server's database, are refused too; a name is only ever matched against the backup's own list.
+// a whole server's database, are refused too; a name is only ever matched against the backup's own list. The CSV export
+// of one table refuses the same names.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -42,6 +43,10 @@ it('hostile table names are refused with 400 before anything is queued', async (
     assert.equal(r.status, 400, `${JSON.stringify(tables).slice(0, 80)}: ${r.text.slice(0, 300)}`);
     assert.equal(r.body.error?.code ?? r.body.code, 'validation_error', r.text.slice(0, 300));
   }
+  for (const name of ['public.orders%00', 'a%0Ab', 'a%0D', '', 'x'.repeat(1100)]) {
+    const r = await app.fetch(`/api/backups/${id}/table.csv?name=${name}`);
+    assert.equal(r.status, 400, `table.csv?name=${name.slice(0, 40)}`);
+  }
   const runs = await app.rpc('executions.list', {});
   assert.ok(runs.body.ok, runs.text);
   assert.ok(!JSON.stringify(runs.body).includes('"operation":"restore"'), 'no restore was queued');
@@ -60,4 +65,7 @@ it('tables of a folder backup are refused', async () => {
   const r = await app.http('POST', `/api/backups/${backup.id}/restore`, { target_path: path.join(work, 'out'), tables: ['a.txt'] });
   assert.equal(r.status, 400, r.text);
   assert.match(r.body.error?.message ?? r.body.message, /Only a database backup restores chosen tables/);
+  const csv = await app.fetch(`/api/backups/${backup.id}/table.csv?name=a.txt`);
+  assert.notEqual(csv.status, 200);
+  assert.match(await csv.text(), /Only a database backup exports a table as CSV/);
 });

@@ -70,6 +70,12 @@ export interface RestoreResult {
   left_out?: string[];
 }
 
+/** One table's columns and rows as text (null: SQL NULL), read from a backup's artifact. */
+export interface TableRows {
+  columns: string[];
+  rows: AsyncIterable<(string | null)[]>;
+}
+
 /** Counts of what a target holds, for checking a restore. */
 export interface Summary {
   tables: number;
@@ -180,6 +186,8 @@ export interface BackupEngine extends Engine {
    * with what they need; what they point at outside the choice is left out and said. Absent: whole restores only.
    */
   restoreTables?(config: ConnectionConfig, artifactPath: string, tables: string[], options: RestoreOptions): Promise<RestoreResult>;
+  /** One table's rows, read from a decompressed, checksum-verified artifact (for a CSV export); absent: not offered. */
+  tableRows?(artifactPath: string, table: string, options: Pick<RestoreOptions, 'tempDir' | 'toolDirs' | 'signal'>): Promise<TableRows>;
   /** Table and row counts of what the config points at, exact unless `estimate` (files: tables = 0, rows = number of files). */
   summarize(config: ConnectionConfig, options: SummarizeOptions): Promise<Summary>;
   /** Where a restore writes; refuses a request that does not fit this engine (a path for a database...). */

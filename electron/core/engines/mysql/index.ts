@@ -9,7 +9,7 @@ import { databaseTarget } from '../target.js';
 import { caFile, sslModeOf, verifies } from '../tls.js';
 import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
 import { findClientCommand } from './commands.js';
-import { mysqlRestoreTables } from './tables.js';
+import { mysqlRestoreTables, mysqlTableRows } from './tables.js';
 import { sqlDumpIndex } from './toc.js';
 import { drillChecks, quoteIdent, rowsBesideDump } from './counts.js';
 import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
@@ -246,6 +246,8 @@ export const mysqlEngine: BackupEngine = {
       defaults.remove();
     }
   },
+
+  tableRows: mysqlTableRows,
 
   restoreTables(config, artifactPath, tables, options) {
     const c = config as ServerConnectionConfig;

@@ -2,10 +2,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { AppError } from '../../../../shared/errors.js';
 import { counted } from '../../../../shared/format.js';
 import type { TocTable } from '../../../../shared/schemas/toc.js';
-import type { RestoreOptions, RestoreResult } from '../types.js';
+import type { RestoreOptions, RestoreResult, TableRows } from '../types.js';
 import { SECTION, sqlDumpIndex } from './toc.js';
 
 /** The dump's opening (its session settings) is well under this; a file whose first section starts later is not a dump of ours. */
@@ -114,4 +115,70 @@ export async function mysqlRestoreTables(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const ESCAPES: Record<string, string> = { '0': '\0', n: '\n', r: '\r', t: '\t', Z: '\x1a', b: '\b' };
+
+/** The rows of one extended INSERT's `VALUES (…),(…);` as mysqldump writes them: quoted strings with backslash escapes, NULL, numbers, 0x… blobs. */
+export function* insertValues(text: string): Generator<(string | null)[]> {
+  let i = 0;
+  while ((i = text.indexOf('(', i)) >= 0) {
+    i++;
+    const row: (string | null)[] = [];
+    for (;;) {
+      if (text[i] === "'") {
+        let value = '';
+        for (i++; i < text.length && text[i] !== "'"; i++) {
+          if (text[i] === '\\' && i + 1 < text.length) value += ESCAPES[text[++i]!] ?? text[i];
+          else value += text[i];
+        }
+        row.push(value);
+        i++;
+      } else {
+        let end = i;
+        while (end < text.length && text[end] !== ',' && text[end] !== ')') end++;
+        const token = text.slice(i, end).trim();
+        row.push(token === 'NULL' ? null : token);
+        i = end;
+      }
+      if (text[i] === ',') i++;
+      else break;
+    }
+    if (text[i] !== ')') throw new AppError('damaged', 'A row of this table in the backup is cut short');
+    i++;
+    yield row;
+  }
+}
+
+/** One table of a MySQL/MariaDB dump: its columns from its CREATE TABLE, its rows from its INSERTs. */
+export async function mysqlTableRows(artifactPath: string, name: string, o: Pick<RestoreOptions, 'signal'>): Promise<TableRows> {
+  const table = (await sectionsOf(artifactPath, o.signal)).find((t) => t.kind === 'TABLE' && t.name === name && t.range);
+  if (!table) throw new AppError('not_found', `“${name.slice(0, 300)}” is not a table of this backup`);
+  const [start, end] = table.range!;
+  const input = createReadStream(artifactPath, { start, end: Math.max(start, end - 1), signal: o.signal });
+  const lines = createInterface({ input, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const columns: string[] = [];
+  for (let next = await lines.next(); !next.done && !/^\)/.test(next.value); next = await lines.next()) {
+    const column = /^ {2}`((?:[^`]|``)+)` /.exec(next.value);
+    if (column) columns.push(unquote(column[1]!));
+  }
+  const insert = `INSERT INTO \`${name.replace(/`/g, '``')}\` VALUES`;
+  async function* rows() {
+    try {
+      for (let next = await lines.next(); !next.done; next = await lines.next()) {
+        if (!next.value.startsWith(insert)) continue;
+        // One statement: on one line (mysqldump), or a row a line (newer mariadb-dump) until the line that ends it.
+        let statement = next.value.slice(insert.length);
+        while (!statement.trimEnd().endsWith(';')) {
+          next = await lines.next();
+          if (next.done) break;
+          statement += `\n${next.value}`;
+        }
+        yield* insertValues(statement);
+      }
+    } finally {
+      input.destroy();
+    }
+  }
+  return { columns, rows: rows() };
 }

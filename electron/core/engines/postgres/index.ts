@@ -7,7 +7,7 @@ import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
 import { countedSnapshot } from './counts.js';
 import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
 import { pgRestore, planRestore, prepareTarget } from './restore.js';
-import { pgRestoreTables } from './tables.js';
+import { pgRestoreTables, pgTableRows } from './tables.js';
 import { pgArchiveIndex } from './toc.js';
 import { pgTool } from './tools.js';
 
@@ -131,6 +131,7 @@ export const postgresEngine: BackupEngine = {
     }
   },
 
+  tableRows: pgTableRows,
   restoreTables: (config, artifactPath, tables, options) => pgRestoreTables(config as ServerConnectionConfig, artifactPath, tables, options),
 
   async summarize(config, { signal, estimate }) {

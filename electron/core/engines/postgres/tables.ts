@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { AppError } from '../../../../shared/errors.js';
 import { counted } from '../../../../shared/format.js';
 import type { ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
-import { runTool, secretFile } from '../process.js';
-import type { RestoreOptions, RestoreResult } from '../types.js';
+import { runTool, secretFile, spawnDump } from '../process.js';
+import type { RestoreOptions, RestoreResult, TableRows } from '../types.js';
 import { withClient } from './client.js';
 import { isTar, unpackDirectory } from './directory.js';
 import { pgRestore, prepareTarget } from './restore.js';
@@ -220,7 +221,7 @@ async function serverMajor(c: ServerConnectionConfig, o: RestoreOptions): Promis
 }
 
 /** `pg_restore --list --verbose`: the archive's entries with their dependency ids; touches nothing on the server. */
-async function archiveList(tool: string, archive: string, o: RestoreOptions): Promise<ArchiveList> {
+async function archiveList(tool: string, archive: string, o: Pick<RestoreOptions, 'tempDir' | 'signal'>): Promise<ArchiveList> {
   const file = secretFile(o.tempDir, 'pg-list', '');
   try {
     await runTool(tool, ['--list', '--verbose', `--file=${file.path}`, '--', archive], { signal: o.signal });
@@ -251,5 +252,70 @@ export async function pgRestoreTables(config: ServerConnectionConfig, artifactPa
     return { engine_output: output, left_out: choice.leftOut };
   } finally {
     await unpacked?.remove();
+  }
+}
+
+/** A value of COPY's text format: `\N` is NULL; backslash escapes as PostgreSQL writes them. */
+export function copyValue(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(x[0-9A-Fa-f]{1,2}|[0-7]{1,3}|.)/g, (_, e: string) => {
+    const simple: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+    if (e in simple) return simple[e]!;
+    if (e[0] === 'x' && e.length > 1) return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8));
+    return e;
+  });
+}
+
+/** The column names of pg_restore's `COPY schema.table (a, "B c") FROM stdin;`. */
+export function copyColumns(line: string): string[] {
+  const list = /\((.*)\) FROM stdin;$/.exec(line)?.[1] ?? '';
+  return [...list.matchAll(/"((?:[^"]|"")*)"|([^,\s][^,]*)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.trim()));
+}
+
+/**
+ * One table's rows, decoded from the archive's own COPY data (`pg_restore --data-only` of its TABLE DATA entry, to
+ * stdout): no server is needed, and the values are the text PostgreSQL wrote at backup time.
+ */
+export async function pgTableRows(artifactPath: string, name: string, o: Pick<RestoreOptions, 'tempDir' | 'toolDirs' | 'signal'>): Promise<TableRows> {
+  const unpacked = (await isTar(artifactPath)) ? await unpackDirectory(artifactPath, o.tempDir, o.signal) : null;
+  try {
+    const archive = unpacked?.dir ?? artifactPath;
+    // Any pg_restore reads the archives of its own and older versions; no server says which one fits.
+    const tool = await pgTool('pg_restore', 0, o.toolDirs.postgres);
+    const list = await archiveList(tool, archive, o);
+    const [table] = pickTables(list, [name]);
+    const data = list.entries.find((e) => e.kind === 'TABLE DATA' && e.deps.includes(table!.id));
+    if (!data) throw new AppError('not_found', `The backup holds no rows of “${name.slice(0, 300)}”`);
+    const use = secretFile(o.tempDir, 'pg-list', `${list.lines.find((l) => l.startsWith(`${data.id};`))}\n`);
+    const dump = spawnDump(tool, ['--data-only', `--use-list=${use.path}`, '--file=-', '--', archive], { signal: o.signal, cleanup: use.remove });
+    const lines = createInterface({ input: dump.stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
+    let columns: string[] | null = null;
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      if (/^COPY .* FROM stdin;$/.test(next.value)) {
+        columns = copyColumns(next.value);
+        break;
+      }
+    }
+    if (!columns) {
+      await dump.finished;
+      throw new AppError('damaged', `The backup's data of “${name.slice(0, 300)}” has no COPY block`);
+    }
+    const remove = () => unpacked?.remove();
+    async function* rows() {
+      try {
+        for (let next = await lines.next(); !next.done && next.value !== '\\.'; next = await lines.next()) yield next.value.split('\t').map(copyValue);
+        dump.stream.resume();
+        await dump.finished;
+      } finally {
+        dump.stream.destroy();
+        await remove();
+      }
+    }
+    return { columns, rows: rows() };
+  } catch (e) {
+    await unpacked?.remove();
+    throw e;
   }
 }

@@ -9,7 +9,7 @@ import { pathTarget } from '../target.js';
 import type { BackupEngine, DumpResult } from '../types.js';
 import { countRows } from './drill.js';
 import { check, keepPrevious } from './file.js';
-import { sqliteRestoreTables } from './tables.js';
+import { sqliteRestoreTables, sqliteTableRows } from './tables.js';
 
 function open(file: string) {
   return new Database(file, { readonly: true, fileMustExist: true });
@@ -115,6 +115,7 @@ export const sqliteEngine: BackupEngine = {
     }
   },
 
+  tableRows: (artifactPath, table) => sqliteTableRows(artifactPath, table),
   restoreTables: (config, artifactPath, tables, options) => sqliteRestoreTables(config as ConnectionConfig<'sqlite'>, artifactPath, tables, options),
 
   async summarize(config, { signal }) {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { AppError } from '../../../../shared/errors.js';
 import { counted } from '../../../../shared/format.js';
 import type { ConnectionConfig } from '../../../../shared/schemas/datasource.js';
-import type { RestoreOptions, RestoreResult } from '../types.js';
+import type { RestoreOptions, RestoreResult, TableRows } from '../types.js';
 import { check, keepPrevious } from './file.js';
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -102,5 +102,31 @@ export async function sqliteRestoreTables(
     return { engine_output: 'integrity_check: ok', left_out: leftOut, ...(previous ? { previous_file: previous } : {}) };
   } finally {
     for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(fresh + suffix, { force: true });
+  }
+}
+
+/** A value as text: numbers as SQLite prints them, a blob as hex (`\x…`, as PostgreSQL writes bytea). */
+const text = (v: unknown): string | null =>
+  v === null || v === undefined ? null : Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : typeof v === 'string' ? v : String(v);
+
+/** One table of an SQLite backup, read straight from the verified file. */
+export async function sqliteTableRows(artifactPath: string, name: string): Promise<TableRows> {
+  const db = new Database(artifactPath, { readonly: true, fileMustExist: true });
+  try {
+    const known = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? AND name NOT LIKE 'sqlite_%'").get(name);
+    if (!known) throw new AppError('not_found', `“${name.slice(0, 300)}” is not a table of this backup`);
+    const statement = db.prepare(`SELECT * FROM ${quote(name)}`).raw(true);
+    const columns = statement.columns().map((c) => c.name);
+    async function* rows() {
+      try {
+        for (const row of statement.iterate() as Iterable<unknown[]>) yield row.map(text);
+      } finally {
+        db.close();
+      }
+    }
+    return { columns, rows: rows() };
+  } catch (e) {
+    db.close();
+    throw e;
   }
 }
