@@ -173,7 +173,7 @@ describe('PostgreSQL: chosen tables', () => {
   it('a name the backup does not hold fails before anything is touched', async () => {
     const done = await restore(backup.id, { target_database: 'shop_never', tables: ['public.nope'] });
     assert.equal(done.status, 'failed');
-    assert.match(done.error_message, /“public\.nope” is not a table of this backup/);
+    assert.match(done.error_message, /“public\.nope” is not a table of this backup\. Database shop_never on Shop was not touched/);
     const dbs = await pg.query("SELECT 1 FROM pg_database WHERE datname = 'shop_never'");
     assert.equal(dbs.length, 0, 'no database was created');
   });

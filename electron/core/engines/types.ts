@@ -58,6 +58,8 @@ export interface RestoreOptions {
   overwrite: boolean;
   /** What the backup recorded of its source (a new MariaDB database takes the source's collation). */
   source: SourceInfo;
+  /** A restore of chosen tables calls this just before it first writes to the target (until then, a failure touched nothing). */
+  touching?: () => void;
 }
 
 export interface RestoreResult {

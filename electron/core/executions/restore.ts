@@ -58,7 +58,8 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
 
       progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       say('info', `Restoring into ${target.description}${target.createDatabase ? ' (a new database)' : ''}`);
-      touched = true;
+      // A restore of chosen tables checks their names (and builds its SQL) first, and says when it starts writing.
+      touched = !request.tables;
       const restoreOptions = {
         parallelJobs: await jobParallelism(ctx, source.execution.job_id),
         toolDirs: toolDirs(settings),
@@ -68,6 +69,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
         createDatabase: target.createDatabase,
         overwrite: request.overwrite,
         source: source.metadata,
+        touching: () => void (touched = true),
       };
       const result =
         request.tables && engine.restoreTables

@@ -110,6 +110,7 @@ export async function mysqlRestoreTables(
     }
     for (const note of leftOut) o.log('warn', note);
     o.log('info', `Restoring ${counted(chosen.length, 'table')} of ${sections.length} (each with its rows and triggers)`);
+    o.touching?.();
     const result = await target.restoreSql(file);
     return { ...result, left_out: leftOut };
   } finally {

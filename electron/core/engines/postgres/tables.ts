@@ -244,6 +244,7 @@ export async function pgRestoreTables(config: ServerConnectionConfig, artifactPa
     const tool = await pgTool('pg_restore', major, o.toolDirs.postgres);
     const list = await archiveList(tool, archive, o);
     const chosen = pickTables(list, tables);
+    o.touching?.();
     await prepareTarget(config, o, async () => undefined);
     const choice = chooseEntries(list, chosen, await presentObjects(config, o.signal));
     for (const note of choice.leftOut) o.log('warn', note);

@@ -93,6 +93,7 @@ export async function sqliteRestoreTables(
     check(fresh);
     o.signal.throwIfAborted();
     let previous: string | undefined;
+    o.touching?.();
     if (exists) {
       await chmod(fresh, (await stat(target)).mode & 0o7777);
       previous = await keepPrevious(target, o);
