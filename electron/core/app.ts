@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { openArtifact, type Artifact } from './catalog/artifact.js';
 import { openBackupFile } from './catalog/backup-file.js';
+import { openBackupTable } from './executions/table-csv.js';
 import { givenIdentities } from './catalog/keys.js';
 import { openDataSource } from './db/data-source.js';
 import { rememberToolsIn } from './engines/tools.js';
@@ -60,6 +61,8 @@ export interface Core {
   openArtifact(executionId: string, options?: { decrypt?: boolean; identity?: string }): Promise<Artifact>;
   /** One file of a folder backup, decrypted, read from the frames that hold it. */
   openBackupFile(backupId: string, filePath: string): Promise<Artifact>;
+  /** One table of a database backup as CSV (`GET /api/backups/:id/table.csv?name=`). */
+  openBackupTable(backupId: string, table: string): Promise<Artifact>;
   events: EventBus;
   notifier: Notifier;
   info: AppInfo;
@@ -132,6 +135,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     dispatch,
     openArtifact: async (executionId, o = {}) => openArtifact(ctx, executionId, { decrypt: o.decrypt, keys: await givenIdentities(o.identity) }),
     openBackupFile: (backupId, filePath) => openBackupFile(ctx, backupId, filePath),
+    openBackupTable: (backupId, table) => openBackupTable(ctx, backupId, table),
     events: ctx.events,
     notifier,
     info,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { AppError, HTTP_STATUS, validationError, type AppErrorShape, type Result } from '../../shared/errors.js';
 import { downloadInput } from '../../shared/schemas/encryption.js';
-import { backupFileInput } from '../../shared/schemas/toc.js';
+import { backupFileInput, backupTableInput } from '../../shared/schemas/toc.js';
 import type { Core } from '../core/app.js';
 import { scoped } from '../core/kernel/log.js';
 import { Login, signInPage } from './auth.js';
@@ -107,16 +107,21 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
    * (`?decrypt=true` with the app's key; POST with `{"identity": …}` for a key pasted for this download, which
    * never travels in an address, where proxies and histories keep it).
    */
-  async function sendArtifact(res: ServerResponse, executionId: string, options: { decrypt?: boolean; identity?: string; file?: string }) {
+  async function sendArtifact(res: ServerResponse, executionId: string, options: { decrypt?: boolean; identity?: string; file?: string; table?: string }) {
     let artifact;
     try {
-      artifact = options.file !== undefined ? await core.openBackupFile(executionId, options.file) : await core.openArtifact(executionId, options);
+      artifact =
+        options.table !== undefined
+          ? await core.openBackupTable(executionId, options.table)
+          : options.file !== undefined
+            ? await core.openBackupFile(executionId, options.file)
+            : await core.openArtifact(executionId, options);
     } catch (e) {
       if (e instanceof AppError) return fail(res, e.toJSON());
       throw e;
     }
     res.writeHead(200, {
-      'Content-Type': 'application/octet-stream',
+      'Content-Type': options.table !== undefined ? 'text/csv; charset=utf-8' : 'application/octet-stream',
       ...(artifact.size === null ? {} : { 'Content-Length': String(artifact.size) }),
       'Content-Disposition': contentDisposition(artifact.fileName),
       'Cache-Control': 'no-store',
@@ -203,6 +208,12 @@ export async function startHttpServer(core: Core, options: ServerOptions): Promi
       const parsed = backupFileInput.safeParse({ id: oneFile[1], path: url.searchParams.get('path') ?? '' });
       if (!parsed.success) return fail(res, validationError(parsed.error).toJSON());
       return sendArtifact(res, parsed.data.id, { file: parsed.data.path });
+    }
+    const oneTable = /^\/api\/backups\/([0-9a-f-]{36})\/table\.csv$/.exec(pathname);
+    if (oneTable && method === 'GET') {
+      const parsed = backupTableInput.safeParse({ id: oneTable[1], name: url.searchParams.get('name') ?? '' });
+      if (!parsed.success) return fail(res, validationError(parsed.error).toJSON());
+      return sendArtifact(res, parsed.data.id, { table: parsed.data.name });
     }
     const download = /^\/api\/executions\/([0-9a-f-]{36})\/download$/.exec(pathname);
     if (download && method === 'GET') return sendArtifact(res, download[1]!, { decrypt: url.searchParams.get('decrypt') === 'true' });

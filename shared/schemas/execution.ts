@@ -144,6 +144,10 @@ export const restoreMetadata = z.object({
   previous_file: z.string().nullish(),
   /** files: only these paths of the backup were asked for. */
   paths: z.array(z.string()).optional(),
+  /** Databases: only these tables of the backup were asked for. */
+  tables: z.array(z.string()).optional(),
+  /** What a restore of chosen tables left out, and why ("orders_customer_id_fkey → public.customers was not restored: …"). */
+  left_out: z.array(z.string()).optional(),
   /** A whole server's backup: which of its databases, each under which name on the target (the same, or a new one). */
   databases: z.array(z.object({ name: z.string(), target: z.string() })).optional(),
   /** The server's roles and grants replayed first. */

@@ -3,7 +3,7 @@ import { isoDate, uuid } from './common.js';
 import { identityInput } from './encryption.js';
 import { before, execution, verification } from './execution.js';
 import { VERIFY_MODES } from './job.js';
-import { backupPath } from './toc.js';
+import { backupPath, backupTableName } from './toc.js';
 
 /** A database name DataGuardian may create: letters, digits and underscores, as every engine accepts unquoted. */
 const databaseName = z
@@ -41,6 +41,11 @@ export const restoreInput = z.object({
     .min(1)
     .max(10_000)
     .optional(),
+  /**
+   * postgres, mysql/mariadb, sqlite: only these tables (as the backup's Contents list them), with what they need
+   * (sequences, indexes, constraints, triggers); default: everything.
+   */
+  tables: z.array(backupTableName).min(1).max(10_000).optional(),
   /**
    * A whole server's backup: the one database to restore, by its real name (into itself after a safety backup,
    * or under `target_database`, a new database).

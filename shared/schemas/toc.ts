@@ -96,6 +96,18 @@ export const backupPath = z
   .refine((p) => !p.split(/[/\\]/).includes('..'), { message: 'must not climb out of the backup (..)' })
   .transform((p) => p.replace(/\/+$/, ''));
 
+/**
+ * A table of a database backup, as its Contents list it (`path`: `schema.table` for PostgreSQL, the table's name for
+ * MySQL/MariaDB and SQLite). It is matched against the backup's own list, never put into SQL or a command line; a
+ * control character (a NUL, a newline that would start another line of pg_restore's list) is refused at the boundary.
+ */
+export const backupTableName = z
+  .string()
+  .min(1, { message: 'must name a table of the backup' })
+  .max(1024)
+  // eslint-disable-next-line no-control-regex
+  .refine((n) => !/[\u0000-\u001f\u007f]/.test(n), { message: 'must not contain control characters (NUL, newline…)' });
+
 /** `GET /api/backups/:id/entries`: one page of a folder backup's tree (or of a search), or of a database backup's tables. */
 export const entriesInput = z.object({
   id: uuid,
@@ -115,6 +127,9 @@ export const entriesInput = z.object({
 
 /** `GET /api/backups/:id/file?path=`: one file of a folder backup, streamed and decrypted. */
 export const backupFileInput = z.object({ id: uuid, path: backupPath.refine((p) => p !== '', { message: 'must name a file of the backup' }) });
+
+/** `GET /api/backups/:id/table.csv?name=`: one table of a database backup as CSV, streamed. */
+export const backupTableInput = z.object({ id: uuid, name: backupTableName });
 
 export const backupEntryItem = z.object({
   /** The last part of the path, as shown. */

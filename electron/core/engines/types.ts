@@ -72,6 +72,8 @@ export interface RestoreOptions {
   source: SourceInfo;
   /** postgres: the objects keep their owners of the backup (no --no-owner); the login must be able to become them. */
   keepOwners?: boolean;
+  /** A restore of chosen tables calls this just before it first writes to the target (until then, a failure touched nothing). */
+  touching?: () => void;
 }
 
 export interface RestoreResult {
@@ -80,6 +82,14 @@ export interface RestoreResult {
   files_count?: number;
   /** sqlite: where the file that was replaced is kept. */
   previous_file?: string;
+  /** A restore of chosen tables: what it left out, and why (a foreign key to a table not chosen). */
+  left_out?: string[];
+}
+
+/** One table's columns and rows as text (null: SQL NULL), read from a backup's artifact. */
+export interface TableRows {
+  columns: string[];
+  rows: AsyncIterable<(string | null)[]>;
 }
 
 /** Counts of what a target holds, for checking a restore. */
@@ -201,6 +211,13 @@ export interface BackupEngine extends Engine {
   dump(config: ConnectionConfig, options: EngineOptions): Promise<Dump>;
   /** Writes a checksum-verified artifact into the target the config names. */
   restore(config: ConnectionConfig, source: RestoreSource, options: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Only the chosen tables of a decompressed, checksum-verified artifact (named as the backup's Contents list them),
+   * with what they need; what they point at outside the choice is left out and said. Absent: whole restores only.
+   */
+  restoreTables?(config: ConnectionConfig, artifactPath: string, tables: string[], options: RestoreOptions): Promise<RestoreResult>;
+  /** One table's rows, read from a decompressed, checksum-verified artifact (for a CSV export); absent: not offered. */
+  tableRows?(artifactPath: string, table: string, options: Pick<RestoreOptions, 'tempDir' | 'toolDirs' | 'signal'>): Promise<TableRows>;
   /** Table and row counts of what the config points at, exact unless `estimate` (files: tables = 0, rows = number of files). */
   summarize(config: ConnectionConfig, options: SummarizeOptions): Promise<Summary>;
   /** Where a restore writes; refuses a request that does not fit this engine (a path for a database...). */

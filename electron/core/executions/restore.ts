@@ -58,8 +58,9 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
 
       progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
       say('info', `Restoring into ${target.description}${target.createDatabase ? ' (a new database)' : ''}`);
-      touched = true;
-      const result = await engine.restore(target.config, fetched.source, {
+      // A restore of chosen tables checks their names (and builds its SQL) first, and says when it starts writing.
+      touched = !request.tables;
+      const restoreOptions = {
         parallelJobs: await jobParallelism(ctx, source.execution.job_id),
         toolDirs: toolDirs(settings),
         tempDir,
@@ -68,7 +69,12 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
         createDatabase: target.createDatabase,
         overwrite: request.overwrite,
         source: source.metadata,
-      });
+        touching: () => void (touched = true),
+      };
+      const result =
+        request.tables && engine.restoreTables
+          ? await engine.restoreTables(target.config, await fetched.source.file(), request.tables, restoreOptions)
+          : await engine.restore(target.config, fetched.source, restoreOptions);
       if (result.previous_file) say('info', `The previous file is kept as ${result.previous_file}`);
 
       progress({ stage: 'check', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
@@ -91,6 +97,7 @@ export function restoreWork(ctx: CoreContext, runInside: RunInside, runKeys: Run
         tables_restored: summary.tables,
         rows_restored: summary.rows,
         previous_file: result.previous_file ?? null,
+        ...(result.left_out ? { left_out: result.left_out } : {}),
         engine_output: result.engine_output.slice(-20_000),
       };
       return {

@@ -18,7 +18,7 @@ function crumbs(path: string): { name: string; path: string }[] {
  * What a backup holds, from the table of contents written with it: a folder backup's tree (opened folder by folder, or
  * searched by name), or a database backup's tables with their rows and sizes. Pages of 200 at most.
  */
-export function BackupContents({ backupId, onRestore }: { backupId: string; onRestore(paths: string[]): void }) {
+export function BackupContents({ backupId, onRestore }: { backupId: string; onRestore(chosen: { paths?: string[]; tables?: string[] }): void }) {
   const [path, setPath] = useState('');
   const [search, setSearch] = useState('');
   const [q, setQ] = useState('');
@@ -65,9 +65,9 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
     <Card
       title="Contents"
       actions={
-        files && chosen.length > 0 ? (
-          <Button variant="primary" onClick={() => onRestore(chosen)}>
-            Restore {counted(chosen.length, 'item')}…
+        chosen.length > 0 ? (
+          <Button variant="primary" onClick={() => onRestore(files ? { paths: chosen } : { tables: chosen })}>
+            {files ? `Restore ${counted(chosen.length, 'item')}…` : `Restore ${chosen.length === 1 ? 'this table' : `these ${chosen.length} tables`}…`}
           </Button>
         ) : undefined
       }
@@ -113,7 +113,7 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
       {files ? (
         <FileRows backupId={backupId} entries={page.entries} searching={Boolean(q)} open={setPath} chosen={chosen} toggle={toggle} />
       ) : (
-        <TableRows entries={page.entries} />
+        <TableRows backupId={backupId} entries={page.entries} chosen={chosen} toggle={toggle} />
       )}
       {page.next_cursor && (
         <div className="list-more">
@@ -175,11 +175,15 @@ function FileRows({
   );
 }
 
-function TableRows({ entries }: { entries: BackupEntryItem[] }) {
+/** A database backup's objects: its tables can be ticked (restored together, with what they need) or exported as CSV. */
+function TableRows({ backupId, entries, chosen, toggle }: { backupId: string; entries: BackupEntryItem[]; chosen: string[]; toggle(path: string): void }) {
   return (
-    <DataTable label="Tables in this backup" columns={['Name', 'Kind', 'Rows', 'Size']} flat>
+    <DataTable label="Tables in this backup" columns={['', 'Name', 'Kind', 'Rows', 'Size']} actions flat>
       {entries.map((e) => (
         <tr key={`${e.type} ${e.path}`}>
+          <td>
+            {e.type === 'TABLE' && <input type="checkbox" aria-label={`Choose ${e.path}`} checked={chosen.includes(e.path)} onChange={() => toggle(e.path)} />}
+          </td>
           <td className="break">
             {e.name}
             {e.schema && <div className="table__sub">{e.schema}</div>}
@@ -187,6 +191,17 @@ function TableRows({ entries }: { entries: BackupEntryItem[] }) {
           <td>{e.type.charAt(0) + e.type.slice(1).toLowerCase()}</td>
           <td className="nowrap">{e.rows !== null && e.rows >= 0 ? e.rows.toLocaleString() : '—'}</td>
           <td className="nowrap">{e.size !== null ? <Size bytes={e.size} /> : '—'}</td>
+          <td className="nowrap">
+            {e.type === 'TABLE' && (
+              <a
+                href={`./api/backups/${backupId}/table.csv?name=${encodeURIComponent(e.path)}`}
+                download={`${e.name}.csv`}
+                aria-label={`Export ${e.path} as CSV`}
+              >
+                Export CSV
+              </a>
+            )}
+          </td>
         </tr>
       ))}
     </DataTable>

@@ -25,7 +25,7 @@ export function ExecutionPage({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<'summary' | 'contents'>('summary');
   /** Files chosen in the Contents tab, to restore. */
-  const [chosen, setChosen] = useState<string[] | null>(null);
+  const [chosen, setChosen] = useState<{ paths?: string[]; tables?: string[] } | null>(null);
   // The list in the store changes on every status event: re-query the details then.
   const listed = useStore((s) => s.executions.data?.find((e) => e.id === id));
 
@@ -201,7 +201,15 @@ export function ExecutionPage({ id }: { id: string }) {
           )}
         </div>
       )}
-      {chosen && <RestoreDialog backups={[restoreEntry(execution)]} initial={restoreEntry(execution)} paths={chosen} onClose={() => setChosen(null)} />}
+      {chosen && (
+        <RestoreDialog
+          backups={[restoreEntry(execution)]}
+          initial={restoreEntry(execution)}
+          paths={chosen.paths}
+          tables={chosen.tables}
+          onClose={() => setChosen(null)}
+        />
+      )}
     </>
   );
 }

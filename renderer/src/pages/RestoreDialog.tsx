@@ -16,6 +16,8 @@ type TargetKind = 'original' | 'other' | 'new_database' | 'path';
 
 const family = (t: string) => (t === 'mariadb' ? 'mysql' : t);
 const DATABASE_TYPES = ['postgres', 'mysql', 'mariadb'];
+/** Backups whose Contents list tables that restore one by one. */
+const TABLE_TYPES = [...DATABASE_TYPES, 'sqlite'];
 
 /**
  * One dialog for a restore: which backup, which copy, where to, a safety backup first, and — when the
@@ -26,6 +28,7 @@ export function RestoreDialog({
   initial,
   onClose,
   paths,
+  tables,
   onChoose,
   databases,
 }: {
@@ -34,7 +37,9 @@ export function RestoreDialog({
   onClose(): void;
   /** Files and folders chosen in the backup's Contents: only they are restored. */
   paths?: string[];
-  /** Opens the backup's Contents to choose what to restore (a folder backup's "Choose…"). */
+  /** Tables chosen in a database backup's Contents: only they are restored, with what they need. */
+  tables?: string[];
+  /** Opens the backup's Contents to choose what to restore (a folder's files, a database's tables). */
   onChoose?: () => void;
   /** Of a whole server's backup: the databases chosen on the Backups tab (one, several, or all). */
   databases?: string[] | 'all';
@@ -46,7 +51,10 @@ export function RestoreDialog({
   const own = datasources.find((d) => d.id === backup.datasource_id);
   const candidates = datasources.filter((d) => family(d.type) === family(type) && d.id !== own?.id);
   // Chosen files go into a folder the user picks, never over the source unless asked.
-  const [kind, setKindOnly] = useState<TargetKind>(paths && own ? 'path' : own ? 'original' : 'other');
+  // Chosen tables go into a new database (or file) by default: the original is replaced only when asked.
+  const [kind, setKindOnly] = useState<TargetKind>(
+    paths && own ? 'path' : tables && own ? (DATABASE_TYPES.includes(type) ? 'new_database' : 'path') : own ? 'original' : 'other',
+  );
   const [storageId, setStorageId] = useState('');
   const [otherId, setOtherId] = useState(candidates[0]?.id ?? '');
   const [database, setDatabase] = useState('');
@@ -72,6 +80,7 @@ export function RestoreDialog({
     lockedTo.success && (keyAsked || (encryption !== null && !encryption.keys.some((k) => k.opens_backups && lockedTo.data.recipients.includes(k.recipient))));
 
   const isDatabase = DATABASE_TYPES.includes(type);
+  const chosenItems = paths ?? tables;
   // A whole server's backup: which of its databases (all: the roles and grants first).
   const parsedServer = serverBackup.safeParse((backup.metadata as { server?: unknown } | null)?.server);
   const server = parsedServer.success ? parsedServer.data : undefined;
@@ -106,6 +115,7 @@ export function RestoreDialog({
       safety_backup: destructive && safety,
       overwrite,
       ...(paths ? { paths } : {}),
+      ...(tables ? { tables } : {}),
       ...(needsKey && identity.trim() ? { identity } : {}),
       ...(server ? (which === '*' ? { databases: 'all' as const } : which === '+' && chosen ? { databases: chosen } : { database: which }) : {}),
     });
@@ -177,16 +187,22 @@ export function RestoreDialog({
             })),
           ]}
         />
-        {type === 'files' && (paths || onChoose) && (
+        {(type === 'files' || (TABLE_TYPES.includes(type) && !server)) && (paths || tables || onChoose) && (
           <SelectField
             id="restore-what"
             label="What"
-            value={paths ? 'chosen' : 'everything'}
+            value={paths || tables ? 'chosen' : 'everything'}
             onChange={(v) => v === 'choose' && onChoose?.()}
-            hint={paths ? paths.slice(0, 5).join(', ') + (paths.length > 5 ? `, and ${counted(paths.length - 5, 'more')}` : '') : undefined}
+            hint={
+              chosenItems
+                ? chosenItems.slice(0, 5).join(', ') +
+                  (chosenItems.length > 5 ? `, and ${counted(chosenItems.length - 5, 'more')}` : '') +
+                  (tables ? '. Each with its sequences, indexes, constraints and triggers.' : '')
+                : undefined
+            }
             options={
-              paths
-                ? [{ value: 'chosen', label: `${counted(paths.length, 'chosen item')}` }]
+              chosenItems
+                ? [{ value: 'chosen', label: counted(chosenItems.length, tables ? 'chosen table' : 'chosen item') }]
                 : [
                     { value: 'everything', label: 'Everything' },
                     { value: 'choose', label: 'Choose…' },

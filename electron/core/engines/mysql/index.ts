@@ -10,6 +10,7 @@ import { databaseTarget } from '../target.js';
 import { caFile, sslModeOf, verifies } from '../tls.js';
 import type { BackupEngine, EngineOptions, Inspection, RestoreOptions } from '../types.js';
 import { findClientCommand } from './commands.js';
+import { mysqlRestoreTables, mysqlTableRows } from './tables.js';
 import { sqlDumpIndex } from './toc.js';
 import { drillChecks, quoteIdent, rowsBesideDump } from './counts.js';
 import { hasSandbox, mysqlTool, type MysqlTool } from './tools.js';
@@ -248,6 +249,22 @@ export const mysqlEngine: BackupEngine = {
     } finally {
       defaults.remove();
     }
+  },
+
+  tableRows: mysqlTableRows,
+
+  restoreTables(config, artifactPath, tables, options) {
+    const c = config as ServerConnectionConfig;
+    return mysqlRestoreTables(artifactPath, tables, options, {
+      restoreSql: (file) => mysqlEngine.restore(config, fileSource(file), options),
+      tables: () =>
+        withMysql(c, c.database, options.signal, async (conn) => {
+          const [rows] = (await conn.query('SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [c.database])) as unknown as [
+            { name: string }[],
+          ];
+          return new Set(rows.map((r) => r.name));
+        }),
+    });
   },
 
   contents(config, options) {

@@ -2,7 +2,7 @@ import type { TocTable } from '../../../../shared/schemas/toc.js';
 import type { TocRecorder } from '../types.js';
 
 /** The comment lines mysqldump and mariadb-dump open each section with. */
-const SECTION =
+export const SECTION =
   /^-- (Table structure for table|Temporary table structure for view|Final view structure for view|Dumping routines for database|Dump completed on)\b ?`?(.*?)`?$/;
 const TRIGGER = /^\/\*!50003 CREATE\*\/ .*?\/\*!50003 TRIGGER `?([^`\s]+)`?\s+(?:BEFORE|AFTER)\s+\w+\s+ON\s+`?([^`\s]+)`?/;
 const ROUTINE = /^\/\*!50003 DROP (PROCEDURE|FUNCTION) IF EXISTS `(.+)` \*\/;$/;

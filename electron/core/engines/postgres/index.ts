@@ -8,6 +8,7 @@ import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
 import { countedSnapshot } from './counts.js';
 import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
 import { pgRestore, planRestore, prepareTarget, type Archive } from './restore.js';
+import { pgRestoreTables, pgTableRows } from './tables.js';
 import { pgArchiveIndex } from './toc.js';
 import { pgTool } from './tools.js';
 
@@ -132,6 +133,9 @@ export const postgresEngine: BackupEngine = {
       await unpacked?.remove();
     }
   },
+
+  tableRows: pgTableRows,
+  restoreTables: (config, artifactPath, tables, options) => pgRestoreTables(config as ServerConnectionConfig, artifactPath, tables, options),
 
   async summarize(config, { signal, estimate }) {
     const c = config as ServerConnectionConfig;
