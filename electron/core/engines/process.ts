@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Dump, DumpResult } from './types.js';
@@ -79,7 +79,18 @@ export function spawnDump(tool: string, args: string[], options: { env?: NodeJS.
   const finished: Promise<DumpResult> = exited.finally(() => options.cleanup?.()).then((stderr) => ({ engine_output: stderr }));
   // The pipeline may fail first and never await this; its error is read there through `finished` anyway.
   finished.catch(() => undefined);
-  return { stream: child.stdout!, finished };
+  // Node resumes a child's unread stdout when the child exits, dropping what it said: a small dump that ends
+  // before the pipeline starts reading (an encrypter being made) would be stored empty. Piped at once, it is kept
+  // (the pipe still holds a large dump back until it is read).
+  const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+  child.stdout!.pipe(stream);
+  child.stdout!.on('error', (e) => stream.destroy(e));
+  // A pipeline that stops reading (a storage failed) closes the tool's stdout, as reading it directly did: the tool
+  // then ends with a broken pipe instead of waiting on a full one.
+  stream.on('close', () => {
+    if (!child.stdout!.readableEnded) child.stdout!.destroy();
+  });
+  return { stream, finished };
 }
 
 /**
