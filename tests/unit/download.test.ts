@@ -131,6 +131,14 @@ describe('proveCopy', () => {
     await assert.rejects(read(source), /truncated/);
   });
 
+  it('the decoded artifact must be the size the backup wrote: shorter or longer fails as it is read, the right size passes', async () => {
+    const { parts, expectedSha256, storage } = store(await compressed('gzip'), 2 * MB);
+    const prove = (expectedBytes: number) => proveCopy(storage, parts, { expectedSha256, compression: 'gzip', expectedBytes, dir: privateDir(), signal });
+    assert.equal(sha(await read(await prove(input.length))), sha(input));
+    await assert.rejects(read(await prove(input.length + 1)), new RegExp(`decodes to ${input.length} bytes, the backup wrote ${input.length + 1}`));
+    await assert.rejects(read(await prove(input.length - 1)), /decodes to more than/);
+  });
+
   it('zstd: a head that does not decode is refused before the source is handed out', async () => {
     const { parts, expectedSha256, storage } = store(randomBytes(3 * MB), 1 * MB);
     await assert.rejects(

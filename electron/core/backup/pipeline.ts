@@ -74,6 +74,8 @@ export async function writeArtifact(o: WriteArtifactOptions): Promise<WrittenArt
     const stages = [o.source, compressor, o.encrypter, stored, split.writable].filter((s) => s !== null && s !== undefined);
     await pipeline(stages, { signal: o.signal });
     const parts = await split.done;
+    // Every artifact has bytes (a dump's header, a tar's end blocks, an SQLite page): none is a dump lost on the way.
+    if (rawBytes === 0) throw new Error('The source ended without writing anything: an empty backup is not kept');
     return { raw: { bytes: rawBytes }, stored: { bytes: storedBytes(), sha256: split.sha256() }, parts };
   } catch (e) {
     const storageError = await split.done.then(

@@ -29,8 +29,8 @@ export interface FetchOptions {
   progress: Progress;
   /** Keys pasted for this run (the recovery key in write-only mode); the app's own are added. */
   keys?: KeyPair[];
-  /** One artifact of a whole server's backup (a database, the globals): only its parts, checked against its checksum. */
-  artifact?: { file: string; checksum: string };
+  /** One artifact of a whole server's backup (a database, the globals): only its parts, checked against its checksum (and its size when known). */
+  artifact?: { file: string; checksum: string; bytes?: number };
 }
 
 /**
@@ -52,6 +52,7 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
   }
   const { compression } = backup.metadata;
   const checksum = o.artifact?.checksum ?? backup.metadata.checksum;
+  const size = o.artifact ? o.artifact.bytes : backup.metadata.server ? undefined : backup.execution.size_bytes;
   if (!compression) throw new AppError('validation_error', 'This backup does not say how it was compressed');
   const total = chosen[0]!.chunks.reduce((n, c) => n + Number(c.size_bytes), 0);
   const { encryption } = backup.metadata;
@@ -71,6 +72,7 @@ export async function fetchVerified(ctx: Pick<CoreContext, 'db' | 'secrets'>, ba
           expectedSha256: checksum ? checksum.replace(/^sha256:/, '') : null,
           compression,
           identities: keys?.map((k) => k.identity),
+          expectedBytes: size === undefined || size === null ? null : Number(size),
           dir,
           signal: o.signal,
           onBytes: (done) => o.progress({ stage: 'download', bytes_raw: done, bytes_stored: done, total_raw_estimate: total }),

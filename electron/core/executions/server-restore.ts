@@ -98,7 +98,7 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
       const engine = backupEngineFor(datasource.type);
       const settings = await readSettings(ctx.db);
       const tempDir = await ctx.temp.dir(settings['system.temp_directory']);
-      const fetch = (file: string, checksum: string) =>
+      const fetch = (file: string, checksum: string, bytes?: number) =>
         fetchVerified(ctx, request.source_execution_id, {
           storageId: request.storage_location_id,
           tempDir,
@@ -106,7 +106,7 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
           say,
           progress,
           keys: runKeys.of(row.id),
-          artifact: { file, checksum },
+          artifact: { file, checksum, bytes },
         });
       const options = {
         parallelJobs: 1,
@@ -156,7 +156,7 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
         progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
         const createDatabase = !existing.includes(target);
         say('info', `Restoring ${name} into ${createDatabase ? 'a new database ' : ''}${target}`);
-        const fetched = await fetch(entry.artifact, entry.checksum!).catch((e: unknown) => e as Error);
+        const fetched = await fetch(entry.artifact, entry.checksum!, entry.size_bytes).catch((e: unknown) => e as Error);
         if (fetched instanceof Error) {
           if (signal.aborted) throw fetched;
           done.push({ name, target, ok: false, error: fetched.message, tables: null, rows: null });

@@ -18,6 +18,8 @@ export interface ProveOptions {
   compression: Compression;
   /** An encrypted backup: the age identities that may open it (for this run only; never written anywhere). */
   identities?: string[];
+  /** The artifact's size as the backup wrote it (its manifest's total_size_bytes); null when not recorded. */
+  expectedBytes?: number | null;
   /** The run's private folder (0700): a remote copy's stored bytes, and the decoded artifact if a tool asks for a file. */
   dir: string;
   signal: AbortSignal;
@@ -78,9 +80,13 @@ export async function proveCopy(storage: Storage, parts: Part[], o: ProveOptions
 }
 
 /** The artifact decoded from `stored` (the joined stored bytes) as it is read; `file()` writes it once into the private folder. */
-function decodedSource(stored: () => Readable, o: Pick<ProveOptions, 'compression' | 'identities' | 'dir' | 'signal'>): RestoreSource {
+function decodedSource(stored: () => Readable, o: Pick<ProveOptions, 'compression' | 'identities' | 'expectedBytes' | 'dir' | 'signal'>): RestoreSource {
   const open = (): Readable => {
-    const decoders = [...(o.identities ? [createAgeDecrypter(o.identities)] : []), createDecompressor(o.compression)];
+    const decoders = [
+      ...(o.identities ? [createAgeDecrypter(o.identities)] : []),
+      createDecompressor(o.compression),
+      ...(o.expectedBytes === null || o.expectedBytes === undefined ? [] : [ofSize(o.expectedBytes)]),
+    ];
     // Errors reach the last stream, which the restore reads: it fails with the decoder's message.
     return pipe([stored(), batched(), ...decoders], () => undefined) as unknown as Readable;
   };
@@ -91,6 +97,25 @@ function decodedSource(stored: () => Readable, o: Pick<ProveOptions, 'compressio
     return staged;
   };
   return { open, file };
+}
+
+/**
+ * Passes the decoded artifact on and fails before its end when it is not the size the backup wrote: the checksums
+ * prove the stored bytes, this proves what they decoded to (a decoder that lost a frame, a dump stored empty), so
+ * a restore reading it fails (one transaction: rolled back) instead of completing short.
+ */
+function ofSize(expected: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(data: Buffer, _enc, next) {
+      seen += data.length;
+      if (seen > expected) return next(new Error(`it decodes to more than the ${expected} bytes the backup wrote`));
+      next(null, data);
+    },
+    flush(next) {
+      next(seen === expected ? null : new Error(`it decodes to ${seen} bytes, the backup wrote ${expected}`));
+    },
+  });
 }
 
 /** Gathers small reads into 1 MiB writes. */
