@@ -373,6 +373,12 @@ describe('restore from a whole server backup', () => {
   let serverDs: Json;
 
   before(async () => {
+    // A second table in shop, with a foreign key to items: what a restore of chosen tables leaves out and reports.
+    await pg.query(
+      `CREATE TABLE notes (id int PRIMARY KEY, item_id int NOT NULL REFERENCES items (id), body text);
+       INSERT INTO notes SELECT g, 1 + g % 10, 'note ' || g || ' ção' FROM generate_series(1, 50) g;`,
+      'shop',
+    );
     serverDs = await call('datasources.create', {
       name: 'Restore source',
       type: 'postgres',
@@ -498,6 +504,68 @@ describe('restore from a whole server backup', () => {
       assert.match(done.metadata.execution_logs.map((l: Json) => l.message).join('\n'), /shop has its owner, settings and grants of the backup/);
     } finally {
       await fresh.stop();
+    }
+  });
+
+  const logsOf = (execution: Json) => execution.metadata.execution_logs.map((l: Json) => l.message).join('\n');
+  const tablesOf = async (db: string) =>
+    (
+      await pg.query<{ name: string }>(
+        `SELECT relname AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v') ORDER BY 1`,
+        db,
+      )
+    ).map((r) => r.name);
+  const notesChecksum = async (db: string) =>
+    (await pg.query<{ n: string; sum: string }>(`SELECT count(*)::text AS n, md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM notes t`, db))[0];
+
+  it('chosen tables of one database into a new database: identical rows, the other tables absent, the foreign key reported', async () => {
+    const started = await call('backups.restore', { id: backup.id, database: 'shop', tables: ['public.notes'], target_database: 'shop_notes_tmp' });
+    const done = await waitForExecution(app, started.execution_id);
+    assert.equal(done.status, 'completed', done.error_message);
+    assert.deepEqual(await tablesOf('shop_notes_tmp'), ['notes']);
+    assert.deepEqual(await notesChecksum('shop_notes_tmp'), await notesChecksum('shop'));
+    assert.equal(done.metadata.safety_execution_id, null, 'a new database replaces nothing');
+    assert.deepEqual(done.metadata.tables, ['public.notes']);
+    assert.deepEqual(done.metadata.databases, [{ name: 'shop', target: 'shop_notes_tmp' }]);
+    assert.equal(done.metadata.left_out.length, 1, JSON.stringify(done.metadata.left_out));
+    assert.match(done.metadata.left_out[0], /notes_item_id_fkey/);
+    // The run says which tables of which database went where.
+    assert.match(logsOf(done), /Restoring public\.notes of shop into a new database shop_notes_tmp/);
+    assert.match(done.metadata.target, /1 table of shop into database shop_notes_tmp on Restore source/);
+  });
+
+  it('chosen tables into their own database after a safety backup of it: the others keep their current rows', async () => {
+    const before = await notesChecksum('shop');
+    const [original] = await pg.query<{ label: string }>('SELECT label FROM items WHERE id = 1', 'shop');
+    await pg.query("DELETE FROM notes WHERE id > 20; UPDATE notes SET body = 'changed'; UPDATE items SET label = 'kept' WHERE id = 1", 'shop');
+    const started = await call('backups.restore', { id: backup.id, database: 'shop', tables: ['public.notes'] });
+    const done = await waitForExecution(app, started.execution_id);
+    assert.equal(done.status, 'completed', done.error_message);
+    assert.deepEqual(await notesChecksum('shop'), before);
+    const [kept] = await pg.query<{ label: string }>('SELECT label FROM items WHERE id = 1', 'shop');
+    assert.equal(kept!.label, 'kept', 'items was not touched');
+    const fk = await pg.query("SELECT 1 FROM pg_constraint WHERE conname = 'notes_item_id_fkey'", 'shop');
+    assert.equal(fk.length, 1, 'the foreign key to items, which the database holds, is restored');
+    assert.deepEqual(done.metadata.left_out, []);
+    const safety = await call('executions.get', { id: done.metadata.safety_execution_id });
+    assert.deepEqual(
+      safety.metadata.server.databases.map((d: Json) => d.name),
+      ['shop'],
+    );
+    await pg.query('UPDATE items SET label = $1 WHERE id = 1', 'shop', [original!.label]);
+  });
+
+  it('chosen tables are refused with several databases, the globals, or no database, naming the field', async () => {
+    for (const [input, field] of [
+      [{ databases: ['shop'], tables: ['public.items'] }, 'databases'],
+      [{ databases: 'all', tables: ['public.items'] }, 'databases'],
+      [{ database: 'shop', globals: true, tables: ['public.items'] }, 'globals'],
+      [{ tables: ['public.items'] }, 'database'],
+      [{ database: 'nope', tables: ['public.items'] }, 'database'],
+    ] as const) {
+      const r = await app.rpc('backups.restore', { id: backup.id, ...input });
+      assert.equal(r.body.ok, false, JSON.stringify(input));
+      assert.equal(r.body.error.issues[0].path, field, r.text);
     }
   });
 });

@@ -120,6 +120,8 @@ describe('a globals file from a storage', () => {
 });
 
 describe("browsing one database of a server's backup (GET /api/backups/:id/entries?database=)", () => {
+  let backup: { id: string; status: string; error_message?: string };
+
   it('hostile names are names: each lists as the backup holds it, a name it does not hold is refused, nothing runs', async () => {
     mkdirSync(path.join(work, 'storage'));
     const storage = await app.rpc('storages.create', { name: 'Local', type: 'local', config: { path: path.join(work, 'storage') } });
@@ -129,7 +131,7 @@ describe("browsing one database of a server's backup (GET /api/backups/:id/entri
       connection_config: { ...pgConfig(), all_databases: true, include: ['*'] },
     });
     await pg.query('CREATE TABLE orders (id int)', 'shop');
-    const backup = await runJob(app, {
+    backup = await runJob(app, {
       name: 'Hostile server',
       datasource_id: datasource.body.data.id,
       storage_location_id: storage.body.data.id,
@@ -151,6 +153,28 @@ describe("browsing one database of a server's backup (GET /api/backups/:id/entri
       assert.equal(r.status, 400, `${JSON.stringify(bad)}: ${r.text}`);
     }
     assert.ok(!existsSync('/tmp/dg-pwned-db'));
+  });
+
+  it('chosen tables of one database: with several databases, the globals, a database it does not hold or a NUL in a name, 400 and nothing queued', async () => {
+    const restores = async () => Number((await app.core.db.query(`SELECT count(*)::int AS n FROM backup_executions WHERE operation = 'restore'`))[0].n);
+    const queued = await restores();
+    for (const [body, field] of [
+      [{ databases: ['shop'], tables: ['public.orders'] }, 'databases'],
+      [{ databases: 'all', tables: ['public.orders'] }, 'databases'],
+      [{ database: 'shop', globals: true, tables: ['public.orders'] }, 'globals'],
+      [{ database: `x'; DROP DATABASE shop; --x`, tables: ['public.orders'] }, 'database'],
+      [{ database: '../shop', tables: ['public.orders'] }, 'database'],
+      [{ database: 'shop', tables: ['public.orders\u0000; DROP TABLE orders'] }, 'tables.0'],
+      [{ database: 'shop', tables: ['public.orders\n1; 0 0 TABLE public x'] }, 'tables.0'],
+      [{ tables: ['public.orders'] }, 'database'],
+    ] as const) {
+      const r = await app.http('POST', `/api/backups/${backup.id}/restore`, body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+      assert.equal(r.body.error.issues[0].path, field, r.text);
+    }
+    assert.equal(await restores(), queued, 'nothing was queued');
+    assert.equal((await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'shop'`)).length, 1);
+    assert.equal((await pg.query(`SELECT 1 FROM pg_class WHERE relname = 'orders'`, 'shop')).length, 1);
   });
 });
 

@@ -150,8 +150,6 @@ export class Executions {
       throw invalid('target_datasource_id', `A ${sourceType} backup cannot be restored into a ${target.type} datasource`);
     if (input.paths && sourceType !== 'files') throw invalid('paths', 'Only a folder backup restores chosen files and folders');
     if (input.tables && !backupEngineFor(target.type).restoreTables) throw invalid('tables', 'Only a database backup restores chosen tables');
-    if (input.tables && (input.database || input.databases))
-      throw invalid('tables', "Chosen tables restore from a backup of one database, not from a whole server's backup");
     const targetConfig = datasourceConfig(this.ctx, target);
     const server = planServerRestore(metadata, target, targetConfig, input);
     const request = { target_database: server ? null : (input.target_database ?? null), target_path: input.target_path ?? null };

@@ -2,6 +2,7 @@ import { AppError } from '../../../shared/errors.js';
 import type { ConnectionConfig, ServerConnectionConfig } from '../../../shared/schemas/datasource.js';
 import type { BackupMetadata, RestoreMetadata } from '../../../shared/schemas/execution.js';
 import type { RestoreInput } from '../../../shared/schemas/restore.js';
+import { counted } from '../../../shared/format.js';
 import { holdings } from '../../../shared/words.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { locateBackup } from '../catalog/locate.js';
@@ -40,7 +41,7 @@ export function planServerRestore(
   backup: BackupMetadata,
   target: DatasourceRow,
   targetConfig: ConnectionConfig,
-  input: Pick<RestoreInput, 'database' | 'databases' | 'target_database' | 'globals' | 'target_path'>,
+  input: Pick<RestoreInput, 'database' | 'databases' | 'target_database' | 'globals' | 'target_path' | 'tables'>,
 ): ServerRestorePlan | null {
   const server = backup.server;
   if (!server) {
@@ -48,6 +49,10 @@ export function planServerRestore(
     return null;
   }
   if (input.target_path) throw invalid('target_path', 'A server backup restores into databases, not a path');
+  // Chosen tables come from one database's artifact: the others, and the server's roles, are not theirs.
+  if (input.tables && input.databases) throw invalid('databases', 'Chosen tables restore from one database: name it in database');
+  if (input.tables && input.globals) throw invalid('globals', "Chosen tables restore without the server's roles and grants");
+  if (input.tables && !input.database) throw invalid('database', 'Chosen tables restore from one database of this backup: name it in database');
   const good = server.databases.filter((d) => d.status === 'completed').map((d) => d.name);
   const known = (name: string, field: string) => {
     const entry = server.databases.find((d) => d.name === name);
@@ -87,6 +92,8 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
     const request = metadataOf(row) as RestoreMetadata;
     const planned = request.databases ?? [];
     const done: NonNullable<RestoreMetadata['databases_restored']> = [];
+    /** What a restore of chosen tables left out (a foreign key to a table not chosen), as the one-database path records it. */
+    const leftOut: string[] = [];
     let safetyId: string | null = null;
     let targetName = 'the target';
     const cleanups: (() => unknown)[] = [];
@@ -155,7 +162,8 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
         const entry = server.databases.find((d) => d.name === name)!;
         progress({ stage: 'restore', bytes_raw: 0, bytes_stored: 0, total_raw_estimate: null }, true);
         const createDatabase = !existing.includes(target);
-        say('info', `Restoring ${name} into ${createDatabase ? 'a new database ' : ''}${target}`);
+        const what = request.tables ? `${request.tables.join(', ')} of ${name}` : name;
+        say('info', `Restoring ${what} into ${createDatabase ? 'a new database ' : ''}${target}`);
         const fetched = await fetch(entry.artifact, entry.checksum!, entry.size_bytes).catch((e: unknown) => e as Error);
         if (fetched instanceof Error) {
           if (signal.aborted) throw fetched;
@@ -165,13 +173,19 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
         try {
           const targetConfig = { ...config, database: target, all_databases: false };
           const restoreOptions = { ...options, createDatabase, source: entry.source };
-          const recreated = createDatabase ? await recreateAsBackedUp(datasource.type, targetConfig, fetched.source, name, restoreOptions) : null;
-          await engine.restore(targetConfig, fetched.source, {
-            ...restoreOptions,
-            createDatabase: createDatabase && !recreated,
-            keepOwners: recreated?.keepOwners,
-          });
-          await recreated?.finish();
+          if (request.tables) {
+            // Only the chosen tables, with what they need, into a plain new database or the existing one.
+            const result = await engine.restoreTables!(targetConfig, await fetched.source.file(), request.tables, restoreOptions);
+            leftOut.push(...(result.left_out ?? []));
+          } else {
+            const recreated = createDatabase ? await recreateAsBackedUp(datasource.type, targetConfig, fetched.source, name, restoreOptions) : null;
+            await engine.restore(targetConfig, fetched.source, {
+              ...restoreOptions,
+              createDatabase: createDatabase && !recreated,
+              keepOwners: recreated?.keepOwners,
+            });
+            await recreated?.finish();
+          }
           const summary = await engine.summarize(targetConfig, { signal, estimate: true });
           say('info', `${target} now holds ${holdings(datasource.type, summary)}`);
           done.push({ name, target, ok: true, error: null, tables: summary.tables, rows: summary.rows });
@@ -186,7 +200,9 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
 
       await replayGlobals('after');
       const failed = done.filter((d) => !d.ok);
-      const described = `${planned.length === 1 ? `database ${planned[0]!.target}` : `${planned.length} databases`} on ${datasource.name}`;
+      const described = `${request.tables ? `${counted(request.tables.length, 'table')} of ${planned[0]!.name} into ` : ''}${
+        planned.length === 1 ? `database ${planned[0]!.target}` : `${planned.length} databases`
+      } on ${datasource.name}`;
       const metadata: RestoreMetadata = {
         ...request,
         datasource_name: datasource.name,
@@ -198,6 +214,7 @@ export function serverRestoreWork(ctx: CoreContext, runInside: RunInside, runKey
         databases_restored: done,
         tables_restored: done.reduce((n, d) => n + (d.tables ?? 0), 0),
         rows_restored: done.reduce((n, d) => n + (d.rows ?? 0), 0),
+        ...(request.tables ? { left_out: leftOut } : {}),
       };
       if (failed.length) {
         const message = `Not restored: ${failed.map((f) => `${f.name} (${f.error})`).join('; ')}${
