@@ -16,6 +16,8 @@ let app: AppUnderTest;
 let pg: PgServer;
 let browser: Browser;
 let page: Page;
+/** The server backup the restore tests share. */
+let serverBackupId: string;
 
 before(async () => {
   [pg, app] = await Promise.all([pgServerWithDatabases(), startApp({ staticDir })]);
@@ -70,6 +72,7 @@ test('the restore dialog of a server backup picks one database or all, and resto
   });
   const backup = await runJob(app, { name: 'Sales server', datasource_id: ds.id, storage_location_id: storage.id, backup_options: { compression: 'zstd' } });
   assert.equal(backup.status, 'completed', backup.error_message);
+  serverBackupId = backup.id;
 
   await page.goto(`${app.url}/#/backups`);
   await page.getByRole('table', { name: 'Datasources with backups' }).getByRole('link', { name: 'Sales server' }).click();
@@ -88,6 +91,32 @@ test('the restore dialog of a server backup picks one database or all, and resto
   const [copy] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM items', 'vendas_e2e_tmp');
   const [original] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM items', 'Vendas 2026 ção');
   assert.equal(copy!.n, original!.n);
+});
+
+test("a server backup's Contents, one database at a time: tick a table of it and restore it into a new database", async () => {
+  await page.goto(`${app.url}/#/activity/${serverBackupId}`);
+  await page.getByRole('tab', { name: 'Contents' }).click();
+  await page.getByLabel('Database', { exact: true }).selectOption('Vendas 2026 ção');
+  await page.getByText('in database Vendas 2026 ção of this backup').waitFor();
+  const table = page.getByRole('table', { name: 'Tables in this backup' });
+  await table.getByRole('checkbox', { name: 'Choose public.items' }).check();
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 1280, 'nothing wider than the window');
+  await page.getByRole('button', { name: 'Restore this table…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Restore a backup' });
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /1 chosen table/);
+  assert.equal(await dialog.getByLabel('Databases').inputValue(), 'Vendas 2026 ção');
+  assert.equal(await dialog.getByLabel('Databases').locator('option').count(), 1, 'the tables are of the database they were chosen in');
+  assert.equal(await dialog.getByLabel('Restore into').inputValue(), 'new_database', 'a new database unless asked');
+  await dialog.getByLabel('New database name').fill('vendas_items_tmp');
+  await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Restore/ }).waitFor();
+  await page.getByText('Completed', { exact: true }).first().waitFor({ timeout: 60_000 });
+  const [copy] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM items', 'vendas_items_tmp');
+  const [original] = await pg.query<{ n: string }>('SELECT count(*)::text AS n FROM items', 'Vendas 2026 ção');
+  assert.equal(copy!.n, original!.n);
+  const views = await pg.query("SELECT 1 FROM pg_views WHERE viewname = 'cheap'", 'vendas_items_tmp');
+  assert.equal(views.length, 0, 'only the chosen table');
 });
 
 test("the Backups tab of a server: each database's history (a failed one in a partial run shown failed), and two chosen restored into an empty server", async () => {

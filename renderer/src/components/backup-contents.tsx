@@ -14,11 +14,29 @@ function crumbs(path: string): { name: string; path: string }[] {
   return parts.map((name, i) => ({ name, path: parts.slice(0, i + 1).join('/') }));
 }
 
+/** What the Contents tab hands to a restore: files and folders, or tables (of one database of a whole server's backup). */
+export interface ChosenContents {
+  paths?: string[];
+  tables?: string[];
+  database?: string;
+}
+
 /**
  * What a backup holds, from the table of contents written with it: a folder backup's tree (opened folder by folder, or
- * searched by name), or a database backup's tables with their rows and sizes. Pages of 200 at most.
+ * searched by name), or a database backup's tables with their rows and sizes; a whole server's backup, one database
+ * at a time. Pages of 200 at most.
  */
-export function BackupContents({ backupId, onRestore }: { backupId: string; onRestore(chosen: { paths?: string[]; tables?: string[] }): void }) {
+export function BackupContents({
+  backupId,
+  databases,
+  onRestore,
+}: {
+  backupId: string;
+  /** A whole server's backup: the databases it holds, browsed one at a time. */
+  databases?: string[];
+  onRestore(chosen: ChosenContents): void;
+}) {
+  const [database, setDatabaseOnly] = useState(databases?.[0]);
   const [path, setPath] = useState('');
   const [search, setSearch] = useState('');
   const [q, setQ] = useState('');
@@ -27,6 +45,11 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
   const [error, setError] = useState<string | null>(null);
   const [chosen, setChosen] = useState<string[]>([]);
   const toggle = (p: string) => setChosen((c) => (c.includes(p) ? c.filter((x) => x !== p) : [...c, p]));
+  // Tables chosen in one database restore from that database only.
+  const setDatabase = (name: string) => {
+    setDatabaseOnly(name);
+    setChosen([]);
+  };
 
   // A search waits for the typing to pause.
   useEffect(() => {
@@ -37,18 +60,18 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
   const load = useCallback(async () => {
     try {
       setError(null);
-      setPage(await api.run('backups.entries', { id: backupId, path, q }));
+      setPage(await api.run('backups.entries', { id: backupId, path, q, database }));
     } catch (e) {
       setError(errorMessage(e));
     }
-  }, [backupId, path, q]);
+  }, [backupId, path, q, database]);
   useEffect(() => void load(), [load]);
 
   async function loadMore() {
     if (!page?.next_cursor) return;
     setMore({ loading: true });
     try {
-      const next = await api.run('backups.entries', { id: backupId, path, q, cursor: page.next_cursor });
+      const next = await api.run('backups.entries', { id: backupId, path, q, database, cursor: page.next_cursor });
       setPage({ ...next, entries: [...page.entries, ...next.entries] });
     } catch (e) {
       setError(errorMessage(e));
@@ -66,7 +89,7 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
       title="Contents"
       actions={
         chosen.length > 0 ? (
-          <Button variant="primary" onClick={() => onRestore(files ? { paths: chosen } : { tables: chosen })}>
+          <Button variant="primary" onClick={() => onRestore(files ? { paths: chosen } : { tables: chosen, ...(database ? { database } : {}) })}>
             {files ? `Restore ${counted(chosen.length, 'item')}…` : `Restore ${chosen.length === 1 ? 'this table' : `these ${chosen.length} tables`}…`}
           </Button>
         ) : undefined
@@ -74,7 +97,7 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
       description={
         files
           ? `${counted(page.total, q ? 'match' : 'item', q ? 'matches' : 'items')}${q ? ` for “${q}”` : ''}`
-          : `${counted(page.total, 'object')} in this backup`
+          : `${counted(page.total, 'object')} in ${database ? `database ${database} of ` : ''}this backup`
       }
     >
       {page.message && (
@@ -98,6 +121,18 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
             ))}
           </nav>
         )}
+        {databases && (
+          <label className="filters__item">
+            Database
+            <select className="input select" aria-label="Database" value={database} onChange={(e) => setDatabase(e.target.value)}>
+              {databases.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <label className="filters__item">
           Search
           <input
@@ -113,7 +148,7 @@ export function BackupContents({ backupId, onRestore }: { backupId: string; onRe
       {files ? (
         <FileRows backupId={backupId} entries={page.entries} searching={Boolean(q)} open={setPath} chosen={chosen} toggle={toggle} />
       ) : (
-        <TableRows backupId={backupId} entries={page.entries} chosen={chosen} toggle={toggle} />
+        <TableRows backupId={backupId} entries={page.entries} chosen={chosen} toggle={toggle} exportable={!database} />
       )}
       {page.next_cursor && (
         <div className="list-more">
@@ -176,7 +211,20 @@ function FileRows({
 }
 
 /** A database backup's objects: its tables can be ticked (restored together, with what they need) or exported as CSV. */
-function TableRows({ backupId, entries, chosen, toggle }: { backupId: string; entries: BackupEntryItem[]; chosen: string[]; toggle(path: string): void }) {
+function TableRows({
+  backupId,
+  entries,
+  chosen,
+  toggle,
+  exportable,
+}: {
+  backupId: string;
+  entries: BackupEntryItem[];
+  chosen: string[];
+  toggle(path: string): void;
+  /** The CSV export reads a one-database backup (a server's backup has one artifact per database). */
+  exportable: boolean;
+}) {
   return (
     <DataTable label="Tables in this backup" columns={['', 'Name', 'Kind', 'Rows', 'Size']} actions flat>
       {entries.map((e) => (
@@ -192,7 +240,7 @@ function TableRows({ backupId, entries, chosen, toggle }: { backupId: string; en
           <td className="nowrap">{e.rows !== null && e.rows >= 0 ? e.rows.toLocaleString() : '—'}</td>
           <td className="nowrap">{e.size !== null ? <Size bytes={e.size} /> : '—'}</td>
           <td className="nowrap">
-            {e.type === 'TABLE' && (
+            {e.type === 'TABLE' && exportable && (
               <a
                 href={`./api/backups/${backupId}/table.csv?name=${encodeURIComponent(e.path)}`}
                 download={`${e.name}.csv`}

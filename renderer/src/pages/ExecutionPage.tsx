@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import type { ExecutionDetails, ExecutionLog } from '../../../shared/schemas/execution.js';
+import { serverBackup, type ExecutionDetails, type ExecutionLog } from '../../../shared/schemas/execution.js';
 import { api, errorMessage } from '../api.js';
 import type { BackupEntry } from '../../../shared/schemas/restore.js';
-import { BackupContents } from '../components/backup-contents.js';
+import { BackupContents, type ChosenContents } from '../components/backup-contents.js';
 import { BackupDialogs, backupMenuItems, PinBadge, unpinBackup, verifyBackup, type BackupDialog } from '../components/backup-actions.js';
 import { CancelButton, DownloadButton, isActive, ProgressBar, ratio } from '../components/execution.js';
 import { DrillDetails } from '../components/drill.js';
@@ -25,7 +25,7 @@ export function ExecutionPage({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<'summary' | 'contents'>('summary');
   /** Files chosen in the Contents tab, to restore. */
-  const [chosen, setChosen] = useState<{ paths?: string[]; tables?: string[] } | null>(null);
+  const [chosen, setChosen] = useState<ChosenContents | null>(null);
   // The list in the store changes on every status event: re-query the details then.
   const listed = useStore((s) => s.executions.data?.find((e) => e.id === id));
 
@@ -59,6 +59,9 @@ export function ExecutionPage({ id }: { id: string }) {
   const type = execution.datasource_type as keyof typeof DATASOURCE_TYPE_LABELS | null;
   const title = executionTitle(execution);
   const restorable = execution.status === 'completed' && execution.operation === 'backup' && !execution.deleted_at;
+  // A whole server's backup is browsed one database at a time: those it holds complete.
+  const server = serverBackup.safeParse(m.server);
+  const serverDatabases = server.success ? server.data.databases.filter((d) => d.status === 'completed').map((d) => d.name) : undefined;
   // While it runs most facts are not known yet: show the ones that are.
   const summary = (items: [string, ReactNode][]) => (isActive(execution) ? items.filter(([, v]) => v !== '—') : items);
 
@@ -92,7 +95,7 @@ export function ExecutionPage({ id }: { id: string }) {
         </div>
       )}
       {restorable && tab === 'contents' ? (
-        <BackupContents key={execution.id} backupId={execution.id} onRestore={setChosen} />
+        <BackupContents key={execution.id} backupId={execution.id} databases={serverDatabases} onRestore={setChosen} />
       ) : (
         <div className="stack">
           {isActive(execution) && (
@@ -207,6 +210,7 @@ export function ExecutionPage({ id }: { id: string }) {
           initial={restoreEntry(execution)}
           paths={chosen.paths}
           tables={chosen.tables}
+          databases={chosen.database ? [chosen.database] : undefined}
           onClose={() => setChosen(null)}
         />
       )}

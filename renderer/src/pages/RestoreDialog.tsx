@@ -187,7 +187,7 @@ export function RestoreDialog({
             })),
           ]}
         />
-        {(type === 'files' || (TABLE_TYPES.includes(type) && !server)) && (paths || tables || onChoose) && (
+        {(type === 'files' || (TABLE_TYPES.includes(type) && (!server || tables))) && (paths || tables || onChoose) && (
           <SelectField
             id="restore-what"
             label="What"
@@ -217,12 +217,17 @@ export function RestoreDialog({
             value={which}
             onChange={setWhich}
             error={fieldErrors.database ?? fieldErrors.databases}
-            hint="All: the server's roles and grants first, so owners and grants resolve."
-            options={[
-              { value: '*', label: `All ${restorable.length} databases` },
-              ...(chosen ? [{ value: '+', label: `The ${chosen.length} chosen: ${chosen.join(', ')}` }] : []),
-              ...restorable.map((d) => ({ value: d.name, label: `${d.name} (${bytes(d.size_bytes)})` })),
-            ]}
+            hint={tables ? 'The chosen tables come from this database.' : "All: the server's roles and grants first, so owners and grants resolve."}
+            options={
+              // Chosen tables are of one database: the one they were chosen in.
+              tables
+                ? restorable.filter((d) => d.name === which).map((d) => ({ value: d.name, label: `${d.name} (${bytes(d.size_bytes)})` }))
+                : [
+                    { value: '*', label: `All ${restorable.length} databases` },
+                    ...(chosen ? [{ value: '+', label: `The ${chosen.length} chosen: ${chosen.join(', ')}` }] : []),
+                    ...restorable.map((d) => ({ value: d.name, label: `${d.name} (${bytes(d.size_bytes)})` })),
+                  ]
+            }
           />
         )}
         <SelectField id="restore-target" label="Restore into" value={kind} onChange={(v) => setKind(v as TargetKind)} options={kinds} />
