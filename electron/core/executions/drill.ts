@@ -9,6 +9,7 @@ import { counted } from '../../../shared/format.js';
 import type { DrillCheck, DrillCopy, DrillPhase } from '../../../shared/schemas/drill.js';
 import type { DrillMetadata, SourceInfo, Verification } from '../../../shared/schemas/execution.js';
 import { createDecompressor } from '../backup/compress.js';
+import { isPartOf } from '../backup/layout.js';
 import { datasourceConfig } from '../catalog/datasources.js';
 import { identitiesFor } from '../catalog/keys.js';
 import { backupTypeOf, locateBackup, type LocatedBackup, type LocatedCopy } from '../catalog/locate.js';
@@ -335,11 +336,7 @@ async function checksumsOf(c: LocalCopy, expected: string | undefined, signal: A
 function drilledArtifacts(backup: LocatedBackup, good: LocalCopy): { name: string | null; files: string[]; recorded: SourceInfo }[] {
   const { server } = backup.metadata;
   if (!server) return [{ name: null, files: good.files, recorded: backup.metadata }];
-  const ofArtifact = (artifact: string) =>
-    good.files.filter((_, i) => {
-      const file = path.basename(good.copy.chunks[i]!.file_path);
-      return file === artifact || file.startsWith(`${artifact}.part-`);
-    });
+  const ofArtifact = (artifact: string) => good.files.filter((_, i) => isPartOf(path.posix.basename(good.copy.chunks[i]!.file_path), artifact));
   return server.databases.filter((d) => d.status === 'completed').map((d) => ({ name: d.name, files: ofArtifact(d.artifact), recorded: d.source }));
 }
 

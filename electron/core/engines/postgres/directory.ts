@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../../../shared/errors.js';
 import { runTool } from '../process.js';
-import type { Dump, DumpResult } from '../types.js';
+import { headOf } from '../source.js';
+import type { Dump, DumpResult, RestoreSource } from '../types.js';
 
 const GB = 1024 ** 3;
 const gb = (bytes: number) => `${(bytes / GB).toFixed(1)} GB`;
@@ -131,6 +132,11 @@ export async function dumpDirectory(tool: string, args: string[], o: DirectoryDu
   })();
   finished.catch(() => undefined);
   return { stream: pack as unknown as Readable, finished };
+}
+
+/** A -j backup (a tar of pg_dump's folder) unpacked, and checked, before the target is touched; null for an archive file. */
+export async function unpackedIfDirectory(source: RestoreSource, tempDir: string, signal: AbortSignal) {
+  return isTar(await headOf(source, 262)) ? unpackDirectory(await source.file(), tempDir, signal) : null;
 }
 
 /**

@@ -1,12 +1,11 @@
 import type { ConnectionConfig, ServerConnectionConfig } from '../../../../shared/schemas/datasource.js';
 import { withTimeout } from '../probe.js';
 import { spawnDump } from '../process.js';
-import { headOf } from '../source.js';
 import { databaseTarget } from '../target.js';
 import type { BackupEngine, EngineOptions, Inspection, Summary } from '../types.js';
 import { pgClient, pgEnv, quoteIdent, withClient } from './client.js';
 import { countedSnapshot } from './counts.js';
-import { checkFreeSpace, dumpDirectory, isTar, unpackDirectory } from './directory.js';
+import { checkFreeSpace, dumpDirectory, unpackedIfDirectory } from './directory.js';
 import { pgRestore, planRestore, prepareTarget, type Archive } from './restore.js';
 import { pgRestoreTables, pgTableRows } from './tables.js';
 import { pgArchiveIndex } from './toc.js';
@@ -121,9 +120,7 @@ export const postgresEngine: BackupEngine = {
 
   async restore(config, source, options) {
     const c = config as ServerConnectionConfig;
-    // A -j backup is a tar of pg_dump's folder: unpacked (and checked) before the target is touched.
-    const directory = isTar(await headOf(source, 262));
-    const unpacked = directory ? await unpackDirectory(await source.file(), options.tempDir, options.signal) : null;
+    const unpacked = await unpackedIfDirectory(source, options.tempDir, options.signal);
     try {
       // pg_restore --jobs seeks in its archive: a file. One job reads the backup as it is decoded, with no staging file.
       const archive: Archive = unpacked?.dir ?? (options.parallelJobs > 1 ? await source.file() : () => source.open());

@@ -6,11 +6,11 @@ import type { ServerConnectionConfig } from '../../../../shared/schemas/datasour
 import { runTool, secretFile, spawnDump } from '../process.js';
 import type { RestoreOptions, RestoreResult, TableRows } from '../types.js';
 import { withClient } from './client.js';
-import { isTar, unpackDirectory } from './directory.js';
+import { unpackedIfDirectory } from './directory.js';
 import { pgRestore, prepareTarget } from './restore.js';
 import { parseListLine } from './toc.js';
 import { pgTool } from './tools.js';
-import { fileSource, headOf } from '../source.js';
+import { fileSource } from '../source.js';
 
 /** One entry of an archive's list, with the entries it depends on (`pg_restore --list --verbose`). */
 export interface ListEntry {
@@ -237,8 +237,7 @@ async function archiveList(tool: string, archive: string, o: Pick<RestoreOptions
  * pg_restore pass as a whole restore (grants apart). Names are checked against the archive before the target is touched.
  */
 export async function pgRestoreTables(config: ServerConnectionConfig, artifactPath: string, tables: string[], o: RestoreOptions): Promise<RestoreResult> {
-  // A -j backup is a tar of pg_dump's folder: unpacked (and checked) before the target is touched.
-  const unpacked = isTar(await headOf(fileSource(artifactPath), 262)) ? await unpackDirectory(artifactPath, o.tempDir, o.signal) : null;
+  const unpacked = await unpackedIfDirectory(fileSource(artifactPath), o.tempDir, o.signal);
   try {
     const archive = unpacked?.dir ?? artifactPath;
     const major = await serverMajor(config, o);
@@ -281,7 +280,7 @@ export function copyColumns(line: string): string[] {
  * stdout): no server is needed, and the values are the text PostgreSQL wrote at backup time.
  */
 export async function pgTableRows(artifactPath: string, name: string, o: Pick<RestoreOptions, 'tempDir' | 'toolDirs' | 'signal'>): Promise<TableRows> {
-  const unpacked = isTar(await headOf(fileSource(artifactPath), 262)) ? await unpackDirectory(artifactPath, o.tempDir, o.signal) : null;
+  const unpacked = await unpackedIfDirectory(fileSource(artifactPath), o.tempDir, o.signal);
   try {
     const archive = unpacked?.dir ?? artifactPath;
     // Any pg_restore reads the archives of its own and older versions; no server says which one fits.
